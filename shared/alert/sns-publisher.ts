@@ -1,0 +1,72 @@
+import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { detectorById } from '../detect/registry';
+import type { Finding } from './finding';
+import { renderEmail, renderSubject } from './render';
+import type { AlertSink } from './sink';
+
+/** SNS takes at most 10 messages per PublishBatch and 256 KB per message. */
+const BATCH = 10;
+const MAX_MESSAGE_BYTES = 250_000;
+
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface SnsPublisherOptions {
+  client: SNSClient;
+  topicArn: string;
+}
+
+/**
+ * Publishes findings to the alert topic. Each message carries the Finding as JSON for machine
+ * subscribers and a readable body for email (SNS message structure `json`), plus the attributes
+ * `severity`, `ruleId` and `cluster` that subscription filter policies match on.
+ */
+export class SnsPublisher implements AlertSink {
+  constructor(private readonly options: SnsPublisherOptions) {}
+
+  async publish(findings: readonly Finding[]): Promise<void> {
+    for (let i = 0; i < findings.length; i += BATCH) {
+      const batch = findings.slice(i, i + BATCH);
+      const out = await this.options.client.send(
+        new PublishBatchCommand({
+          TopicArn: this.options.topicArn,
+          PublishBatchRequestEntries: batch.map((finding, n) => toEntry(finding, `f${n}`)),
+        }),
+      );
+      if (out.Failed && out.Failed.length > 0) {
+        const first = out.Failed[0];
+        throw new PublishError(
+          `SNS rejected ${out.Failed.length} of ${batch.length} findings: ${first?.Code ?? ''} ${first?.Message ?? ''}`,
+        );
+      }
+    }
+  }
+}
+
+export function toEntry(finding: Finding, id: string) {
+  const description = detectorById(finding.ruleId)?.description ?? '';
+  let json = JSON.stringify(finding);
+  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES / 2) {
+    json = JSON.stringify({
+      ...finding,
+      evidence: finding.evidence.slice(0, 2000),
+      entities: { cluster: finding.entities.cluster },
+    });
+  }
+  const email = renderEmail(finding, description).slice(0, MAX_MESSAGE_BYTES / 4);
+  return {
+    Id: id,
+    Subject: renderSubject(finding),
+    MessageStructure: 'json',
+    Message: JSON.stringify({ default: json, email }),
+    MessageAttributes: {
+      severity: { DataType: 'String', StringValue: finding.severity },
+      ruleId: { DataType: 'String', StringValue: finding.ruleId },
+      cluster: { DataType: 'String', StringValue: String(finding.entities.cluster ?? 'unknown') },
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import type { Item, Table } from '../store/types';
+import { epochSeconds } from '../util/time';
+import { keys, OBSERVATION_SHARDS } from './keys';
+import type { BaselineEntry, Observation } from './types';
+
+export interface ScopeMeta {
+  scope: string;
+  /** Epoch ms of the first event ever seen for the scope. */
+  firstEventTime?: number;
+  /** Days with observations not yet folded into the baselines. */
+  pendingDays: string[];
+  /** Epoch ms of the last rebaseline. */
+  lastRebaseline?: number;
+}
+
+export interface BaselineStoreOptions {
+  table: Table;
+  /** Observations older than this are deleted by TTL; rebaselining must run before. @default 21 */
+  observationTtlDays?: number;
+}
+
+/**
+ * Baselines, observations and per-scope learning metadata, on the shared {@link Table}. The same
+ * code runs on DynamoDB in the Lambdas and on the embedded store in the CLI.
+ */
+export class BaselineStore {
+  private readonly table: Table;
+  private readonly observationTtlDays: number;
+  private readonly knownScopes = new Set<string>();
+  private readonly firstEventTimes = new Map<string, number>();
+
+  constructor(options: BaselineStoreOptions) {
+    this.table = options.table;
+    this.observationTtlDays = options.observationTtlDays ?? 21;
+  }
+
+  /**
+   * Records that a scope had events starting at `time` and returns the scope's first event time
+   * (the start of its learning period). Out-of-order objects move the start earlier, never later.
+   */
+  async noteEvents(scope: string, time: number): Promise<number> {
+    if (!this.knownScopes.has(scope)) {
+      await this.table.put({ pk: keys.scopes(), sk: scope, scope });
+      this.knownScopes.add(scope);
+    }
+    const cached = this.firstEventTimes.get(scope);
+    if (cached !== undefined && cached <= time) return cached;
+    await this.table.update(
+      keys.scopeMeta(scope),
+      { set: { firstEventTime: time, scope } },
+      { kind: 'absentOrAbove', attribute: 'firstEventTime', value: time },
+    );
+    const meta = await this.meta(scope);
+    const first = meta.firstEventTime ?? time;
+    this.firstEventTimes.set(scope, first);
+    return first;
+  }
+
+  async meta(scope: string): Promise<ScopeMeta> {
+    const item = await this.table.get(keys.scopeMeta(scope));
+    return {
+      scope,
+      firstEventTime: typeof item?.firstEventTime === 'number' ? item.firstEventTime : undefined,
+      pendingDays: item?.pendingDays instanceof Set ? [...(item.pendingDays as Set<string>)].sort() : [],
+      lastRebaseline: typeof item?.lastRebaseline === 'number' ? item.lastRebaseline : undefined,
+    };
+  }
+
+  async scopes(): Promise<string[]> {
+    return (await this.table.query(keys.scopes())).map((item) => item.sk);
+  }
+
+  /**
+   * Writes one object's observations: one item per (scope, day, kind, value), keyed by the object
+   * so that a second delivery overwrites instead of double counting. Marks the days as pending.
+   */
+  async writeObservations(objectId: string, observations: Iterable<Observation<unknown>>): Promise<number> {
+    const items: Item[] = [];
+    const pending = new Map<string, Set<string>>();
+    for (const o of observations) {
+      const key = keys.observation(o.scope, o.day, o.kind, o.value, objectId);
+      items.push({
+        ...key,
+        kind: o.kind,
+        value: o.value,
+        count: o.count,
+        firstTime: o.firstTime,
+        lastTime: o.lastTime,
+        expiresAt: epochSeconds(o.lastTime) + this.observationTtlDays * 86_400,
+      });
+      let days = pending.get(o.scope);
+      if (!days) {
+        days = new Set();
+        pending.set(o.scope, days);
+      }
+      days.add(o.day);
+    }
+    await this.table.batchPut(items);
+    for (const [scope, days] of pending) {
+      await this.table.update(keys.scopeMeta(scope), { addToSet: { pendingDays: [...days] }, setIfAbsent: { scope } });
+    }
+    return items.length;
+  }
+
+  /** The baseline entries of `values`, by value. Values the baseline has not seen are absent. */
+  async lookup(scope: string, kind: string, values: readonly string[]): Promise<Map<string, BaselineEntry>> {
+    const items = await this.table.batchGet(values.map((v) => keys.baseline(scope, kind, v)));
+    return new Map(items.map((item) => [String(item.value), toEntry(scope, kind, item)]));
+  }
+
+  /** Up to `limit` known values of a baseline, most-seen first, for alert context. */
+  async sample(scope: string, kind: string, limit = 8): Promise<BaselineEntry[]> {
+    const items = await this.table.query(keys.baselinePartition(scope, kind), { limit: 200 });
+    return items
+      .map((item) => toEntry(scope, kind, item))
+      .sort((a, b) => b.days - a.days || b.count - a.count)
+      .slice(0, limit);
+  }
+
+  /** Every observation item of a scope's day, from all shards. */
+  async observationsOfDay(scope: string, day: string): Promise<Item[]> {
+    const out: Item[] = [];
+    for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
+      out.push(...(await this.table.query(keys.observationPartition(scope, day, shard))));
+    }
+    return out;
+  }
+
+  async entries(scope: string, kind: string): Promise<BaselineEntry[]> {
+    return (await this.table.query(keys.baselinePartition(scope, kind))).map((item) => toEntry(scope, kind, item));
+  }
+
+  async putEntries(entries: readonly BaselineEntry[], retentionDays: number): Promise<void> {
+    await this.table.batchPut(
+      entries.map((e) => ({
+        ...keys.baseline(e.scope, e.kind, e.value),
+        value: e.value,
+        firstSeen: e.firstSeen,
+        lastSeen: e.lastSeen,
+        dayCounts: e.dayCounts,
+        count: e.count,
+        days: e.days,
+        expiresAt: epochSeconds(e.lastSeen) + retentionDays * 86_400,
+      })),
+    );
+  }
+
+  async deleteEntries(entries: readonly BaselineEntry[]): Promise<void> {
+    await this.table.batchDelete(entries.map((e) => keys.baseline(e.scope, e.kind, e.value)));
+  }
+
+  async markFolded(scope: string, days: readonly string[], time: number): Promise<void> {
+    await this.table.update(keys.scopeMeta(scope), {
+      deleteFromSet: { pendingDays: [...days] },
+      set: { lastRebaseline: time },
+    });
+  }
+}
+
+export function toEntry(scope: string, kind: string, item: Item): BaselineEntry {
+  const dayCounts = (item.dayCounts ?? {}) as Record<string, number>;
+  return {
+    scope,
+    kind,
+    value: String(item.value ?? item.sk),
+    firstSeen: Number(item.firstSeen ?? 0),
+    lastSeen: Number(item.lastSeen ?? 0),
+    dayCounts,
+    count: Number(item.count ?? 0),
+    days: Number(item.days ?? Object.keys(dayCounts).length),
+  };
+}

@@ -1,0 +1,125 @@
+import type { AuditEvent } from '../../ingest/types';
+import { redact } from '../../util/redact';
+import type { RuleDetector } from '../types';
+import { exampleEvent } from './example-events';
+import { actor, isHuman, succeeded } from './identity';
+
+const INTERACTIVE = new Set(['exec', 'attach', 'portforward']);
+const SENSITIVE_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
+
+/** The command of an exec, decoded from the repeated `command=` query parameters. */
+export function execCommand(requestUri: string): string | undefined {
+  const query = requestUri.indexOf('?');
+  if (query === -1) return undefined;
+  const params = new URLSearchParams(requestUri.slice(query + 1));
+  const parts = params.getAll('command');
+  return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
+function container(requestUri: string): string | undefined {
+  const query = requestUri.indexOf('?');
+  return query === -1 ? undefined : (new URLSearchParams(requestUri.slice(query + 1)).get('container') ?? undefined);
+}
+
+function action(event: AuditEvent): string | undefined {
+  const ref = event.objectRef;
+  if (ref?.resource !== 'pods' || !ref.subresource) return undefined;
+  if (INTERACTIVE.has(ref.subresource) && (event.verb === 'create' || event.verb === 'get')) return ref.subresource;
+  if (ref.subresource === 'ephemeralcontainers' && (event.verb === 'patch' || event.verb === 'update')) {
+    return 'ephemeral container';
+  }
+  return undefined;
+}
+
+export const execIntoPod: RuleDetector<AuditEvent> = {
+  id: 'audit.exec-into-pod',
+  kind: 'rule',
+  source: 'eks-audit',
+  title: 'Interactive access to a pod',
+  description:
+    'Someone opened a shell or a tunnel into a running container (kubectl exec, attach, port-forward or debug). ' +
+    'In production this bypasses the deployment pipeline and is how attackers move from a stolen credential to a workload.',
+  severity: 'medium',
+  mitre: ['T1609', 'T1021'],
+  dedupeMinutes: 60,
+  runbook:
+    'Confirm with the person named whether the session was planned. If not, revoke their credentials, ' +
+    'inspect the pod for changes, and replace it from a known-good image.',
+
+  detect(event, context) {
+    const what = action(event);
+    if (!what || !succeeded(event)) return undefined;
+    const ref = event.objectRef ?? {};
+    const user = actor(event);
+    const human = isHuman(user, context);
+    const allowlisted = context.execAllowlist.matches(user.username);
+    const systemNamespace = SENSITIVE_NAMESPACES.has(ref.namespace ?? '');
+    const command = execCommand(event.requestUri);
+    const target = `${ref.namespace ?? '?'}/${ref.name ?? '?'}`;
+    return {
+      severity: systemNamespace || (human && !allowlisted) ? 'high' : 'medium',
+      title: what === 'exec' ? 'kubectl exec into a pod' : `kubectl ${what} to a pod`,
+      summary:
+        `${user.username} ran ${what}${command ? ` "${redact(command)}"` : ''} in pod ${target}` +
+        `${container(event.requestUri) ? ` (container ${container(event.requestUri)})` : ''}` +
+        `${event.sourceIps[0] ? ` from ${event.sourceIps[0]}` : ''}.`,
+      entities: {
+        user: user.username,
+        groups: user.groups,
+        sourceIps: event.sourceIps,
+        userAgent: event.userAgent,
+        namespace: ref.namespace,
+        resource: 'pods',
+        subresource: ref.subresource,
+        name: ref.name,
+        verb: event.verb,
+        command: command ? redact(command) : undefined,
+      },
+      evidence: `${event.verb} ${redact(event.requestUri).slice(0, 300)} -> ${event.responseCode ?? '?'}`,
+      dedupeKey: `${user.username}|${target}|${what}`,
+    };
+  },
+
+  examples: {
+    fires: [
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        subresource: 'exec',
+        namespace: 'payments',
+        name: 'api-7d9f',
+        requestUri:
+          '/api/v1/namespaces/payments/pods/api-7d9f/exec?command=sh&command=-c&command=id&container=api&stdin=true&tty=true',
+        responseCode: 101,
+      }),
+      exampleEvent({ verb: 'create', resource: 'pods', subresource: 'attach', namespace: 'default', name: 'web-1' }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        subresource: 'portforward',
+        namespace: 'db',
+        name: 'postgres-0',
+      }),
+      exampleEvent({
+        verb: 'patch',
+        resource: 'pods',
+        subresource: 'ephemeralcontainers',
+        namespace: 'web',
+        name: 'web-2',
+      }),
+    ],
+    quiet: [
+      exampleEvent({ verb: 'get', resource: 'pods', namespace: 'payments', name: 'api-7d9f' }),
+      exampleEvent({ verb: 'get', resource: 'pods', subresource: 'log', namespace: 'payments', name: 'api-7d9f' }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        subresource: 'exec',
+        namespace: 'payments',
+        name: 'api-7d9f',
+        responseCode: 403,
+        decision: 'forbid',
+      }),
+    ],
+  },
+};

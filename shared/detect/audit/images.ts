@@ -1,0 +1,101 @@
+import type { AuditEvent } from '../../ingest/types';
+
+/** Resources whose objects carry a pod spec, and where in the object it sits. */
+const POD_SPEC_PATHS: Record<string, string[][]> = {
+  pods: [['spec']],
+  deployments: [['spec', 'template', 'spec']],
+  statefulsets: [['spec', 'template', 'spec']],
+  daemonsets: [['spec', 'template', 'spec']],
+  replicasets: [['spec', 'template', 'spec']],
+  replicationcontrollers: [['spec', 'template', 'spec']],
+  jobs: [['spec', 'template', 'spec']],
+  cronjobs: [['spec', 'jobTemplate', 'spec', 'template', 'spec']],
+};
+
+export const WORKLOAD_RESOURCES = new Set(Object.keys(POD_SPEC_PATHS));
+
+export interface ContainerRef {
+  kind: 'container' | 'initContainer' | 'ephemeralContainer';
+  name: string;
+  image: string;
+  spec: Record<string, unknown>;
+}
+
+/** The pod spec an event writes (the request body of a create, update or patch), if any. */
+export function podSpecsOf(event: AuditEvent): Record<string, unknown>[] {
+  const resource = event.objectRef?.resource;
+  if (!resource || !['create', 'update', 'patch'].includes(event.verb)) return [];
+  const paths = event.objectRef?.subresource === 'ephemeralcontainers' ? [['spec']] : POD_SPEC_PATHS[resource];
+  if (!paths) return [];
+  const body = event.requestObject ?? event.responseObject;
+  const out: Record<string, unknown>[] = [];
+  for (const path of paths) {
+    let node: unknown = body;
+    for (const key of path) node = isObject(node) ? node[key] : undefined;
+    if (isObject(node)) out.push(node);
+  }
+  return out;
+}
+
+/** Every container the event's pod specs name, including init and ephemeral containers. */
+export function containersOf(event: AuditEvent): ContainerRef[] {
+  const out: ContainerRef[] = [];
+  for (const spec of podSpecsOf(event)) {
+    for (const [field, kind] of [
+      ['containers', 'container'],
+      ['initContainers', 'initContainer'],
+      ['ephemeralContainers', 'ephemeralContainer'],
+    ] as const) {
+      const list = spec[field];
+      if (!Array.isArray(list)) continue;
+      for (const c of list) {
+        if (!isObject(c) || typeof c.image !== 'string' || c.image.length === 0) continue;
+        out.push({ kind, name: typeof c.name === 'string' ? c.name : '', image: c.image, spec: c });
+      }
+    }
+  }
+  return out;
+}
+
+export interface ImageReference {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/**
+ * Splits an image reference the way the container runtime resolves it: the first path part is a
+ * registry when it has a dot or a port or is `localhost`; otherwise the image is on Docker Hub.
+ */
+export function parseImage(image: string): ImageReference {
+  let rest = image.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at !== -1) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let registry = 'docker.io';
+  const slash = rest.indexOf('/');
+  if (slash !== -1) {
+    const first = rest.slice(0, slash);
+    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+      registry = first.toLowerCase();
+      rest = rest.slice(slash + 1);
+    }
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon !== -1) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  if (registry === 'docker.io' && !rest.includes('/')) rest = `library/${rest}`;
+  if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = 'docker.io';
+  return { registry, repository: rest, tag, digest };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,27 @@
+import { AddressClassifier } from '../../network/address';
+import type { FlowEdge } from '../../network/flow-edge';
+
+const classifier = new AddressClassifier(['10.0.0.0/16']);
+
+/** Builds a flow edge for detector examples; the VPC is 10.0.0.0/16. */
+export function exampleEdge(input: Partial<FlowEdge> & { client: string; server: string }): FlowEdge {
+  return {
+    scope: 'vpc-0example',
+    serverPort: 443,
+    protocol: 6,
+    clientClass: classifier.classify(input.client, input.clientService),
+    serverClass: classifier.classify(input.server, input.serverService),
+    bytesToServer: 1200,
+    bytesToClient: 5400,
+    packets: 12,
+    flows: 2,
+    accepted: 2,
+    rejected: 0,
+    time: Date.parse('2026-11-09T10:00:00Z'),
+    lastTime: Date.parse('2026-11-09T10:01:00Z'),
+    origin: { uri: 'example', line: 2 },
+    interfaceId: 'eni-0example',
+    vpcId: 'vpc-0example',
+    ...input,
+  };
+}

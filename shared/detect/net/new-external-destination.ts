@@ -1,0 +1,57 @@
+import { addressBlock } from '../../network/address';
+import type { FlowEdge } from '../../network/flow-edge';
+import type { AnomalyDetector } from '../types';
+import { edgeEntities, edgeEvidence } from './describe';
+import { exampleEdge } from './example-edges';
+
+function isInternal(edge: FlowEdge): boolean {
+  return edge.clientClass === 'vpc' || edge.clientClass === 'private';
+}
+
+export const newExternalDestination: AnomalyDetector<FlowEdge> = {
+  id: 'net.new-external-destination',
+  kind: 'anomaly',
+  source: 'vpc-flow',
+  baselineKind: 'external-destination',
+  expectedNoun: 'external destinations seen before',
+  title: 'Connection to a new external destination',
+  description:
+    'A workload opened an accepted connection to a public network block (a /24, or /48 for IPv6) or AWS service ' +
+    'this VPC never talked to before. New egress is how data leaves and how implants reach their operators.',
+  severity: 'low',
+  mitre: ['T1041', 'T1071'],
+  dedupeMinutes: 24 * 60,
+  runbook:
+    'Find the workload behind the source address and check whether a recent release explains the new destination. ' +
+    'If not, look at what it sent (bytes out) and block the destination at the egress layer.',
+
+  observe(edge) {
+    if (!isInternal(edge) || edge.accepted === 0) return undefined;
+    if (edge.serverClass === 'aws-service' && edge.serverService) return [`aws:${edge.serverService}`];
+    if (edge.serverClass !== 'public') return undefined;
+    return [addressBlock(edge.server)];
+  },
+
+  describe(block, edge) {
+    return {
+      summary: `${edge.client} connected to ${edge.server}${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, in ${block}, a destination this VPC had not used before.`,
+      entities: { ...edgeEntities(edge), destinationBlock: block },
+      evidence: edgeEvidence(edge),
+      dedupeKey: `${edge.scope}|${block}`,
+    };
+  },
+
+  examples: {
+    baseline: ['203.0.113.0/24', 'aws:S3'],
+    fires: [
+      exampleEdge({ client: '10.0.3.7', server: '192.0.2.77', serverPort: 443 }),
+      exampleEdge({ client: '10.0.3.7', server: '2001:db8:abcd:12::1', serverPort: 443 }),
+    ],
+    quiet: [
+      exampleEdge({ client: '10.0.3.7', server: '203.0.113.99', serverPort: 443 }),
+      exampleEdge({ client: '10.0.3.7', server: '52.216.1.1', serverPort: 443, serverService: 'S3' }),
+      exampleEdge({ client: '10.0.3.7', server: '10.0.9.9', serverPort: 5432 }),
+      exampleEdge({ client: '10.0.3.7', server: '192.0.2.77', serverPort: 443, accepted: 0, rejected: 2 }),
+    ],
+  },
+};

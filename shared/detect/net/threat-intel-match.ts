@@ -1,0 +1,56 @@
+import type { FlowEdge } from '../../network/flow-edge';
+import type { RuleDetector } from '../types';
+import { edgeEntities, edgeEvidence } from './describe';
+import { exampleEdge } from './example-edges';
+
+export const threatIntelMatch: RuleDetector<FlowEdge> = {
+  id: 'net.threat-intel-match',
+  kind: 'rule',
+  source: 'vpc-flow',
+  title: 'Traffic with an address on a threat list',
+  description:
+    'A workload exchanged traffic with an address on a configured threat list (C2, mining pool, known scanner). ' +
+    'Contact with such addresses usually means a compromised workload or an attack in progress.',
+  severity: 'high',
+  mitre: ['T1071', 'T1496'],
+  dedupeMinutes: 60,
+  runbook:
+    'Identify the workload behind the internal address (interface, pod IP). If the traffic was accepted and outbound, ' +
+    'isolate the workload, capture its state, and look for how it was compromised.',
+
+  detect(edge, context) {
+    const serverHit = context.intel.match(edge.server);
+    const clientHit = serverHit ? undefined : context.intel.match(edge.client);
+    const hit = serverHit ?? clientHit;
+    if (!hit) return undefined;
+    const listed = serverHit ? edge.server : edge.client;
+    const other = serverHit ? edge.client : edge.server;
+    const outbound = Boolean(serverHit);
+    const established = edge.accepted > 0;
+    return {
+      severity: outbound && established ? 'critical' : 'high',
+      summary:
+        `${outbound ? `${other} connected to` : `${listed} connected to`} ${outbound ? listed : other}` +
+        `${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, listed in ${hit.list} (${hit.entry})` +
+        `${established ? '' : '; all of it was rejected'}.`,
+      entities: { ...edgeEntities(edge), threatList: hit.list, listedAddress: listed, listEntry: hit.entry },
+      evidence: `${edgeEvidence(edge)}; ${listed} matches ${hit.entry}${hit.note ? ` (${hit.note})` : ''} in ${hit.list}`,
+      dedupeKey: `${edge.scope}|${listed}|${other}`,
+    };
+  },
+
+  examples: {
+    // The example context lists 198.51.100.0/24 (see the catalog test).
+    fires: [
+      exampleEdge({ client: '10.0.3.7', server: '198.51.100.23', serverPort: 3333 }),
+      exampleEdge({ client: '198.51.100.9', server: '10.0.1.20', serverPort: 22, accepted: 0, rejected: 4 }),
+    ],
+    quiet: [
+      exampleEdge({ client: '10.0.3.7', server: '203.0.113.10', serverPort: 443 }),
+      exampleEdge({ client: '10.0.3.7', server: '10.0.2.4', serverPort: 5432 }),
+    ],
+  },
+};
+
+/** Threat list the examples of the network detectors assume. */
+export const EXAMPLE_THREAT_LIST = '# example list\n198.51.100.0/24 ; SBL000001\n';

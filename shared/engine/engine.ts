@@ -1,0 +1,381 @@
+import { AlertDeduper } from '../alert/dedupe';
+import type { BaselineContext, Entities, Finding } from '../alert/finding';
+import type { AlertSink } from '../alert/sink';
+import { BaselineStore } from '../baseline/baseline-store';
+import { keys } from '../baseline/keys';
+import { type RebaselineReport, rebaseline } from '../baseline/rebaseline';
+import type { Observation } from '../baseline/types';
+import { type Config, type Severity, severityRank } from '../config/schema';
+import { AUDIT_DETECTORS, baselineKinds, type DetectorSet, enabledDetectors, FLOW_DETECTORS } from '../detect/registry';
+import type { AnomalyDetector, DetectContext, Detection, DetectorMeta, Located } from '../detect/types';
+import { readAuditObject } from '../ingest/audit-reader';
+import { readFlowObject } from '../ingest/flow-reader';
+import { newReadStats, type ReadStats, reject } from '../ingest/stats';
+import type { AuditEvent } from '../ingest/types';
+import { AddressClassifier } from '../network/address';
+import { EdgeAggregator, type FlowEdge } from '../network/flow-edge';
+import type { Table } from '../store/types';
+import { stableHash } from '../util/hash';
+import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso } from '../util/time';
+import { type LogKind, type ObjectSource, sniffKind } from './object-source';
+
+export interface EngineOptions {
+  config: Config;
+  table: Table;
+  /** Detector context: config lookups and the threat intel, built once per process. */
+  context: DetectContext;
+  sink: AlertSink;
+  /** Wall clock, for the processed-object ledger. @default Date.now */
+  clock?: () => number;
+}
+
+export interface ObjectOutcome {
+  uri: string;
+  kind: LogKind | 'unknown';
+  /** Why the object was not analysed, if it was not. */
+  skipped?: 'already-processed' | 'unknown-kind';
+  stats: ReadStats;
+  /** Findings that opened a new dedupe window and were sent. */
+  findings: Finding[];
+  /** Findings inside an open dedupe window, not sent again. */
+  suppressed: number;
+  /** Findings below `alerts.minSeverity`, counted but not sent. */
+  belowThreshold: Finding[];
+  observations: number;
+  edges?: number;
+  firstEventTime?: number;
+  lastEventTime?: number;
+}
+
+interface Hit<E> {
+  detector: DetectorMeta;
+  detection: Detection;
+  sample: E & Located;
+  count: number;
+  identity: string;
+  scope: string;
+  cluster: string;
+  /** For anomalies: what the baseline expected. */
+  baseline?: BaselineContext;
+}
+
+/**
+ * The detection engine: one object in, findings out. The Lambdas and the CLI both drive it; only
+ * the table, the sink and the object source differ.
+ */
+export class Engine {
+  readonly baselines: BaselineStore;
+  private readonly deduper: AlertDeduper;
+  private readonly audit: DetectorSet<AuditEvent>;
+  private readonly flow: DetectorSet<FlowEdge>;
+  private readonly classifier: AddressClassifier;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: EngineOptions) {
+    this.baselines = new BaselineStore({ table: options.table });
+    this.deduper = new AlertDeduper(options.table);
+    this.audit = enabledDetectors(AUDIT_DETECTORS, options.config);
+    this.flow = enabledDetectors(FLOW_DETECTORS, options.config);
+    this.classifier = new AddressClassifier(options.config.network.vpcCidrs);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async process(source: ObjectSource): Promise<ObjectOutcome> {
+    const { table } = this.options;
+    const objectId = stableHash(source.uri, source.version);
+    const stats = newReadStats();
+    const outcome: ObjectOutcome = {
+      uri: source.uri,
+      kind: source.kind ?? 'unknown',
+      stats,
+      findings: [],
+      suppressed: 0,
+      belowThreshold: [],
+      observations: 0,
+    };
+    if (await table.get(keys.object(objectId))) {
+      outcome.skipped = 'already-processed';
+      return outcome;
+    }
+    const sniffed = await sniffKind(source);
+    if (sniffed === 'unknown') {
+      stats.objects++;
+      reject(stats, 'unrecognized-content', { uri: source.uri, line: 1 }, 'neither an audit log nor a flow log');
+      outcome.skipped = 'unknown-kind';
+      outcome.kind = 'unknown';
+      await this.markDone(objectId, source.uri);
+      return outcome;
+    }
+    outcome.kind = sniffed;
+
+    const hits = new Map<string, Hit<unknown>>();
+    const observations = new Map<string, Observation<Located>>();
+    const firstTimes = new Map<string, number>();
+    let last = Number.NEGATIVE_INFINITY;
+    const context = this.options.context;
+
+    const see = <E extends Located>(
+      event: E,
+      scope: string,
+      cluster: string,
+      set: DetectorSet<E>,
+      identity: (event: E) => string,
+    ) => {
+      const first = firstTimes.get(scope);
+      if (first === undefined || event.time < first) firstTimes.set(scope, event.time);
+      if (event.time > last) last = event.time;
+      for (const rule of set.rules) {
+        const detection = rule.detect(event, context);
+        if (!detection) continue;
+        const key = `${rule.id}\u0000${detection.dedupeKey}`;
+        const hit = hits.get(key);
+        if (hit) {
+          hit.count++;
+          if (
+            severityRank(detection.severity ?? rule.severity) > severityRank(hit.detection.severity ?? rule.severity)
+          ) {
+            hit.detection = detection;
+          }
+        } else {
+          hits.set(key, {
+            detector: rule,
+            detection,
+            sample: event,
+            count: 1,
+            identity: identity(event),
+            scope,
+            cluster,
+          });
+        }
+      }
+      for (const anomaly of set.anomalies) {
+        const values = anomaly.observe(event, context);
+        if (!values) continue;
+        const day = dayOf(event.time);
+        for (const value of values) {
+          const key = `${scope}\u0000${anomaly.baselineKind}\u0000${value}\u0000${day}`;
+          const o = observations.get(key);
+          if (o) {
+            o.count++;
+            if (event.time < o.firstTime) {
+              o.firstTime = event.time;
+              o.sample = event;
+            }
+            if (event.time > o.lastTime) o.lastTime = event.time;
+          } else {
+            observations.set(key, {
+              scope,
+              kind: anomaly.baselineKind,
+              value,
+              day,
+              count: 1,
+              firstTime: event.time,
+              lastTime: event.time,
+              sample: event,
+              detectorId: anomaly.id,
+            });
+          }
+        }
+      }
+    };
+
+    const sourceBytes = await source.open();
+    if (sniffed === 'audit') {
+      await readAuditObject(
+        sourceBytes,
+        { uri: source.uri, stats, cluster: this.options.config.clusterName },
+        (event) => see(event, event.cluster, event.cluster, this.audit, (e) => e.auditId),
+      );
+    } else {
+      const edges = new EdgeAggregator(this.classifier);
+      await readFlowObject(
+        sourceBytes,
+        { uri: source.uri, stats, format: this.options.config.sources.flow.format },
+        (record) => edges.add(record),
+      );
+      outcome.edges = edges.size;
+      const cluster = this.options.config.clusterName;
+      for (const edge of edges.values()) {
+        see(
+          edge,
+          edge.scope,
+          cluster,
+          this.flow,
+          (e) => `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
+        );
+      }
+    }
+    if (firstTimes.size > 0) {
+      outcome.firstEventTime = Math.min(...firstTimes.values());
+      outcome.lastEventTime = last;
+    }
+
+    // Learning periods, observations, then anomalies against the baselines.
+    const learningEnds = new Map<string, { start: number; end: number }>();
+    for (const [scope, first] of firstTimes) {
+      const start = await this.baselines.noteEvents(scope, first);
+      learningEnds.set(scope, { start, end: start + this.options.config.learning.days * DAY_MS });
+    }
+    outcome.observations = await this.baselines.writeObservations(objectId, observations.values());
+    const anomalyDetectors = new Map<string, AnomalyDetector<Located>>(
+      [...this.audit.anomalies, ...this.flow.anomalies].map((d) => [d.id, d as unknown as AnomalyDetector<Located>]),
+    );
+    const drafts: Hit<unknown>[] = [...hits.values()];
+    for (const group of groupObservations(observations.values())) {
+      const learning = learningEnds.get(group.scope);
+      const detector = anomalyDetectors.get(group.detectorId);
+      if (!learning || !detector) continue;
+      const candidates = group.items.filter((o) => o.firstTime >= learning.end);
+      if (candidates.length === 0) continue;
+      const known = await this.baselines.lookup(
+        group.scope,
+        group.kind,
+        candidates.map((o) => o.value),
+      );
+      let sample: string[] | undefined;
+      for (const o of candidates) {
+        if (known.has(o.value)) continue;
+        const detection = detector.describe(o.value, o.sample, context);
+        if (!detection) continue;
+        sample ??= (await this.baselines.sample(group.scope, group.kind)).map((e) => e.value);
+        drafts.push({
+          detector,
+          detection,
+          baseline: {
+            expected: sample.length
+              ? `${detector.expectedNoun}: ${sample.join(', ')}`
+              : `no ${detector.expectedNoun} yet`,
+            since: iso(learning.start),
+            known: sample,
+          },
+          sample: o.sample,
+          count: o.count,
+          identity: `${group.scope}|${o.value}`,
+          scope: group.scope,
+          cluster:
+            'cluster' in o.sample
+              ? String((o.sample as unknown as AuditEvent).cluster)
+              : this.options.config.clusterName,
+        });
+      }
+    }
+
+    // Findings: overrides, threshold, dedupe, send.
+    const fresh: { finding: Finding; hit: Hit<unknown> }[] = [];
+    const minimum = severityRank(this.options.config.alerts.minSeverity);
+    for (const hit of drafts) {
+      const finding = this.toFinding(hit);
+      if (!finding) continue;
+      if (severityRank(finding.severity) < minimum) {
+        outcome.belowThreshold.push(finding);
+        continue;
+      }
+      const window = this.options.config.detectors[hit.detector.id]?.dedupeMinutes ?? hit.detector.dedupeMinutes;
+      const claimed = await this.deduper.claim(
+        hit.detector.id,
+        `${hit.scope}|${hit.detection.dedupeKey}`,
+        finding.id,
+        Date.parse(finding.time),
+        window,
+      );
+      if (claimed) fresh.push({ finding, hit });
+      else outcome.suppressed++;
+    }
+    fresh.sort((a, b) => a.finding.time.localeCompare(b.finding.time));
+    try {
+      await this.options.sink.publish(fresh.map((f) => f.finding));
+    } catch (error) {
+      for (const { hit } of fresh)
+        await this.deduper.release(hit.detector.id, `${hit.scope}|${hit.detection.dedupeKey}`);
+      throw error;
+    }
+    outcome.findings = fresh.map((f) => f.finding);
+    await this.markDone(objectId, source.uri);
+    return outcome;
+  }
+
+  /** Folds observations into baselines; `now` is event time in a replay, wall-clock in Lambda. */
+  async rebaseline(now: number): Promise<RebaselineReport> {
+    return rebaseline(this.baselines, {
+      now,
+      retentionDays: this.options.config.rebaseline.retentionDays,
+      kinds: baselineKinds(),
+    });
+  }
+
+  private toFinding(hit: Hit<unknown>): Finding | undefined {
+    const { detector, detection, sample } = hit;
+    const override = this.options.config.detectors[detector.id];
+    const severity: Severity = override?.severity ?? detection.severity ?? detector.severity;
+    const entities: Entities = { cluster: hit.cluster, ...withoutUndefined(detection.entities) };
+    const baseline = hit.baseline;
+    return {
+      id: stableHash(detector.id, hit.identity, detection.dedupeKey),
+      ruleId: detector.id,
+      kind: baseline ? 'anomaly' : 'rule',
+      severity,
+      source: detector.source,
+      time: iso(sample.time),
+      title: detection.title ?? detector.title,
+      summary: detection.summary,
+      entities,
+      evidence: detection.evidence.slice(0, 1000),
+      origin: sample.origin,
+      ...(baseline ? { baseline } : {}),
+      mitre: detector.mitre,
+      count: hit.count,
+      runbook: detector.runbook,
+    };
+  }
+
+  private async markDone(objectId: string, uri: string): Promise<void> {
+    const now = this.clock();
+    await this.options.table.put({
+      ...keys.object(objectId),
+      uri,
+      processedAt: now,
+      expiresAt: epochSeconds(now) + 30 * 86_400,
+    });
+  }
+}
+
+function withoutUndefined(entities: Entities): Entities {
+  const out: Entities = {};
+  for (const [k, v] of Object.entries(entities)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+interface ObservationGroup {
+  scope: string;
+  kind: string;
+  detectorId: string;
+  /** One per value: the earliest day's observation, with counts summed over days. */
+  items: Observation<Located>[];
+}
+
+function groupObservations(observations: Iterable<Observation<Located>>): ObservationGroup[] {
+  const groups = new Map<string, ObservationGroup>();
+  const byValue = new Map<string, Observation<Located>>();
+  for (const o of observations) {
+    const groupKey = `${o.scope}\u0000${o.kind}\u0000${o.detectorId}`;
+    let group = groups.get(groupKey);
+    if (!group) {
+      group = { scope: o.scope, kind: o.kind, detectorId: o.detectorId, items: [] };
+      groups.set(groupKey, group);
+    }
+    const valueKey = `${groupKey}\u0000${o.value}`;
+    const seen = byValue.get(valueKey);
+    if (!seen) {
+      const copy = { ...o };
+      byValue.set(valueKey, copy);
+      group.items.push(copy);
+    } else {
+      seen.count += o.count;
+      if (o.firstTime < seen.firstTime) {
+        seen.firstTime = o.firstTime;
+        seen.sample = o.sample;
+      }
+    }
+  }
+  return [...groups.values()];
+}

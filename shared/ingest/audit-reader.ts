@@ -1,0 +1,238 @@
+import { decompressed } from './decompress';
+import { normalizeAuditEvent } from './normalize-audit';
+import { type ReadStats, reject, skip } from './stats';
+import { JsonDocumentScanner, LineSplitter, MAX_RECORD_CHARS, textChunks } from './text';
+import type { AuditEvent, Origin } from './types';
+
+export interface AuditReadOptions {
+  /** The object's S3 URI or file path, for origins and error reports. */
+  uri: string;
+  /** Counters to fill. */
+  stats: ReadStats;
+  /** Cluster name for deliveries that do not carry one (everything but CloudWatch Logs data). */
+  cluster: string;
+  /** Bound on one line or document. @default 1 MiB */
+  maxRecordChars?: number;
+}
+
+/** How the object's text is laid out, decided from its first bytes. */
+type Layout = 'lines' | 'export-task' | 'documents' | 'unrecognized';
+
+/** `2024-05-01T10:00:00.000Z {"kind":"Event",...}`: a CloudWatch Logs export-task line. */
+const EXPORT_TASK_LINE = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z? \{/;
+const TRUNCATED_MARKER = '[Truncated...]';
+const SNIFF_CHARS = 4 * 1024 * 1024;
+/** EKS names its control-plane log group /aws/eks/<cluster>/cluster. */
+const EKS_LOG_GROUP = /^\/aws\/eks\/([^/]+)\/cluster$/;
+
+/**
+ * Reads Kubernetes audit events from one object in any delivery format: Firehose CloudWatch Logs
+ * data (gzip, concatenated or newline-delimited, gzipped twice), CloudWatch export-task lines,
+ * JSON Lines, or a single event (pretty-printed or not). Streams the object; never throws for
+ * bad content, which is counted in `stats` with its location.
+ */
+export async function readAuditObject(
+  source: AsyncIterable<Uint8Array>,
+  options: AuditReadOptions,
+  onEvent: (event: AuditEvent) => void,
+): Promise<void> {
+  const { uri, stats } = options;
+  const maxChars = options.maxRecordChars ?? MAX_RECORD_CHARS;
+  stats.objects++;
+  const handle = (value: unknown, origin: Origin) => handleDocument(value, origin, options, onEvent);
+
+  let layout: Layout | undefined;
+  let head = '';
+  let pushText: ((text: string) => void) | undefined;
+  let finish: (() => void) | undefined;
+
+  const start = (sniffed: Layout) => {
+    layout = sniffed;
+    if (sniffed === 'documents') {
+      const resync = head.trimStart().startsWith('{"messageType"') ? '{"messageType"' : '\n{';
+      const scanner = new JsonDocumentScanner(
+        {
+          document: (text, line) => parseAndHandle(text, { uri, line }, stats, handle),
+          junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
+          unterminated: (line, length) =>
+            reject(stats, 'truncated-object', { uri, line }, `document of ${length} characters never closed`),
+        },
+        resync,
+        maxChars,
+      );
+      pushText = (text) => scanner.push(text);
+      finish = () => scanner.end();
+    } else if (sniffed === 'lines' || sniffed === 'export-task') {
+      const exportTask = sniffed === 'export-task';
+      const splitter = new LineSplitter(
+        {
+          line: (text, line) => {
+            let json = text;
+            if (exportTask) {
+              const space = text.indexOf(' ');
+              json = space === -1 ? '' : text.slice(space + 1);
+            }
+            if (json.trim() === '') return;
+            parseAndHandle(json, { uri, line }, stats, handle);
+          },
+          oversized: (line, length) => reject(stats, 'oversized-record', { uri, line }, `line of ${length} characters`),
+        },
+        maxChars,
+      );
+      pushText = (text) => splitter.push(text);
+      finish = () => splitter.end();
+    } else {
+      reject(stats, 'unrecognized-content', { uri, line: 1 }, `starts with ${JSON.stringify(head.slice(0, 40))}`);
+      pushText = () => {};
+      finish = () => {};
+    }
+    pushText(head);
+    head = '';
+  };
+
+  for await (const text of textChunks(decompressed(source, stats, uri))) {
+    if (layout) {
+      pushText?.(text);
+      continue;
+    }
+    head += text;
+    const sniffed = sniffLayout(head, false);
+    if (sniffed) start(sniffed);
+  }
+  if (!layout) start(sniffLayout(head, true) ?? 'unrecognized');
+  finish?.();
+}
+
+/** Decides the layout from the head of the text, or returns undefined when more text is needed. */
+function sniffLayout(head: string, atEnd: boolean): Layout | undefined {
+  const text = head.replace(/^\uFEFF/, '').trimStart();
+  if (text.length === 0) return atEnd ? 'lines' : undefined;
+  const newline = text.indexOf('\n');
+  if (newline === -1 && !atEnd && text.length < SNIFF_CHARS) return undefined;
+  if (EXPORT_TASK_LINE.test(text.slice(0, 64))) return 'export-task';
+  const first = text[0];
+  if (first !== '{' && first !== '[') return 'unrecognized';
+  // JSON Lines when one of the first complete lines is a JSON object on its own; a pretty-printed
+  // document has no such line. Looking past the first line keeps one bad first line from
+  // switching a JSON Lines file to the document scanner.
+  const lines = text.split('\n', 4);
+  if (!atEnd && lines.length < 4) lines.pop();
+  for (const line of lines) {
+    try {
+      const value: unknown = JSON.parse(line);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return 'lines';
+    } catch {
+      // not a whole document on one line
+    }
+  }
+  return 'documents';
+}
+
+function parseAndHandle(
+  text: string,
+  origin: Origin,
+  stats: ReadStats,
+  handle: (value: unknown, origin: Origin) => void,
+): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    reject(stats, 'malformed-json', origin, (error as Error).message);
+    return;
+  }
+  handle(value, origin);
+}
+
+function handleDocument(
+  value: unknown,
+  origin: Origin,
+  options: AuditReadOptions,
+  onEvent: (event: AuditEvent) => void,
+): void {
+  const { stats } = options;
+  if (!isObject(value)) {
+    skip(stats, 'non-object-json');
+    return;
+  }
+  if (typeof value.messageType === 'string') {
+    handleCloudWatchData(value, origin, options, onEvent);
+    return;
+  }
+  if (value.kind === 'EventList' && Array.isArray(value.items)) {
+    for (const [index, item] of value.items.entries()) {
+      handleEvent(item, { ...origin, record: index }, options, onEvent);
+    }
+    return;
+  }
+  handleEvent(value, origin, options, onEvent);
+}
+
+function handleCloudWatchData(
+  envelope: Record<string, unknown>,
+  origin: Origin,
+  options: AuditReadOptions,
+  onEvent: (event: AuditEvent) => void,
+): void {
+  const { stats, uri } = options;
+  if (envelope.messageType !== 'DATA_MESSAGE') {
+    skip(stats, String(envelope.messageType).toLowerCase().replace(/_/g, '-').slice(0, 40));
+    return;
+  }
+  const logEvents = envelope.logEvents;
+  if (!Array.isArray(logEvents)) {
+    reject(stats, 'invalid-event', origin, 'DATA_MESSAGE without logEvents');
+    return;
+  }
+  const group = typeof envelope.logGroup === 'string' ? EKS_LOG_GROUP.exec(envelope.logGroup) : null;
+  const clusterOptions = group?.[1] ? { ...options, cluster: group[1] } : options;
+  for (let i = 0; i < logEvents.length; i++) {
+    const where = { uri, line: origin.line, record: i };
+    const message = isObject(logEvents[i]) ? (logEvents[i] as Record<string, unknown>).message : undefined;
+    if (typeof message !== 'string') {
+      reject(stats, 'invalid-event', where, 'log event without a message');
+      continue;
+    }
+    if (message.endsWith(TRUNCATED_MARKER)) {
+      reject(stats, 'truncated-message', where, 'CloudWatch Logs truncated this message');
+      continue;
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(message);
+    } catch (error) {
+      reject(stats, 'malformed-json', where, (error as Error).message);
+      continue;
+    }
+    handleEvent(event, where, clusterOptions, onEvent);
+  }
+}
+
+function handleEvent(
+  value: unknown,
+  origin: Origin,
+  options: AuditReadOptions,
+  onEvent: (event: AuditEvent) => void,
+): void {
+  const { stats } = options;
+  if (!isObject(value) || value.kind !== 'Event') {
+    skip(stats, 'not-an-audit-event');
+    return;
+  }
+  const result = normalizeAuditEvent(value, options.cluster, origin);
+  if (typeof result === 'string') {
+    reject(stats, 'invalid-event', origin, result);
+    return;
+  }
+  if (result.stage === 'RequestReceived') {
+    // The same request is logged again once answered; the later stage has the response.
+    skip(stats, 'request-received-stage');
+    return;
+  }
+  stats.events++;
+  onEvent(result);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,79 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { ReaderError } from './errors';
+import { type ReadStats, reject } from './stats';
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+/** Firehose can wrap already-gzipped CloudWatch data in gzip again; more layers than this is junk. */
+const MAX_GZIP_LAYERS = 3;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+}
+
+/**
+ * Yields the decompressed bytes of an object, gzipped any number of times (up to three) or not
+ * at all. A truncated or damaged gzip stream is counted as `truncated-object`; the bytes that
+ * came out before the damage are still yielded.
+ */
+export async function* decompressed(
+  source: AsyncIterable<Uint8Array>,
+  stats: ReadStats,
+  uri: string,
+  layer = 0,
+): AsyncGenerator<Buffer> {
+  const iterator = source[Symbol.asyncIterator]();
+  // Peek until we have two bytes to sniff the gzip magic.
+  const head: Buffer[] = [];
+  let headLength = 0;
+  const pull = async () => {
+    try {
+      return await iterator.next();
+    } catch (cause) {
+      if (cause instanceof ReaderError) throw cause;
+      throw new ReaderError(`reading ${uri} failed: ${(cause as Error).message}`, { cause });
+    }
+  };
+  while (headLength < 2) {
+    const next = await pull();
+    if (next.done) break;
+    const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+    if (layer === 0) stats.bytesRead += chunk.length;
+    head.push(chunk);
+    headLength += chunk.length;
+  }
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    try {
+      yield* head;
+      for (;;) {
+        const next = await pull();
+        if (next.done) return;
+        const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+        if (layer === 0) stats.bytesRead += chunk.length;
+        yield chunk;
+      }
+    } finally {
+      // Stopped early (a sniff, an error): let the source close its file or socket.
+      await iterator.return?.();
+    }
+  };
+  if (!isGzip(Buffer.concat(head, Math.min(headLength, 2))) || layer >= MAX_GZIP_LAYERS) {
+    yield* rest();
+    return;
+  }
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  const done = pipeline(Readable.from(rest()), gunzip).catch(() => {
+    // Reported through the iteration of `gunzip` below.
+  });
+  try {
+    yield* decompressed(gunzip, stats, uri, layer + 1);
+  } catch (error) {
+    if (error instanceof ReaderError) throw error;
+    reject(stats, 'truncated-object', { uri }, `gzip stream ended early or is damaged: ${(error as Error).message}`);
+  } finally {
+    if (!gunzip.readableEnded) gunzip.destroy();
+    await done;
+  }
+}

@@ -1,0 +1,223 @@
+import { StringDecoder } from 'node:string_decoder';
+
+/** Decodes UTF-8 chunk by chunk; a character split across chunks is kept whole, invalid bytes become U+FFFD. */
+export async function* textChunks(bytes: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of bytes) {
+    const text = decoder.write(chunk);
+    if (text) yield text;
+  }
+  const tail = decoder.end();
+  if (tail) yield tail;
+}
+
+/** Default bound on one line or document, in UTF-16 code units (about bytes for ASCII logs). */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+
+export interface LineSink {
+  line(text: string, lineNumber: number): void;
+  /** A line longer than the bound; its text was dropped. */
+  oversized(lineNumber: number, length: number): void;
+}
+
+/**
+ * Splits text into lines (LF or CRLF) without holding more than one line. A line over
+ * `maxChars` is reported as oversized and skipped, so one bad line cannot exhaust memory.
+ */
+export class LineSplitter {
+  private carry = '';
+  private lineNumber = 0;
+  private skippingLength = -1;
+
+  constructor(
+    private readonly sink: LineSink,
+    private readonly maxChars = MAX_RECORD_CHARS,
+  ) {}
+
+  push(text: string): void {
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      if (newline === -1) break;
+      this.lineNumber++;
+      if (this.skippingLength >= 0) {
+        this.sink.oversized(this.lineNumber, this.skippingLength + newline - start);
+        this.skippingLength = -1;
+      } else {
+        let line = this.carry ? this.carry + text.slice(start, newline) : text.slice(start, newline);
+        this.carry = '';
+        if (line.length > this.maxChars) {
+          this.sink.oversized(this.lineNumber, line.length);
+        } else {
+          if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+          this.sink.line(line, this.lineNumber);
+        }
+      }
+      start = newline + 1;
+    }
+    if (start < text.length) {
+      if (this.skippingLength >= 0) {
+        this.skippingLength += text.length - start;
+      } else {
+        this.carry += text.slice(start);
+        if (this.carry.length > this.maxChars) {
+          this.skippingLength = this.carry.length;
+          this.carry = '';
+        }
+      }
+    }
+  }
+
+  end(): void {
+    if (this.skippingLength >= 0) {
+      this.lineNumber++;
+      this.sink.oversized(this.lineNumber, this.skippingLength);
+    } else if (this.carry) {
+      this.lineNumber++;
+      let line = this.carry;
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      this.sink.line(line, this.lineNumber);
+    }
+    this.carry = '';
+    this.skippingLength = -1;
+  }
+}
+
+export interface DocumentSink {
+  document(text: string, lineNumber: number): void;
+  /** Text outside any document that is not whitespace, or a document over the bound. */
+  junk(lineNumber: number, detail: string): void;
+  /** A document still open when the input ended. */
+  unterminated(lineNumber: number, length: number): void;
+}
+
+const OPEN_BRACE = 123; // {
+const CLOSE_BRACE = 125; // }
+const OPEN_BRACKET = 91; // [
+const CLOSE_BRACKET = 93; // ]
+const QUOTE = 34; // "
+const BACKSLASH = 92; // \
+const NEWLINE = 10;
+
+/**
+ * Splits a stream of concatenated JSON documents (with or without whitespace between them, as
+ * Firehose writes CloudWatch Logs data) into the text of each document. It tracks nesting and
+ * strings only; JSON.parse validates each document afterwards. After an oversized document it
+ * resynchronizes at `resyncToken`.
+ */
+export class JsonDocumentScanner {
+  private buffer = '';
+  private position = 0;
+  private depth = 0;
+  private inString = false;
+  private documentStart = -1;
+  private documentLine = 0;
+  private line = 1;
+  private inJunk = false;
+  private resyncing = false;
+
+  constructor(
+    private readonly sink: DocumentSink,
+    private readonly resyncToken: string,
+    private readonly maxChars = MAX_RECORD_CHARS,
+  ) {}
+
+  push(text: string): void {
+    // Keep only the unfinished document (or nothing) from the previous chunk.
+    const keepFrom = this.documentStart >= 0 ? this.documentStart : this.position;
+    this.buffer = keepFrom < this.buffer.length ? this.buffer.slice(keepFrom) + text : text;
+    this.position -= keepFrom;
+    if (this.documentStart >= 0) this.documentStart = 0;
+    this.scan();
+  }
+
+  end(): void {
+    if (this.documentStart >= 0) {
+      this.sink.unterminated(this.documentLine, this.buffer.length - this.documentStart);
+    }
+    this.buffer = '';
+    this.position = 0;
+    this.documentStart = -1;
+    this.depth = 0;
+    this.inString = false;
+  }
+
+  private scan(): void {
+    const buffer = this.buffer;
+    const length = buffer.length;
+    let pos = this.position;
+    while (pos < length) {
+      if (this.resyncing) {
+        const found = buffer.indexOf(this.resyncToken, pos);
+        if (found === -1) {
+          pos = Math.max(pos, length - this.resyncToken.length);
+          this.countLines(buffer, this.position, pos);
+          this.position = pos;
+          return;
+        }
+        this.countLines(buffer, pos, found);
+        pos = found + (this.resyncToken.startsWith('\n') ? 1 : 0);
+        if (this.resyncToken.startsWith('\n')) this.line++;
+        this.resyncing = false;
+        continue;
+      }
+      if (this.inString) {
+        const quote = buffer.indexOf('"', pos);
+        if (quote === -1) {
+          pos = length;
+          break;
+        }
+        let backslashes = 0;
+        for (let k = quote - 1; buffer.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+        if (backslashes % 2 === 0) this.inString = false;
+        pos = quote + 1;
+        continue;
+      }
+      const c = buffer.charCodeAt(pos);
+      if (c === QUOTE) {
+        if (this.depth > 0) this.inString = true;
+        else this.junkAt(pos);
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (this.depth === 0) {
+          this.documentStart = pos;
+          this.documentLine = this.line;
+          this.inJunk = false;
+        }
+        this.depth++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (this.depth === 0) {
+          this.junkAt(pos);
+        } else if (--this.depth === 0) {
+          this.sink.document(buffer.slice(this.documentStart, pos + 1), this.documentLine);
+          this.documentStart = -1;
+        }
+      } else if (c === NEWLINE) {
+        this.line++;
+      } else if (this.depth === 0 && c !== 32 && c !== 9 && c !== 13) {
+        this.junkAt(pos);
+      }
+      pos++;
+      if (this.documentStart >= 0 && pos - this.documentStart > this.maxChars) {
+        this.sink.junk(this.documentLine, `document longer than ${this.maxChars} characters`);
+        this.depth = 0;
+        this.inString = false;
+        this.documentStart = -1;
+        this.resyncing = true;
+      }
+    }
+    this.position = pos;
+  }
+
+  private junkAt(pos: number): void {
+    if (!this.inJunk) {
+      this.inJunk = true;
+      this.sink.junk(this.line, `unexpected ${JSON.stringify(this.buffer.slice(pos, pos + 20))}`);
+    }
+  }
+
+  private countLines(text: string, from: number, to: number): void {
+    for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) {
+      this.line++;
+    }
+  }
+}

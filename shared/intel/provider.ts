@@ -1,0 +1,82 @@
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { ThreatIntelSource } from '../config/schema';
+import { ThreatIntel } from './threat-intel';
+
+/** Reads a list's text and a version tag (ETag or mtime) that changes when the list does. */
+export interface ListFetcher {
+  fetch(location: string): Promise<{ text: string; version: string }>;
+  version(location: string): Promise<string>;
+}
+
+export interface ThreatIntelProviderOptions {
+  sources: readonly ThreatIntelSource[];
+  /** Reads `s3://` locations. Without it, S3 sources are an error. */
+  s3?: ListFetcher;
+  /** Resolves relative file paths. @default process.cwd() */
+  baseDir?: string;
+  /** How often to check whether a list changed. @default 300 */
+  refreshSeconds?: number;
+  /** Reports a list that could not be read or had invalid lines. */
+  warn?: (message: string) => void;
+}
+
+const files: ListFetcher = {
+  async fetch(path) {
+    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { text, version: `${info.size}:${info.mtimeMs}` };
+  },
+  async version(path) {
+    const info = await stat(path);
+    return `${info.size}:${info.mtimeMs}`;
+  },
+};
+
+/**
+ * Loads the configured threat lists once and keeps them, checking every few minutes whether
+ * any changed (by ETag or mtime) and reloading only then. One per Lambda container.
+ */
+export class ThreatIntelProvider {
+  private current: ThreatIntel | undefined;
+  private versions: string[] = [];
+  private checkedAt = 0;
+
+  constructor(private readonly options: ThreatIntelProviderOptions) {}
+
+  async get(now = Date.now()): Promise<ThreatIntel> {
+    const refreshMs = (this.options.refreshSeconds ?? 300) * 1000;
+    if (this.current && now - this.checkedAt < refreshMs) return this.current;
+    this.checkedAt = now;
+    if (this.current) {
+      const versions = await Promise.all(this.locations().map(({ fetcher, location }) => fetcher.version(location)));
+      if (versions.every((v, i) => v === this.versions[i])) return this.current;
+    }
+    const intel = new ThreatIntel();
+    const versions: string[] = [];
+    for (const [i, { fetcher, location, name }] of this.locations().entries()) {
+      const { text, version } = await fetcher.fetch(location);
+      versions[i] = version;
+      const result = intel.addList(name, text);
+      for (const bad of result.invalid) {
+        this.options.warn?.(
+          `threat list ${name} line ${bad.line} is not an address or CIDR: ${JSON.stringify(bad.text)}`,
+        );
+      }
+    }
+    this.current = intel;
+    this.versions = versions;
+    return intel;
+  }
+
+  private locations(): { fetcher: ListFetcher; location: string; name: string }[] {
+    const baseDir = this.options.baseDir ?? process.cwd();
+    return this.options.sources.map((source) => {
+      if ('s3Uri' in source) {
+        if (!this.options.s3) throw new Error(`threat list ${source.s3Uri} needs an S3 client`);
+        return { fetcher: this.options.s3, location: source.s3Uri, name: source.name ?? source.s3Uri };
+      }
+      const location = isAbsolute(source.path) ? source.path : resolve(baseDir, source.path);
+      return { fetcher: files, location, name: source.name ?? source.path };
+    });
+  }
+}
