@@ -42,6 +42,8 @@ export interface ObjectOutcome {
   /** Findings below `alerts.minSeverity`, counted but not sent. */
   belowThreshold: Finding[];
   observations: number;
+  /** Detectors that threw, by id; the event was skipped for that detector only. */
+  detectorErrors: Record<string, number>;
   edges?: number;
   firstEventTime?: number;
   lastEventTime?: number;
@@ -92,6 +94,7 @@ export class Engine {
       suppressed: 0,
       belowThreshold: [],
       observations: 0,
+      detectorErrors: {},
     };
     if (await table.get(keys.object(objectId))) {
       outcome.skipped = 'already-processed';
@@ -114,6 +117,14 @@ export class Engine {
     let last = Number.NEGATIVE_INFINITY;
     const context = this.options.context;
 
+    // A detector that throws on one odd event must not cost the rest of the object.
+    const detectorFailed = (id: string, event: Located, error: unknown) => {
+      outcome.detectorErrors[id] = (outcome.detectorErrors[id] ?? 0) + 1;
+      if (outcome.detectorErrors[id] === 1) {
+        reject(stats, 'detector-error', event.origin, `${id}: ${(error as Error).message ?? String(error)}`);
+      }
+    };
+
     const see = <E extends Located>(
       event: E,
       scope: string,
@@ -125,7 +136,13 @@ export class Engine {
       if (first === undefined || event.time < first) firstTimes.set(scope, event.time);
       if (event.time > last) last = event.time;
       for (const rule of set.rules) {
-        const detection = rule.detect(event, context);
+        let detection: Detection | undefined;
+        try {
+          detection = rule.detect(event, context);
+        } catch (error) {
+          detectorFailed(rule.id, event, error);
+          continue;
+        }
         if (!detection) continue;
         const key = `${rule.id}\u0000${detection.dedupeKey}`;
         const hit = hits.get(key);
@@ -149,7 +166,13 @@ export class Engine {
         }
       }
       for (const anomaly of set.anomalies) {
-        const values = anomaly.observe(event, context);
+        let values: readonly string[] | undefined;
+        try {
+          values = anomaly.observe(event, context);
+        } catch (error) {
+          detectorFailed(anomaly.id, event, error);
+          continue;
+        }
         if (!values) continue;
         const day = dayOf(event.time);
         for (const value of values) {
@@ -235,7 +258,13 @@ export class Engine {
       let sample: string[] | undefined;
       for (const o of candidates) {
         if (known.has(o.value)) continue;
-        const detection = detector.describe(o.value, o.sample, context);
+        let detection: Detection | undefined;
+        try {
+          detection = detector.describe(o.value, o.sample, context);
+        } catch (error) {
+          detectorFailed(detector.id, o.sample, error);
+          continue;
+        }
         if (!detection) continue;
         sample ??= (await this.baselines.sample(group.scope, group.kind)).map((e) => e.value);
         drafts.push({

@@ -1,7 +1,7 @@
 import { decompressed } from './decompress';
 import { normalizeAuditEvent } from './normalize-audit';
 import { type ReadStats, reject, skip } from './stats';
-import { JsonDocumentScanner, LineSplitter, MAX_RECORD_CHARS, textChunks } from './text';
+import { JsonDocumentScanner, LineSplitter, textChunks } from './text';
 import type { AuditEvent, Origin } from './types';
 
 export interface AuditReadOptions {
@@ -11,7 +11,11 @@ export interface AuditReadOptions {
   stats: ReadStats;
   /** Cluster name for deliveries that do not carry one (everything but CloudWatch Logs data). */
   cluster: string;
-  /** Bound on one line or document. @default 1 MiB */
+  /**
+   * Bound on one line or document. A CloudWatch Logs envelope holds up to about 1 MB of log
+   * events, and more once its messages are escaped, so the bound is generous.
+   * @default 16 MiB
+   */
   maxRecordChars?: number;
 }
 
@@ -22,6 +26,7 @@ type Layout = 'lines' | 'export-task' | 'documents' | 'unrecognized';
 const EXPORT_TASK_LINE = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z? \{/;
 const TRUNCATED_MARKER = '[Truncated...]';
 const SNIFF_CHARS = 4 * 1024 * 1024;
+export const MAX_AUDIT_RECORD_CHARS = 16 * 1024 * 1024;
 /** EKS names its control-plane log group /aws/eks/<cluster>/cluster. */
 const EKS_LOG_GROUP = /^\/aws\/eks\/([^/]+)\/cluster$/;
 
@@ -37,7 +42,7 @@ export async function readAuditObject(
   onEvent: (event: AuditEvent) => void,
 ): Promise<void> {
   const { uri, stats } = options;
-  const maxChars = options.maxRecordChars ?? MAX_RECORD_CHARS;
+  const maxChars = options.maxRecordChars ?? MAX_AUDIT_RECORD_CHARS;
   stats.objects++;
   const handle = (value: unknown, origin: Origin) => handleDocument(value, origin, options, onEvent);
 
@@ -82,7 +87,7 @@ export async function readAuditObject(
       pushText = (text) => splitter.push(text);
       finish = () => splitter.end();
     } else {
-      reject(stats, 'unrecognized-content', { uri, line: 1 }, `starts with ${JSON.stringify(head.slice(0, 40))}`);
+      reject(stats, 'unrecognized-content', { uri, line: 1 }, 'neither JSON nor CloudWatch export lines');
       pushText = () => {};
       finish = () => {};
     }
@@ -138,7 +143,7 @@ function parseAndHandle(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    reject(stats, 'malformed-json', origin, (error as Error).message);
+    reject(stats, 'malformed-json', origin, jsonErrorDetail(error));
     return;
   }
   handle(value, origin);
@@ -201,7 +206,7 @@ function handleCloudWatchData(
     try {
       event = JSON.parse(message);
     } catch (error) {
-      reject(stats, 'malformed-json', where, (error as Error).message);
+      reject(stats, 'malformed-json', where, jsonErrorDetail(error));
       continue;
     }
     handleEvent(event, where, clusterOptions, onEvent);
@@ -231,6 +236,15 @@ function handleEvent(
   }
   stats.events++;
   onEvent(result);
+}
+
+/**
+ * The parser's complaint without the text it quotes: V8 puts a snippet of the input in its
+ * messages, and the input may hold a secret.
+ */
+function jsonErrorDetail(error: unknown): string {
+  const position = /position (\d+)/.exec((error as Error).message ?? '');
+  return position ? `invalid JSON at character ${position[1]}` : 'invalid JSON';
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -32,7 +32,8 @@ export async function* decompressed(
     try {
       return await iterator.next();
     } catch (cause) {
-      if (cause instanceof ReaderError) throw cause;
+      // Below the first layer the source is our own gunzip: its errors are content damage.
+      if (cause instanceof ReaderError || layer > 0) throw cause;
       throw new ReaderError(`reading ${uri} failed: ${(cause as Error).message}`, { cause });
     }
   };

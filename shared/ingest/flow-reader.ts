@@ -114,9 +114,12 @@ function layoutOf(names: readonly string[]): Layout {
   };
 }
 
-/** A header line names at least these fields. */
+const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
+const AWS_ID = /^(eni|vpc|subnet|i|tgw|vpce)-[0-9a-f]+$/;
+
+/** A header line is all field names (lowercase, hyphenated); data lines hold numbers, addresses and ids. */
 function isHeader(fields: readonly string[]): boolean {
-  return fields.includes('srcaddr') || fields.includes('pkt-srcaddr') || fields[0] === 'version';
+  return fields.every((f) => FIELD_NAME.test(f) && !AWS_ID.test(f));
 }
 
 /**
@@ -141,7 +144,7 @@ export async function readFlowObject(
         const fields =
           line.includes('  ') || line.includes('\t') ? line.trim().split(/[ \t]+/) : line.trim().split(' ');
         if (fields.length === 1 && fields[0] === '') return;
-        if (isHeader(fields) && !/^\d+$/.test(fields[0] ?? '')) {
+        if (isHeader(fields)) {
           const known = fields.filter((f) => f in FIELDS).length;
           if (known === 0) {
             reject(stats, 'unknown-header', { uri, line: lineNumber }, `no known field in ${line.slice(0, 80)}`);

@@ -10,7 +10,8 @@ export type RejectReason =
   | 'invalid-event'
   | 'unknown-header'
   | 'unrecognized-content'
-  | 'read-error';
+  | 'read-error'
+  | 'detector-error';
 
 export interface RejectSample {
   reason: RejectReason;

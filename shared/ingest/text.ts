@@ -211,7 +211,7 @@ export class JsonDocumentScanner {
   private junkAt(pos: number): void {
     if (!this.inJunk) {
       this.inJunk = true;
-      this.sink.junk(this.line, `unexpected ${JSON.stringify(this.buffer.slice(pos, pos + 20))}`);
+      this.sink.junk(this.line, `text outside any JSON document (character code ${this.buffer.charCodeAt(pos)})`);
     }
   }
 

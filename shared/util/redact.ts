@@ -11,7 +11,10 @@ const RULES: [RegExp, string][] = [
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '[REDACTED JWT]'],
   [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, '$1[REDACTED]'],
   [
-    new RegExp(`([A-Za-z0-9_.-]*${SECRET_NAME}[A-Za-z0-9_.-]*)(\\s*[=:]\\s*)("[^"]*"|'[^']*'|[^\\s&"',;]+)`, 'gi'),
+    new RegExp(
+      `([A-Za-z0-9_.-]*${SECRET_NAME}[A-Za-z0-9_.-]*)(\\s*(?:[=:]|%3[Dd]|%3[Aa])\\s*)("[^"]*"|'[^']*'|[^\\s&"',;%]+(?:%[0-9A-Fa-f]{2}[^\\s&"',;%]*)*)`,
+      'gi',
+    ),
     '$1$2[REDACTED]',
   ],
   [new RegExp(`(--?[A-Za-z0-9-]*${SECRET_NAME}[A-Za-z0-9-]*)(\\s+)(?!-)(\\S+)`, 'gi'), '$1$2[REDACTED]'],

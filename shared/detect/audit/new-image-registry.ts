@@ -33,7 +33,7 @@ export const newImageRegistry: AnomalyDetector<AuditEvent> = {
     const user = actor(event);
     const kind = event.objectRef?.resource ?? 'workload';
     return {
-      summary: `${user.username} ${event.verb}d ${kind} ${objectName(event)} with image ${image} from registry ${registry}, never seen in this cluster.`,
+      summary: `${user.username} ${event.verb === 'create' ? 'created' : event.verb === 'patch' ? 'patched' : 'updated'} ${kind} ${objectName(event)} with image ${image} from registry ${registry}, never seen in this cluster.`,
       entities: {
         user: user.username,
         sourceIps: event.sourceIps,

@@ -6,6 +6,13 @@ import { actor, isSystemIdentity, objectName, succeeded } from './identity';
 export const RBAC_RESOURCES = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
 const CHANGE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const ADMIN_ROLES = new Set(['cluster-admin']);
+const PAST: Record<string, string> = {
+  create: 'created',
+  update: 'updated',
+  patch: 'patched',
+  delete: 'deleted',
+  deletecollection: 'deleted all',
+};
 
 const KIND: Record<string, string> = {
   roles: 'Role',
@@ -61,7 +68,7 @@ export const rbacChange: RuleDetector<AuditEvent> = {
     return {
       severity,
       title: bindsAdmin ? `${kind} grants cluster-admin` : `${kind} ${event.verb}`,
-      summary: `${user.username} ${event.verb === 'delete' ? 'deleted' : `${event.verb}d`} ${kind} ${objectName(event)}${grants}.`,
+      summary: `${user.username} ${PAST[event.verb] ?? event.verb} ${kind} ${objectName(event)}${grants}.`,
       entities: {
         user: user.username,
         groups: user.groups,

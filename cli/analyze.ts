@@ -1,0 +1,152 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Finding } from '../shared/alert/finding';
+import { type AlertSink, CollectingSink, FanOutSink } from '../shared/alert/sink';
+import { Schedule } from '../shared/baseline/schedule';
+import { defaultConfig, loadConfigFile } from '../shared/config/load';
+import { type Config, type Severity, severityRank } from '../shared/config/schema';
+import { buildDetectContext } from '../shared/detect/context';
+import { Engine } from '../shared/engine/engine';
+import { ThreatIntelProvider } from '../shared/intel/provider';
+import { MemoryTable } from '../shared/store/memory-table';
+import { loadStateDir, saveStateDir } from '../shared/store/state-file';
+import { inDeliveryOrder, listFiles } from './local-files';
+import { jsonLine, tableHeader, tableRow } from './output';
+import { type RunSummary, SummaryBuilder } from './summary';
+
+export type OutputFormat = 'table' | 'json';
+
+export interface AnalyzeOptions {
+  /** Files or folders of log objects. */
+  paths: string[];
+  /** Config file (JSON). Relative paths inside it resolve against its folder. */
+  configPath?: string;
+  /** Folder of the embedded store; later runs remember baselines. Without it the store lives in memory. */
+  stateDir?: string;
+  format: OutputFormat;
+  outPath?: string;
+  summaryPath?: string;
+  failOn?: Severity;
+  snsTopicArn?: string;
+  stdout: Writable;
+  stderr: Writable;
+  /** Colour severities in table output. */
+  color?: boolean;
+}
+
+export interface AnalyzeResult {
+  exitCode: 0 | 3;
+  summary: RunSummary;
+  findings: Finding[];
+}
+
+const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
+
+/**
+ * `driftwatch analyze`: replays local log objects through the same engine the Lambdas run, in
+ * delivery order, running the rebaseline at every schedule time crossed in event time.
+ */
+export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const config: Config = options.configPath ? loadConfigFile(options.configPath) : defaultConfig();
+  const baseDir = options.configPath ? dirname(resolve(options.configPath)) : process.cwd();
+  const schedule = new Schedule(config.rebaseline.schedule);
+  const files = listFiles(options.paths);
+  const table = options.stateDir ? await loadStateDir(options.stateDir) : new MemoryTable();
+  const intel = await new ThreatIntelProvider({
+    sources: config.threatIntel.sources,
+    baseDir,
+    warn: (message) => options.stderr.write(`warning: ${message}\n`),
+  }).get();
+
+  const out: WriteStream | undefined = options.outPath ? await openOut(options.outPath) : undefined;
+  const collected = new CollectingSink();
+  const printer: AlertSink = {
+    async publish(findings) {
+      for (const finding of findings) {
+        const line = options.format === 'json' ? jsonLine(finding) : tableRow(finding, options.color ?? false);
+        options.stdout.write(`${line}\n`);
+        out?.write(`${options.format === 'json' ? line : tableRow(finding, false)}\n`);
+      }
+    },
+  };
+  const sinks: AlertSink[] = [collected, printer];
+  if (options.snsTopicArn) {
+    const [{ SNSClient }, { SnsPublisher }] = await Promise.all([
+      import('@aws-sdk/client-sns'),
+      import('../shared/alert/sns-publisher'),
+    ]);
+    sinks.push(new SnsPublisher({ client: new SNSClient({}), topicArn: options.snsTopicArn }));
+  }
+  const engine = new Engine({ config, table, context: buildDetectContext(config, intel), sink: new FanOutSink(sinks) });
+
+  if (options.format === 'table') {
+    options.stdout.write(`${tableHeader()}\n`);
+    out?.write(`${tableHeader()}\n`);
+  }
+  const summary = new SummaryBuilder();
+  const replay = await table.get(REPLAY_KEY);
+  let clock = typeof replay?.clock === 'number' ? replay.clock : undefined;
+  for (const object of await inDeliveryOrder(files)) {
+    if (object.time !== undefined) {
+      clock ??= object.time;
+      // Firings with no object between them would fold the same data; run once, at the last.
+      let crossed: number | undefined;
+      let count = 0;
+      for (const time of schedule.between(clock, object.time)) {
+        crossed = time;
+        count++;
+      }
+      if (crossed !== undefined) summary.addRebaseline(crossed, count, await engine.rebaseline(crossed));
+      clock = Math.max(clock, object.time);
+    }
+    summary.addObject(await engine.process(object.source));
+  }
+  if (clock !== undefined) await table.put({ ...REPLAY_KEY, clock });
+  if (options.stateDir) await saveStateDir(table, options.stateDir);
+  if (out) await new Promise<void>((done) => out.end(() => done()));
+
+  const result = summary.build(table.counters);
+  if (options.summaryPath) {
+    await mkdir(dirname(resolve(options.summaryPath)), { recursive: true });
+    await writeFile(options.summaryPath, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  const failed =
+    options.failOn !== undefined &&
+    collected.findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
+  return { exitCode: failed ? 3 : 0, summary: result, findings: collected.findings };
+}
+
+async function openOut(path: string): Promise<WriteStream> {
+  await mkdir(dirname(resolve(path)), { recursive: true });
+  return createWriteStream(path);
+}
+
+/** The human summary printed after a table run. */
+export function describeRun(summary: RunSummary): string {
+  const s = summary.findings.bySeverity;
+  const rejected = Object.values(summary.recordsRejected).reduce((a, b) => a + (b ?? 0), 0);
+  const lines = [
+    '',
+    `Read ${summary.objects.read} objects (${summary.objects.audit} audit, ${summary.objects.flow} flow` +
+      `${summary.objects.unrecognized ? `, ${summary.objects.unrecognized} unrecognized` : ''}` +
+      `${summary.objects.alreadyProcessed ? `, ${summary.objects.alreadyProcessed} already processed` : ''}), ` +
+      `${summary.eventsParsed} events and records, ${rejected} rejected, in ${(summary.durationMs / 1000).toFixed(1)} s.`,
+    `Findings: ${summary.findings.total} (critical ${s.critical}, high ${s.high}, medium ${s.medium}, low ${s.low}, info ${s.info}); ` +
+      `${summary.findings.suppressedByDedupe} repeats suppressed; ${summary.rebaselines.runs} rebaselines.`,
+  ];
+  if (rejected > 0) {
+    lines.push(
+      `Rejected: ${Object.entries(summary.recordsRejected)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    for (const sample of summary.rejectSamples.slice(0, 5)) {
+      lines.push(`  ${sample.reason} at ${sample.uri}${sample.line ? `:${sample.line}` : ''}: ${sample.detail}`);
+    }
+  }
+  const skipped = Object.entries(summary.nonEventsSkipped);
+  if (skipped.length > 0) lines.push(`Skipped (not audit events): ${skipped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,127 @@
+import type { Finding } from '../shared/alert/finding';
+import type { RebaselineReport } from '../shared/baseline/rebaseline';
+import { SEVERITIES, type Severity } from '../shared/config/schema';
+import type { ObjectOutcome } from '../shared/engine/engine';
+import { mergeStats, newReadStats, type ReadStats } from '../shared/ingest/stats';
+import type { TableCounters } from '../shared/store/types';
+
+/** The run summary `--summary FILE` writes. */
+export interface RunSummary {
+  startedAt: string;
+  durationMs: number;
+  objects: { read: number; audit: number; flow: number; unrecognized: number; alreadyProcessed: number };
+  eventsParsed: number;
+  bytesRead: number;
+  recordsRejected: ReadStats['rejected'];
+  rejectSamples: ReadStats['samples'];
+  nonEventsSkipped: ReadStats['skipped'];
+  flowLogHealth: ReadStats['logHealth'];
+  findings: {
+    total: number;
+    bySeverity: Record<Severity, number>;
+    byRule: Record<string, number>;
+    /** Per UTC day of event time, by severity: the baseline forming, day by day. */
+    byDay: Record<string, Record<Severity, number>>;
+    suppressedByDedupe: number;
+    belowAlertThreshold: number;
+  };
+  detectorErrors: Record<string, number>;
+  rebaselines: {
+    runs: number;
+    /** Schedule firings crossed in event time; consecutive firings with no object between them run once. */
+    scheduleTimesCrossed: number;
+    times: string[];
+    daysFolded: number;
+    entriesWritten: number;
+    entriesPruned: number;
+  };
+  eventTimeRange?: { first: string; last: string };
+  store: TableCounters;
+}
+
+function emptyBySeverity(): Record<Severity, number> {
+  return Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+}
+
+export class SummaryBuilder {
+  private readonly stats = newReadStats();
+  private readonly started = Date.now();
+  private readonly findings: Finding[] = [];
+  private readonly objects = { read: 0, audit: 0, flow: 0, unrecognized: 0, alreadyProcessed: 0 };
+  private readonly rebaselines = {
+    runs: 0,
+    scheduleTimesCrossed: 0,
+    times: [] as string[],
+    daysFolded: 0,
+    entriesWritten: 0,
+    entriesPruned: 0,
+  };
+  private readonly detectorErrors: Record<string, number> = {};
+  private suppressed = 0;
+  private below = 0;
+  private first = Number.POSITIVE_INFINITY;
+  private last = Number.NEGATIVE_INFINITY;
+
+  addObject(outcome: ObjectOutcome): void {
+    this.objects.read++;
+    if (outcome.skipped === 'already-processed') this.objects.alreadyProcessed++;
+    else if (outcome.kind === 'audit') this.objects.audit++;
+    else if (outcome.kind === 'flow') this.objects.flow++;
+    else this.objects.unrecognized++;
+    mergeStats(this.stats, outcome.stats);
+    this.findings.push(...outcome.findings);
+    this.suppressed += outcome.suppressed;
+    this.below += outcome.belowThreshold.length;
+    for (const [id, n] of Object.entries(outcome.detectorErrors))
+      this.detectorErrors[id] = (this.detectorErrors[id] ?? 0) + n;
+    if (outcome.firstEventTime !== undefined) this.first = Math.min(this.first, outcome.firstEventTime);
+    if (outcome.lastEventTime !== undefined) this.last = Math.max(this.last, outcome.lastEventTime);
+  }
+
+  addRebaseline(time: number, firings: number, report: RebaselineReport): void {
+    this.rebaselines.runs++;
+    this.rebaselines.scheduleTimesCrossed += firings;
+    this.rebaselines.times.push(new Date(time).toISOString());
+    this.rebaselines.daysFolded += report.daysFolded;
+    this.rebaselines.entriesWritten += report.entriesWritten;
+    this.rebaselines.entriesPruned += report.entriesPruned;
+  }
+
+  build(store: TableCounters): RunSummary {
+    const bySeverity = emptyBySeverity();
+    const byRule: Record<string, number> = {};
+    const byDay: Record<string, Record<Severity, number>> = {};
+    for (const f of this.findings) {
+      bySeverity[f.severity]++;
+      byRule[f.ruleId] = (byRule[f.ruleId] ?? 0) + 1;
+      const day = f.time.slice(0, 10);
+      byDay[day] ??= emptyBySeverity();
+      byDay[day][f.severity]++;
+    }
+    return {
+      startedAt: new Date(this.started).toISOString(),
+      durationMs: Date.now() - this.started,
+      objects: this.objects,
+      eventsParsed: this.stats.events,
+      bytesRead: this.stats.bytesRead,
+      recordsRejected: this.stats.rejected,
+      rejectSamples: this.stats.samples,
+      nonEventsSkipped: this.stats.skipped,
+      flowLogHealth: this.stats.logHealth,
+      findings: {
+        total: this.findings.length,
+        bySeverity,
+        byRule,
+        byDay: Object.fromEntries(Object.entries(byDay).sort(([a], [b]) => a.localeCompare(b))),
+        suppressedByDedupe: this.suppressed,
+        belowAlertThreshold: this.below,
+      },
+      detectorErrors: this.detectorErrors,
+      rebaselines: this.rebaselines,
+      ...(Number.isFinite(this.first)
+        ? { eventTimeRange: { first: new Date(this.first).toISOString(), last: new Date(this.last).toISOString() } }
+        : {}),
+      store,
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { processObjectRecord } from '../shared/aws/object-records';
+import type { LogKind } from '../shared/engine/object-source';
+import type { Runtime } from './runtime';
+
+/**
+ * The SQS handler both processors share: each record is one S3 notification, processed on its
+ * own, and only failed records are retried (partial batch response).
+ */
+export function objectHandler(kind: LogKind, runtime: Runtime) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const { logger, metrics, s3 } = runtime;
+  return middy(async function processObjects(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    const engine = await runtime.engine();
+    const recordHandler = async function processRecord(record: SQSRecord) {
+      await processObjectRecord(record, { engine, s3, kind, logger, metrics });
+    };
+    return processPartialResponse(event, recordHandler, processor, { context });
+  })
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}

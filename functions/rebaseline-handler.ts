@@ -1,0 +1,22 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { ScheduledEvent } from 'aws-lambda';
+import type { RebaselineReport } from '../shared/baseline/rebaseline';
+import type { Runtime } from './runtime';
+
+/** EventBridge schedule → fold observations into baselines and prune expired entries. */
+export function rebaselineHandler(runtime: Runtime, clock: () => number = Date.now) {
+  const { logger, metrics } = runtime;
+  return middy(async function rebaselineAll(_event: ScheduledEvent): Promise<RebaselineReport> {
+    const engine = await runtime.engine();
+    const report = await engine.rebaseline(clock());
+    metrics.addMetric('BaselineDaysFolded', 'Count', report.daysFolded);
+    metrics.addMetric('BaselineEntriesWritten', 'Count', report.entriesWritten);
+    metrics.addMetric('BaselineEntriesPruned', 'Count', report.entriesPruned);
+    logger.info('rebaseline done', { ...report });
+    return report;
+  })
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}

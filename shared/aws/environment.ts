@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { ConfigError } from '../config/errors';
+import { describeIssue } from '../config/load';
+
+const EnvironmentSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  TOPIC_ARN: z.string().startsWith('arn:'),
+});
+
+export type LambdaEnvironment = z.infer<typeof EnvironmentSchema>;
+
+/** Validates the Lambda's environment once, at cold start. */
+export function lambdaEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnvironment {
+  const parsed = EnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`Lambda environment: ${describeIssue(parsed.error)}; redeploy the stack`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,35 @@
+import { readAuditObject } from '../ingest/audit-reader';
+import { readFlowObject } from '../ingest/flow-reader';
+import { newReadStats } from '../ingest/stats';
+import { type ObjectSource, sniffKind } from './object-source';
+
+class Found extends Error {
+  constructor(readonly time: number) {
+    super('found');
+  }
+}
+
+/**
+ * The time of an object's first event, reading no further than that event. For ordering objects
+ * whose names carry no delivery time.
+ */
+export async function firstEventTime(source: ObjectSource): Promise<number | undefined> {
+  const kind = await sniffKind(source);
+  if (kind === 'unknown') return undefined;
+  const stats = newReadStats();
+  try {
+    if (kind === 'audit') {
+      await readAuditObject(await source.open(), { uri: source.uri, stats, cluster: '' }, (event) => {
+        throw new Found(event.time);
+      });
+    } else {
+      await readFlowObject(await source.open(), { uri: source.uri, stats }, (record) => {
+        if (record.start !== undefined) throw new Found(record.start * 1000);
+      });
+    }
+  } catch (error) {
+    if (error instanceof Found) return error.time;
+    return undefined;
+  }
+  return undefined;
+}

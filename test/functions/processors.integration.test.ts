@@ -1,0 +1,181 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { objectHandler } from '../../functions/object-handler';
+import { rebaselineHandler } from '../../functions/rebaseline-handler';
+import { createRuntime } from '../../functions/runtime';
+import { CONFIG_ENV } from '../../shared/config/load';
+import { DynamoTable } from '../../shared/store/dynamo-table';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent } from '../support/formats';
+import { lambdaContext, s3Notification, sqsEvent } from '../support/lambda';
+import { type LocalS3, startS3rver } from '../support/s3rver';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:driftwatch-alerts';
+let dynamo: LocalDynamo;
+let s3: LocalS3;
+const snsMock = mockClient(SNSClient);
+
+beforeAll(async () => {
+  [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: s3.bucket, Key: 'intel/threats.txt', Body: '# test list\n203.0.113.0/24 ; SBL1\n' }),
+  );
+});
+afterAll(async () => {
+  await Promise.all([dynamo?.close(), s3?.close()]);
+});
+beforeEach(() => {
+  snsMock.reset();
+  snsMock.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+function runtime(name: string) {
+  return createRuntime(name, {
+    s3: s3.client,
+    dynamo: dynamo.client,
+    sns: new SNSClient({ region: 'eu-west-1' }),
+    env: {
+      TABLE_NAME: dynamo.tableName,
+      TOPIC_ARN: TOPIC,
+      [CONFIG_ENV]: JSON.stringify({
+        clusterName: 'fallback',
+        threatIntel: { sources: [{ s3Uri: `s3://${s3.bucket}/intel/threats.txt`, name: 'test-threats' }] },
+        network: { vpcCidrs: ['10.0.0.0/16'] },
+      }),
+    },
+  });
+}
+
+async function put(key: string, body: Buffer | string) {
+  await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
+}
+
+function published() {
+  return snsMock
+    .commandCalls(PublishBatchCommand)
+    .flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
+}
+
+describe('audit-processor', () => {
+  const exec = rawAuditEvent({
+    auditID: 'exec-1',
+    verb: 'create',
+    user: { username: 'alice', groups: ['system:authenticated'] },
+    objectRef: { resource: 'pods', subresource: 'exec', namespace: 'payments', name: 'api-0' },
+    requestURI: '/api/v1/namespaces/payments/pods/api-0/exec?command=sh&command=-c&command=env%20DB_PASSWORD%3Dhunter2',
+    responseStatus: { code: 101 },
+  });
+
+  it('reads an S3 object named by an SQS record, stores state in DynamoDB, and publishes the finding', async () => {
+    const key = 'audit/2026/11/01/10/driftwatch-audit-1-2026-11-01-10-00-00-a b.gz';
+    await put(key, gzip(cwlData([JSON.stringify(exec)], 'shop-prod')));
+    const handler = objectHandler('audit', runtime('audit-processor'));
+    const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+
+    const entries = published();
+    expect(entries).toHaveLength(1);
+    const entry = entries[0];
+    expect(entry?.Subject).toBe('[HIGH] kubectl exec into a pod [shop-prod]');
+    expect((entry?.Subject ?? '').length).toBeLessThanOrEqual(100);
+    expect(entry?.MessageStructure).toBe('json');
+    expect(entry?.MessageAttributes).toEqual({
+      severity: { DataType: 'String', StringValue: 'high' },
+      ruleId: { DataType: 'String', StringValue: 'audit.exec-into-pod' },
+      cluster: { DataType: 'String', StringValue: 'shop-prod' },
+    });
+    const message = JSON.parse(entry?.Message ?? '{}') as { default: string; email: string };
+    const finding = JSON.parse(message.default);
+    expect(finding).toMatchObject({
+      ruleId: 'audit.exec-into-pod',
+      kind: 'rule',
+      severity: 'high',
+      source: 'eks-audit',
+      entities: { user: 'alice', namespace: 'payments', name: 'api-0', cluster: 'shop-prod' },
+      origin: { uri: `s3://${s3.bucket}/${key}`, line: 1, record: 0 },
+      count: 1,
+    });
+    for (const text of [message.email, message.default]) {
+      expect(text).not.toContain('hunter2');
+    }
+    for (const section of ['What happened:', 'Who:', 'Where:', 'When:', 'Why it matters:', 'Evidence:']) {
+      expect(message.email).toContain(section);
+    }
+
+    // The state went to DynamoDB: the processed-object marker and the dedupe window.
+    const table = new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client });
+    expect(await table.query('SCOPES')).toEqual([expect.objectContaining({ sk: 'shop-prod' })]);
+
+    // Delivering the same object again: no second alert.
+    snsMock.resetHistory();
+    const again = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
+    expect(again.batchItemFailures).toEqual([]);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('fails only the record whose object cannot be read', async () => {
+    const key = 'audit/2026/11/01/11/good.gz';
+    await put(
+      key,
+      gzip(
+        cwlData([
+          JSON.stringify({ ...exec, auditID: 'exec-2', objectRef: { ...(exec.objectRef as object), name: 'api-1' } }),
+        ]),
+      ),
+    );
+    const handler = objectHandler('audit', runtime('audit-processor'));
+    const event = sqsEvent([
+      s3Notification(s3.bucket, 'audit/missing-object.gz'),
+      s3Notification(s3.bucket, key),
+      'not json',
+    ]);
+    const result = await handler(event, lambdaContext());
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [event.Records[0]?.messageId, event.Records[2]?.messageId].sort(),
+    );
+    expect(published().map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['audit.exec-into-pod']);
+  });
+
+  it('keeps good records from an object with bad ones, without failing the batch', async () => {
+    const key = 'audit/2026/11/01/12/mixed.jsonl';
+    const body = [
+      JSON.stringify({ ...exec, auditID: 'exec-3', objectRef: { ...(exec.objectRef as object), name: 'api-2' } }),
+      '{broken',
+      '\u0000\u0001',
+    ].join('\n');
+    await put(key, body);
+    const handler = objectHandler('audit', runtime('audit-processor'));
+    const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(published()).toHaveLength(1);
+  });
+});
+
+describe('flow-processor and rebaseline', () => {
+  it('matches the S3 threat list and folds observations into baselines on schedule', async () => {
+    const start = Math.floor(Date.parse('2026-11-01T10:00:00Z') / 1000);
+    const line = (dst: string) =>
+      `5 123456789012 eni-0a 10.0.1.1 ${dst} 44321 443 6 5 500 ${start} ${start + 60} ACCEPT OK vpc-0int subnet-0a i-0a 2 IPv4 10.0.64.5 ${dst} eu-west-1 euw1-az1 - - egress 8`;
+    const key =
+      'flow/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=01/hour=10/123456789012_vpcflowlogs_eu-west-1_fl-0a_20261101T1000Z_abcd1234.log.gz';
+    await put(key, gzip([FLOW_HEADER_V5, line('203.0.113.50'), line('140.82.112.3')].join('\n')));
+    const handler = objectHandler('flow', runtime('flow-processor'));
+    const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    const entries = published();
+    expect(entries.map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['net.threat-intel-match']);
+    expect(JSON.parse(JSON.parse(entries[0]?.Message ?? '{}').default).entities).toMatchObject({
+      dstAddr: '203.0.113.50',
+      threatList: 'test-threats',
+    });
+
+    const rebaseline = rebaselineHandler(runtime('rebaseline'), () => Date.parse('2026-11-02T00:00:00Z'));
+    const report = await rebaseline({} as never, lambdaContext());
+    expect(report.daysFolded).toBeGreaterThanOrEqual(1);
+    const table = new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client });
+    const entries2 = await table.query('BL#vpc-0int#external-destination');
+    expect(entries2.map((e) => e.value).sort()).toEqual(['140.82.112.0/24', '203.0.113.0/24']);
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { readFlowObject } from '../../shared/ingest/flow-reader';
+import { newReadStats, type ReadStats } from '../../shared/ingest/stats';
+import { collect, FLOW_HEADER_V5, type FlowRecord, gzip } from '../support/formats';
+
+async function read(data: string | Buffer, format?: string[]): Promise<{ records: FlowRecord[]; stats: ReadStats }> {
+  const stats = newReadStats();
+  const records = await collect<FlowRecord>(
+    (source, onRecord) => readFlowObject(source, { uri: 'f.log.gz', stats, format }, onRecord),
+    data,
+    97,
+  );
+  return { records, stats };
+}
+
+const V2_HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const v2 = (src: string, dst: string, sport: number, dport: number, action = 'ACCEPT') =>
+  `2 123456789012 eni-0a1b ${src} ${dst} ${sport} ${dport} 6 10 840 1793527200 1793527260 ${action} OK`;
+
+describe('readFlowObject', () => {
+  it('reads the default format with its header, gzipped', async () => {
+    const { records, stats } = await read(gzip(`${V2_HEADER}\n${v2('10.0.1.5', '10.0.2.9', 43512, 5432)}\n`));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      version: 2,
+      accountId: '123456789012',
+      interfaceId: 'eni-0a1b',
+      srcAddr: '10.0.1.5',
+      dstAddr: '10.0.2.9',
+      srcPort: 43512,
+      dstPort: 5432,
+      protocol: 6,
+      packets: 10,
+      bytes: 840,
+      start: 1793527200,
+      end: 1793527260,
+      action: 'ACCEPT',
+      logStatus: 'OK',
+      origin: { uri: 'f.log.gz', line: 2 },
+    });
+    expect(stats.events).toBe(1);
+  });
+
+  it('reads a custom v5 header in any order and prefers the packet-level addresses', async () => {
+    const line =
+      '5 123456789012 eni-0c 10.0.1.10 10.0.2.20 43512 8080 6 4 300 1793527200 1793527260 ACCEPT OK vpc-0a subnet-0b i-0c 2 IPv4 10.0.64.7 10.0.65.8 eu-west-1 euw1-az1 - - egress 1';
+    const { records } = await read(`${FLOW_HEADER_V5}\n${line}\n`);
+    expect(records[0]).toMatchObject({
+      srcAddr: '10.0.64.7',
+      dstAddr: '10.0.65.8',
+      ifSrcAddr: '10.0.1.10',
+      ifDstAddr: '10.0.2.20',
+      vpcId: 'vpc-0a',
+      tcpFlags: 2,
+      flowDirection: 'egress',
+      trafficPath: 1,
+      azId: 'euw1-az1',
+    });
+    expect(records[0]?.pktSrcAwsService).toBeUndefined();
+    const reordered = await read('dstaddr srcaddr action log-status bytes\n10.0.0.2 10.0.0.1 REJECT OK 60\n');
+    expect(reordered.records[0]).toMatchObject({
+      srcAddr: '10.0.0.1',
+      dstAddr: '10.0.0.2',
+      action: 'REJECT',
+      bytes: 60,
+    });
+  });
+
+  it('counts NODATA and SKIPDATA as log health, not as records', async () => {
+    const body = [
+      V2_HEADER,
+      '2 123456789012 eni-0a1b - - - - - - - 1793527200 1793527260 - NODATA',
+      '2 123456789012 eni-0a1b - - - - - - - 1793527200 1793527260 - SKIPDATA',
+      v2('10.0.1.5', '10.0.2.9', 43512, 5432),
+    ].join('\n');
+    const { records, stats } = await read(body);
+    expect(records).toHaveLength(1);
+    expect(stats.logHealth).toEqual({ nodata: 1, skipdata: 1 });
+  });
+
+  it('reads IPv6, repeated headers and runs of spaces', async () => {
+    const body = [
+      V2_HEADER,
+      v2('2001:db8::1', '2600:1f18::5', 50000, 443),
+      V2_HEADER,
+      `2  123456789012   eni-0a1b 10.0.1.5 10.0.2.9 43512 5432 6 10 840 1793527200 1793527260 ACCEPT OK`,
+    ].join('\n');
+    const { records, stats } = await read(body);
+    expect(records.map((r) => r.srcAddr)).toEqual(['2001:db8::1', '10.0.1.5']);
+    expect(stats.rejected).toEqual({});
+  });
+
+  it('reads a headerless object with the default or the configured format', async () => {
+    expect((await read(`${v2('10.0.1.5', '10.0.2.9', 1, 2)}\n`)).records).toHaveLength(1);
+    const custom = await read('10.0.0.1 10.0.0.2 ACCEPT OK\n', ['srcaddr', 'dstaddr', 'action', 'log-status']);
+    expect(custom.records[0]).toMatchObject({ srcAddr: '10.0.0.1', action: 'ACCEPT' });
+  });
+
+  it('keeps unknown fields as extras', async () => {
+    const { records } = await read('srcaddr dstaddr log-status future-field\n10.0.0.1 10.0.0.2 OK hello\n');
+    expect(records[0]?.extras).toEqual({ 'future-field': 'hello' });
+  });
+
+  it('rejects a wrong field count and a bad value, keeping the records around them', async () => {
+    const body = [
+      V2_HEADER,
+      v2('10.0.0.1', '10.0.0.2', 1, 2),
+      '2 123 eni-x 10.0.0.1',
+      v2('10.0.0.3', '10.0.0.4', 1, 2).replace(' 840 ', ' lots '),
+      v2('10.0.0.5', '10.0.0.6', 1, 2),
+    ].join('\n');
+    const { records, stats } = await read(body);
+    expect(records.map((r) => r.srcAddr)).toEqual(['10.0.0.1', '10.0.0.5']);
+    expect(stats.rejected).toEqual({ 'field-count': 1, 'invalid-field': 1 });
+    expect(stats.samples.map((s) => s.line)).toEqual([3, 4]);
+  });
+
+  it('rejects a header with no known field', async () => {
+    const { records, stats } = await read(`foo bar baz\n1 2 3\n${V2_HEADER}\n${v2('10.0.0.1', '10.0.0.2', 1, 2)}\n`);
+    expect(stats.rejected['unknown-header']).toBe(1);
+    expect(stats.rejected['field-count']).toBe(1);
+    expect(records).toHaveLength(1);
+  });
+});
