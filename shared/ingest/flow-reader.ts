@@ -147,8 +147,8 @@ export async function readFlowObject(
         if (isHeader(fields)) {
           const known = fields.filter((f) => f in FIELDS).length;
           if (known === 0) {
+            // Keep reading with the layout we had: one junk line must not cost the records after it.
             reject(stats, 'unknown-header', { uri, line: lineNumber }, `no known field in ${line.slice(0, 80)}`);
-            layout = undefined;
             return;
           }
           layout = layoutOf(fields);

@@ -1,0 +1,173 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readAuditObject } from '../../shared/ingest/audit-reader';
+import { readFlowObject } from '../../shared/ingest/flow-reader';
+import { newReadStats, type ReadStats, totalRejected } from '../../shared/ingest/stats';
+import type { AuditEvent, FlowRecord } from '../../shared/ingest/types';
+import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent, streamOf } from '../support/formats';
+
+const RUNS = 150;
+
+async function readAudit(data: Buffer, chunk = 4096): Promise<{ events: AuditEvent[]; stats: ReadStats }> {
+  const stats = newReadStats();
+  const events: AuditEvent[] = [];
+  await readAuditObject(streamOf(data, chunk), { uri: 'fuzz', stats, cluster: 'c' }, (e) => events.push(e));
+  return { events, stats };
+}
+
+async function readFlow(data: Buffer, chunk = 4096): Promise<{ records: FlowRecord[]; stats: ReadStats }> {
+  const stats = newReadStats();
+  const records: FlowRecord[] = [];
+  await readFlowObject(streamOf(data, chunk), { uri: 'fuzz', stats }, (r) => records.push(r));
+  return { records, stats };
+}
+
+const goodEvent = (i: number) => JSON.stringify(rawAuditEvent({ auditID: `good-${i}` }));
+const flowLine = (i: number) =>
+  `5 123456789012 eni-0a 10.0.1.${i % 250} 10.0.2.9 ${40000 + i} 443 6 3 180 1793527200 1793527260 ACCEPT OK vpc-0a subnet-0a i-0a 2 IPv4 10.0.64.${i % 250} 10.0.2.9 eu-west-1 euw1-az1 - - egress 1`;
+
+/** Bad lines a hostile or broken writer could produce. */
+const badAuditLine = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.constant('{"kind":"Event","verb":'),
+  fc.constant('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"kind":"Event"}'),
+  fc.constant(
+    '{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","user":{"username":"\\u001b[31mevil"},"requestReceivedTimestamp":"nope"}',
+  ),
+  fc.constant(`{"kind":"Event","x":"${'A'.repeat(1_100_000)}"}`),
+  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+);
+
+const badFlowLine = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.constant('2 123 eni-x 10.0.0.1'),
+  fc.constant('totally unknown header words'),
+  fc.constant(`5 ${'9'.repeat(1_100_000)}`),
+  fc.constant(
+    '5 123456789012 eni-0a 10.0.1.1 10.0.2.9 -1 443 6 3 180 1793527200 1793527260 ACCEPT OK vpc-0a subnet-0a i-0a 2 IPv4 - - eu-west-1 euw1-az1 - - egress 1',
+  ),
+  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+);
+
+describe('audit reader under hostile input', () => {
+  it('never throws on random bytes, gzipped or not', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), fc.boolean(), async (bytes, zipped) => {
+        const data = zipped ? gzip(Buffer.from(bytes)) : Buffer.from(bytes);
+        await readAudit(data);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never throws on truncated gzip, and keeps every event before the cut', async () => {
+    const body = Array.from({ length: 40 }, (_, i) => goodEvent(i)).join('\n');
+    const whole = gzip(body);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: whole.length }), async (cut) => {
+        const { events, stats } = await readAudit(whole.subarray(0, cut));
+        expect(events.length).toBeLessThanOrEqual(40);
+        if (cut < whole.length && cut > 10) expect(stats.rejected['truncated-object']).toBeGreaterThanOrEqual(1);
+        events.forEach((e, i) => expect(e.auditId).toBe(`good-${i}`));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('keeps the good events around bad lines, and counts each bad line', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.option(badAuditLine, { nil: undefined }), { minLength: 1, maxLength: 12 }),
+        async (slots) => {
+          const lines = slots.map((bad, i) => (bad === undefined ? goodEvent(i) : bad.replace(/\n/g, ' ')));
+          const { events, stats } = await readAudit(Buffer.from(`${goodEvent(-1)}\n${lines.join('\n')}`), 997);
+          const goodIds = ['good--1', ...slots.flatMap((bad, i) => (bad === undefined ? [`good-${i}`] : []))];
+          expect(events.map((e) => e.auditId).filter((id) => id.startsWith('good-'))).toEqual(goodIds);
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+          const nonBlankBad = slots.filter((bad) => bad !== undefined && bad.trim() !== '').length;
+          const accounted =
+            events.length -
+            goodIds.length +
+            totalRejected(stats) +
+            Object.values(stats.skipped).reduce((a, b) => a + b, 0);
+          expect(accounted).toBe(nonBlankBad);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads Firehose data whole whatever the chunking, with bad messages inside', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.array(badAuditLine, { maxLength: 3 }),
+        async (chunk, bad) => {
+          const messages = [goodEvent(0), ...bad, goodEvent(1)];
+          const { events } = await readAudit(gzip(cwlData(messages) + cwlData([goodEvent(2)])), chunk);
+          expect(events.map((e) => e.auditId).filter((id) => id.startsWith('good-'))).toEqual([
+            'good-0',
+            'good-1',
+            'good-2',
+          ]);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('counts invalid UTF-8 without losing the lines around it', async () => {
+    const data = Buffer.concat([
+      Buffer.from(`${goodEvent(0)}\n`),
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x0a]),
+      Buffer.from(`${goodEvent(1)}\n`),
+    ]);
+    const { events, stats } = await readAudit(data, 3);
+    expect(events.map((e) => e.auditId)).toEqual(['good-0', 'good-1']);
+    expect(totalRejected(stats)).toBe(1);
+  });
+});
+
+describe('flow reader under hostile input', () => {
+  it('never throws on random bytes, gzipped or not', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), fc.boolean(), async (bytes, zipped) => {
+        await readFlow(zipped ? gzip(Buffer.from(bytes)) : Buffer.from(bytes));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('keeps the good records around bad lines, and counts each bad line', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.option(badFlowLine, { nil: undefined }), { minLength: 1, maxLength: 12 }),
+        async (slots) => {
+          const lines = slots.map((bad, i) => (bad === undefined ? flowLine(i) : bad.replace(/\n/g, ' ')));
+          const { records, stats } = await readFlow(
+            Buffer.from(`${FLOW_HEADER_V5}\n${lines.join('\n')}\n${FLOW_HEADER_V5}\n${flowLine(99)}\n`),
+            500,
+          );
+          const expected = [...slots.flatMap((bad, i) => (bad === undefined ? [40000 + i] : [])), 40099];
+          expect(records.map((r) => r.srcPort).filter((p) => p !== undefined && p >= 40000)).toEqual(expected);
+          const nonBlankBad = slots.filter((bad) => bad !== undefined && bad.trim() !== '').length;
+          expect(
+            records.length - expected.length + totalRejected(stats) + stats.logHealth.nodata + stats.logHealth.skipdata,
+          ).toBeLessThanOrEqual(nonBlankBad);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never throws on truncated gzip', async () => {
+    const whole = gzip([FLOW_HEADER_V5, ...Array.from({ length: 200 }, (_, i) => flowLine(i))].join('\n'));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: whole.length }), async (cut) => {
+        const { records } = await readFlow(whole.subarray(0, cut));
+        records.forEach((r, i) => expect(r.srcPort).toBe(40000 + i));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
