@@ -30,88 +30,262 @@ export interface FlowReadOptions {
   maxRecordChars?: number;
 }
 
-type Draft = { [K in keyof FlowRecord]?: unknown } & { extras?: Record<string, string> };
-type Setter = (record: Draft, value: string) => boolean;
+/** How a field is stored; a small integer so the hot loop is one switch, not a closure call. */
+enum Code {
+  Extra,
+  Version,
+  AccountId,
+  InterfaceId,
+  SrcAddr,
+  DstAddr,
+  SrcPort,
+  DstPort,
+  Protocol,
+  Packets,
+  Bytes,
+  Start,
+  End,
+  Action,
+  LogStatus,
+  VpcId,
+  SubnetId,
+  InstanceId,
+  TcpFlags,
+  Type,
+  PktSrcAddr,
+  PktDstAddr,
+  Region,
+  AzId,
+  PktSrcAwsService,
+  PktDstAwsService,
+  FlowDirection,
+  TrafficPath,
+  RejectReason,
+}
 
-type Field = Exclude<keyof FlowRecord, 'extras' | 'origin'>;
-
-const int =
-  (key: Field): Setter =>
-  (record, value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) return false;
-    record[key] = n;
-    return true;
-  };
-const text =
-  (key: Field): Setter =>
-  (record, value) => {
-    record[key] = value;
-    return true;
-  };
-
-/** AWS field name → how it lands in a {@link FlowRecord}. */
-const FIELDS: Record<string, Setter> = {
-  version: int('version'),
-  'account-id': text('accountId'),
-  'interface-id': text('interfaceId'),
-  srcaddr: text('ifSrcAddr'),
-  dstaddr: text('ifDstAddr'),
-  srcport: int('srcPort'),
-  dstport: int('dstPort'),
-  protocol: int('protocol'),
-  packets: int('packets'),
-  bytes: int('bytes'),
-  start: int('start'),
-  end: int('end'),
-  action: (record, value) => {
-    if (value !== 'ACCEPT' && value !== 'REJECT') return false;
-    record.action = value;
-    return true;
-  },
-  'log-status': (record, value) => {
-    if (value !== 'OK' && value !== 'NODATA' && value !== 'SKIPDATA') return false;
-    record.logStatus = value;
-    return true;
-  },
-  'vpc-id': text('vpcId'),
-  'subnet-id': text('subnetId'),
-  'instance-id': text('instanceId'),
-  'tcp-flags': int('tcpFlags'),
-  type: text('type'),
-  'pkt-srcaddr': text('srcAddr'),
-  'pkt-dstaddr': text('dstAddr'),
-  region: text('region'),
-  'az-id': text('azId'),
-  'pkt-src-aws-service': text('pktSrcAwsService'),
-  'pkt-dst-aws-service': text('pktDstAwsService'),
-  'flow-direction': (record, value) => {
-    if (value !== 'ingress' && value !== 'egress') return false;
-    record.flowDirection = value;
-    return true;
-  },
-  'traffic-path': int('trafficPath'),
-  'reject-reason': text('rejectReason'),
+/** AWS field name → its code. Fields not listed here are kept as extras. */
+const FIELDS: Record<string, Code> = {
+  version: Code.Version,
+  'account-id': Code.AccountId,
+  'interface-id': Code.InterfaceId,
+  srcaddr: Code.SrcAddr,
+  dstaddr: Code.DstAddr,
+  srcport: Code.SrcPort,
+  dstport: Code.DstPort,
+  protocol: Code.Protocol,
+  packets: Code.Packets,
+  bytes: Code.Bytes,
+  start: Code.Start,
+  end: Code.End,
+  action: Code.Action,
+  'log-status': Code.LogStatus,
+  'vpc-id': Code.VpcId,
+  'subnet-id': Code.SubnetId,
+  'instance-id': Code.InstanceId,
+  'tcp-flags': Code.TcpFlags,
+  type: Code.Type,
+  'pkt-srcaddr': Code.PktSrcAddr,
+  'pkt-dstaddr': Code.PktDstAddr,
+  region: Code.Region,
+  'az-id': Code.AzId,
+  'pkt-src-aws-service': Code.PktSrcAwsService,
+  'pkt-dst-aws-service': Code.PktDstAwsService,
+  'flow-direction': Code.FlowDirection,
+  'traffic-path': Code.TrafficPath,
+  'reject-reason': Code.RejectReason,
 };
 
 interface Layout {
-  setters: Setter[];
+  codes: Code[];
   names: readonly string[];
 }
 
 function layoutOf(names: readonly string[]): Layout {
+  return { names, codes: names.map((name) => (Object.hasOwn(FIELDS, name) ? (FIELDS[name] as Code) : Code.Extra)) };
+}
+
+/** A non-negative decimal integer, or -1. Faster than Number() and stricter (no "1e3", no " 7"). */
+function parseCount(value: string): number {
+  const length = value.length;
+  if (length === 0 || length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/** A record with every field present, so that all records share one object shape. */
+function blankRecord(): FlowRecord {
   return {
-    names,
-    setters: names.map(
-      (name) =>
-        FIELDS[name] ??
-        ((record, value) => {
-          record.extras ??= {};
-          record.extras[name] = value;
-          return true;
-        }),
-    ),
+    version: undefined,
+    accountId: undefined,
+    interfaceId: undefined,
+    srcAddr: '',
+    dstAddr: '',
+    ifSrcAddr: undefined,
+    ifDstAddr: undefined,
+    srcPort: undefined,
+    dstPort: undefined,
+    protocol: undefined,
+    packets: undefined,
+    bytes: undefined,
+    start: undefined,
+    end: undefined,
+    action: undefined,
+    logStatus: 'OK',
+    vpcId: undefined,
+    subnetId: undefined,
+    instanceId: undefined,
+    tcpFlags: undefined,
+    type: undefined,
+    region: undefined,
+    azId: undefined,
+    pktSrcAwsService: undefined,
+    pktDstAwsService: undefined,
+    flowDirection: undefined,
+    trafficPath: undefined,
+    rejectReason: undefined,
+    extras: undefined,
+    origin: { uri: '' },
   };
+}
+
+/**
+ * Fills `record` from the fields of one line. Returns the index of the first invalid field, or
+ * -1 when all are valid. Packet-level addresses go to srcAddr/dstAddr; interface-level ones too
+ * unless the packet-level ones are present.
+ */
+function fill(record: FlowRecord, fields: readonly string[], layout: Layout): number {
+  const { codes, names } = layout;
+  let pktSrc: string | undefined;
+  let pktDst: string | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const value = fields[i] as string;
+    if (value === '-') continue;
+    let n: number;
+    switch (codes[i]) {
+      case Code.Version:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.version = n;
+        break;
+      case Code.AccountId:
+        record.accountId = value;
+        break;
+      case Code.InterfaceId:
+        record.interfaceId = value;
+        break;
+      case Code.SrcAddr:
+        record.ifSrcAddr = value;
+        break;
+      case Code.DstAddr:
+        record.ifDstAddr = value;
+        break;
+      case Code.SrcPort:
+        n = parseCount(value);
+        if (n < 0 || n > 65535) return i;
+        record.srcPort = n;
+        break;
+      case Code.DstPort:
+        n = parseCount(value);
+        if (n < 0 || n > 65535) return i;
+        record.dstPort = n;
+        break;
+      case Code.Protocol:
+        n = parseCount(value);
+        if (n < 0 || n > 255) return i;
+        record.protocol = n;
+        break;
+      case Code.Packets:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.packets = n;
+        break;
+      case Code.Bytes:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.bytes = n;
+        break;
+      case Code.Start:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.start = n;
+        break;
+      case Code.End:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.end = n;
+        break;
+      case Code.Action:
+        if (value === 'ACCEPT') record.action = 'ACCEPT';
+        else if (value === 'REJECT') record.action = 'REJECT';
+        else return i;
+        break;
+      case Code.LogStatus:
+        if (value === 'OK') record.logStatus = 'OK';
+        else if (value === 'NODATA') record.logStatus = 'NODATA';
+        else if (value === 'SKIPDATA') record.logStatus = 'SKIPDATA';
+        else return i;
+        break;
+      case Code.VpcId:
+        record.vpcId = value;
+        break;
+      case Code.SubnetId:
+        record.subnetId = value;
+        break;
+      case Code.InstanceId:
+        record.instanceId = value;
+        break;
+      case Code.TcpFlags:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.tcpFlags = n;
+        break;
+      case Code.Type:
+        record.type = value;
+        break;
+      case Code.PktSrcAddr:
+        pktSrc = value;
+        break;
+      case Code.PktDstAddr:
+        pktDst = value;
+        break;
+      case Code.Region:
+        record.region = value;
+        break;
+      case Code.AzId:
+        record.azId = value;
+        break;
+      case Code.PktSrcAwsService:
+        record.pktSrcAwsService = value;
+        break;
+      case Code.PktDstAwsService:
+        record.pktDstAwsService = value;
+        break;
+      case Code.FlowDirection:
+        if (value === 'ingress') record.flowDirection = 'ingress';
+        else if (value === 'egress') record.flowDirection = 'egress';
+        else return i;
+        break;
+      case Code.TrafficPath:
+        n = parseCount(value);
+        if (n < 0) return i;
+        record.trafficPath = n;
+        break;
+      case Code.RejectReason:
+        record.rejectReason = value;
+        break;
+      default:
+        record.extras ??= {};
+        record.extras[names[i] as string] = value;
+    }
+  }
+  record.srcAddr = pktSrc ?? record.ifSrcAddr ?? '';
+  record.dstAddr = pktDst ?? record.ifDstAddr ?? '';
+  return -1;
 }
 
 const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
@@ -141,11 +315,14 @@ export async function readFlowObject(
     {
       line: (line, lineNumber) => {
         if (line.length === 0) return;
-        const fields =
-          line.includes('  ') || line.includes('\t') ? line.trim().split(/[ \t]+/) : line.trim().split(' ');
+        let fields = line.split(' ');
+        // Runs of spaces, tabs or padding leave empty or tabbed fields: split again, the slow way.
+        if (fields.includes('') || line.includes('\t')) fields = line.trim().split(/[ \t]+/);
         if (fields.length === 1 && fields[0] === '') return;
-        if (isHeader(fields)) {
-          const known = fields.filter((f) => f in FIELDS).length;
+        // Data lines start with a number, an address, an id or '-': test for a header only otherwise.
+        const first = (fields[0] as string).charCodeAt(0);
+        if (first >= 97 && first <= 122 && isHeader(fields)) {
+          const known = fields.filter((f) => Object.hasOwn(FIELDS, f)).length;
           if (known === 0) {
             // Keep reading with the layout we had: one junk line must not cost the records after it.
             reject(stats, 'unknown-header', { uri, line: lineNumber }, `no known field in ${line.slice(0, 80)}`);
@@ -155,41 +332,41 @@ export async function readFlowObject(
           return;
         }
         const active = layout ?? fallback;
-        if (fields.length !== active.setters.length) {
+        if (fields.length !== active.codes.length) {
           reject(
             stats,
             'field-count',
             { uri, line: lineNumber },
-            `${fields.length} fields where the header has ${active.setters.length}`,
+            `${fields.length} fields where the header has ${active.codes.length}`,
           );
           return;
         }
-        const draft: Draft = { logStatus: 'OK' };
-        for (let i = 0; i < fields.length; i++) {
-          const value = fields[i] as string;
-          if (value === '-') continue;
-          if (!(active.setters[i] as Setter)(draft, value)) {
-            reject(stats, 'invalid-field', { uri, line: lineNumber }, `${active.names[i]}=${value.slice(0, 60)}`);
-            return;
-          }
+        const record = blankRecord();
+        const bad = fill(record, fields, active);
+        if (bad !== -1) {
+          reject(
+            stats,
+            'invalid-field',
+            { uri, line: lineNumber },
+            `${active.names[bad]}=${(fields[bad] as string).slice(0, 60)}`,
+          );
+          return;
         }
-        if (draft.logStatus === 'NODATA') {
+        if (record.logStatus === 'NODATA') {
           stats.logHealth.nodata++;
           return;
         }
-        if (draft.logStatus === 'SKIPDATA') {
+        if (record.logStatus === 'SKIPDATA') {
           stats.logHealth.skipdata++;
           return;
         }
-        draft.srcAddr ??= draft.ifSrcAddr;
-        draft.dstAddr ??= draft.ifDstAddr;
-        if (typeof draft.srcAddr !== 'string' || typeof draft.dstAddr !== 'string') {
+        if (record.srcAddr === '' || record.dstAddr === '') {
           reject(stats, 'invalid-field', { uri, line: lineNumber }, 'record without addresses');
           return;
         }
-        draft.origin = { uri, line: lineNumber };
+        record.origin = { uri, line: lineNumber };
         stats.events++;
-        onRecord(draft as FlowRecord);
+        onRecord(record);
       },
       oversized: (lineNumber, length) =>
         reject(stats, 'oversized-record', { uri, line: lineNumber }, `line of ${length} characters`),

@@ -60,7 +60,9 @@ export function flowScope(record: FlowRecord): string {
 
 /** Aggregates records into edges. Memory grows with distinct edges, not with records. */
 export class EdgeAggregator {
-  private readonly edges = new Map<string, FlowEdge>();
+  /** Edges by scope, then by client|server|port|protocol: scope rarely changes within an object. */
+  private readonly scopes = new Map<string, Map<string, FlowEdge>>();
+  private count = 0;
 
   constructor(private readonly classifier: AddressClassifier) {}
 
@@ -70,9 +72,14 @@ export class EdgeAggregator {
     const server = fromClient ? record.dstAddr : record.srcAddr;
     const serverPort = fromClient ? record.dstPort : record.srcPort;
     const scope = flowScope(record);
-    const key = `${scope}|${client}|${server}|${serverPort ?? ''}|${record.protocol ?? ''}`;
+    let edges = this.scopes.get(scope);
+    if (!edges) {
+      edges = new Map();
+      this.scopes.set(scope, edges);
+    }
+    const key = `${client}|${server}|${serverPort ?? ''}|${record.protocol ?? ''}`;
     const time = (record.start ?? record.end ?? 0) * 1000;
-    let edge = this.edges.get(key);
+    let edge = edges.get(key);
     if (!edge) {
       const clientService = fromClient ? record.pktSrcAwsService : record.pktDstAwsService;
       const serverService = fromClient ? record.pktDstAwsService : record.pktSrcAwsService;
@@ -98,7 +105,8 @@ export class EdgeAggregator {
         interfaceId: record.interfaceId,
         vpcId: record.vpcId,
       };
-      this.edges.set(key, edge);
+      edges.set(key, edge);
+      this.count++;
     }
     const bytes = record.bytes ?? 0;
     if (fromClient) edge.bytesToServer += bytes;
@@ -115,10 +123,10 @@ export class EdgeAggregator {
   }
 
   get size(): number {
-    return this.edges.size;
+    return this.count;
   }
 
-  values(): IterableIterator<FlowEdge> {
-    return this.edges.values();
+  *values(): IterableIterator<FlowEdge> {
+    for (const edges of this.scopes.values()) yield* edges.values();
   }
 }
