@@ -71,11 +71,13 @@ export async function readAuditObject(
       const exportTask = sniffed === 'export-task';
       const splitter = new LineSplitter(
         {
-          line: (text, line) => {
-            let json = text;
+          line: (chunk, start, end, line) => {
+            let json: string;
             if (exportTask) {
-              const space = text.indexOf(' ');
-              json = space === -1 ? '' : text.slice(space + 1);
+              const space = chunk.indexOf(' ', start);
+              json = space === -1 || space >= end ? '' : chunk.slice(space + 1, end);
+            } else {
+              json = chunk.slice(start, end);
             }
             if (json.trim() === '') return;
             parseAndHandle(json, { uri, line }, stats, handle);

@@ -288,6 +288,167 @@ function fill(record: FlowRecord, fields: readonly string[], layout: Layout): nu
   return -1;
 }
 
+/** A non-negative decimal integer in `text[start, end)`, or -1. */
+function countIn(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+function equalsAt(text: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && text.startsWith(word, start);
+}
+
+/**
+ * Fills `record` from the line `text[start, end)` in place, without splitting it. Returns -1 on
+ * success and 0 on anything unusual (a bad value, a wrong field count, odd spacing); the caller
+ * then takes the slow path, which finds and reports the exact problem.
+ */
+function fillRange(record: FlowRecord, text: string, start: number, end: number, layout: Layout): number {
+  const { codes } = layout;
+  const count = codes.length;
+  let pktSrc: string | undefined;
+  let pktDst: string | undefined;
+  let pos = start;
+  for (let i = 0; i < count; i++) {
+    if (pos > end) return 0;
+    let stop = text.indexOf(' ', pos);
+    if (stop === -1 || stop > end) stop = end;
+    if (stop === pos) return 0;
+    if (stop - pos === 1 && text.charCodeAt(pos) === 45) {
+      pos = stop + 1;
+      continue;
+    }
+    let n: number;
+    switch (codes[i]) {
+      case Code.Version:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.version = n;
+        break;
+      case Code.AccountId:
+        record.accountId = text.slice(pos, stop);
+        break;
+      case Code.InterfaceId:
+        record.interfaceId = text.slice(pos, stop);
+        break;
+      case Code.SrcAddr:
+        record.ifSrcAddr = text.slice(pos, stop);
+        break;
+      case Code.DstAddr:
+        record.ifDstAddr = text.slice(pos, stop);
+        break;
+      case Code.SrcPort:
+        n = countIn(text, pos, stop);
+        if (n < 0 || n > 65535) return 0;
+        record.srcPort = n;
+        break;
+      case Code.DstPort:
+        n = countIn(text, pos, stop);
+        if (n < 0 || n > 65535) return 0;
+        record.dstPort = n;
+        break;
+      case Code.Protocol:
+        n = countIn(text, pos, stop);
+        if (n < 0 || n > 255) return 0;
+        record.protocol = n;
+        break;
+      case Code.Packets:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.packets = n;
+        break;
+      case Code.Bytes:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.bytes = n;
+        break;
+      case Code.Start:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.start = n;
+        break;
+      case Code.End:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.end = n;
+        break;
+      case Code.Action:
+        if (equalsAt(text, pos, stop, 'ACCEPT')) record.action = 'ACCEPT';
+        else if (equalsAt(text, pos, stop, 'REJECT')) record.action = 'REJECT';
+        else return 0;
+        break;
+      case Code.LogStatus:
+        if (equalsAt(text, pos, stop, 'OK')) record.logStatus = 'OK';
+        else if (equalsAt(text, pos, stop, 'NODATA')) record.logStatus = 'NODATA';
+        else if (equalsAt(text, pos, stop, 'SKIPDATA')) record.logStatus = 'SKIPDATA';
+        else return 0;
+        break;
+      case Code.VpcId:
+        record.vpcId = text.slice(pos, stop);
+        break;
+      case Code.SubnetId:
+        record.subnetId = text.slice(pos, stop);
+        break;
+      case Code.InstanceId:
+        record.instanceId = text.slice(pos, stop);
+        break;
+      case Code.TcpFlags:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.tcpFlags = n;
+        break;
+      case Code.Type:
+        record.type = text.slice(pos, stop);
+        break;
+      case Code.PktSrcAddr:
+        pktSrc = text.slice(pos, stop);
+        break;
+      case Code.PktDstAddr:
+        pktDst = text.slice(pos, stop);
+        break;
+      case Code.Region:
+        record.region = text.slice(pos, stop);
+        break;
+      case Code.AzId:
+        record.azId = text.slice(pos, stop);
+        break;
+      case Code.PktSrcAwsService:
+        record.pktSrcAwsService = text.slice(pos, stop);
+        break;
+      case Code.PktDstAwsService:
+        record.pktDstAwsService = text.slice(pos, stop);
+        break;
+      case Code.FlowDirection:
+        if (equalsAt(text, pos, stop, 'ingress')) record.flowDirection = 'ingress';
+        else if (equalsAt(text, pos, stop, 'egress')) record.flowDirection = 'egress';
+        else return 0;
+        break;
+      case Code.TrafficPath:
+        n = countIn(text, pos, stop);
+        if (n < 0) return 0;
+        record.trafficPath = n;
+        break;
+      case Code.RejectReason:
+        record.rejectReason = text.slice(pos, stop);
+        break;
+      default:
+        record.extras ??= {};
+        record.extras[layout.names[i] as string] = text.slice(pos, stop);
+    }
+    pos = stop + 1;
+  }
+  if (pos <= end) return 0;
+  record.srcAddr = pktSrc ?? record.ifSrcAddr ?? '';
+  record.dstAddr = pktDst ?? record.ifDstAddr ?? '';
+  return -1;
+}
+
 const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
 const AWS_ID = /^(eni|vpc|subnet|i|tgw|vpce)-[0-9a-f]+$/;
 
@@ -313,44 +474,52 @@ export async function readFlowObject(
 
   const splitter = new LineSplitter(
     {
-      line: (line, lineNumber) => {
-        if (line.length === 0) return;
-        let fields = line.split(' ');
-        // Runs of spaces, tabs or padding leave empty or tabbed fields: split again, the slow way.
-        if (fields.includes('') || line.includes('\t')) fields = line.trim().split(/[ \t]+/);
-        if (fields.length === 1 && fields[0] === '') return;
-        // Data lines start with a number, an address, an id or '-': test for a header only otherwise.
-        const first = (fields[0] as string).charCodeAt(0);
-        if (first >= 97 && first <= 122 && isHeader(fields)) {
-          const known = fields.filter((f) => Object.hasOwn(FIELDS, f)).length;
-          if (known === 0) {
-            // Keep reading with the layout we had: one junk line must not cost the records after it.
-            reject(stats, 'unknown-header', { uri, line: lineNumber }, `no known field in ${line.slice(0, 80)}`);
+      line: (text, start, end, lineNumber) => {
+        if (start === end) return;
+        const active = layout ?? fallback;
+        // Fast path: parse the fields in place, without splitting the line into strings.
+        const c = text.charCodeAt(start);
+        let record: FlowRecord | undefined;
+        if (c < 97 || c > 122) {
+          record = blankRecord();
+          if (fillRange(record, text, start, end, active) !== -1) record = undefined;
+        }
+        if (!record) {
+          // Slow path: headers, odd spacing, and every kind of bad line, with a precise reason.
+          const line = text.slice(start, end);
+          const fields = line.trim().split(/[ \t]+/);
+          if (fields.length === 1 && fields[0] === '') return;
+          const first = (fields[0] as string).charCodeAt(0);
+          if (first >= 97 && first <= 122 && isHeader(fields)) {
+            const known = fields.filter((f) => Object.hasOwn(FIELDS, f)).length;
+            if (known === 0) {
+              // Keep reading with the layout we had: one junk line must not cost the records after it.
+              reject(stats, 'unknown-header', { uri, line: lineNumber }, `no known field in ${line.slice(0, 80)}`);
+              return;
+            }
+            layout = layoutOf(fields);
             return;
           }
-          layout = layoutOf(fields);
-          return;
-        }
-        const active = layout ?? fallback;
-        if (fields.length !== active.codes.length) {
-          reject(
-            stats,
-            'field-count',
-            { uri, line: lineNumber },
-            `${fields.length} fields where the header has ${active.codes.length}`,
-          );
-          return;
-        }
-        const record = blankRecord();
-        const bad = fill(record, fields, active);
-        if (bad !== -1) {
-          reject(
-            stats,
-            'invalid-field',
-            { uri, line: lineNumber },
-            `${active.names[bad]}=${(fields[bad] as string).slice(0, 60)}`,
-          );
-          return;
+          if (fields.length !== active.codes.length) {
+            reject(
+              stats,
+              'field-count',
+              { uri, line: lineNumber },
+              `${fields.length} fields where the header has ${active.codes.length}`,
+            );
+            return;
+          }
+          record = blankRecord();
+          const bad = fill(record, fields, active);
+          if (bad !== -1) {
+            reject(
+              stats,
+              'invalid-field',
+              { uri, line: lineNumber },
+              `${active.names[bad]}=${(fields[bad] as string).slice(0, 60)}`,
+            );
+            return;
+          }
         }
         if (record.logStatus === 'NODATA') {
           stats.logHealth.nodata++;

@@ -15,7 +15,11 @@ export async function* textChunks(bytes: AsyncIterable<Buffer>): AsyncGenerator<
 export const MAX_RECORD_CHARS = 1024 * 1024;
 
 export interface LineSink {
-  line(text: string, lineNumber: number): void;
+  /**
+   * One line: the characters of `text` from `start` to `end` (exclusive, without the line break).
+   * Passing a range instead of a string saves a copy per line; `text.slice(start, end)` is the line.
+   */
+  line(text: string, start: number, end: number, lineNumber: number): void;
   /** A line longer than the bound; its text was dropped. */
   oversized(lineNumber: number, length: number): void;
 }
@@ -43,15 +47,12 @@ export class LineSplitter {
       if (this.skippingLength >= 0) {
         this.sink.oversized(this.lineNumber, this.skippingLength + newline - start);
         this.skippingLength = -1;
-      } else {
-        let line = this.carry ? this.carry + text.slice(start, newline) : text.slice(start, newline);
+      } else if (this.carry) {
+        const line = this.carry + text.slice(start, newline);
         this.carry = '';
-        if (line.length > this.maxChars) {
-          this.sink.oversized(this.lineNumber, line.length);
-        } else {
-          if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-          this.sink.line(line, this.lineNumber);
-        }
+        this.emit(line, 0, line.length);
+      } else {
+        this.emit(text, start, newline);
       }
       start = newline + 1;
     }
@@ -68,15 +69,21 @@ export class LineSplitter {
     }
   }
 
+  private emit(text: string, start: number, end: number): void {
+    if (end - start > this.maxChars) {
+      this.sink.oversized(this.lineNumber, end - start);
+      return;
+    }
+    this.sink.line(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end, this.lineNumber);
+  }
+
   end(): void {
     if (this.skippingLength >= 0) {
       this.lineNumber++;
       this.sink.oversized(this.lineNumber, this.skippingLength);
     } else if (this.carry) {
       this.lineNumber++;
-      let line = this.carry;
-      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      this.sink.line(line, this.lineNumber);
+      this.emit(this.carry, 0, this.carry.length);
     }
     this.carry = '';
     this.skippingLength = -1;
