@@ -1,7 +1,7 @@
 import { decompressed } from './decompress';
 import { normalizeAuditEvent } from './normalize-audit';
 import { type ReadStats, reject, skip } from './stats';
-import { JsonDocumentScanner, LineSplitter, textChunks } from './text';
+import { JsonDocumentScanner, LineSplitter, TokenDocumentSplitter, textChunks } from './text';
 import type { AuditEvent, Origin } from './types';
 
 export interface AuditReadOptions {
@@ -20,12 +20,14 @@ export interface AuditReadOptions {
 }
 
 /** How the object's text is laid out, decided from its first bytes. */
-type Layout = 'lines' | 'export-task' | 'documents' | 'unrecognized';
+type Layout = 'cloudwatch' | 'lines' | 'export-task' | 'documents' | 'unrecognized';
 
 /** `2024-05-01T10:00:00.000Z {"kind":"Event",...}`: a CloudWatch Logs export-task line. */
 const EXPORT_TASK_LINE = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z? \{/;
 const TRUNCATED_MARKER = '[Truncated...]';
 const SNIFF_CHARS = 4 * 1024 * 1024;
+/** CloudWatch Logs subscription data always starts with this key. */
+const CLOUDWATCH_TOKEN = '{"messageType"';
 export const MAX_AUDIT_RECORD_CHARS = 16 * 1024 * 1024;
 /** EKS names its control-plane log group /aws/eks/<cluster>/cluster. */
 const EKS_LOG_GROUP = /^\/aws\/eks\/([^/]+)\/cluster$/;
@@ -53,8 +55,19 @@ export async function readAuditObject(
 
   const start = (sniffed: Layout) => {
     layout = sniffed;
-    if (sniffed === 'documents') {
-      const resync = head.trimStart().startsWith('{"messageType"') ? '{"messageType"' : '\n{';
+    if (sniffed === 'cloudwatch') {
+      const splitter = new TokenDocumentSplitter(
+        CLOUDWATCH_TOKEN,
+        {
+          document: (text, line, index) => parseAndHandle(text, { uri, line, document: index }, stats, handle),
+          junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
+        },
+        maxChars,
+      );
+      pushText = (text) => splitter.push(text);
+      finish = () => splitter.end();
+    } else if (sniffed === 'documents') {
+      const resync = '\n{';
       const scanner = new JsonDocumentScanner(
         {
           document: (text, line) => parseAndHandle(text, { uri, line }, stats, handle),
@@ -112,10 +125,14 @@ export async function readAuditObject(
 
 /** Decides the layout from the head of the text, or returns undefined when more text is needed. */
 function sniffLayout(head: string, atEnd: boolean): Layout | undefined {
-  const text = head.replace(/^\uFEFF/, '').trimStart();
+  const text = head
+    .slice(0, 64 * 1024)
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  if (text.startsWith(CLOUDWATCH_TOKEN)) return 'cloudwatch';
   if (text.length === 0) return atEnd ? 'lines' : undefined;
   const newline = text.indexOf('\n');
-  if (newline === -1 && !atEnd && text.length < SNIFF_CHARS) return undefined;
+  if (newline === -1 && !atEnd && head.length < SNIFF_CHARS) return undefined;
   if (EXPORT_TASK_LINE.test(text.slice(0, 64))) return 'export-task';
   const first = text[0];
   if (first !== '{' && first !== '[') return 'unrecognized';
@@ -194,7 +211,7 @@ function handleCloudWatchData(
   const group = typeof envelope.logGroup === 'string' ? EKS_LOG_GROUP.exec(envelope.logGroup) : null;
   const clusterOptions = group?.[1] ? { ...options, cluster: group[1] } : options;
   for (let i = 0; i < logEvents.length; i++) {
-    const where = { uri, line: origin.line, record: i };
+    const where = { ...origin, record: i };
     const message = isObject(logEvents[i]) ? (logEvents[i] as Record<string, unknown>).message : undefined;
     if (typeof message !== 'string') {
       reject(stats, 'invalid-event', where, 'log event without a message');

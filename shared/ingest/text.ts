@@ -228,3 +228,92 @@ export class JsonDocumentScanner {
     }
   }
 }
+
+/**
+ * Splits a stream of JSON documents that all begin with the same token, such as CloudWatch Logs
+ * subscription data (`{"messageType"...`), concatenated with or without newlines. Inside a JSON
+ * string every quote is escaped, so the token can only occur where a document starts: a native
+ * `indexOf` over each chunk finds the boundaries, each document is joined from its pieces once,
+ * and a damaged document costs only itself.
+ */
+export class TokenDocumentSplitter {
+  /** The current document, in pieces; it never includes `tail`. */
+  private pieces: string[] = [];
+  private length = 0;
+  private inDocument = false;
+  private skipping = false;
+  /** The last characters seen, which may be the start of a token split across chunks. */
+  private tail = '';
+  private line = 1;
+  private documentLine = 1;
+  private documentIndex = 0;
+
+  constructor(
+    private readonly token: string,
+    private readonly sink: {
+      document(text: string, lineNumber: number, index: number): void;
+      junk(lineNumber: number, detail: string): void;
+    },
+    private readonly maxChars = MAX_RECORD_CHARS,
+  ) {}
+
+  push(text: string): void {
+    const joined = this.tail ? this.tail + text : text;
+    let from = 0;
+    for (let next = joined.indexOf(this.token); next !== -1; next = joined.indexOf(this.token, next + 1)) {
+      this.append(joined.slice(from, next));
+      this.close();
+      this.inDocument = true;
+      this.documentLine = this.line;
+      from = next;
+    }
+    const keep = Math.max(from, joined.length - (this.token.length - 1));
+    this.append(joined.slice(from, keep));
+    this.tail = joined.slice(keep);
+  }
+
+  end(): void {
+    this.append(this.tail);
+    this.tail = '';
+    this.close();
+  }
+
+  private append(text: string): void {
+    if (text.length === 0) return;
+    if (!this.inDocument) {
+      if (text.trim() !== '') this.sink.junk(this.line, 'text before the first document');
+      this.countLines(text);
+      return;
+    }
+    if (this.skipping) {
+      this.countLines(text);
+      return;
+    }
+    this.pieces.push(text);
+    this.length += text.length;
+    if (this.length > this.maxChars) {
+      this.sink.junk(this.documentLine, `document longer than ${this.maxChars} characters`);
+      for (const piece of this.pieces) this.countLines(piece);
+      this.pieces = [];
+      this.length = 0;
+      this.skipping = true;
+    }
+  }
+
+  private close(): void {
+    if (this.inDocument && !this.skipping) {
+      const text = this.pieces.length === 1 ? (this.pieces[0] as string) : this.pieces.join('');
+      this.sink.document(text.trimEnd(), this.documentLine, this.documentIndex);
+      this.countLines(text);
+    }
+    if (this.inDocument) this.documentIndex++;
+    this.pieces = [];
+    this.length = 0;
+    this.skipping = false;
+    this.inDocument = false;
+  }
+
+  private countLines(text: string): void {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.line++;
+  }
+}

@@ -3,6 +3,8 @@ export interface Origin {
   uri: string;
   /** 1-based line of the record (or of the document that holds it). */
   line?: number;
+  /** 0-based index of the document in an object of concatenated documents (Firehose). */
+  document?: number;
   /** 0-based index of the record inside a document (CloudWatch Logs `logEvents[]`). */
   record?: number;
 }

@@ -25,7 +25,7 @@ describe('readAuditObject', () => {
       const { events: out, stats } = await read(gzip(body), chunkSize);
       expect(out.map((e) => e.auditId)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
       expect(out[0]?.cluster).toBe('shop-prod');
-      expect(out[3]?.origin).toEqual({ uri: 's3://b/k', line: 1, record: 0 });
+      expect(out[3]?.origin).toEqual({ uri: 's3://b/k', line: 1, document: 2, record: 0 });
       expect(stats.skipped['control-message']).toBe(1);
       expect(stats.rejected).toEqual({});
     }
