@@ -1,0 +1,128 @@
+import { gzipSync } from 'node:zlib';
+import type { AuditRecord } from './audit-log';
+import { ACCOUNT, API_SERVER_INSTANCES, CLUSTER, FLOW_LOG_ID, REGION } from './cluster';
+import { FLOW_HEADER, type FlowLine } from './flow-log';
+import { streamOf } from './prng';
+
+/**
+ * Packs events and records into S3 objects the way AWS delivers them: Firehose objects of
+ * CloudWatch Logs subscription data for the audit log, hourly-partitioned text objects for
+ * VPC Flow Logs. One object per hour of each.
+ */
+
+const HOUR_MS = 3_600_000;
+/** Fast compression: the objects stay small either way, and the output is just as deterministic. */
+const GZIP = { level: 1 } as const;
+
+export interface DeliveredObject {
+  /** Key relative to the scenario folder. */
+  key: string;
+  body: Buffer;
+  /** Audit events or flow records (NODATA excluded) the object holds. */
+  records: number;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+function parts(ms: number) {
+  const d = new Date(ms);
+  return {
+    y: String(d.getUTCFullYear()),
+    mo: pad(d.getUTCMonth() + 1),
+    d: pad(d.getUTCDate()),
+    h: pad(d.getUTCHours()),
+    mi: pad(d.getUTCMinutes()),
+    s: pad(d.getUTCSeconds()),
+  };
+}
+
+const CONTROL_MESSAGE = (timestamp: number) =>
+  JSON.stringify({
+    messageType: 'CONTROL_MESSAGE',
+    owner: 'CloudwatchLogs',
+    logGroup: '',
+    logStream: '',
+    subscriptionFilters: [],
+    logEvents: [{ id: '', timestamp, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }],
+  });
+
+/**
+ * The Firehose object of one hour of the audit log: gzip of concatenated CloudWatch Logs
+ * subscription envelopes with no delimiter, each holding a batch of one API server's log
+ * stream, and now and then a health-check control message.
+ */
+export function auditObject(
+  seed: number,
+  start: number,
+  hour: number,
+  records: readonly AuditRecord[],
+): DeliveredObject | undefined {
+  if (records.length === 0) return undefined;
+  const sorted = [...records].sort((x, y) => x.stageTime - y.stageTime);
+  const rng = streamOf(seed, 'firehose', hour);
+  const documents: string[] = [];
+  const firstTime = Math.floor((sorted[0] as AuditRecord).stageTime / 1000);
+  if (hour === 0 || rng.chance(1 / 36)) documents.push(CONTROL_MESSAGE(firstTime + rng.int(0, 2000)));
+  const batches = API_SERVER_INSTANCES.map(() => [] as AuditRecord[]);
+  const flush = (instance: number) => {
+    const batch = batches[instance] as AuditRecord[];
+    if (batch.length === 0) return;
+    documents.push(
+      JSON.stringify({
+        messageType: 'DATA_MESSAGE',
+        owner: ACCOUNT,
+        logGroup: `/aws/eks/${CLUSTER}/cluster`,
+        logStream: API_SERVER_INSTANCES[instance]?.stream,
+        subscriptionFilters: ['driftwatch-audit'],
+        logEvents: batch.map((r) => ({
+          id: rng.digits(56),
+          timestamp: Math.floor(r.stageTime / 1000),
+          message: r.message,
+        })),
+      }),
+    );
+    batches[instance] = [];
+  };
+  let limit = rng.int(15, 60);
+  for (const record of sorted) {
+    const batch = batches[record.instance] as AuditRecord[];
+    batch.push(record);
+    if (batch.length >= limit) {
+      flush(record.instance);
+      limit = rng.int(15, 60);
+    }
+  }
+  for (let instance = 0; instance < batches.length; instance++) flush(instance);
+  const arrival = Math.min(start + (hour + 1) * HOUR_MS - 1000, firstTime + rng.int(1500, 9000));
+  const t = parts(arrival);
+  return {
+    key: `audit/${t.y}/${t.mo}/${t.d}/${t.h}/driftwatch-audit-1-${t.y}-${t.mo}-${t.d}-${t.h}-${t.mi}-${t.s}-${rng.uuid()}.gz`,
+    body: gzipSync(documents.join(''), GZIP),
+    records: sorted.length,
+  };
+}
+
+/**
+ * The VPC Flow Logs object of one hour, in its Hive-compatible partition: a header line naming
+ * the fields, then one record per line, gzipped.
+ */
+export function flowObject(
+  seed: number,
+  start: number,
+  hour: number,
+  lines: readonly FlowLine[],
+): DeliveredObject | undefined {
+  if (lines.length === 0) return undefined;
+  const rng = streamOf(seed, 'flow-delivery', hour);
+  const sorted = [...lines].sort((x, y) => x.start - y.start);
+  const text = `${FLOW_HEADER}\n${sorted.map((l) => l.text).join('\n')}\n`;
+  const t = parts(start + hour * HOUR_MS);
+  const prefix =
+    `flow/AWSLogs/aws-account-id=${ACCOUNT}/aws-service=vpcflowlogs/aws-region=${REGION}` +
+    `/year=${t.y}/month=${t.mo}/day=${t.d}/hour=${t.h}`;
+  return {
+    key: `${prefix}/${ACCOUNT}_vpcflowlogs_${REGION}_${FLOW_LOG_ID}_${t.y}${t.mo}${t.d}T${t.h}55Z_${rng.hex(8)}.log.gz`,
+    body: gzipSync(text, GZIP),
+    records: sorted.filter((l) => !l.nodata).length,
+  };
+}

@@ -1,0 +1,59 @@
+/** Options of {@link generateScenario}. */
+export interface ScenarioOptions {
+  /** Folder to write the objects and `manifest.json` into; created if missing. */
+  outDir: string;
+  /**
+   * Seed of the pseudo-random generator: the same seed gives byte-identical output.
+   * @default 42
+   */
+  seed?: number;
+  /**
+   * Days of logs to generate, from 1 to 60. Incidents planted on later days are left out.
+   * @default 14
+   */
+  days?: number;
+  /**
+   * First instant of the logs: midnight UTC, ISO-8601.
+   * @default '2026-11-01T00:00:00Z'
+   */
+  start?: string;
+}
+
+/** An incident the scenario plants, and what Driftwatch should report about it. */
+export interface PlantedIncident {
+  id: string;
+  /** Day of the scenario, 1-based. */
+  day: number;
+  /** When it starts, ISO-8601 UTC. */
+  time: string;
+  description: string;
+  /** Rule ids of the findings it should raise. */
+  expectedRuleIds: string[];
+  /** Key identifiers, verbatim as they appear in the logs (user, pod, addresses, ...). */
+  entities: Record<string, unknown>;
+}
+
+/** What a scenario run wrote; also saved as `manifest.json` in the output folder. */
+export interface ScenarioManifest {
+  /** First instant of the logs, ISO-8601 UTC. */
+  start: string;
+  days: number;
+  seed: number;
+  cluster: string;
+  vpcId: string;
+  /** Log objects written (audit and flow), not counting `manifest.json`. */
+  objects: number;
+  /** Audit events, over all objects. */
+  auditEvents: number;
+  /** Flow records with log-status OK (NODATA records are not counted). */
+  flowRecords: number;
+  incidents: PlantedIncident[];
+}
+
+/** A scenario option that cannot be honoured. */
+export class ScenarioError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ScenarioError';
+  }
+}
