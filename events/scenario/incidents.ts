@@ -1,40 +1,14 @@
 import { NAT_GATEWAY, OFFICE_IPS, type WorkloadSpec } from './cluster';
-import type { FlowLog } from './flow-log';
 import { rbacReason } from './identities';
-import { type Activity, CONTROLLER_MANAGER_IP, dayOf, startPods, stopPods } from './lifecycle';
+import type { IncidentContext, IncidentDefinition } from './incident-types';
+import { AUDIT_INCIDENTS } from './incidents-audit';
+import { NETWORK_INCIDENTS } from './incidents-network';
+import { CONTROLLER_MANAGER_IP, dayOf, startPods, stopPods } from './lifecycle';
 import { replicaSetBody, workloadManifest } from './manifests';
-import type { Prng } from './prng';
 import { externalCall } from './traffic';
 import type { Pod, WorkloadState } from './world';
 
-/** What an incident can read and write while it plants its events. */
-export interface IncidentContext extends Activity {
-  flows: FlowLog;
-  /** The incident's own random stream. */
-  rng: Prng;
-  /** Epoch ms when the incident starts. */
-  time: number;
-  /** Facts earlier incidents leave for later ones (the pod whose token was stolen, ...). */
-  notes: Map<string, unknown>;
-}
-
-/**
- * One planted incident. Add an entry to {@link INCIDENTS} to plant another: the generator runs
- * `plant` at the given day and time, after the cluster's normal life is planned and before the
- * hourly logs are written, so it can look up pods and start its own.
- */
-export interface IncidentDefinition {
-  id: string;
-  /** Day of the scenario, 1-based. Incidents belong after the learning period (day 9 on). */
-  day: number;
-  /** UTC time of day when it starts, `HH:MM:SS`. */
-  at: string;
-  description: string;
-  /** Rules and anomaly detectors that should report it. */
-  expectedRuleIds: string[];
-  /** Writes the incident's audit events and flow records; returns the identifiers a finding should name. */
-  plant(ctx: IncidentContext): Record<string, unknown>;
-}
+export type { IncidentContext, IncidentDefinition } from './incident-types';
 
 /** Where the attacker reaches the cluster's public API endpoint from (a documentation address). */
 export const ATTACKER_IP = '203.0.113.66';
@@ -49,7 +23,8 @@ const TOKEN_POD = 'token-pod';
 const MINER_POD = 'miner-pod';
 const MINER_END = 'miner-end';
 
-function firstPod(ctx: IncidentContext, key: string): Pod {
+/** The first normal pod of a workload alive at the incident's time. */
+export function firstPod(ctx: IncidentContext, key: string): Pod {
   const pod = ctx.world
     .live(key, ctx.time)
     .filter((p) => p.normal)
@@ -353,10 +328,18 @@ const newExternalDestination: IncidentDefinition = {
 };
 
 /** The planted incidents, in the order they are planted. Later ones may use what earlier ones left. */
-export const INCIDENTS: readonly IncidentDefinition[] = [
+/** The walking skeleton's incidents. */
+const SKELETON_INCIDENTS: readonly IncidentDefinition[] = [
   execIntoPod,
   clusterAdminBinding,
   newRegistry,
   threatIntelEgress,
   newExternalDestination,
+];
+
+/** Every planted incident: the skeleton's, the audit catalog's and the network analysis's. */
+export const INCIDENTS: readonly IncidentDefinition[] = [
+  ...SKELETON_INCIDENTS,
+  ...AUDIT_INCIDENTS,
+  ...NETWORK_INCIDENTS,
 ];
