@@ -14,6 +14,8 @@ import { newReadStats, type ReadStats, reject } from '../ingest/stats';
 import type { AuditEvent } from '../ingest/types';
 import { AddressClassifier } from '../network/address';
 import { EdgeAggregator, type FlowEdge } from '../network/flow-edge';
+import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
+import type { Recorder, RecorderSession } from '../record/types';
 import type { Table } from '../store/types';
 import { stableHash } from '../util/hash';
 import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso } from '../util/time';
@@ -27,6 +29,8 @@ export interface EngineOptions {
   sink: AlertSink;
   /** Wall clock, for the processed-object ledger. @default Date.now */
   clock?: () => number;
+  /** Recorders of audit events and flow edges (RBAC trail, pod IP map, ...). @default the registry's */
+  recorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
 }
 
 export interface ObjectOutcome {
@@ -203,11 +207,18 @@ export class Engine {
     };
 
     const sourceBytes = await source.open();
+    const object = { id: objectId, uri: source.uri };
+    const sessions: { flush(table: Table): Promise<void> }[] = [];
     if (sniffed === 'audit') {
+      const recorders = (this.options.recorders?.audit ?? AUDIT_RECORDERS).map((r) => r.begin(object));
+      sessions.push(...recorders);
       await readAuditObject(
         sourceBytes,
         { uri: source.uri, stats, cluster: this.options.config.clusterName },
-        (event) => see(event, event.cluster, event.cluster, this.audit, (e) => e.auditId),
+        (event) => {
+          see(event, event.cluster, event.cluster, this.audit, (e) => e.auditId);
+          for (const recorder of recorders) recorder.see(event);
+        },
       );
     } else {
       const edges = new EdgeAggregator(this.classifier);
@@ -218,7 +229,12 @@ export class Engine {
       );
       outcome.edges = edges.size;
       const cluster = this.options.config.clusterName;
+      const recorders: RecorderSession<FlowEdge>[] = (this.options.recorders?.flow ?? FLOW_RECORDERS).map((r) =>
+        r.begin(object),
+      );
+      sessions.push(...recorders);
       for (const edge of edges.values()) {
+        for (const recorder of recorders) recorder.see(edge);
         see(
           edge,
           edge.scope,
@@ -240,6 +256,7 @@ export class Engine {
       learningEnds.set(scope, { start, end: start + this.options.config.learning.days * DAY_MS });
     }
     outcome.observations = await this.baselines.writeObservations(objectId, observations.values());
+    for (const session of sessions) await session.flush(this.options.table);
     const anomalyDetectors = new Map<string, AnomalyDetector<Located>>(
       [...this.audit.anomalies, ...this.flow.anomalies].map((d) => [d.id, d as unknown as AnomalyDetector<Located>]),
     );

@@ -4,6 +4,9 @@ import type { AnomalyDetector } from '../types';
 import { edgeEntities, edgeEvidence } from './describe';
 import { exampleEdge } from './example-edges';
 
+/** `pkt-dst-aws-service` values that say "somewhere on AWS", not "this managed service". */
+const HOSTING_SERVICES = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
+
 function isInternal(edge: FlowEdge): boolean {
   return edge.clientClass === 'vpc' || edge.clientClass === 'private';
 }
@@ -27,8 +30,11 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
 
   observe(edge) {
     if (!isInternal(edge) || edge.accepted === 0) return undefined;
-    if (edge.serverClass === 'aws-service' && edge.serverService) return [`aws:${edge.serverService}`];
-    if (edge.serverClass !== 'public') return undefined;
+    // Managed services are learned by name; EC2 and AMAZON cover anything hosted on AWS,
+    // attackers included, so those are learned by block like any public address.
+    const service = edge.serverService;
+    if (edge.serverClass === 'aws-service' && service && !HOSTING_SERVICES.has(service)) return [`aws:${service}`];
+    if (edge.serverClass !== 'public' && !(service && HOSTING_SERVICES.has(service))) return undefined;
     return [addressBlock(edge.server)];
   },
 
@@ -46,6 +52,7 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
     fires: [
       exampleEdge({ client: '10.0.3.7', server: '192.0.2.77', serverPort: 443 }),
       exampleEdge({ client: '10.0.3.7', server: '2001:db8:abcd:12::1', serverPort: 443 }),
+      exampleEdge({ client: '10.0.3.7', server: '3.120.9.9', serverPort: 443, serverService: 'EC2' }),
     ],
     quiet: [
       exampleEdge({ client: '10.0.3.7', server: '203.0.113.99', serverPort: 443 }),

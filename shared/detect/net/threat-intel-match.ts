@@ -19,8 +19,9 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
     'isolate the workload, capture its state, and look for how it was compromised.',
 
   detect(edge, context) {
-    const serverHit = context.intel.match(edge.server);
-    const clientHit = serverHit ? undefined : context.intel.match(edge.client);
+    // Lists such as FireHOL level1 carry the private ranges (bogons); only public addresses count.
+    const serverHit = edge.serverClass === 'public' ? context.intel.match(edge.server) : undefined;
+    const clientHit = serverHit || edge.clientClass !== 'public' ? undefined : context.intel.match(edge.client);
     const hit = serverHit ?? clientHit;
     if (!hit) return undefined;
     const listed = serverHit ? edge.server : edge.client;
@@ -47,10 +48,11 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
     ],
     quiet: [
       exampleEdge({ client: '10.0.3.7', server: '203.0.113.10', serverPort: 443 }),
+      // 10.0.0.0/8 is on the example list as a bogon, as on FireHOL level1: internal traffic is not a match.
       exampleEdge({ client: '10.0.3.7', server: '10.0.2.4', serverPort: 5432 }),
     ],
   },
 };
 
 /** Threat list the examples of the network detectors assume. */
-export const EXAMPLE_THREAT_LIST = '# example list\n198.51.100.0/24 ; SBL000001\n';
+export const EXAMPLE_THREAT_LIST = '# example list\n198.51.100.0/24 ; SBL000001\n10.0.0.0/8 ; bogon\n';

@@ -1,0 +1,9 @@
+import type { AuditEvent } from '../ingest/types';
+import type { FlowEdge } from '../network/flow-edge';
+import type { Recorder } from './types';
+
+/** Recorders that see every audit event. */
+export const AUDIT_RECORDERS: Recorder<AuditEvent>[] = [];
+
+/** Recorders that see every flow edge of an object. */
+export const FLOW_RECORDERS: Recorder<FlowEdge>[] = [];
