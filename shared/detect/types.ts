@@ -33,6 +33,22 @@ export interface DetectorMeta {
   dedupeMinutes: number;
   /** What to do when it fires. */
   runbook: string;
+  /**
+   * The closest rule in each peer's catalog, by its published name, or 'none'. Feeds the
+   * catalog document (docs/DETECTIONS.md).
+   */
+  equivalents: Equivalents;
+}
+
+export interface Equivalents {
+  /** Falco k8saudit plugin rule. */
+  falco: string;
+  /** Amazon GuardDuty EKS finding type. */
+  guardduty: string;
+  /** Elastic prebuilt Kubernetes rule. */
+  elastic: string;
+  /** Sigma rule title. */
+  sigma: string;
 }
 
 /** Configuration and lookups a detector may read. Built once per process. */

@@ -42,6 +42,12 @@ export const execIntoPod: RuleDetector<AuditEvent> = {
   severity: 'medium',
   mitre: ['T1609', 'T1021'],
   dedupeMinutes: 60,
+  equivalents: {
+    falco: 'Attach/Exec Pod',
+    guardduty: 'Execution:Kubernetes/ExecInKubeSystemPod',
+    elastic: 'Kubernetes User Exec into Pod',
+    sigma: 'none',
+  },
   runbook:
     'Confirm with the person named whether the session was planned. If not, revoke their credentials, ' +
     'inspect the pod for changes, and replace it from a known-good image.',

@@ -17,6 +17,12 @@ export const newImageRegistry: AnomalyDetector<AuditEvent> = {
   severity: 'medium',
   mitre: ['T1610', 'T1195.002'],
   dedupeMinutes: 24 * 60,
+  equivalents: {
+    falco: 'Create Disallowed Pod (allowed_k8s_containers list)',
+    guardduty: 'none',
+    elastic: 'none',
+    sigma: 'none',
+  },
   runbook:
     'Find who deployed the workload and why it uses this registry. If it is legitimate, add the registry to ' +
     'registries.trusted; if not, delete the workload and rotate any credentials it could reach.',

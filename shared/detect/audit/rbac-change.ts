@@ -51,6 +51,12 @@ export const rbacChange: RuleDetector<AuditEvent> = {
   severity: 'medium',
   mitre: ['T1098', 'T1078.004'],
   dedupeMinutes: 10,
+  equivalents: {
+    falco: 'K8s Role/Clusterrole Created; K8s Role/Clusterrolebinding Deleted',
+    guardduty: 'Policy:Kubernetes/AdminAccessToDefaultServiceAccount',
+    elastic: 'Kubernetes Cluster-Admin Role Binding Created',
+    sigma: 'Kubernetes Rolebinding Modification',
+  },
   runbook:
     'Check that the change came from your RBAC pipeline. If it grants cluster-admin or wide permissions unexpectedly, ' +
     'delete the binding, then find how the actor obtained the right to change RBAC.',

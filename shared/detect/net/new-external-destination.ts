@@ -24,6 +24,12 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
   severity: 'low',
   mitre: ['T1041', 'T1071'],
   dedupeMinutes: 24 * 60,
+  equivalents: {
+    falco: 'none',
+    guardduty: 'Behavior:EC2/NetworkIPUsageUnusual',
+    elastic: 'none',
+    sigma: 'none',
+  },
   runbook:
     'Find the workload behind the source address and check whether a recent release explains the new destination. ' +
     'If not, look at what it sent (bytes out) and block the destination at the egress layer.',

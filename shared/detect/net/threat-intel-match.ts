@@ -14,6 +14,12 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
   severity: 'high',
   mitre: ['T1071', 'T1496'],
   dedupeMinutes: 60,
+  equivalents: {
+    falco: 'none',
+    guardduty: 'UnauthorizedAccess:EC2/MaliciousIPCaller.Custom; CryptoCurrency:EC2/BitcoinTool.B',
+    elastic: 'Threat Intel IP Address Indicator Match',
+    sigma: 'none',
+  },
   runbook:
     'Identify the workload behind the internal address (interface, pod IP). If the traffic was accepted and outbound, ' +
     'isolate the workload, capture its state, and look for how it was compromised.',
