@@ -1,5 +1,6 @@
 import type { FlowRecord, Origin } from '../ingest/types';
 import type { AddressClass, AddressClassifier } from './address';
+import type { NetworkEntity } from './entity';
 
 /**
  * Flows between a client and a server port, aggregated over one object. Replies are folded into
@@ -27,6 +28,9 @@ export interface FlowEdge {
   origin: Origin;
   interfaceId?: string;
   vpcId?: string;
+  /** Who the client and the server are, filled in by attribution before detection. */
+  clientEntity?: NetworkEntity;
+  serverEntity?: NetworkEntity;
 }
 
 const SYN = 0x02;
