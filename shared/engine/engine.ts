@@ -29,8 +29,11 @@ export interface EngineOptions {
   sink: AlertSink;
   /** Wall clock, for the processed-object ledger. @default Date.now */
   clock?: () => number;
-  /** Recorders of audit events and flow edges (RBAC trail, pod IP map, ...). @default the registry's */
-  recorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
+  /**
+   * Recorders of audit events and flow edges, in addition to the registry's (RBAC trail, pod IP
+   * map, ...). The CLI adds one that collects the network map for the report.
+   */
+  extraRecorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
 }
 
 export interface ObjectOutcome {
@@ -210,7 +213,7 @@ export class Engine {
     const object = { id: objectId, uri: source.uri };
     const sessions: { flush(table: Table): Promise<void> }[] = [];
     if (sniffed === 'audit') {
-      const recorders = (this.options.recorders?.audit ?? AUDIT_RECORDERS).map((r) => r.begin(object));
+      const recorders = [...AUDIT_RECORDERS, ...(this.options.extraRecorders?.audit ?? [])].map((r) => r.begin(object));
       sessions.push(...recorders);
       await readAuditObject(
         sourceBytes,
@@ -229,9 +232,10 @@ export class Engine {
       );
       outcome.edges = edges.size;
       const cluster = this.options.config.clusterName;
-      const recorders: RecorderSession<FlowEdge>[] = (this.options.recorders?.flow ?? FLOW_RECORDERS).map((r) =>
-        r.begin(object),
-      );
+      const recorders: RecorderSession<FlowEdge>[] = [
+        ...FLOW_RECORDERS,
+        ...(this.options.extraRecorders?.flow ?? []),
+      ].map((r) => r.begin(object));
       sessions.push(...recorders);
       for (const edge of edges.values()) {
         for (const recorder of recorders) recorder.see(edge);
