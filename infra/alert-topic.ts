@@ -1,0 +1,95 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { type Severity, severitiesAtLeast } from '../shared/config/schema';
+
+/** An email subscriber and the lowest severity they want. */
+export interface AlertEmail {
+  readonly address: string;
+  readonly minSeverity: Severity;
+}
+
+export interface AlertTopicProps {
+  /**
+   * Email subscriptions. Each gets a filter policy on the `severity` message attribute that the
+   * publisher sets, allowing that severity and every one above it.
+   * @default - none
+   */
+  readonly emails?: readonly AlertEmail[];
+}
+
+/**
+ * The alert topic: findings and CloudWatch alarms go here, and subscribers (email, chat, pager,
+ * SIEM) take what they want. Encrypted with its own customer-managed key, rotated yearly, whose
+ * policy lets CloudWatch alarms in this account publish; TLS-only.
+ */
+export class AlertTopic extends Construct {
+  /** The topic findings and alarms are published to. */
+  public readonly topic: sns.Topic;
+  /** The topic's key; publishers need kms:GenerateDataKey and kms:Decrypt on it. */
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: AlertTopicProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Driftwatch alert topic',
+      enableKeyRotation: true,
+      // The key protects messages in flight only; it goes (after the longest waiting period) when
+      // the topic goes, rather than being left behind at a monthly cost.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(30),
+    });
+    // SNS encrypts with the publisher's rights; CloudWatch alarms publish as the service, so the key
+    // must trust it, but only for alarms in this account.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Driftwatch alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+
+    const seen = new Set<string>();
+    for (const email of props.emails ?? []) {
+      const address = email.address.toLowerCase();
+      if (seen.has(address)) throw new Error(`${id}: ${email.address} is subscribed twice`);
+      seen.add(address);
+      // CDK keys each subscription by its address, not its position, so reordering the list does
+      // not re-create subscriptions (each would need confirming again).
+      this.topic.addSubscription(
+        new EmailSubscription(email.address, {
+          filterPolicy: {
+            severity: sns.SubscriptionFilter.stringFilter({ allowlist: severitiesAtLeast(email.minSeverity) }),
+          },
+        }),
+      );
+    }
+  }
+
+  /** Lets `grantee` publish: sns:Publish on the topic (PublishBatch is authorized as Publish) and the key use it needs. */
+  public grantPublish(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn] });
+    this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+}

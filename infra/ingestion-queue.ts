@@ -1,0 +1,71 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+import type { LogLocation } from './log-buckets';
+import { SecureQueue } from './secure-queue';
+
+/** Failed receives before a message moves to the DLQ. */
+export const MAX_RECEIVE_COUNT = 3;
+
+export interface IngestionQueueProps {
+  /** The bucket and prefix whose new objects are announced. */
+  readonly source: LogLocation;
+  /** The function that processes the announced objects. */
+  readonly consumer: lambda.IFunction & { readonly timeout?: Duration };
+  /** Records per invocation. */
+  readonly batchSize: number;
+  /**
+   * How long the poller waits to fill a batch.
+   * @default - none: a batch goes as soon as messages are there
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations the event source starts (2 to 1000). Bounds the write burst a
+   * backlog sends to DynamoDB.
+   * @default - no limit beyond the function's
+   */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * One source's ingestion path: S3 "object created" notifications for the prefix go to an SQS
+ * queue (with a DLQ after three failed receives), and the consumer takes them in batches,
+ * reporting failed records one by one so only those are retried.
+ */
+export class IngestionQueue extends Construct {
+  public readonly queue: SecureQueue;
+  public readonly deadLetterQueue: SecureQueue;
+
+  constructor(scope: Construct, id: string, props: IngestionQueueProps) {
+    super(scope, id);
+    const timeout = props.consumer.timeout;
+    if (!timeout) throw new Error(`${id}: the consumer must have a timeout to size the visibility timeout from`);
+    if (props.batchSize < 1 || props.batchSize > 10) {
+      // Above 10 a batching window becomes mandatory and one slow object holds up more records.
+      throw new Error(`${id}: batchSize must be 1 to 10`);
+    }
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { isDeadLetterQueue: true });
+    // AWS's guidance for Lambda consumers: six times the function timeout plus the batching window,
+    // so a message is not handed out again while a retried invocation may still hold it.
+    const visibilitySeconds = timeout.toSeconds() * 6 + (props.maxBatchingWindow?.toSeconds() ?? 0);
+    this.queue = new SecureQueue(this, 'Queue', {
+      visibilityTimeout: Duration.seconds(visibilitySeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    props.source.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new SqsDestination(this.queue), {
+      prefix: props.source.prefix || undefined,
+    });
+    props.consumer.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize,
+        maxBatchingWindow: props.maxBatchingWindow,
+        maxConcurrency: props.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}

@@ -1,0 +1,98 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Something to watch, with the name alarms and widgets call it by. */
+export interface Watched<T> {
+  readonly name: string;
+  readonly resource: T;
+}
+
+export interface MonitoringProps {
+  /** Alarm notifications go here. */
+  readonly alarmTopic: sns.ITopic;
+  /** Queues whose every message is a failure to look at. */
+  readonly deadLetterQueues: readonly Watched<sqs.IQueue>[];
+  /** Functions whose errors are alarmed on. */
+  readonly functions: readonly Watched<lambda.IFunction>[];
+  /** Work queues shown on the dashboard (backlog and age). */
+  readonly workQueues?: readonly Watched<sqs.IQueue>[];
+}
+
+/**
+ * Alarms that say the pipeline is losing or failing work, sent to the alert topic: any message in
+ * a dead-letter queue, any function error in five minutes. Plus a one-screen dashboard.
+ */
+export class Monitoring extends Construct {
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const names = [...props.deadLetterQueues, ...props.functions].map((w) => w.name);
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated) throw new Error(`${id}: "${repeated}" is watched twice`);
+
+    const action = new SnsAction(props.alarmTopic);
+    const period = Duration.minutes(5);
+    for (const { name, resource } of props.deadLetterQueues) {
+      const alarm = new cloudwatch.Alarm(this, `${name}DeadLetters`, {
+        alarmDescription: `Driftwatch: messages in the ${name} dead-letter queue. Find out why they failed, then redrive them.`,
+        metric: resource.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      this.alarms.push(alarm);
+    }
+    for (const { name, resource } of props.functions) {
+      const alarm = new cloudwatch.Alarm(this, `${name}Errors`, {
+        alarmDescription: `Driftwatch: the ${name} function failed. Its log group has the error.`,
+        metric: resource.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      this.alarms.push(alarm);
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Invocations and errors',
+            width: 12,
+            left: props.functions.map(({ name, resource }) => resource.metricInvocations({ label: name })),
+            right: props.functions.map(({ name, resource }) => resource.metricErrors({ label: `${name} errors` })),
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Duration (p95)',
+            width: 12,
+            left: props.functions.map(({ name, resource }) =>
+              resource.metricDuration({ label: name, statistic: cloudwatch.Stats.percentile(95) }),
+            ),
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Backlog: oldest message age (s)',
+            width: 12,
+            left: (props.workQueues ?? []).map(({ name, resource }) =>
+              resource.metricApproximateAgeOfOldestMessage({ label: name, statistic: cloudwatch.Stats.MAXIMUM }),
+            ),
+          }),
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: this.alarms }),
+        ],
+      ],
+    });
+  }
+}

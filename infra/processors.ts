@@ -1,0 +1,113 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { CONFIG_ENV } from '../shared/config/load';
+import type { Config } from '../shared/config/schema';
+import type { AlertTopic } from './alert-topic';
+import { DriftwatchFunction } from './driftwatch-function';
+import type { LogLocation } from './log-buckets';
+import { acknowledgeWildcardResource } from './nag';
+import type { StateTable } from './state-table';
+import { TABLE_ACTIONS } from './state-table';
+import type { ThreatLists } from './threat-lists';
+
+export interface ProcessorsProps {
+  /** The validated config; handed to every function as JSON in `DRIFTWATCH_CONFIG`. */
+  readonly config: Config;
+  /** Threat lists: their S3 locations replace local paths in the functions' config. */
+  readonly threatLists: ThreatLists;
+  /** The state table. */
+  readonly state: StateTable;
+  /** The alert topic the processors publish findings to. */
+  readonly alerts: AlertTopic;
+  /** Where the audit processor reads objects. */
+  readonly auditLogs: LogLocation;
+  /** Where the flow processor reads objects. */
+  readonly flowLogs: LogLocation;
+}
+
+/**
+ * The three functions and exactly the access each needs: the processors read objects under their
+ * own prefix, read and write the table with the store's actions only, and publish to the topic;
+ * rebaseline touches only the table (and the threat lists, which the engine loads on start).
+ */
+export class Processors extends Construct {
+  /** SQS (audit-prefix notifications) → EKS audit objects → findings. */
+  public readonly auditProcessor: DriftwatchFunction;
+  /** SQS (flow-prefix notifications) → VPC flow-log objects → findings. */
+  public readonly flowProcessor: DriftwatchFunction;
+  /** Schedule → fold observations into baselines, prune old entries. */
+  public readonly rebaseline: DriftwatchFunction;
+
+  constructor(scope: Construct, id: string, props: ProcessorsProps) {
+    super(scope, id);
+    const runtimeConfig: Config = {
+      ...props.config,
+      threatIntel: { ...props.config.threatIntel, sources: props.threatLists.runtimeSources },
+    };
+    const environment = {
+      TABLE_NAME: props.state.table.tableName,
+      // Rebaseline publishes nothing, but the shared runtime validates TOPIC_ARN at cold start.
+      TOPIC_ARN: props.alerts.topic.topicArn,
+      [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
+    };
+
+    // Memory and timeouts are first choices, to be re-tuned from benchmarks on real objects.
+    // Audit objects are Firehose deliveries of at most ~5 MiB gzip (60 s buffers), parsed as a
+    // stream; 1024 MB leaves room for the per-object aggregation maps and gives ~0.6 vCPU.
+    this.auditProcessor = new DriftwatchFunction(this, 'AuditProcessor', {
+      entry: 'functions/audit-processor/index.ts',
+      description: 'Reads EKS audit-log objects named by S3 notifications and publishes findings',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      environment,
+    });
+    // Flow-log objects reach 75 MB gzip (millions of records); gunzip and parsing are CPU-bound,
+    // and 1769 MB is where Lambda gives one full vCPU.
+    this.flowProcessor = new DriftwatchFunction(this, 'FlowProcessor', {
+      entry: 'functions/flow-processor/index.ts',
+      description: 'Reads VPC flow-log objects named by S3 notifications and publishes findings',
+      memorySize: 1769,
+      timeout: Duration.minutes(5),
+      environment,
+    });
+    // Rebaseline walks every scope's observations in one run; Lambda's 15-minute maximum gives it
+    // the most room, and one reserved instance keeps two runs off the same baselines at once.
+    this.rebaseline = new DriftwatchFunction(this, 'Rebaseline', {
+      entry: 'functions/rebaseline/index.ts',
+      description: 'Runs on a schedule: folds observations into baselines and prunes stale entries',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      reservedConcurrentExecutions: 1,
+      asyncRetryAttempts: 2,
+      environment,
+    });
+
+    const readObjects = (fn: DriftwatchFunction, location: LogLocation) => {
+      const objects = location.bucket.arnForObjects(`${location.prefix}*`);
+      // The reader passes the notification's VersionId, and reading a version takes
+      // s3:GetObjectVersion: needed when an imported bucket has versioning on.
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resourceArns: [objects],
+      });
+      acknowledgeWildcardResource(
+        fn.executionRole,
+        objects,
+        'Log objects arrive under the prefix with names chosen by the delivering service; reads are limited to that prefix.',
+      );
+    };
+    for (const [fn, location] of [
+      [this.auditProcessor, props.auditLogs],
+      [this.flowProcessor, props.flowLogs],
+    ] as const) {
+      props.state.table.grant(fn, ...TABLE_ACTIONS);
+      props.alerts.grantPublish(fn);
+      props.threatLists.grantRead(fn);
+      readObjects(fn, location);
+    }
+    props.state.table.grant(this.rebaseline, ...TABLE_ACTIONS);
+    props.threatLists.grantRead(this.rebaseline);
+  }
+}

@@ -1,0 +1,47 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { SecureQueue } from './secure-queue';
+
+export interface RebaselineScheduleProps {
+  /** An EventBridge schedule expression, `cron(...)` or `rate(...)` (the config's `rebaseline.schedule`). */
+  readonly schedule: string;
+  /** The rebaseline function. */
+  readonly target: lambda.IFunction;
+}
+
+/**
+ * Runs rebaseline on the configured schedule. Events EventBridge cannot deliver (the function
+ * throttled or unavailable through every retry) land in a DLQ instead of vanishing.
+ */
+export class RebaselineSchedule extends Construct {
+  public readonly rule: events.Rule;
+  /** Schedule events EventBridge could not deliver. */
+  public readonly deadLetterQueue: SecureQueue;
+
+  constructor(scope: Construct, id: string, props: RebaselineScheduleProps) {
+    super(scope, id);
+    if (!/^(cron|rate)\(.+\)$/.test(props.schedule)) {
+      throw new Error(`${id}: "${props.schedule}" is not an EventBridge schedule expression`);
+    }
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { isDeadLetterQueue: true });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the EventBridge target's dead-letter queue; it needs none of its own.",
+    });
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'Driftwatch rebaseline',
+      schedule: events.Schedule.expression(props.schedule),
+    });
+    this.rule.addTarget(
+      new LambdaFunction(props.target, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 3,
+        // A run that could not start within two hours is stale; the next scheduled one takes over.
+        maxEventAge: Duration.hours(2),
+      }),
+    );
+  }
+}

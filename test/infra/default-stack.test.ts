@@ -1,0 +1,464 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_ACTIONS } from '../../infra/state-table';
+import { parseConfig } from '../../shared/config/load';
+import {
+  allowedActions,
+  allowedResources,
+  flatten,
+  logicalId,
+  roleStatements,
+  type Synthesized,
+  synthesize,
+} from './synth';
+
+let synth: Synthesized;
+
+beforeAll(() => {
+  synth = synthesize();
+}, 180_000);
+
+afterAll(() => synth?.dispose());
+
+const denyInsecureTransport = expect.arrayContaining([
+  expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+]);
+
+describe('DriftwatchStack with the default config', () => {
+  describe('cdk-nag', () => {
+    it('synthesizes with no unacknowledged AwsSolutions finding, error or warning', () => {
+      // Prepare / Act: synthesize() ran the AwsSolutions pack as a validation plugin.
+      // Assess
+      expect(synth.violations.filter((v) => v.plugin === 'AwsSolutions')).toEqual([]);
+      expect(synth.synthError).toBeUndefined();
+    });
+
+    it('leaves CloudFormation validation clean too', () => {
+      expect(synth.violations).toEqual([]);
+    });
+  });
+
+  describe('log buckets', () => {
+    it('creates one log bucket, encrypted, private, TLS-only, unversioned, aged out, logged and retained', () => {
+      const { template } = synth;
+      template.resourceCountIs('AWS::S3::Bucket', 2);
+      const accessLogBucket = logicalId(template, 'AWS::S3::Bucket', 'StatefulLogsAccessLogBucket');
+      template.hasResource('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+          },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          VersioningConfiguration: Match.absent(),
+          LoggingConfiguration: { DestinationBucketName: { Ref: accessLogBucket }, LogFilePrefix: 'log-bucket/' },
+          LifecycleConfiguration: {
+            Rules: [
+              Match.objectLike({
+                Status: 'Enabled',
+                ExpirationInDays: 365,
+                AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+                Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+              }),
+            ],
+          },
+        },
+      });
+    });
+
+    it('denies plain HTTP (and TLS before 1.2) on both buckets', () => {
+      const policies = synth.template.findResources('AWS::S3::BucketPolicy');
+      expect(Object.keys(policies)).toHaveLength(2);
+      for (const policy of Object.values(policies)) {
+        expect(policy.Properties.PolicyDocument.Statement).toEqual(denyInsecureTransport);
+        expect(policy.Properties.PolicyDocument.Statement).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+          ]),
+        );
+      }
+    });
+
+    it('sends object-created notifications for each prefix of the shared bucket to its own queue', () => {
+      const { template } = synth;
+      const bucket = logicalId(template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
+      const auditQueue = logicalId(template, 'AWS::SQS::Queue', 'AuditIngestionQueue');
+      const flowQueue = logicalId(template, 'AWS::SQS::Queue', 'FlowIngestionQueue');
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: bucket },
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'audit/' }] } },
+              QueueArn: { 'Fn::GetAtt': [auditQueue, 'Arn'] },
+            },
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'flow/' }] } },
+              QueueArn: { 'Fn::GetAtt': [flowQueue, 'Arn'] },
+            },
+          ],
+        },
+      });
+    });
+  });
+
+  describe('ingestion queues', () => {
+    it.each([
+      ['AuditIngestion', 1810],
+      ['FlowIngestion', 1800],
+    ])(
+      '%s: SQS-managed SSE, a DLQ after 3 receives, visibility 6x the 5-minute timeout plus the window',
+      (name, visibility) => {
+        const { template } = synth;
+        const dlq = logicalId(template, 'AWS::SQS::Queue', `${name}DeadLetterQueue`);
+        template.hasResourceProperties('AWS::SQS::Queue', {
+          SqsManagedSseEnabled: true,
+          VisibilityTimeout: visibility,
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 3 },
+        });
+        template.hasResourceProperties('AWS::SQS::Queue', {
+          SqsManagedSseEnabled: true,
+          MessageRetentionPeriod: 14 * 24 * 3600,
+          RedrivePolicy: Match.absent(),
+        });
+      },
+    );
+
+    it('lets S3 send only from the log bucket, and nobody without TLS, on every queue', () => {
+      const policies = Object.values(synth.template.findResources('AWS::SQS::QueuePolicy'));
+      // Two ingestion queues, their DLQs, the schedule DLQ and rebaseline's failure queue.
+      expect(policies).toHaveLength(6);
+      for (const policy of policies) expect(policy.Properties.PolicyDocument.Statement).toEqual(denyInsecureTransport);
+      const bucket = logicalId(synth.template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
+      synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 's3.amazonaws.com' },
+              Action: Match.arrayWith(['sqs:SendMessage']),
+              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket, 'Arn'] } } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('feeds each processor with partial batch responses and bounded concurrency', () => {
+      const { template } = synth;
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'AuditIngestionQueue'), 'Arn'] },
+        FunctionName: { Ref: logicalId(template, 'AWS::Lambda::Function', 'ProcessorsAuditProcessor') },
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'FlowIngestionQueue'), 'Arn'] },
+        FunctionName: { Ref: logicalId(template, 'AWS::Lambda::Function', 'ProcessorsFlowProcessor') },
+        BatchSize: 1,
+        MaximumBatchingWindowInSeconds: Match.absent(),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+  });
+
+  describe('processors', () => {
+    it.each([
+      ['ProcessorsAuditProcessor', 1024, 300],
+      ['ProcessorsFlowProcessor', 1769, 300],
+      ['ProcessorsRebaseline', 1024, 900],
+    ])('%s: Node.js 24 on arm64, %i MB, %i s, traced, JSON logs to its own group', (prefix, memory, timeout) => {
+      const { template } = synth;
+      const fn = template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)];
+      expect(fn?.Properties).toMatchObject({
+        Runtime: expect.stringMatching(/^nodejs(2[2-9]|[3-9]\d)\.x$/),
+        Architectures: ['arm64'],
+        MemorySize: memory,
+        Timeout: timeout,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}LogGroup`)) },
+        },
+      });
+      const env = fn?.Properties.Environment.Variables;
+      expect(Object.keys(env).sort()).toEqual(['DRIFTWATCH_CONFIG', 'NODE_OPTIONS', 'TABLE_NAME', 'TOPIC_ARN']);
+      expect(env.TABLE_NAME).toEqual({ Ref: logicalId(template, 'AWS::DynamoDB::Table', 'StatefulStateTable') });
+      expect(env.TOPIC_ARN).toEqual({ Ref: logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsTopic') });
+    });
+
+    it('passes the validated default config to the functions as JSON', () => {
+      const fn =
+        synth.template.findResources('AWS::Lambda::Function')[
+          logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsAuditProcessor')
+        ];
+      const config = parseConfig(JSON.parse(flatten(fn?.Properties.Environment.Variables.DRIFTWATCH_CONFIG)));
+      expect(config.rebaseline.schedule).toBe('cron(0 0 * * ? *)');
+      expect(config.threatIntel.sources).toEqual([]);
+    });
+
+    it('keeps one month of logs per function', () => {
+      const groups = synth.template.findResources('AWS::Logs::LogGroup');
+      expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([30, 30, 30]);
+    });
+
+    it('reserves one instance for rebaseline and sends its failed async invocations to a queue', () => {
+      const { template } = synth;
+      const rebaseline = logicalId(template, 'AWS::Lambda::Function', 'ProcessorsRebaseline');
+      const functions = template.findResources('AWS::Lambda::Function');
+      expect(functions[rebaseline]?.Properties.ReservedConcurrentExecutions).toBe(1);
+      const reserved = Object.values(functions).filter(
+        (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+      );
+      expect(reserved).toHaveLength(1);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: rebaseline },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: {
+          OnFailure: {
+            Destination: {
+              'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'ProcessorsRebaselineFailureQueue'), 'Arn'],
+            },
+          },
+        },
+      });
+    });
+
+    it('bundled every handler with the local esbuild as minified ESM with the require banner', () => {
+      const functions = synth.template.findResources('AWS::Lambda::Function');
+      const ours = Object.entries(functions).filter(([id]) => id.startsWith('Processors'));
+      expect(ours).toHaveLength(3);
+      for (const [, fn] of ours) {
+        const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+        const bundle = join(synth.outdir, `asset.${hash}`, 'index.mjs');
+        expect(existsSync(bundle)).toBe(true);
+        expect(existsSync(`${bundle}.map`)).toBe(true);
+        const code = readFileSync(bundle, 'utf8');
+        expect(
+          code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);"),
+        ).toBe(true);
+        // The SDK is bundled, not left to the runtime.
+        expect(code).not.toMatch(/from\s*"@aws-sdk\//);
+      }
+    });
+  });
+
+  describe('state table', () => {
+    it('is on-demand with pk/sk, TTL on expiresAt, PITR, SSE, and retained', () => {
+      synth.template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true },
+          DeletionProtectionEnabled: true,
+        },
+      });
+    });
+  });
+
+  describe('alert topic', () => {
+    it('is encrypted with its own rotating key and TLS-only', () => {
+      const { template } = synth;
+      const key = logicalId(template, 'AWS::KMS::Key', 'StatefulAlertsKey');
+      template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('lets CloudWatch alarms of this account use the key', () => {
+      synth.template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('has no subscriptions without emails in the config', () => {
+      synth.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+  });
+
+  describe('rebaseline schedule', () => {
+    it('runs the default cron with retries and a DLQ on the target', () => {
+      const { template } = synth;
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 0 * * ? *)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', 'ProcessorsRebaseline'), 'Arn'] },
+            DeadLetterConfig: {
+              Arn: {
+                'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'RebaselineScheduleDeadLetterQueue'), 'Arn'],
+              },
+            },
+            RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
+          }),
+        ],
+      });
+    });
+  });
+
+  describe('monitoring', () => {
+    it('alarms on every DLQ and every function error, notifying the alert topic', () => {
+      const { template } = synth;
+      const topic = logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsTopic');
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms).toHaveLength(7);
+      for (const alarm of alarms) {
+        expect(alarm.Properties).toMatchObject({
+          AlarmActions: [{ Ref: topic }],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+          Period: 300,
+          TreatMissingData: 'notBreaching',
+        });
+      }
+      const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
+      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+      expect(byMetric('Errors')).toHaveLength(3);
+      const dlqs = byMetric('ApproximateNumberOfMessagesVisible').map((a) => flatten(a.Properties.Dimensions[0].Value));
+      expect(dlqs.sort()).toEqual(
+        [
+          'AuditIngestionDeadLetterQueue',
+          'FlowIngestionDeadLetterQueue',
+          'ProcessorsRebaselineFailureQueue',
+          'RebaselineScheduleDeadLetterQueue',
+        ].map((prefix) => `<${logicalId(template, 'AWS::SQS::Queue', prefix)}.QueueName>`),
+      );
+    });
+
+    it('has a dashboard', () => {
+      synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+
+  describe('least privilege', () => {
+    it('gives the processors exactly the store actions on the table, never Scan or table admin', () => {
+      const table = logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulStateTable');
+      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+        const statements = roleStatements(synth.template, role);
+        const dynamo = [...allowedActions(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
+        expect(dynamo).toEqual([...TABLE_ACTIONS].sort());
+        for (const action of TABLE_ACTIONS) expect(allowedResources(statements, action)).toEqual([`<${table}.Arn>`]);
+        for (const forbidden of ['dynamodb:Scan', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:*']) {
+          expect(allowedActions(statements).has(forbidden)).toBe(false);
+        }
+      }
+    });
+
+    it('lets each processor read only its own prefix and publish to the topic', () => {
+      const bucket = logicalId(synth.template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
+      const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsTopic');
+      const key = logicalId(synth.template, 'AWS::KMS::Key', 'StatefulAlertsKey');
+      for (const [role, prefix] of [
+        ['ProcessorsAuditProcessorRole', 'audit/'],
+        ['ProcessorsFlowProcessorRole', 'flow/'],
+      ] as const) {
+        const statements = roleStatements(synth.template, role);
+        expect(allowedResources(statements, 's3:GetObject')).toEqual([`<${bucket}.Arn>/${prefix}*`]);
+        expect(allowedResources(statements, 's3:GetObjectVersion')).toEqual([`<${bucket}.Arn>/${prefix}*`]);
+        expect(allowedResources(statements, 'sns:Publish')).toEqual([`<${topic}>`]);
+        expect(allowedResources(statements, 'kms:GenerateDataKey')).toEqual([`<${key}.Arn>`]);
+        const actions = allowedActions(statements);
+        for (const forbidden of ['s3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:*', 'sns:*']) {
+          expect(actions.has(forbidden)).toBe(false);
+        }
+      }
+    });
+
+    it('gives rebaseline no S3 log access and no SNS publish', () => {
+      const actions = allowedActions(roleStatements(synth.template, 'ProcessorsRebaselineRole'));
+      expect([...actions].filter((a) => a.startsWith('s3:') || a.startsWith('sns:') || a.startsWith('kms:'))).toEqual(
+        [],
+      );
+    });
+
+    it('allows "*" resources only for X-Ray, which has no resource-level permissions', () => {
+      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+        const wildcard = roleStatements(synth.template, role).filter((s) => s.resources.includes('*'));
+        expect(wildcard.flatMap((s) => s.actions).sort()).toEqual([
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ]);
+      }
+    });
+
+    it('uses no managed policies on the function roles', () => {
+      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+        const id = logicalId(synth.template, 'AWS::IAM::Role', role);
+        expect(synth.template.findResources('AWS::IAM::Role')[id]?.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('stack', () => {
+    it('outputs the topic, table, bucket names and queue URLs', () => {
+      const outputs = synth.template.findOutputs('*');
+      expect(Object.keys(outputs).sort()).toEqual(
+        [
+          'AccessLogBucketName',
+          'AlertTopicArn',
+          'AuditLogBucketName',
+          'AuditQueueUrl',
+          'FlowLogBucketName',
+          'FlowQueueUrl',
+          'StateTableName',
+        ].sort(),
+      );
+    });
+
+    it('tags resources app=driftwatch', () => {
+      synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+        Tags: Match.arrayWith([{ Key: 'app', Value: 'driftwatch' }]),
+      });
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
+        Tags: Match.arrayWith([{ Key: 'app', Value: 'driftwatch' }]),
+      });
+    });
+
+    it('is environment-agnostic and creates no optional plumbing by default', () => {
+      expect(synth.stack.environment).toBe('aws://unknown-account/unknown-region');
+      synth.template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
+      synth.template.resourceCountIs('AWS::Logs::SubscriptionFilter', 0);
+      synth.template.resourceCountIs('AWS::EC2::FlowLog', 0);
+    });
+  });
+});
