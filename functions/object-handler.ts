@@ -19,7 +19,9 @@ export function objectHandler(kind: LogKind, runtime: Runtime) {
     const recordHandler = async function processRecord(record: SQSRecord) {
       await processObjectRecord(record, { engine, s3, kind, logger, metrics });
     };
-    return processPartialResponse(event, recordHandler, processor, { context });
+    // One object at a time: a flow object can be 75 MB gzipped, and the memory setting is sized
+    // for one (docs/PERFORMANCE.md). Records still fail or succeed one by one.
+    return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -22,13 +22,15 @@ export interface AlertTopicProps {
 }
 
 /**
- * The alert topic: findings and CloudWatch alarms go here, and subscribers (email, chat, pager,
+ * The alert topic: findings go here, and subscribers (email, chat, pager,
  * SIEM) take what they want. Encrypted with its own customer-managed key, rotated yearly, whose
  * policy lets CloudWatch alarms in this account publish; TLS-only.
  */
 export class AlertTopic extends Construct {
-  /** The topic findings and alarms are published to. */
+  /** The topic findings are published to. */
   public readonly topic: sns.Topic;
+  /** The topic pipeline alarms (DLQ depth, function errors) go to; every email, unfiltered. */
+  public readonly operationsTopic: sns.Topic;
   /** The topic's key; publishers need kms:GenerateDataKey and kms:Decrypt on it. */
   public readonly key: kms.Key;
 
@@ -69,6 +71,14 @@ export class AlertTopic extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // CloudWatch alarm notifications carry no message attributes, and a filter policy never
+    // matches a message without them: alarms on the alert topic would never reach the
+    // severity-filtered emails. They get their own topic, subscribed without a filter.
+    this.operationsTopic = new sns.Topic(this, 'OperationsTopic', {
+      displayName: 'Driftwatch pipeline alarms',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
 
     const seen = new Set<string>();
     for (const email of props.emails ?? []) {
@@ -84,6 +94,7 @@ export class AlertTopic extends Construct {
           },
         }),
       );
+      this.operationsTopic.addSubscription(new EmailSubscription(email.address));
     }
   }
 

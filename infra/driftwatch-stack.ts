@@ -112,7 +112,7 @@ export class DriftwatchStack extends Stack {
 
     const rebaselineFailures = this.processors.rebaseline.failureQueue;
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      alarmTopic: alerts.topic,
+      alarmTopic: alerts.operationsTopic,
       deadLetterQueues: [
         { name: 'AuditIngestion', resource: this.auditIngestion.deadLetterQueue },
         { name: 'FlowIngestion', resource: this.flowIngestion.deadLetterQueue },
@@ -133,6 +133,10 @@ export class DriftwatchStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', {
       value: alerts.topic.topicArn,
       description: 'Subscribe email, chat, pager or SIEM endpoints here',
+    });
+    new CfnOutput(this, 'OperationsTopicArn', {
+      value: alerts.operationsTopic.topicArn,
+      description: 'Pipeline alarms (DLQ depth, function errors); every configured email is subscribed',
     });
     new CfnOutput(this, 'StateTableName', { value: state.table.tableName });
     new CfnOutput(this, 'AuditLogBucketName', {

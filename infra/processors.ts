@@ -72,13 +72,13 @@ export class Processors extends Construct {
       environment,
     });
     // Rebaseline walks every scope's observations in one run; Lambda's 15-minute maximum gives it
-    // the most room, and one reserved instance keeps two runs off the same baselines at once.
+    // the most room. No reserved concurrency: accounts with the default quota of 10 reject any
+    // reservation, and a second run at once is harmless because a fold recomputes each day whole.
     this.rebaseline = new DriftwatchFunction(this, 'Rebaseline', {
       entry: 'functions/rebaseline/index.ts',
       description: 'Runs on a schedule: folds observations into baselines and prunes stale entries',
       memorySize: 1024,
       timeout: Duration.minutes(15),
-      reservedConcurrentExecutions: 1,
       asyncRetryAttempts: 2,
       environment,
     });

@@ -215,15 +215,14 @@ describe('DriftwatchStack with the default config', () => {
       expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([30, 30, 30]);
     });
 
-    it('reserves one instance for rebaseline and sends its failed async invocations to a queue', () => {
+    it('reserves no concurrency (new accounts reject it) and sends failed rebaseline invocations to a queue', () => {
       const { template } = synth;
       const rebaseline = logicalId(template, 'AWS::Lambda::Function', 'ProcessorsRebaseline');
       const functions = template.findResources('AWS::Lambda::Function');
-      expect(functions[rebaseline]?.Properties.ReservedConcurrentExecutions).toBe(1);
       const reserved = Object.values(functions).filter(
         (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
       );
-      expect(reserved).toHaveLength(1);
+      expect(reserved).toHaveLength(0);
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: rebaseline },
         MaximumRetryAttempts: 2,
@@ -336,9 +335,9 @@ describe('DriftwatchStack with the default config', () => {
   });
 
   describe('monitoring', () => {
-    it('alarms on every DLQ and every function error, notifying the alert topic', () => {
+    it('alarms on every DLQ and every function error, notifying the operations topic', () => {
       const { template } = synth;
-      const topic = logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsTopic');
+      const topic = logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
       expect(alarms).toHaveLength(7);
       for (const alarm of alarms) {

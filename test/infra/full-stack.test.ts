@@ -131,8 +131,21 @@ describe('DriftwatchStack with a full config', () => {
       });
     });
 
+    it('subscribes every email to the operations topic without a filter, so alarms reach them', () => {
+      const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
+      const ops = Object.values(synth.template.findResources('AWS::SNS::Subscription')).filter(
+        (s) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify({ Ref: topic }),
+      );
+      expect(ops.map((s) => s.Properties.Endpoint).sort()).toEqual([
+        'audit@example.com',
+        'platform@example.com',
+        'secops@example.com',
+      ]);
+      for (const s of ops) expect(s.Properties.FilterPolicy).toBeUndefined();
+    });
+
     it('subscribes nobody else', () => {
-      synth.template.resourceCountIs('AWS::SNS::Subscription', 3);
+      synth.template.resourceCountIs('AWS::SNS::Subscription', 6);
     });
   });
 
@@ -261,7 +274,7 @@ describe('DriftwatchStack with a full config', () => {
     it('still alarms on every DLQ and function through the topic', () => {
       const alarms = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm'));
       expect(alarms).toHaveLength(7);
-      const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsTopic');
+      const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     });
   });
