@@ -436,6 +436,7 @@ describe('DriftwatchStack with the default config', () => {
           'AccessLogBucketName',
           'AlertTopicArn',
           'AuditLogBucketName',
+          'OperationsTopicArn',
           'AuditQueueUrl',
           'FlowLogBucketName',
           'FlowQueueUrl',
