@@ -10,6 +10,7 @@ import { type Config, type Severity, severityRank } from '../shared/config/schem
 import { buildDetectContext } from '../shared/detect/context';
 import { Engine } from '../shared/engine/engine';
 import { ThreatIntelProvider } from '../shared/intel/provider';
+import { ReportCollector, type WrittenReport } from '../shared/report';
 import { MemoryTable } from '../shared/store/memory-table';
 import { loadStateDir, saveStateDir } from '../shared/store/state-file';
 import { inDeliveryOrder, listFiles } from './local-files';
@@ -28,6 +29,8 @@ export interface AnalyzeOptions {
   format: OutputFormat;
   outPath?: string;
   summaryPath?: string;
+  /** Write the self-contained HTML report (network map, findings, per-day counts) to this file. */
+  reportPath?: string;
   failOn?: Severity;
   snsTopicArn?: string;
   stdout: Writable;
@@ -40,6 +43,8 @@ export interface AnalyzeResult {
   exitCode: 0 | 3;
   summary: RunSummary;
   findings: Finding[];
+  /** The HTML report, when `reportPath` was given. */
+  report?: WrittenReport;
 }
 
 const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
@@ -60,6 +65,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     warn: (message) => options.stderr.write(`warning: ${message}\n`),
   }).get();
 
+  const report = options.reportPath ? new ReportCollector() : undefined;
+  if (report && options.reportPath) await report.prepare(options.reportPath);
   const out: WriteStream | undefined = options.outPath ? await openOut(options.outPath) : undefined;
   const collected = new CollectingSink();
   const printer: AlertSink = {
@@ -79,7 +86,13 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     ]);
     sinks.push(new SnsPublisher({ client: new SNSClient({}), topicArn: options.snsTopicArn }));
   }
-  const engine = new Engine({ config, table, context: buildDetectContext(config, intel), sink: new FanOutSink(sinks) });
+  const engine = new Engine({
+    config,
+    table,
+    context: buildDetectContext(config, intel),
+    sink: new FanOutSink(sinks),
+    ...(report ? { extraRecorders: report.recorders } : {}),
+  });
 
   if (options.format === 'table') {
     options.stdout.write(`${tableHeader()}\n`);
@@ -115,7 +128,21 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const failed =
     options.failOn !== undefined &&
     collected.findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
-  return { exitCode: failed ? 3 : 0, summary: result, findings: collected.findings };
+  const written =
+    report && options.reportPath
+      ? await report.write(options.reportPath, {
+          run: result,
+          findings: collected.findings,
+          cluster: config.clusterName,
+          learningDays: config.learning.days,
+        })
+      : undefined;
+  return {
+    exitCode: failed ? 3 : 0,
+    summary: result,
+    findings: collected.findings,
+    ...(written ? { report: written } : {}),
+  };
 }
 
 async function openOut(path: string): Promise<WriteStream> {
@@ -136,6 +163,12 @@ export function describeRun(summary: RunSummary): string {
     `Findings: ${summary.findings.total} (critical ${s.critical}, high ${s.high}, medium ${s.medium}, low ${s.low}, info ${s.info}); ` +
       `${summary.findings.suppressedByDedupe} repeats suppressed; ${summary.rebaselines.runs} rebaselines.`,
   ];
+  if (summary.network.edges > 0) {
+    lines.push(
+      `Network map: ${summary.network.edges} edges between ${summary.network.entities} entities; ` +
+        `${summary.network.addressesAttributed} of ${summary.network.addressesLookedUp} internal address lookups named a workload or node.`,
+    );
+  }
   if (rejected > 0) {
     lines.push(
       `Rejected: ${Object.entries(summary.recordsRejected)

@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { firstEventTime } from '../shared/engine/first-event-time';
 import type { ObjectSource } from '../shared/engine/object-source';
@@ -40,6 +41,17 @@ export function fileSource(path: string): ObjectSource {
   return {
     uri: relative(process.cwd(), resolve(path)) || path,
     version: `${info.size}:${Math.floor(info.mtimeMs)}`,
+    size: info.size,
+    async readRange(start, end) {
+      const handle = await openFile(path, 'r');
+      try {
+        const bytes = Buffer.alloc(Math.max(0, Math.min(end, info.size) - start));
+        const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
+        return bytes.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
     open(options) {
       return createReadStream(path, {
         highWaterMark: 256 * 1024,

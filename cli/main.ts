@@ -1,15 +1,18 @@
 import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../shared/config/errors';
 import { SEVERITIES, type Severity } from '../shared/config/schema';
+import { ReportError } from '../shared/report/errors';
 import { type AnalyzeOptions, analyze, describeRun, type OutputFormat } from './analyze';
 import { UsageError } from './errors';
+import { registerRbacHistory } from './rbac-history';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO_DIR = join(ROOT, '.driftwatch', 'scenario');
 const SCENARIO_CONFIG = join(ROOT, 'events', 'scenario', 'driftwatch.config.json');
+const SCENARIO_REPORT = join(ROOT, '.driftwatch', 'report.html');
 
 function severity(value: string): Severity {
   if (!(SEVERITIES as readonly string[]).includes(value)) {
@@ -24,6 +27,7 @@ interface CliFlags {
   format: OutputFormat;
   out?: string;
   summary?: string;
+  report?: string;
   failOn?: Severity;
   snsTopicArn?: string;
 }
@@ -31,6 +35,7 @@ interface CliFlags {
 async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   let configPath = flags.config;
   let inputs = paths;
+  let reportPath = flags.report;
   if (inputs.length === 0) {
     // No PATH: the bundled sample scenario, generated fresh (it is seeded, so always the same).
     const { generateScenario } = await import('../events/scenario/generate');
@@ -42,6 +47,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     );
     inputs = [join(SCENARIO_DIR, 'audit'), join(SCENARIO_DIR, 'flow')];
     configPath ??= SCENARIO_CONFIG;
+    reportPath ??= SCENARIO_REPORT;
   }
   const options: AnalyzeOptions = {
     paths: inputs,
@@ -50,6 +56,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     format: flags.format,
     outPath: flags.out,
     summaryPath: flags.summary,
+    reportPath,
     failOn: flags.failOn,
     snsTopicArn: flags.snsTopicArn,
     stdout: process.stdout,
@@ -60,6 +67,10 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   if (flags.format === 'table') process.stderr.write(describeRun(result.summary));
   if (flags.summary) process.stderr.write(`Run summary written to ${flags.summary}\n`);
   if (flags.out) process.stderr.write(`Findings written to ${flags.out}\n`);
+  if (result.report) {
+    const where = relative(process.cwd(), result.report.path) || result.report.path;
+    process.stderr.write(`Report written to ${where}; open ${pathToFileURL(resolve(result.report.path)).href}\n`);
+  }
   return result.exitCode;
 }
 
@@ -80,6 +91,10 @@ export function program(): Command {
     .option('--out <FILE>', 'also write findings to FILE, in the chosen format')
     .option('--summary <FILE>', 'write the JSON run summary to FILE')
     .option(
+      '--report <FILE>',
+      'write a self-contained HTML report (network map, findings, per-day counts) to FILE; with no PATH, .driftwatch/report.html',
+    )
+    .option(
       '--fail-on <SEVERITY>',
       `exit with status 3 when a finding is at least this severe (${SEVERITIES.join(', ')})`,
       severity,
@@ -88,6 +103,7 @@ export function program(): Command {
     .action(async (paths: string[], flags: CliFlags) => {
       process.exitCode = await runAnalyze(paths, flags);
     });
+  registerRbacHistory(cli);
   return cli;
 }
 
@@ -101,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(' (see driftwatch analyze --help)\n');
       return 1;
     }
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ReportError) {
       process.stderr.write(`driftwatch: ${error.message}\n`);
       return 1;
     }

@@ -36,6 +36,14 @@ export interface RunSummary {
     entriesPruned: number;
   };
   eventTimeRange?: { first: string; last: string };
+  /** The network map the flow logs drew: distinct edges (entity pairs, port, protocol, direction) and entities. */
+  network: {
+    edges: number;
+    entities: number;
+    /** Internal addresses looked up in the pod IP map (per object), and how many it named a workload or node for. */
+    addressesLookedUp: number;
+    addressesAttributed: number;
+  };
   store: TableCounters;
 }
 
@@ -57,6 +65,10 @@ export class SummaryBuilder {
     entriesPruned: 0,
   };
   private readonly detectorErrors: Record<string, number> = {};
+  private readonly mapEdges = new Set<string>();
+  private readonly entities = new Set<string>();
+  private addressesLookedUp = 0;
+  private addressesAttributed = 0;
   private suppressed = 0;
   private below = 0;
   private first = Number.POSITIVE_INFINITY;
@@ -74,6 +86,12 @@ export class SummaryBuilder {
     this.below += outcome.belowThreshold.length;
     for (const [id, n] of Object.entries(outcome.detectorErrors))
       this.detectorErrors[id] = (this.detectorErrors[id] ?? 0) + n;
+    if (outcome.network) {
+      for (const key of outcome.network.mapEdges) this.mapEdges.add(key);
+      for (const id of outcome.network.entities) this.entities.add(id);
+      this.addressesLookedUp += outcome.network.addressesLookedUp;
+      this.addressesAttributed += outcome.network.addressesAttributed;
+    }
     if (outcome.firstEventTime !== undefined) this.first = Math.min(this.first, outcome.firstEventTime);
     if (outcome.lastEventTime !== undefined) this.last = Math.max(this.last, outcome.lastEventTime);
   }
@@ -121,6 +139,12 @@ export class SummaryBuilder {
       ...(Number.isFinite(this.first)
         ? { eventTimeRange: { first: new Date(this.first).toISOString(), last: new Date(this.last).toISOString() } }
         : {}),
+      network: {
+        edges: this.mapEdges.size,
+        entities: this.entities.size,
+        addressesLookedUp: this.addressesLookedUp,
+        addressesAttributed: this.addressesAttributed,
+      },
       store,
     };
   }

@@ -40,7 +40,7 @@ const execIntoPod: IncidentDefinition = {
   description:
     'bob, a developer who normally only reads, opens a shell in a payments/api pod and prints its service ' +
     'account token (kubectl exec ... sh -c "cat /var/run/secrets/kubernetes.io/serviceaccount/token").',
-  expectedRuleIds: ['audit.exec-into-pod'],
+  expectedRuleIds: ['audit.exec-into-pod', 'audit.suspicious-exec-command'],
   plant(ctx) {
     const { rng, time } = ctx;
     const pod = firstPod(ctx, 'payments/api');
@@ -163,7 +163,14 @@ const newRegistry: IncidentDefinition = {
     'At night, someone uses the payments/api service account token from outside the cluster (now cluster-admin) ' +
     `to create the Deployment payments/metrics-exporter running ${MINER_IMAGE}, a cryptominer from a registry ` +
     'the cluster never pulled from. They delete it again about 40 minutes later.',
-  expectedRuleIds: ['audit.new-image-registry'],
+  expectedRuleIds: [
+    'audit.new-image-registry',
+    'audit.out-of-band-workload',
+    'audit.new-workload-creator',
+    'audit.new-image-repository',
+    'audit.new-source-ip',
+    'audit.unusual-secret-access',
+  ],
   plant(ctx) {
     const { rng, time } = ctx;
     const tokenPod = (ctx.notes.get(TOKEN_POD) as Pod | undefined) ?? firstPod(ctx, 'payments/api');

@@ -53,8 +53,25 @@ function report(outcome: ObjectOutcome, elapsedMs: number, deps: RecordDeps): vo
   } else {
     metrics.addMetric('ObjectsProcessed', 'Count', 1);
   }
-  if (outcome.kind !== deps.kind && outcome.kind !== 'unknown') {
-    logger.warn('object content does not match its prefix; read by content', { uri: outcome.uri, kind: outcome.kind });
+  const identity = outcome.identity;
+  if (identity?.kind === 'unknown') {
+    // Reported, not guessed at: one line per object, with its key and why.
+    logger.warn('object of unknown kind not read', {
+      uri: outcome.uri,
+      reason: identity.detail,
+      route: identity.route,
+    });
+  } else if (identity?.mismatch || (outcome.kind !== deps.kind && outcome.kind !== 'unknown')) {
+    metrics.addMetric('ObjectsKindMismatch', 'Count', 1);
+    logger.warn('object content does not match its key; read by content', {
+      uri: outcome.uri,
+      kind: outcome.kind,
+      queue: deps.kind,
+      route: identity?.route,
+    });
+  }
+  if (identity && identity.kind !== 'unknown' && identity.format === 'parquet') {
+    metrics.addMetric('ParquetObjects', 'Count', 1);
   }
   metrics.addMetric('EventsParsed', 'Count', stats.events);
   metrics.addMetric('BytesRead', 'Bytes', stats.bytesRead);

@@ -4,13 +4,36 @@ import { ReaderError } from '../ingest/errors';
 import type { ListFetcher } from '../intel/provider';
 import type { S3ObjectRef } from './s3-events';
 
-/** An S3 object as an {@link ObjectSource}, streamed with GetObject (ranged for sniffing). */
+/**
+ * An S3 object as an {@link ObjectSource}: streamed with GetObject, ranged for sniffing and for
+ * Parquet. The size comes from the notification (S3 puts it in every ObjectCreated record).
+ */
 export function s3ObjectSource(client: S3Client, ref: S3ObjectRef, kind?: LogKind): ObjectSource {
   const uri = `s3://${ref.bucket}/${ref.key}`;
   return {
     uri,
     kind,
+    size: ref.size,
     version: ref.versionId ?? ref.eTag ?? String(ref.size ?? ''),
+    async readRange(start, end) {
+      if (end <= start) return new Uint8Array(0);
+      try {
+        const out = await client.send(
+          new GetObjectCommand({
+            Bucket: ref.bucket,
+            Key: ref.key,
+            VersionId: ref.versionId,
+            Range: `bytes=${start}-${end - 1}`,
+          }),
+        );
+        if (!out.Body) throw new Error('empty body');
+        return await out.Body.transformToByteArray();
+      } catch (cause) {
+        throw new ReaderError(`cannot read bytes ${start}-${end - 1} of ${uri}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+    },
     async open(options) {
       try {
         const out = await client.send(

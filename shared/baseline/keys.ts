@@ -11,6 +11,18 @@ import { shardOf, stableHash } from '../util/hash';
  * | `BL#<scope>#<kind>`             | value                       | baseline entry                        |
  * | `DEDUPE#<ruleId>#<hash>`        | `WINDOW`                    | alert dedupe window                   |
  * | `OBJECT#<objectId>`             | `DONE`                      | processed-object marker               |
+ * | `COUNT#<scope>#<ruleId>#<hash>#<window>` | objectId           | one object's count towards a window   |
+ * | `RBAC#<scope>#<kind>#<ns>#<name>` | `<iso time>#<auditId>`     | RBAC trail: versions of one object    |
+ * | `RBACLOG#<scope>`               | `<iso time>#<auditId>`      | RBAC trail: every change, by time     |
+ * | `PODIP#<address>`               | `MAP`                       | pod IP map: who held the address when |
+ * | `NETMAP#<scope>#<day>#<shard>`  | `<HH>#<edgeHash>#<objectId>` | one object's traffic on a map edge in an hour |
+ * | `SCOPE#<scope>`                 | `NETMAP`                    | map days not yet folded into edge stats |
+ * | `EDGEHIST#<scope>#<shard>`      | edge key                    | an edge's hourly values, the stats' input |
+ * | `BL#<scope>#edge-hourly`        | edge key                    | an edge's hourly statistics           |
+ * | `DISTINCT#<scope>#<ruleId>#<hash>#<window>` | objectId        | one object's distinct values in a window |
+ * | `CORRFIRST#<scope>#<ruleId>`    | `<keyHash>#<valueHash>`     | first sides of a correlation (public-facing workloads) |
+ * | `CORR#<scope>#<ruleId>#<hash>`  | `second#<valueHash>`        | second sides of one key (what a workload reaches) |
+ * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -42,4 +54,21 @@ export const keys = {
     sk: 'WINDOW',
   }),
   object: (objectId: string) => ({ pk: `OBJECT#${objectId}`, sk: 'DONE' }),
+  windowCount: (scope: string, ruleId: string, key: string, windowStart: number) =>
+    `COUNT#${scope}#${ruleId}#${stableHash(key)}#${windowStart}`,
+  rbacObject: (scope: string, kind: string, namespace: string, name: string) =>
+    `RBAC#${scope}#${kind}#${namespace}#${name}`,
+  rbacLog: (scope: string) => `RBACLOG#${scope}`,
+  podIp: (address: string) => ({ pk: `PODIP#${address}`, sk: 'MAP' }),
+  networkMapPartition: (scope: string, day: string, shard: number) => `NETMAP#${scope}#${day}#${shard}`,
+  networkMapMeta: (scope: string) => ({ pk: `SCOPE#${scope}`, sk: 'NETMAP' }),
+  edgeHistory: (scope: string, edgeKey: string) => ({
+    pk: `EDGEHIST#${scope}#${shardOf(edgeKey, OBSERVATION_SHARDS)}`,
+    sk: valueKey(edgeKey),
+  }),
+  distinctCount: (scope: string, ruleId: string, key: string, windowStart: number) =>
+    `DISTINCT#${scope}#${ruleId}#${stableHash(key)}#${windowStart}`,
+  correlationFirsts: (scope: string, ruleId: string) => `CORRFIRST#${scope}#${ruleId}`,
+  correlationPartition: (scope: string, ruleId: string, key: string) => `CORR#${scope}#${ruleId}#${stableHash(key)}`,
+  flowSources: () => 'FLOWSRC',
 };

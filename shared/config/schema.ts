@@ -33,6 +33,185 @@ const DetectorOverrideSchema = z
   })
   .strict();
 
+/** Settings of a pod that `audit.privileged-workload` reports; an allowlist entry names the ones it allows. */
+export const PRIVILEGED_SETTINGS = [
+  'privileged',
+  'hostNetwork',
+  'hostPID',
+  'hostIPC',
+  'hostPath',
+  'capabilities',
+] as const;
+
+const CIDR = /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/;
+
+const AUDIT_DEFAULTS = {
+  systemWorkloads: [],
+  privilegedWorkloads: [],
+  knownNetworks: [],
+  forbiddenBurst: { threshold: 20, windowMinutes: 10, ignore: [] },
+};
+
+/** Settings of the audit-log detectors beyond identities and registries. */
+const AuditSchema = z
+  .object({
+    /**
+     * Workloads (`namespace/name` globs) expected in kube-system, kube-public and kube-node-lease,
+     * besides EKS's add-ons and common system components, which are built in.
+     */
+    systemWorkloads: z.array(z.string()).default([]),
+    /** Workloads (`namespace/name` globs) allowed some privileged settings (all when `allow` is absent). */
+    privilegedWorkloads: z
+      .array(
+        z
+          .object({
+            workload: z.string().min(1),
+            allow: z.array(z.enum([...PRIVILEGED_SETTINGS, '*'])).default(['*']),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Source networks (CIDRs) of your own people, such as the office and the VPN: never reported as new. */
+    knownNetworks: z.array(z.string().regex(CIDR, 'must be an address or a CIDR such as 203.0.113.0/24')).default([]),
+    /** `audit.forbidden-burst`: this many denied requests from one identity or address within the window. */
+    forbiddenBurst: z
+      .object({
+        threshold: z.number().int().min(2).default(20),
+        windowMinutes: z.number().int().min(1).max(1440).default(10),
+        /** Identities (globs) whose denials are known noise, such as a component missing a permission. */
+        ignore: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ threshold: 20, windowMinutes: 10, ignore: [] }),
+  })
+  .strict();
+
+/** Ports of databases, caches, search engines, Vault and etcd: a connection to one reaches data. */
+export const DEFAULT_SENSITIVE_PORTS = [
+  1433, 1521, 2379, 2380, 3306, 5432, 5984, 6379, 7000, 7001, 8086, 8200, 8529, 9042, 9160, 9200, 9300, 11211, 26257,
+  27017, 27018, 28015, 50000,
+] as const;
+
+/** Ports cryptocurrency mining pools serve stratum on. */
+export const DEFAULT_MINING_PORTS = [
+  3333, 3334, 3357, 4444, 5555, 5588, 6666, 7777, 8888, 9999, 14433, 14444, 17777, 45560, 45700,
+] as const;
+
+const PortSchema = z.number().int().min(0).max(65535);
+const CidrText = z.string().regex(CIDR, 'must be an address or a CIDR such as 10.0.200.0/24');
+const LabelledCidrSchema = z
+  .object({
+    cidr: CidrText,
+    /** The name findings and the map show for addresses in the range, such as `rds-subnets`. */
+    label: z.string().min(1).max(80),
+  })
+  .strict();
+const OptionallyLabelledCidrSchema = z.union([
+  CidrText,
+  z.object({ cidr: CidrText, label: z.string().min(1).max(80).optional() }).strict(),
+]);
+
+/** How far above its baseline an hourly value must go to be a spike: a ratio and robust deviations. */
+const spikeShape = {
+  /** At least this many times the median active hour. */
+  ratio: z.number().min(1).default(10),
+  /** At least this many robust deviations (1.4826 x MAD) above the median active hour. */
+  deviations: z.number().min(0).default(6),
+};
+
+/** Settings of the network analysis: who addresses are, and the flow detectors' limits. */
+const NetworkSchema = z
+  .object({
+    /** CIDRs of the monitored VPCs; their addresses are internal. */
+    vpcCidrs: z.array(z.string()).default([]),
+    /** Names for address ranges (`rds-subnets`, `vault`), shown in findings and on the map. */
+    labels: z.array(LabelledCidrSchema).default([]),
+    /**
+     * Known public entry points: the subnets or addresses of load balancers (and other fronts the
+     * internet may reach), and their network interfaces. Public traffic to them is expected.
+     */
+    entryPoints: z
+      .object({
+        cidrs: z.array(OptionallyLabelledCidrSchema).default([]),
+        interfaces: z.array(z.string().regex(/^eni-[0-9a-f]+$/, 'must look like eni-0abc...')).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** What holds data: ranges (any port) and ports (on any internal address). */
+    sensitive: z
+      .object({
+        cidrs: z.array(OptionallyLabelledCidrSchema).default([]),
+        /** Replaces the default list of database, cache, search, Vault and etcd ports. */
+        ports: z.array(PortSchema).default([...DEFAULT_SENSITIVE_PORTS]),
+      })
+      .strict()
+      .prefault({}),
+    /** `net.mining-pool-port`: egress to a public address on one of these ports. */
+    miningPorts: z.array(PortSchema).default([...DEFAULT_MINING_PORTS]),
+    /** `net.exposure-path`: how long a workload counts as public-facing, and paths that are accepted. */
+    exposure: z
+      .object({
+        windowDays: z.number().int().min(1).max(90).default(7),
+        /** Accepted paths: a workload (`namespace/name` glob) and what it may reach (label, CIDR or `*`). */
+        allow: z
+          .array(z.object({ workload: z.string().min(1), to: z.string().min(1).default('*') }).strict())
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** `net.volume-spike`: bytes a workload sends on one edge in an hour. */
+    volumeSpike: z
+      .object({ minBytes: z.number().min(0).default(50_000_000), ...spikeShape })
+      .strict()
+      .prefault({}),
+    /** `net.reject-spike`: REJECTed flow records on one internal edge in an hour. */
+    rejectSpike: z
+      .object({ minRejects: z.number().min(0).default(30), ...spikeShape })
+      .strict()
+      .prefault({}),
+    /** The per-edge hourly statistics the spike detectors compare against. */
+    stats: z
+      .object({
+        /** Days of hourly values kept per edge. */
+        windowDays: z.number().int().min(1).max(60).default(14),
+        /** An edge needs this many active hours, on at least `minDays` days, before it can spike. */
+        minHours: z.number().int().min(1).default(24),
+        minDays: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .prefault({}),
+    /** `net.port-scan`: distinct ports probed on one host by one source within the window. */
+    portScan: z
+      .object({
+        ports: z.number().int().min(2).default(20),
+        windowMinutes: z.number().int().min(1).max(1440).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /** `net.port-sweep`: distinct hosts probed on one port by one source within the window. */
+    portSweep: z
+      .object({
+        hosts: z.number().int().min(2).default(20),
+        windowMinutes: z.number().int().min(1).max(1440).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /** Sources allowed to scan (vulnerability scanners): workload globs or CIDRs. */
+    scanners: z.array(z.string().min(1)).default([]),
+    /** `net.log-health`: a flow log silent for this long is reported at rebaseline. */
+    logHealth: z
+      .object({
+        silentHours: z
+          .number()
+          .min(1)
+          .max(24 * 30)
+          .default(6),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const ScheduleSchema = z
   .string()
   .regex(
@@ -101,9 +280,16 @@ export const ConfigSchema = z
         cicd: z.array(z.string()).default([]),
         /** Humans allowed to exec into pods without a high-severity alert. */
         execAllowlist: z.array(z.string()).default([]),
+        /**
+         * Operators outside kube-system that create or change workloads as their job (Argo CD, Flux,
+         * Karpenter, ...), treated like the built-in controllers. EKS's own identities are built in.
+         */
+        controllers: z.array(z.string()).default([]),
+        /** Identities allowed to impersonate others (an auth proxy such as Teleport or Pinniped). */
+        impersonators: z.array(z.string()).default([]),
       })
       .strict()
-      .default({ cicd: [], execAllowlist: [] }),
+      .default({ cicd: [], execAllowlist: [], controllers: [], impersonators: [] }),
     registries: z
       .object({
         /** Registries (glob patterns) trusted from the first day. */
@@ -111,20 +297,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ trusted: [] }),
-    network: z
-      .object({
-        /** CIDRs of the monitored VPCs; their addresses are internal. */
-        vpcCidrs: z.array(z.string()).default([]),
-      })
-      .strict()
-      .default({ vpcCidrs: [] }),
+    audit: AuditSchema.default(AUDIT_DEFAULTS),
+    network: NetworkSchema.prefault({}),
     /** Optional log plumbing the stack creates for you. */
     plumbing: z
       .object({
         /** Subscribe this EKS cluster's audit log stream through Firehose into the audit prefix. */
         eksClusterName: z.string().min(1).optional(),
         /** Create flow logs for these VPCs into the flow prefix. */
-        vpcIds: z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'must look like vpc-0abc...')).default([]),
+        vpcIds: z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'must look like vpc-0abc123')).default([]),
       })
       .strict()
       .default({ vpcIds: [] }),

@@ -1,14 +1,33 @@
-import type { Config } from '../config/schema';
+import { type Config, PRIVILEGED_SETTINGS } from '../config/schema';
+import { CidrIndex } from '../intel/cidr-index';
 import { ThreatIntel } from '../intel/threat-intel';
+import { NetworkLabels } from '../network/labels';
 import { GlobSet } from '../util/glob';
+import { BUILT_IN_PRIVILEGED_WORKLOADS, BUILT_IN_SYSTEM_WORKLOADS, EKS_REGISTRIES } from './audit/eks-defaults';
 import type { DetectContext } from './types';
 
+const ALL_SETTINGS: ReadonlySet<string> = new Set(PRIVILEGED_SETTINGS);
+
 export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIntel.empty()): DetectContext {
+  const known = new CidrIndex<true>();
+  for (const cidr of config.audit.knownNetworks) known.add(cidr, true);
   return {
     config,
     intel,
     cicdIdentities: new GlobSet(config.identities.cicd),
     execAllowlist: new GlobSet(config.identities.execAllowlist),
-    trustedRegistries: new GlobSet(config.registries.trusted),
+    trustedRegistries: new GlobSet([...config.registries.trusted, ...EKS_REGISTRIES]),
+    controllerIdentities: new GlobSet(config.identities.controllers),
+    impersonators: new GlobSet(config.identities.impersonators),
+    systemWorkloads: new GlobSet([...BUILT_IN_SYSTEM_WORKLOADS, ...config.audit.systemWorkloads]),
+    privilegedAllowlist: [
+      { workload: new GlobSet(BUILT_IN_PRIVILEGED_WORKLOADS), allow: ALL_SETTINGS },
+      ...config.audit.privilegedWorkloads.map((entry) => ({
+        workload: new GlobSet([entry.workload]),
+        allow: entry.allow.includes('*') ? ALL_SETTINGS : new Set<string>(entry.allow),
+      })),
+    ],
+    knownNetworks: { contains: (address) => known.size > 0 && known.lookup(address) !== undefined },
+    network: new NetworkLabels(config.network),
   };
 }

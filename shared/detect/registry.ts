@@ -1,33 +1,161 @@
 import type { Config } from '../config/schema';
 import type { AuditEvent } from '../ingest/types';
 import type { FlowEdge } from '../network/flow-edge';
+import { admissionWebhookChanged } from './audit/admission-webhook-changed';
+import { anonymousAccess } from './audit/anonymous-access';
+import { awsAuthModified } from './audit/aws-auth-modified';
+import { configmapCredentials } from './audit/configmap-credentials';
+import { corednsModified } from './audit/coredns-modified';
+import { csrApproved } from './audit/csr-approved';
+import { eventsDeleted } from './audit/events-deleted';
 import { execIntoPod } from './audit/exec-into-pod';
+import { exposedService } from './audit/exposed-service';
+import { forbiddenBurst } from './audit/forbidden-burst';
+import { impersonation } from './audit/impersonation';
+import { manualDelete } from './audit/manual-delete';
+import { newIdentity } from './audit/new-identity';
 import { newImageRegistry } from './audit/new-image-registry';
+import { newImageRepository } from './audit/new-image-repository';
+import { newSourceIp } from './audit/new-source-ip';
+import { newWorkloadCreator } from './audit/new-workload-creator';
+import { nodesProxy } from './audit/nodes-proxy';
+import { outOfBandWorkload } from './audit/out-of-band-workload';
+import { permissionProbing } from './audit/permission-probing';
+import { podInSystemNamespace } from './audit/pod-in-system-namespace';
+import { privilegedWorkload } from './audit/privileged-workload';
 import { rbacChange } from './audit/rbac-change';
+import { suspiciousExecCommand } from './audit/suspicious-exec-command';
+import { threatIntelCaller } from './audit/threat-intel-caller';
+import { tokenRequest } from './audit/token-request';
+import { untrustedRegistry } from './audit/untrusted-registry';
+import { unusualSecretAccess } from './audit/unusual-secret-access';
+import { exposurePath } from './net/exposure-path';
+import { logHealth } from './net/log-health';
+import { miningPoolPort } from './net/mining-pool-port';
 import { newExternalDestination } from './net/new-external-destination';
+import { newPort } from './net/new-port';
+import { portScan } from './net/port-scan';
+import { portSweep } from './net/port-sweep';
+import { publicIngress } from './net/public-ingress';
+import { rejectSpike } from './net/reject-spike';
 import { threatIntelMatch } from './net/threat-intel-match';
-import type { AnomalyDetector, Detector, DetectorMeta, RuleDetector } from './types';
+import { volumeSpike } from './net/volume-spike';
+import type {
+  AnomalyDetector,
+  CorrelationDetector,
+  Detector,
+  DetectorMeta,
+  DistinctDetector,
+  HealthDetector,
+  RuleDetector,
+  SpikeDetector,
+  ThresholdDetector,
+} from './types';
 
 /** Every audit-log detector, in catalog order. */
-export const AUDIT_DETECTORS: readonly Detector<AuditEvent>[] = [execIntoPod, rbacChange, newImageRegistry];
+export const AUDIT_DETECTORS: readonly Detector<AuditEvent>[] = [
+  // Manual activity and forbidden actions
+  execIntoPod,
+  suspiciousExecCommand,
+  manualDelete,
+  outOfBandWorkload,
+  // RBAC and identity
+  rbacChange,
+  awsAuthModified,
+  anonymousAccess,
+  impersonation,
+  tokenRequest,
+  csrApproved,
+  nodesProxy,
+  threatIntelCaller,
+  // Risky workloads and exposure
+  privilegedWorkload,
+  exposedService,
+  configmapCredentials,
+  admissionWebhookChanged,
+  corednsModified,
+  podInSystemNamespace,
+  eventsDeleted,
+  untrustedRegistry,
+  // Baseline anomalies and bursts
+  newImageRegistry,
+  newImageRepository,
+  newIdentity,
+  newWorkloadCreator,
+  newSourceIp,
+  unusualSecretAccess,
+  permissionProbing,
+  forbiddenBurst,
+];
 
 /** Every flow-log detector, in catalog order. */
-export const FLOW_DETECTORS: readonly Detector<FlowEdge>[] = [threatIntelMatch, newExternalDestination];
+export const FLOW_DETECTORS: readonly Detector<FlowEdge>[] = [
+  // Known-bad and forbidden destinations
+  threatIntelMatch,
+  miningPoolPort,
+  // Exposure
+  publicIngress,
+  exposurePath,
+  // Baseline anomalies and statistics
+  newExternalDestination,
+  newPort,
+  volumeSpike,
+  rejectSpike,
+  // Reconnaissance
+  portScan,
+  portSweep,
+  // The log itself
+  logHealth,
+];
 
 export const ALL_DETECTORS: readonly DetectorMeta[] = [...AUDIT_DETECTORS, ...FLOW_DETECTORS];
 
 export interface DetectorSet<E> {
   rules: RuleDetector<E>[];
   anomalies: AnomalyDetector<E>[];
+  thresholds: ThresholdDetector<E>[];
+  distinct: DistinctDetector<E>[];
+  correlations: CorrelationDetector<E>[];
+  spikes: SpikeDetector<E>[];
+  health: HealthDetector[];
 }
 
 /** The detectors the config leaves enabled, split by kind. */
 export function enabledDetectors<E>(detectors: readonly Detector<E>[], config: Config): DetectorSet<E> {
-  const set: DetectorSet<E> = { rules: [], anomalies: [] };
+  const set: DetectorSet<E> = {
+    rules: [],
+    anomalies: [],
+    thresholds: [],
+    distinct: [],
+    correlations: [],
+    spikes: [],
+    health: [],
+  };
   for (const detector of detectors) {
     if (config.detectors[detector.id]?.enabled === false) continue;
-    if (detector.kind === 'rule') set.rules.push(detector);
-    else set.anomalies.push(detector);
+    switch (detector.kind) {
+      case 'rule':
+        set.rules.push(detector);
+        break;
+      case 'anomaly':
+        set.anomalies.push(detector);
+        break;
+      case 'threshold':
+        set.thresholds.push(detector);
+        break;
+      case 'distinct':
+        set.distinct.push(detector);
+        break;
+      case 'correlation':
+        set.correlations.push(detector);
+        break;
+      case 'spike':
+        set.spikes.push(detector);
+        break;
+      case 'health':
+        set.health.push(detector);
+        break;
+    }
   }
   return set;
 }

@@ -1,7 +1,8 @@
 import type { Entities, FindingSource } from '../alert/finding';
-import type { Config, Severity } from '../config/schema';
+import type { Config, ConfigInput, Severity } from '../config/schema';
 import type { Origin } from '../ingest/types';
 import type { ThreatIntel } from '../intel/threat-intel';
+import type { NetworkLabels } from '../network/labels';
 import type { GlobSet } from '../util/glob';
 
 /** What a detector returns when it fires. The engine turns it into a Finding. */
@@ -57,10 +58,25 @@ export interface DetectContext {
   intel: ThreatIntel;
   cicdIdentities: GlobSet;
   execAllowlist: GlobSet;
+  /** Registries (or `registry/repository` paths) trusted: the configured list plus EKS's own. */
   trustedRegistries: GlobSet;
+  /** Operators outside kube-system that create or change workloads as their job. */
+  controllerIdentities: GlobSet;
+  /** Identities allowed to impersonate others without an alert. */
+  impersonators: GlobSet;
+  /** `namespace/name` of workloads expected in the system namespaces (built in plus configured). */
+  systemWorkloads: GlobSet;
+  /** Workloads allowed to run with some privileged settings, and which settings. */
+  privilegedAllowlist: readonly { workload: GlobSet; allow: ReadonlySet<string> }[];
+  /** Source networks whose calls never count as new (office, VPN, bastion). */
+  knownNetworks: { contains(address: string): boolean };
+  /** What the config says about addresses: labels, public entry points, sensitive ranges and ports. */
+  network: NetworkLabels;
 }
 
 export interface RuleExamples<E> {
+  /** The config the examples run with, over the defaults (CI/CD identities, trusted registries, ...). */
+  config?: ConfigInput;
   /** Each must produce a detection. */
   fires: E[];
   /** None may produce a detection. */
@@ -75,6 +91,8 @@ export interface RuleDetector<E> extends DetectorMeta {
 }
 
 export interface AnomalyExamples<E> {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
   /** Values the baseline already holds in the examples. */
   baseline: string[];
   /** Each observes a value missing from `baseline` and must fire. */
@@ -101,7 +119,218 @@ export interface AnomalyDetector<E> extends DetectorMeta {
   examples: AnomalyExamples<E>;
 }
 
-export type Detector<E> = RuleDetector<E> | AnomalyDetector<E>;
+export interface ThresholdExamples<E> {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
+  /** Each group of events, counted together in one window, must reach the threshold and fire. */
+  fires: E[][];
+  /** No group may fire. */
+  quiet: E[][];
+}
+
+/**
+ * Fires when the events counted under one key (an identity, an address) reach a threshold within
+ * a window of event time. The engine aggregates counts per object and keeps them in the table,
+ * so a burst spread over many objects (and Lambda invocations) still adds up. Fires from the
+ * first event, like a rule.
+ */
+export interface ThresholdDetector<E> extends DetectorMeta {
+  kind: 'threshold';
+  /** The threshold and window, usually read from the config. */
+  limits(context: DetectContext): { threshold: number; windowMinutes: number };
+  /** The keys this event counts towards. */
+  count(event: E, context: DetectContext): readonly string[] | undefined;
+  /** Describes a key that reached the threshold, from the first event of it in the object. */
+  describe(key: string, total: number, sample: E, context: DetectContext): Detection | undefined;
+  examples: ThresholdExamples<E>;
+}
+
+/** One value an event adds to a key's set of distinct values (a port probed on a host). */
+export interface DistinctValue {
+  key: string;
+  value: string;
+}
+
+export interface DistinctExamples<E> {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
+  /** Each group of events, counted together in one window, must reach the threshold and fire. */
+  fires: E[][];
+  /** No group may fire. */
+  quiet: E[][];
+}
+
+/**
+ * Fires when the distinct values seen under one key (the ports one source probed on one host)
+ * reach a threshold within a window of event time. Like a threshold detector, the engine keeps
+ * each object's values in the table, so a scan spread over objects still adds up.
+ */
+export interface DistinctDetector<E> extends DetectorMeta {
+  kind: 'distinct';
+  limits(context: DetectContext): { threshold: number; windowMinutes: number };
+  /** The values this event adds, by key. */
+  distinct(event: E, context: DetectContext): readonly DistinctValue[] | undefined;
+  /** Describes a key that reached the threshold, from its first event in the object. */
+  describe(key: string, values: readonly string[], sample: E, context: DetectContext): Detection | undefined;
+  examples: DistinctExamples<E>;
+}
+
+/** What an event shows on one side of a correlation, for one key (a workload). */
+export interface CorrelationSide {
+  /** `first`: the condition that makes the key interesting (received public traffic); `second`: what completes it. */
+  side: 'first' | 'second';
+  key: string;
+  /** What on this side (the public source, the sensitive resource and port); one sighting per value. */
+  value: string;
+  /** Small facts for the description, kept with the sighting. */
+  facts: Record<string, string | number>;
+}
+
+/** A side as remembered: seen from `firstTime` to `lastTime` (event time, epoch ms). */
+export interface CorrelationSighting extends CorrelationSide {
+  firstTime: number;
+  lastTime: number;
+  /**
+   * For a first side whose value is itself a key with a first side in the same object, that side:
+   * one hop up a chain, such as internet -> load balancer -> workload.
+   */
+  upstream?: CorrelationSighting;
+}
+
+export interface CorrelationExamples<E> {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
+  /** Each group of events, seen in order within the window, must complete a correlation and fire. */
+  fires: E[][];
+  /** No group may fire. */
+  quiet: E[][];
+}
+
+/**
+ * Fires when one key shows both sides within a window, in either order and in any objects: a
+ * workload that receives public traffic and also reaches a sensitive resource. The engine keeps
+ * the sightings in the table; each object reads them once per key it shows.
+ */
+export interface CorrelationDetector<E> extends DetectorMeta {
+  kind: 'correlation';
+  windowMinutes(context: DetectContext): number;
+  sides(event: E, context: DetectContext): readonly CorrelationSide[] | undefined;
+  /** Describes a key with both sides; `sample` is this object's event that completed it. */
+  describe(
+    key: string,
+    first: CorrelationSighting,
+    second: CorrelationSighting,
+    sample: E,
+    context: DetectContext,
+  ): Detection | undefined;
+  examples: CorrelationExamples<E>;
+}
+
+/** Metrics of a network map edge, per hour. */
+export type EdgeMetric = 'bytesOut' | 'bytesIn' | 'flows' | 'rejected';
+
+/** Robust statistics of one metric of an edge over its active hours within the statistics window. */
+export interface MetricStats {
+  /** Active hours (hours with traffic on the edge) the statistics cover. */
+  hours: number;
+  /** Distinct days among them. */
+  days: number;
+  median: number;
+  /** Median absolute deviation from the median. */
+  mad: number;
+  max: number;
+}
+
+export interface SpikeExample<E> {
+  event: E;
+  /** The metric's total on the event's edge in its hour. */
+  observed: number;
+}
+
+export interface SpikeExamples<E> {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
+  /** Hourly values of the metric the edge's statistics are computed from. */
+  baseline: number[];
+  /** Each must be a spike against the baseline. */
+  fires: SpikeExample<E>[];
+  /** None may be. */
+  quiet: SpikeExample<E>[];
+}
+
+/**
+ * Fires when an edge's hourly total of a metric (bytes sent, REJECTs) goes far above the edge's
+ * own hourly statistics, which the rebaseline job computes from the network map. Silent during
+ * the learning period and while an edge's history is short.
+ */
+export interface SpikeDetector<E> extends DetectorMeta {
+  kind: 'spike';
+  metric: EdgeMetric;
+  /** Whether the event's edge is one this detector watches. */
+  applies(event: E, context: DetectContext): boolean;
+  /** The value above which an hour is a spike, or undefined when the history is too short to say. */
+  limit(stats: MetricStats | undefined, context: DetectContext): number | undefined;
+  describe(
+    observed: number,
+    limit: number,
+    stats: MetricStats,
+    sample: E,
+    context: DetectContext,
+  ): Detection | undefined;
+  examples: SpikeExamples<E>;
+}
+
+/** What one flow-log object says about the log's health. */
+export interface FlowLogHealth {
+  kind: 'object';
+  /** The flow log (its id from the object key, such as `fl-0a1b2c3d4e5f`, else the object's prefix). */
+  logId: string;
+  scope: string;
+  /** Event time the object covers (its first record), epoch ms. */
+  time: number;
+  records: number;
+  nodata: number;
+  skipdata: number;
+  origin: Origin;
+}
+
+/** A flow log that has not delivered for a while, as the rebaseline job sees it. */
+export interface FlowLogSilence {
+  kind: 'silence';
+  logId: string;
+  scope: string;
+  /** Event time of its last record, epoch ms. */
+  lastSeen: number;
+  /** The time of the check. */
+  now: number;
+  origin: Origin;
+}
+
+export interface HealthExamples {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
+  fires: (FlowLogHealth | FlowLogSilence)[];
+  quiet: (FlowLogHealth | FlowLogSilence)[];
+}
+
+/** Watches the logs themselves: records skipped, and a log that stops arriving. */
+export interface HealthDetector extends DetectorMeta {
+  kind: 'health';
+  /** One object's counts, as it is processed. */
+  inspect(health: FlowLogHealth, context: DetectContext): Detection | undefined;
+  /** A log's last delivery, at rebaseline time. */
+  silence(silence: FlowLogSilence, context: DetectContext): Detection | undefined;
+  examples: HealthExamples;
+}
+
+export type Detector<E> =
+  | RuleDetector<E>
+  | AnomalyDetector<E>
+  | ThresholdDetector<E>
+  | DistinctDetector<E>
+  | CorrelationDetector<E>
+  | SpikeDetector<E>
+  | HealthDetector;
 
 /** Something detectors look at: it has a time and an origin. */
 export interface Located {

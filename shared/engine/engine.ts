@@ -5,21 +5,29 @@ import { BaselineStore } from '../baseline/baseline-store';
 import { keys } from '../baseline/keys';
 import { type RebaselineReport, rebaseline } from '../baseline/rebaseline';
 import type { Observation } from '../baseline/types';
+import { WindowCounter } from '../baseline/window-counter';
 import { type Config, type Severity, severityRank } from '../config/schema';
 import { AUDIT_DETECTORS, baselineKinds, type DetectorSet, enabledDetectors, FLOW_DETECTORS } from '../detect/registry';
-import type { AnomalyDetector, DetectContext, Detection, DetectorMeta, Located } from '../detect/types';
+import type {
+  AnomalyDetector,
+  DetectContext,
+  Detection,
+  DetectorMeta,
+  Located,
+  ThresholdDetector,
+} from '../detect/types';
 import { readAuditObject } from '../ingest/audit-reader';
-import { readFlowObject } from '../ingest/flow-reader';
 import { newReadStats, type ReadStats, reject } from '../ingest/stats';
 import type { AuditEvent } from '../ingest/types';
-import { AddressClassifier } from '../network/address';
-import { EdgeAggregator, type FlowEdge } from '../network/flow-edge';
+import type { FlowEdge } from '../network/flow-edge';
+import { mapEdgeKey, mapEnds } from '../network/network-map';
 import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
 import type { Recorder, RecorderSession } from '../record/types';
 import type { Table } from '../store/types';
 import { stableHash } from '../util/hash';
-import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso } from '../util/time';
-import { type LogKind, type ObjectSource, sniffKind } from './object-source';
+import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso, MINUTE_MS } from '../util/time';
+import { FlowAnalysis, type FlowDraft, type NetworkRebaselineReport } from './flow-analysis';
+import { identifyObject, type LogKind, type ObjectIdentity, type ObjectSource, readFlowSource } from './object-source';
 
 export interface EngineOptions {
   config: Config;
@@ -41,6 +49,8 @@ export interface ObjectOutcome {
   kind: LogKind | 'unknown';
   /** Why the object was not analysed, if it was not. */
   skipped?: 'already-processed' | 'unknown-kind';
+  /** What the key and the content said the object is (absent when it was already processed). */
+  identity?: ObjectIdentity;
   stats: ReadStats;
   /** Findings that opened a new dedupe window and were sent. */
   findings: Finding[];
@@ -52,8 +62,28 @@ export interface ObjectOutcome {
   /** Detectors that threw, by id; the event was skipped for that detector only. */
   detectorErrors: Record<string, number>;
   edges?: number;
+  /** For flow objects: the network map this object adds to, and how many addresses were named. */
+  network?: NetworkOutcome;
   firstEventTime?: number;
   lastEventTime?: number;
+}
+
+/** What a flow object adds to the network map. */
+export interface NetworkOutcome {
+  /** Keys of the map edges (entity pairs, port, protocol, direction) in the object. */
+  mapEdges: string[];
+  /** Ids of the entities at either end. */
+  entities: string[];
+  /** Distinct internal addresses looked up in the pod IP map, and how many it named. */
+  addressesLookedUp: number;
+  addressesAttributed: number;
+}
+
+/** The rebaseline report, with the network map's part. */
+export interface EngineRebaselineReport extends RebaselineReport {
+  network?: NetworkRebaselineReport;
+  /** Findings the rebaseline raised (a flow log that stopped arriving). */
+  findings?: Finding[];
 }
 
 interface Hit<E> {
@@ -68,6 +98,18 @@ interface Hit<E> {
   baseline?: BaselineContext;
 }
 
+/** One object's events counted towards a threshold detector's window. */
+interface WindowTally {
+  detector: ThresholdDetector<Located>;
+  scope: string;
+  cluster: string;
+  key: string;
+  windowStart: number;
+  windowMs: number;
+  count: number;
+  sample: Located;
+}
+
 /**
  * The detection engine: one object in, findings out. The Lambdas and the CLI both drive it; only
  * the table, the sink and the object source differ.
@@ -75,17 +117,19 @@ interface Hit<E> {
 export class Engine {
   readonly baselines: BaselineStore;
   private readonly deduper: AlertDeduper;
+  private readonly counter: WindowCounter;
   private readonly audit: DetectorSet<AuditEvent>;
   private readonly flow: DetectorSet<FlowEdge>;
-  private readonly classifier: AddressClassifier;
+  private readonly network: FlowAnalysis;
   private readonly clock: () => number;
 
   constructor(private readonly options: EngineOptions) {
     this.baselines = new BaselineStore({ table: options.table });
     this.deduper = new AlertDeduper(options.table);
+    this.counter = new WindowCounter(options.table);
     this.audit = enabledDetectors(AUDIT_DETECTORS, options.config);
     this.flow = enabledDetectors(FLOW_DETECTORS, options.config);
-    this.classifier = new AddressClassifier(options.config.network.vpcCidrs);
+    this.network = new FlowAnalysis({ table: options.table, context: options.context, config: options.config });
     this.clock = options.clock ?? Date.now;
   }
 
@@ -107,10 +151,13 @@ export class Engine {
       outcome.skipped = 'already-processed';
       return outcome;
     }
-    const sniffed = await sniffKind(source);
+    const { sources } = this.options.config;
+    const identity = await identifyObject(source, { prefixes: sources, flowFormat: sources.flow.format });
+    outcome.identity = identity;
+    const sniffed = identity.kind;
     if (sniffed === 'unknown') {
       stats.objects++;
-      reject(stats, 'unrecognized-content', { uri: source.uri, line: 1 }, 'neither an audit log nor a flow log');
+      reject(stats, 'unrecognized-content', { uri: source.uri, line: 1 }, identity.detail);
       outcome.skipped = 'unknown-kind';
       outcome.kind = 'unknown';
       await this.markDone(objectId, source.uri);
@@ -120,6 +167,7 @@ export class Engine {
 
     const hits = new Map<string, Hit<unknown>>();
     const observations = new Map<string, Observation<Located>>();
+    const tallies = new Map<string, WindowTally>();
     const firstTimes = new Map<string, number>();
     let last = Number.NEGATIVE_INFINITY;
     const context = this.options.context;
@@ -207,16 +255,47 @@ export class Engine {
           }
         }
       }
+      for (const threshold of set.thresholds) {
+        let counted: readonly string[] | undefined;
+        try {
+          counted = threshold.count(event, context);
+        } catch (error) {
+          detectorFailed(threshold.id, event, error);
+          continue;
+        }
+        if (!counted) continue;
+        const windowMs = threshold.limits(context).windowMinutes * MINUTE_MS;
+        const windowStart = Math.floor(event.time / windowMs) * windowMs;
+        for (const key of counted) {
+          const id = `${scope}\u0000${threshold.id}\u0000${key}\u0000${windowStart}`;
+          const tally = tallies.get(id);
+          if (tally) {
+            tally.count++;
+            if (event.time < tally.sample.time) tally.sample = event;
+          } else {
+            tallies.set(id, {
+              detector: threshold as unknown as ThresholdDetector<Located>,
+              scope,
+              cluster,
+              key,
+              windowStart,
+              windowMs,
+              count: 1,
+              sample: event,
+            });
+          }
+        }
+      }
     };
 
-    const sourceBytes = await source.open();
     const object = { id: objectId, uri: source.uri };
     const sessions: { flush(table: Table): Promise<void> }[] = [];
+    let flowEdges: FlowEdge[] = [];
     if (sniffed === 'audit') {
       const recorders = [...AUDIT_RECORDERS, ...(this.options.extraRecorders?.audit ?? [])].map((r) => r.begin(object));
       sessions.push(...recorders);
       await readAuditObject(
-        sourceBytes,
+        await source.open(),
         { uri: source.uri, stats, cluster: this.options.config.clusterName },
         (event) => {
           see(event, event.cluster, event.cluster, this.audit, (e) => e.auditId);
@@ -224,11 +303,9 @@ export class Engine {
         },
       );
     } else {
-      const edges = new EdgeAggregator(this.classifier);
-      await readFlowObject(
-        sourceBytes,
-        { uri: source.uri, stats, format: this.options.config.sources.flow.format },
-        (record) => edges.add(record),
+      const edges = this.network.aggregator();
+      await readFlowSource(source, identity.format, { stats, format: sources.flow.format }, (record) =>
+        edges.add(record),
       );
       outcome.edges = edges.size;
       const cluster = this.options.config.clusterName;
@@ -237,8 +314,15 @@ export class Engine {
         ...(this.options.extraRecorders?.flow ?? []),
       ].map((r) => r.begin(object));
       sessions.push(...recorders);
-      for (const edge of edges.values()) {
+      flowEdges = [...edges.values()];
+      // Who each end is, before recorders and detectors see the edges.
+      const attribution = await this.network.attribute(edges, flowEdges);
+      const mapEdges = new Set<string>();
+      const entities = new Set<string>();
+      for (const edge of flowEdges) {
         for (const recorder of recorders) recorder.see(edge);
+        mapEdges.add(mapEdgeKey(edge));
+        for (const end of mapEnds(edge)) entities.add(end);
         see(
           edge,
           edge.scope,
@@ -247,6 +331,12 @@ export class Engine {
           (e) => `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
         );
       }
+      outcome.network = {
+        mapEdges: [...mapEdges],
+        entities: [...entities],
+        addressesLookedUp: attribution.lookedUp,
+        addressesAttributed: attribution.attributed,
+      };
     }
     if (firstTimes.size > 0) {
       outcome.firstEventTime = Math.min(...firstTimes.values());
@@ -265,6 +355,51 @@ export class Engine {
       [...this.audit.anomalies, ...this.flow.anomalies].map((d) => [d.id, d as unknown as AnomalyDetector<Located>]),
     );
     const drafts: Hit<unknown>[] = [...hits.values()];
+    // Threshold detectors: this object's counts join the window's, kept in the table.
+    for (const tally of tallies.values()) {
+      const total = await this.counter.add(objectId, {
+        scope: tally.scope,
+        ruleId: tally.detector.id,
+        key: tally.key,
+        windowStart: tally.windowStart,
+        windowMs: tally.windowMs,
+        count: tally.count,
+      });
+      if (total < tally.detector.limits(context).threshold) continue;
+      let detection: Detection | undefined;
+      try {
+        detection = tally.detector.describe(tally.key, total, tally.sample, context);
+      } catch (error) {
+        detectorFailed(tally.detector.id, tally.sample, error);
+        continue;
+      }
+      if (!detection) continue;
+      drafts.push({
+        detector: tally.detector,
+        detection,
+        sample: tally.sample,
+        count: total,
+        identity: `${tally.scope}|${tally.key}|${tally.windowStart}`,
+        scope: tally.scope,
+        cluster: tally.cluster,
+      });
+    }
+    // Flow detectors that need state across objects or statistics: scans, exposure paths, spikes, log health.
+    if (sniffed === 'flow') {
+      drafts.push(
+        ...(await this.network.detect({
+          objectId,
+          uri: source.uri,
+          edges: flowEdges,
+          detectors: this.flow,
+          learning: learningEnds,
+          stats,
+          cluster: this.options.config.clusterName,
+          now: this.clock(),
+          failed: detectorFailed,
+        })),
+      );
+    }
     for (const group of groupObservations(observations.values())) {
       const learning = learningEnds.get(group.scope);
       const detector = anomalyDetectors.get(group.detectorId);
@@ -344,13 +479,48 @@ export class Engine {
     return outcome;
   }
 
-  /** Folds observations into baselines; `now` is event time in a replay, wall-clock in Lambda. */
-  async rebaseline(now: number): Promise<RebaselineReport> {
-    return rebaseline(this.baselines, {
+  /**
+   * Folds observations into baselines and the network map into per-edge hourly statistics, and
+   * reports flow logs that stopped arriving; `now` is event time in a replay, wall-clock in Lambda.
+   */
+  async rebaseline(now: number): Promise<EngineRebaselineReport> {
+    const network = await this.network.rebaseline(
+      now,
+      await this.baselines.scopes(),
+      this.flow,
+      this.options.config.clusterName,
+    );
+    const report = await rebaseline(this.baselines, {
       now,
       retentionDays: this.options.config.rebaseline.retentionDays,
       kinds: baselineKinds(),
     });
+    const findings = await this.publishDrafts(network.drafts);
+    return { ...report, network: network.report, ...(findings.length > 0 ? { findings } : {}) };
+  }
+
+  /** Findings raised outside an object (at rebaseline): overrides, threshold, dedupe, send. */
+  private async publishDrafts(drafts: readonly FlowDraft[]): Promise<Finding[]> {
+    const fresh: { finding: Finding; hit: Hit<unknown> }[] = [];
+    const minimum = severityRank(this.options.config.alerts.minSeverity);
+    for (const hit of drafts as Hit<unknown>[]) {
+      const finding = this.toFinding(hit);
+      if (!finding || severityRank(finding.severity) < minimum) continue;
+      const window = this.options.config.detectors[hit.detector.id]?.dedupeMinutes ?? hit.detector.dedupeMinutes;
+      const key = `${hit.scope}|${hit.detection.dedupeKey}`;
+      if (await this.deduper.claim(hit.detector.id, key, finding.id, Date.parse(finding.time), window)) {
+        fresh.push({ finding, hit });
+      }
+    }
+    if (fresh.length === 0) return [];
+    try {
+      await this.options.sink.publish(fresh.map((f) => f.finding));
+    } catch (error) {
+      for (const { hit } of fresh)
+        await this.deduper.release(hit.detector.id, `${hit.scope}|${hit.detection.dedupeKey}`);
+      throw error;
+    }
+    return fresh.map((f) => f.finding);
   }
 
   private toFinding(hit: Hit<unknown>): Finding | undefined {

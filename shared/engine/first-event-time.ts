@@ -1,7 +1,6 @@
 import { readAuditObject } from '../ingest/audit-reader';
-import { readFlowObject } from '../ingest/flow-reader';
 import { newReadStats } from '../ingest/stats';
-import { type ObjectSource, sniffKind } from './object-source';
+import { identifyObject, type ObjectSource, readFlowSource } from './object-source';
 
 class Found extends Error {
   constructor(readonly time: number) {
@@ -14,16 +13,16 @@ class Found extends Error {
  * whose names carry no delivery time.
  */
 export async function firstEventTime(source: ObjectSource): Promise<number | undefined> {
-  const kind = await sniffKind(source);
-  if (kind === 'unknown') return undefined;
+  const identity = await identifyObject(source);
+  if (identity.kind === 'unknown') return undefined;
   const stats = newReadStats();
   try {
-    if (kind === 'audit') {
+    if (identity.kind === 'audit') {
       await readAuditObject(await source.open(), { uri: source.uri, stats, cluster: '' }, (event) => {
         throw new Found(event.time);
       });
     } else {
-      await readFlowObject(await source.open(), { uri: source.uri, stats }, (record) => {
+      await readFlowSource(source, identity.format, { stats }, (record) => {
         if (record.start !== undefined) throw new Found(record.start * 1000);
       });
     }

@@ -1,7 +1,7 @@
 import { decompressed } from './decompress';
 import { normalizeAuditEvent } from './normalize-audit';
 import { type ReadStats, reject, skip } from './stats';
-import { JsonDocumentScanner, LineSplitter, TokenDocumentSplitter, textChunks } from './text';
+import { JsonDocumentScanner, LineSplitter, TokenDocumentSplitter, textChunks, Utf8Health } from './text';
 import type { AuditEvent, Origin } from './types';
 
 export interface AuditReadOptions {
@@ -17,6 +17,11 @@ export interface AuditReadOptions {
    * @default 16 MiB
    */
   maxRecordChars?: number;
+}
+
+/** The options plus what the reader learns about the object as it goes. */
+interface ReadContext extends AuditReadOptions {
+  utf8: Utf8Health;
 }
 
 /** How the object's text is laid out, decided from its first bytes. */
@@ -46,7 +51,17 @@ export async function readAuditObject(
   const { uri, stats } = options;
   const maxChars = options.maxRecordChars ?? MAX_AUDIT_RECORD_CHARS;
   stats.objects++;
-  const handle = (value: unknown, origin: Origin) => handleDocument(value, origin, options, onEvent);
+  const utf8 = new Utf8Health();
+  const context: ReadContext = { ...options, utf8 };
+  const handle = (value: unknown, origin: Origin) => handleDocument(value, origin, context, onEvent);
+  const parse = (text: string, origin: Origin) => {
+    // A CloudWatch envelope is checked message by message, so one damaged message costs only itself.
+    if (layout !== 'cloudwatch' && utf8.damages(text)) {
+      reject(stats, 'invalid-utf8', origin, 'bytes that are not UTF-8');
+      return;
+    }
+    parseAndHandle(text, origin, stats, handle);
+  };
 
   let layout: Layout | undefined;
   let head = '';
@@ -59,7 +74,7 @@ export async function readAuditObject(
       const splitter = new TokenDocumentSplitter(
         CLOUDWATCH_TOKEN,
         {
-          document: (text, line, index) => parseAndHandle(text, { uri, line, document: index }, stats, handle),
+          document: (text, line, index) => parse(text, { uri, line, document: index }),
           junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
         },
         maxChars,
@@ -70,7 +85,7 @@ export async function readAuditObject(
       const resync = '\n{';
       const scanner = new JsonDocumentScanner(
         {
-          document: (text, line) => parseAndHandle(text, { uri, line }, stats, handle),
+          document: (text, line) => parse(text, { uri, line }),
           junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
           unterminated: (line, length) =>
             reject(stats, 'truncated-object', { uri, line }, `document of ${length} characters never closed`),
@@ -93,7 +108,7 @@ export async function readAuditObject(
               json = chunk.slice(start, end);
             }
             if (json.trim() === '') return;
-            parseAndHandle(json, { uri, line }, stats, handle);
+            parse(json, { uri, line });
           },
           oversized: (line, length) => reject(stats, 'oversized-record', { uri, line }, `line of ${length} characters`),
         },
@@ -110,7 +125,7 @@ export async function readAuditObject(
     head = '';
   };
 
-  for await (const text of textChunks(decompressed(source, stats, uri))) {
+  for await (const text of textChunks(decompressed(source, stats, uri), utf8)) {
     if (layout) {
       pushText?.(text);
       continue;
@@ -171,7 +186,7 @@ function parseAndHandle(
 function handleDocument(
   value: unknown,
   origin: Origin,
-  options: AuditReadOptions,
+  options: ReadContext,
   onEvent: (event: AuditEvent) => void,
 ): void {
   const { stats } = options;
@@ -195,10 +210,10 @@ function handleDocument(
 function handleCloudWatchData(
   envelope: Record<string, unknown>,
   origin: Origin,
-  options: AuditReadOptions,
+  options: ReadContext,
   onEvent: (event: AuditEvent) => void,
 ): void {
-  const { stats, uri } = options;
+  const { stats, utf8 } = options;
   if (envelope.messageType !== 'DATA_MESSAGE') {
     skip(stats, String(envelope.messageType).toLowerCase().replace(/_/g, '-').slice(0, 40));
     return;
@@ -221,6 +236,10 @@ function handleCloudWatchData(
       reject(stats, 'truncated-message', where, 'CloudWatch Logs truncated this message');
       continue;
     }
+    if (utf8.damages(message)) {
+      reject(stats, 'invalid-utf8', where, 'bytes that are not UTF-8');
+      continue;
+    }
     let event: unknown;
     try {
       event = JSON.parse(message);
@@ -232,12 +251,7 @@ function handleCloudWatchData(
   }
 }
 
-function handleEvent(
-  value: unknown,
-  origin: Origin,
-  options: AuditReadOptions,
-  onEvent: (event: AuditEvent) => void,
-): void {
+function handleEvent(value: unknown, origin: Origin, options: ReadContext, onEvent: (event: AuditEvent) => void): void {
   const { stats } = options;
   if (!isObject(value) || value.kind !== 'Event') {
     skip(stats, 'not-an-audit-event');

@@ -1,7 +1,7 @@
 import { decompressed } from './decompress';
 import { type ReadStats, reject } from './stats';
-import { LineSplitter, MAX_RECORD_CHARS, textChunks } from './text';
-import type { FlowRecord } from './types';
+import { LineSplitter, MAX_RECORD_CHARS, textChunks, Utf8Health } from './text';
+import type { FlowEcsContext, FlowRecord } from './types';
 
 /** The default (version 2) format, used for a headerless object when no format is configured. */
 export const DEFAULT_FLOW_FORMAT = [
@@ -31,7 +31,7 @@ export interface FlowReadOptions {
 }
 
 /** How a field is stored; a small integer so the hot loop is one switch, not a closure call. */
-enum Code {
+export enum FlowField {
   Extra,
   Version,
   AccountId,
@@ -61,47 +61,86 @@ enum Code {
   FlowDirection,
   TrafficPath,
   RejectReason,
+  SublocationType,
+  SublocationId,
+  Ecs,
 }
 
 /** AWS field name → its code. Fields not listed here are kept as extras. */
-const FIELDS: Record<string, Code> = {
-  version: Code.Version,
-  'account-id': Code.AccountId,
-  'interface-id': Code.InterfaceId,
-  srcaddr: Code.SrcAddr,
-  dstaddr: Code.DstAddr,
-  srcport: Code.SrcPort,
-  dstport: Code.DstPort,
-  protocol: Code.Protocol,
-  packets: Code.Packets,
-  bytes: Code.Bytes,
-  start: Code.Start,
-  end: Code.End,
-  action: Code.Action,
-  'log-status': Code.LogStatus,
-  'vpc-id': Code.VpcId,
-  'subnet-id': Code.SubnetId,
-  'instance-id': Code.InstanceId,
-  'tcp-flags': Code.TcpFlags,
-  type: Code.Type,
-  'pkt-srcaddr': Code.PktSrcAddr,
-  'pkt-dstaddr': Code.PktDstAddr,
-  region: Code.Region,
-  'az-id': Code.AzId,
-  'pkt-src-aws-service': Code.PktSrcAwsService,
-  'pkt-dst-aws-service': Code.PktDstAwsService,
-  'flow-direction': Code.FlowDirection,
-  'traffic-path': Code.TrafficPath,
-  'reject-reason': Code.RejectReason,
+const FIELDS: Record<string, FlowField> = {
+  version: FlowField.Version,
+  'account-id': FlowField.AccountId,
+  'interface-id': FlowField.InterfaceId,
+  srcaddr: FlowField.SrcAddr,
+  dstaddr: FlowField.DstAddr,
+  srcport: FlowField.SrcPort,
+  dstport: FlowField.DstPort,
+  protocol: FlowField.Protocol,
+  packets: FlowField.Packets,
+  bytes: FlowField.Bytes,
+  start: FlowField.Start,
+  end: FlowField.End,
+  action: FlowField.Action,
+  'log-status': FlowField.LogStatus,
+  'vpc-id': FlowField.VpcId,
+  'subnet-id': FlowField.SubnetId,
+  'instance-id': FlowField.InstanceId,
+  'tcp-flags': FlowField.TcpFlags,
+  type: FlowField.Type,
+  'pkt-srcaddr': FlowField.PktSrcAddr,
+  'pkt-dstaddr': FlowField.PktDstAddr,
+  region: FlowField.Region,
+  'az-id': FlowField.AzId,
+  'pkt-src-aws-service': FlowField.PktSrcAwsService,
+  'pkt-dst-aws-service': FlowField.PktDstAwsService,
+  'flow-direction': FlowField.FlowDirection,
+  'traffic-path': FlowField.TrafficPath,
+  'reject-reason': FlowField.RejectReason,
+  'sublocation-type': FlowField.SublocationType,
+  'sublocation-id': FlowField.SublocationId,
 };
 
+/** The v7 ECS fields, kept together in {@link FlowRecord.ecs}. */
+const ECS_FIELDS: Record<string, keyof FlowEcsContext> = {
+  'ecs-cluster-arn': 'clusterArn',
+  'ecs-cluster-name': 'clusterName',
+  'ecs-container-instance-arn': 'containerInstanceArn',
+  'ecs-container-instance-id': 'containerInstanceId',
+  'ecs-container-id': 'containerId',
+  'ecs-second-container-id': 'secondContainerId',
+  'ecs-service-name': 'serviceName',
+  'ecs-task-definition-arn': 'taskDefinitionArn',
+  'ecs-task-arn': 'taskArn',
+  'ecs-task-id': 'taskId',
+};
+
+/** True for a field name this reader knows (v2 to v8), as opposed to one kept as an extra. */
+export function isKnownFlowField(name: string): boolean {
+  return Object.hasOwn(FIELDS, name) || Object.hasOwn(ECS_FIELDS, name);
+}
+
 interface Layout {
-  codes: Code[];
+  codes: FlowField[];
   names: readonly string[];
+  /** For each ECS field, its key in {@link FlowEcsContext}. */
+  ecsKeys: (keyof FlowEcsContext | undefined)[];
+  /** The last value of each field, reused while it repeats (ids, region, zone): no copy, no garbage. */
+  last: (string | undefined)[];
+}
+
+/** The code of an AWS field name (`srcaddr`, `ecs-task-id`); {@link FlowField.Extra} for one this reader does not know. */
+export function codeOf(name: string): FlowField {
+  if (Object.hasOwn(FIELDS, name)) return FIELDS[name] as FlowField;
+  return Object.hasOwn(ECS_FIELDS, name) ? FlowField.Ecs : FlowField.Extra;
 }
 
 function layoutOf(names: readonly string[]): Layout {
-  return { names, codes: names.map((name) => (Object.hasOwn(FIELDS, name) ? (FIELDS[name] as Code) : Code.Extra)) };
+  return {
+    names,
+    codes: names.map(codeOf),
+    ecsKeys: names.map(ecsKeyOf),
+    last: names.map(() => undefined),
+  };
 }
 
 /** A non-negative decimal integer, or -1. Faster than Number() and stricter (no "1e3", no " 7"). */
@@ -117,8 +156,13 @@ function parseCount(value: string): number {
   return n;
 }
 
+/** The key of an ECS field in {@link FlowEcsContext}, or undefined for any other field. */
+export function ecsKeyOf(name: string): keyof FlowEcsContext | undefined {
+  return Object.hasOwn(ECS_FIELDS, name) ? ECS_FIELDS[name] : undefined;
+}
+
 /** A record with every field present, so that all records share one object shape. */
-function blankRecord(): FlowRecord {
+export function blankRecord(): FlowRecord {
   return {
     version: undefined,
     accountId: undefined,
@@ -148,6 +192,9 @@ function blankRecord(): FlowRecord {
     flowDirection: undefined,
     trafficPath: undefined,
     rejectReason: undefined,
+    sublocationType: undefined,
+    sublocationId: undefined,
+    ecs: undefined,
     extras: undefined,
     origin: { uri: '' },
   };
@@ -167,116 +214,126 @@ function fill(record: FlowRecord, fields: readonly string[], layout: Layout): nu
     if (value === '-') continue;
     let n: number;
     switch (codes[i]) {
-      case Code.Version:
+      case FlowField.Version:
         n = parseCount(value);
         if (n < 0) return i;
         record.version = n;
         break;
-      case Code.AccountId:
+      case FlowField.AccountId:
         record.accountId = value;
         break;
-      case Code.InterfaceId:
+      case FlowField.InterfaceId:
         record.interfaceId = value;
         break;
-      case Code.SrcAddr:
+      case FlowField.SrcAddr:
         record.ifSrcAddr = value;
         break;
-      case Code.DstAddr:
+      case FlowField.DstAddr:
         record.ifDstAddr = value;
         break;
-      case Code.SrcPort:
+      case FlowField.SrcPort:
         n = parseCount(value);
         if (n < 0 || n > 65535) return i;
         record.srcPort = n;
         break;
-      case Code.DstPort:
+      case FlowField.DstPort:
         n = parseCount(value);
         if (n < 0 || n > 65535) return i;
         record.dstPort = n;
         break;
-      case Code.Protocol:
+      case FlowField.Protocol:
         n = parseCount(value);
         if (n < 0 || n > 255) return i;
         record.protocol = n;
         break;
-      case Code.Packets:
+      case FlowField.Packets:
         n = parseCount(value);
         if (n < 0) return i;
         record.packets = n;
         break;
-      case Code.Bytes:
+      case FlowField.Bytes:
         n = parseCount(value);
         if (n < 0) return i;
         record.bytes = n;
         break;
-      case Code.Start:
+      case FlowField.Start:
         n = parseCount(value);
         if (n < 0) return i;
         record.start = n;
         break;
-      case Code.End:
+      case FlowField.End:
         n = parseCount(value);
         if (n < 0) return i;
         record.end = n;
         break;
-      case Code.Action:
+      case FlowField.Action:
         if (value === 'ACCEPT') record.action = 'ACCEPT';
         else if (value === 'REJECT') record.action = 'REJECT';
         else return i;
         break;
-      case Code.LogStatus:
+      case FlowField.LogStatus:
         if (value === 'OK') record.logStatus = 'OK';
         else if (value === 'NODATA') record.logStatus = 'NODATA';
         else if (value === 'SKIPDATA') record.logStatus = 'SKIPDATA';
         else return i;
         break;
-      case Code.VpcId:
+      case FlowField.VpcId:
         record.vpcId = value;
         break;
-      case Code.SubnetId:
+      case FlowField.SubnetId:
         record.subnetId = value;
         break;
-      case Code.InstanceId:
+      case FlowField.InstanceId:
         record.instanceId = value;
         break;
-      case Code.TcpFlags:
+      case FlowField.TcpFlags:
         n = parseCount(value);
         if (n < 0) return i;
         record.tcpFlags = n;
         break;
-      case Code.Type:
+      case FlowField.Type:
         record.type = value;
         break;
-      case Code.PktSrcAddr:
+      case FlowField.PktSrcAddr:
         pktSrc = value;
         break;
-      case Code.PktDstAddr:
+      case FlowField.PktDstAddr:
         pktDst = value;
         break;
-      case Code.Region:
+      case FlowField.Region:
         record.region = value;
         break;
-      case Code.AzId:
+      case FlowField.AzId:
         record.azId = value;
         break;
-      case Code.PktSrcAwsService:
+      case FlowField.PktSrcAwsService:
         record.pktSrcAwsService = value;
         break;
-      case Code.PktDstAwsService:
+      case FlowField.PktDstAwsService:
         record.pktDstAwsService = value;
         break;
-      case Code.FlowDirection:
+      case FlowField.FlowDirection:
         if (value === 'ingress') record.flowDirection = 'ingress';
         else if (value === 'egress') record.flowDirection = 'egress';
         else return i;
         break;
-      case Code.TrafficPath:
+      case FlowField.TrafficPath:
         n = parseCount(value);
         if (n < 0) return i;
         record.trafficPath = n;
         break;
-      case Code.RejectReason:
+      case FlowField.RejectReason:
         record.rejectReason = value;
+        break;
+      case FlowField.SublocationType:
+        record.sublocationType = value;
+        break;
+      case FlowField.SublocationId:
+        record.sublocationId = value;
+        break;
+      case FlowField.Ecs:
+        record.ecs ??= {};
+        record.ecs[layout.ecsKeys[i] as keyof FlowEcsContext] = value;
         break;
       default:
         record.extras ??= {};
@@ -298,6 +355,29 @@ function countIn(text: string, start: number, end: number): number {
     n = n * 10 + digit;
   }
   return n;
+}
+
+/**
+ * `text[start, end)` as a string of its own. V8 makes a slice of 13 characters or more a view of
+ * the whole chunk (64 KiB of text); an edge that keeps one address would keep its chunk alive.
+ */
+function detached(text: string, start: number, end: number): string {
+  const value = text.slice(start, end);
+  return end - start < 13 ? value : flatten(value);
+}
+
+/** A copy of a string that shares no storage with the text it was sliced from. */
+function flatten(value: string): string {
+  return ` ${value}`.slice(1);
+}
+
+/** The field's value, reusing the last one when it repeats (most ids repeat line after line). */
+function repeated(layout: Layout, i: number, text: string, start: number, end: number): string {
+  const last = layout.last[i];
+  if (last !== undefined && last.length === end - start && text.startsWith(last, start)) return last;
+  const value = flatten(text.slice(start, end));
+  layout.last[i] = value;
+  return value;
 }
 
 function equalsAt(text: string, start: number, end: number, word: string): boolean {
@@ -326,120 +406,130 @@ function fillRange(record: FlowRecord, text: string, start: number, end: number,
     }
     let n: number;
     switch (codes[i]) {
-      case Code.Version:
+      case FlowField.Version:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.version = n;
         break;
-      case Code.AccountId:
-        record.accountId = text.slice(pos, stop);
+      case FlowField.AccountId:
+        record.accountId = repeated(layout, i, text, pos, stop);
         break;
-      case Code.InterfaceId:
-        record.interfaceId = text.slice(pos, stop);
+      case FlowField.InterfaceId:
+        record.interfaceId = repeated(layout, i, text, pos, stop);
         break;
-      case Code.SrcAddr:
-        record.ifSrcAddr = text.slice(pos, stop);
+      case FlowField.SrcAddr:
+        record.ifSrcAddr = detached(text, pos, stop);
         break;
-      case Code.DstAddr:
-        record.ifDstAddr = text.slice(pos, stop);
+      case FlowField.DstAddr:
+        record.ifDstAddr = detached(text, pos, stop);
         break;
-      case Code.SrcPort:
+      case FlowField.SrcPort:
         n = countIn(text, pos, stop);
         if (n < 0 || n > 65535) return 0;
         record.srcPort = n;
         break;
-      case Code.DstPort:
+      case FlowField.DstPort:
         n = countIn(text, pos, stop);
         if (n < 0 || n > 65535) return 0;
         record.dstPort = n;
         break;
-      case Code.Protocol:
+      case FlowField.Protocol:
         n = countIn(text, pos, stop);
         if (n < 0 || n > 255) return 0;
         record.protocol = n;
         break;
-      case Code.Packets:
+      case FlowField.Packets:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.packets = n;
         break;
-      case Code.Bytes:
+      case FlowField.Bytes:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.bytes = n;
         break;
-      case Code.Start:
+      case FlowField.Start:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.start = n;
         break;
-      case Code.End:
+      case FlowField.End:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.end = n;
         break;
-      case Code.Action:
+      case FlowField.Action:
         if (equalsAt(text, pos, stop, 'ACCEPT')) record.action = 'ACCEPT';
         else if (equalsAt(text, pos, stop, 'REJECT')) record.action = 'REJECT';
         else return 0;
         break;
-      case Code.LogStatus:
+      case FlowField.LogStatus:
         if (equalsAt(text, pos, stop, 'OK')) record.logStatus = 'OK';
         else if (equalsAt(text, pos, stop, 'NODATA')) record.logStatus = 'NODATA';
         else if (equalsAt(text, pos, stop, 'SKIPDATA')) record.logStatus = 'SKIPDATA';
         else return 0;
         break;
-      case Code.VpcId:
-        record.vpcId = text.slice(pos, stop);
+      case FlowField.VpcId:
+        record.vpcId = repeated(layout, i, text, pos, stop);
         break;
-      case Code.SubnetId:
-        record.subnetId = text.slice(pos, stop);
+      case FlowField.SubnetId:
+        record.subnetId = repeated(layout, i, text, pos, stop);
         break;
-      case Code.InstanceId:
-        record.instanceId = text.slice(pos, stop);
+      case FlowField.InstanceId:
+        record.instanceId = repeated(layout, i, text, pos, stop);
         break;
-      case Code.TcpFlags:
+      case FlowField.TcpFlags:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.tcpFlags = n;
         break;
-      case Code.Type:
-        record.type = text.slice(pos, stop);
+      case FlowField.Type:
+        record.type = repeated(layout, i, text, pos, stop);
         break;
-      case Code.PktSrcAddr:
-        pktSrc = text.slice(pos, stop);
+      case FlowField.PktSrcAddr:
+        pktSrc = detached(text, pos, stop);
         break;
-      case Code.PktDstAddr:
-        pktDst = text.slice(pos, stop);
+      case FlowField.PktDstAddr:
+        pktDst = detached(text, pos, stop);
         break;
-      case Code.Region:
-        record.region = text.slice(pos, stop);
+      case FlowField.Region:
+        record.region = repeated(layout, i, text, pos, stop);
         break;
-      case Code.AzId:
-        record.azId = text.slice(pos, stop);
+      case FlowField.AzId:
+        record.azId = repeated(layout, i, text, pos, stop);
         break;
-      case Code.PktSrcAwsService:
-        record.pktSrcAwsService = text.slice(pos, stop);
+      case FlowField.PktSrcAwsService:
+        record.pktSrcAwsService = repeated(layout, i, text, pos, stop);
         break;
-      case Code.PktDstAwsService:
-        record.pktDstAwsService = text.slice(pos, stop);
+      case FlowField.PktDstAwsService:
+        record.pktDstAwsService = repeated(layout, i, text, pos, stop);
         break;
-      case Code.FlowDirection:
+      case FlowField.FlowDirection:
         if (equalsAt(text, pos, stop, 'ingress')) record.flowDirection = 'ingress';
         else if (equalsAt(text, pos, stop, 'egress')) record.flowDirection = 'egress';
         else return 0;
         break;
-      case Code.TrafficPath:
+      case FlowField.TrafficPath:
         n = countIn(text, pos, stop);
         if (n < 0) return 0;
         record.trafficPath = n;
         break;
-      case Code.RejectReason:
-        record.rejectReason = text.slice(pos, stop);
+      case FlowField.RejectReason:
+        record.rejectReason = repeated(layout, i, text, pos, stop);
+        break;
+      case FlowField.SublocationType:
+        record.sublocationType = repeated(layout, i, text, pos, stop);
+        break;
+      case FlowField.SublocationId:
+        record.sublocationId = repeated(layout, i, text, pos, stop);
+        break;
+      case FlowField.Ecs:
+        record.ecs ??= {};
+        record.ecs[layout.ecsKeys[i] as keyof FlowEcsContext] = repeated(layout, i, text, pos, stop);
         break;
       default:
         record.extras ??= {};
-        record.extras[layout.names[i] as string] = text.slice(pos, stop);
+        record.extras[layout.names[i] as string] = repeated(layout, i, text, pos, stop);
     }
     pos = stop + 1;
   }
@@ -471,11 +561,16 @@ export async function readFlowObject(
   stats.objects++;
   let layout: Layout | undefined;
   const fallback = layoutOf(options.format ?? DEFAULT_FLOW_FORMAT);
+  const utf8 = new Utf8Health();
 
   const splitter = new LineSplitter(
     {
       line: (text, start, end, lineNumber) => {
         if (start === end) return;
+        if (utf8.damages(text, start, end)) {
+          reject(stats, 'invalid-utf8', { uri, line: lineNumber }, 'bytes that are not UTF-8');
+          return;
+        }
         const active = layout ?? fallback;
         // Fast path: parse the fields in place, without splitting the line into strings.
         const c = text.charCodeAt(start);
@@ -491,7 +586,7 @@ export async function readFlowObject(
           if (fields.length === 1 && fields[0] === '') return;
           const first = (fields[0] as string).charCodeAt(0);
           if (first >= 97 && first <= 122 && isHeader(fields)) {
-            const known = fields.filter((f) => Object.hasOwn(FIELDS, f)).length;
+            const known = fields.filter(isKnownFlowField).length;
             if (known === 0) {
               // Keep reading with the layout we had: one junk line must not cost the records after it.
               reject(stats, 'unknown-header', { uri, line: lineNumber }, `no known field in ${line.slice(0, 80)}`);
@@ -542,6 +637,6 @@ export async function readFlowObject(
     },
     options.maxRecordChars ?? MAX_RECORD_CHARS,
   );
-  for await (const chunk of textChunks(decompressed(source, stats, uri))) splitter.push(chunk);
+  for await (const chunk of textChunks(decompressed(source, stats, uri), utf8)) splitter.push(chunk);
   splitter.end();
 }

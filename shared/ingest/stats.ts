@@ -7,6 +7,8 @@ export type RejectReason =
   | 'oversized-record'
   | 'truncated-message'
   | 'truncated-object'
+  | 'invalid-utf8'
+  | 'malformed-parquet'
   | 'invalid-event'
   | 'unknown-header'
   | 'unrecognized-content'

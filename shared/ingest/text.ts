@@ -1,14 +1,59 @@
+import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 
-/** Decodes UTF-8 chunk by chunk; a character split across chunks is kept whole, invalid bytes become U+FFFD. */
-export async function* textChunks(bytes: AsyncIterable<Buffer>): AsyncGenerator<string> {
+const REPLACEMENT = '\uFFFD';
+/** U+FFFD as UTF-8: a replacement character that was in the input, not made by the decoder. */
+const REPLACEMENT_BYTES = Buffer.from(REPLACEMENT);
+
+/**
+ * Whether the bytes decoded so far held a sequence that is not UTF-8. Once it is set, a record
+ * holding U+FFFD is taken as damaged: logs written by the API server and VPC Flow Logs are
+ * valid UTF-8, so the character only appears there when bytes were lost.
+ */
+export class Utf8Health {
+  damaged = false;
+
+  /** True when `text[start, end)` holds a replacement character and the input had invalid bytes. */
+  damages(text: string, start = 0, end = text.length): boolean {
+    if (!this.damaged) return false;
+    const at = text.indexOf(REPLACEMENT, start);
+    return at !== -1 && at < end;
+  }
+}
+
+function count(haystack: string | Buffer, needle: string | Buffer): number {
+  let n = 0;
+  for (let i = haystack.indexOf(needle as never); i !== -1; i = haystack.indexOf(needle as never, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Decodes UTF-8 chunk by chunk; a character split across chunks is kept whole, invalid bytes
+ * become U+FFFD and set `health.damaged`. The check is one native validation per chunk; only a
+ * chunk that fails it (invalid bytes, or a character cut at its edge) is looked at closer.
+ */
+export async function* textChunks(bytes: AsyncIterable<Buffer>, health?: Utf8Health): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
+  let previous: Buffer | undefined;
+  let previousValid = true;
   for await (const chunk of bytes) {
     const text = decoder.write(chunk);
+    const valid = health === undefined || health.damaged || isUtf8(chunk);
+    // A chunk that is valid on its own can still complete a bad sequence the last one began.
+    if (health && !health.damaged && (!valid || !previousValid)) {
+      // Replacement characters the decoder made, beyond those spelled out in the input.
+      const edge = previous ? Buffer.concat([previous.subarray(-3), chunk]) : chunk;
+      if (count(text, REPLACEMENT) > count(edge, REPLACEMENT_BYTES)) health.damaged = true;
+    }
+    previous = chunk;
+    previousValid = valid;
     if (text) yield text;
   }
   const tail = decoder.end();
-  if (tail) yield tail;
+  if (tail) {
+    if (health && tail.includes(REPLACEMENT)) health.damaged = true;
+    yield tail;
+  }
 }
 
 /** Default bound on one line or document, in UTF-16 code units (about bytes for ASCII logs). */

@@ -5,7 +5,10 @@ export interface Origin {
   line?: number;
   /** 0-based index of the document in an object of concatenated documents (Firehose). */
   document?: number;
-  /** 0-based index of the record inside a document (CloudWatch Logs `logEvents[]`). */
+  /**
+   * 0-based index of the record inside a document (CloudWatch Logs `logEvents[]`), or of the row
+   * in a Parquet object.
+   */
   record?: number;
 }
 
@@ -82,12 +85,32 @@ export interface FlowRecord {
   type?: string;
   region?: string;
   azId?: string;
+  /** `wavelength`, `outpost` or `localzone`, with the id of that sublocation (v4). */
+  sublocationType?: string;
+  sublocationId?: string;
   pktSrcAwsService?: string;
   pktDstAwsService?: string;
   flowDirection?: 'ingress' | 'egress';
   trafficPath?: number;
+  /** Why a REJECT happened, e.g. `BPA` (v8). */
   rejectReason?: string;
+  /** The ECS task behind the interface, when there is one (v7 fields). */
+  ecs?: FlowEcsContext;
   /** Fields this reader does not know, kept by name. */
   extras?: Record<string, string>;
   origin: Origin;
+}
+
+/** The v7 ECS fields of a flow record, kept only when the log has them. */
+export interface FlowEcsContext {
+  clusterArn?: string;
+  clusterName?: string;
+  containerInstanceArn?: string;
+  containerInstanceId?: string;
+  containerId?: string;
+  secondContainerId?: string;
+  serviceName?: string;
+  taskDefinitionArn?: string;
+  taskArn?: string;
+  taskId?: string;
 }

@@ -47,10 +47,20 @@ export class ThreatIntelProvider {
     const refreshMs = (this.options.refreshSeconds ?? 300) * 1000;
     if (this.current && now - this.checkedAt < refreshMs) return this.current;
     this.checkedAt = now;
-    if (this.current) {
+    if (!this.current) return this.load();
+    try {
       const versions = await Promise.all(this.locations().map(({ fetcher, location }) => fetcher.version(location)));
       if (versions.every((v, i) => v === this.versions[i])) return this.current;
+      return await this.load();
+    } catch (error) {
+      // A list that cannot be read now (S3 throttling, a file being replaced) must not stop
+      // detection: keep the lists we have and try again at the next check.
+      this.options.warn?.(`threat lists not reloaded, keeping the previous ones: ${(error as Error).message}`);
+      return this.current;
     }
+  }
+
+  private async load(): Promise<ThreatIntel> {
     const intel = new ThreatIntel();
     const versions: string[] = [];
     for (const [i, { fetcher, location, name }] of this.locations().entries()) {

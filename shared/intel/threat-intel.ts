@@ -16,8 +16,27 @@ export interface ThreatListParseResult {
 }
 
 /**
+ * One line of Spamhaus's JSON DROP lists (`{"cidr":"192.0.2.0/24","sblid":"SBL000001",...}`): the
+ * entry, null for a line without one (the trailing metadata line), undefined for a broken line.
+ */
+function jsonEntry(line: string): { cidr: string; note?: string } | null | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record.cidr !== 'string') return record.type === 'metadata' ? null : undefined;
+  const note = typeof record.sblid === 'string' ? record.sblid : undefined;
+  return { cidr: record.cidr, ...(note ? { note } : {}) };
+}
+
+/**
  * Known-bad addresses from one or more lists. Reads the common formats: one address or CIDR per
- * line, `#` comments (FireHOL netsets), `;` comments (Spamhaus DROP), and trailing comments.
+ * line, `#` comments (FireHOL netsets), `;` comments (Spamhaus DROP), trailing comments, and
+ * Spamhaus's JSON lines (`drop_v4.json`, `drop_v6.json`).
  */
 export class ThreatIntel {
   private readonly index = new CidrIndex<ThreatEntry>();
@@ -37,6 +56,13 @@ export class ThreatIntel {
     const lines = text.split(/\r?\n/);
     for (let i = 0; i < lines.length; i++) {
       const raw = lines[i] as string;
+      if (raw.trimStart().startsWith('{')) {
+        const json = jsonEntry(raw);
+        if (json === null) continue;
+        if (json && this.index.add(json.cidr, { list: name, entry: json.cidr, note: json.note })) result.entries++;
+        else if (result.invalid.length < 10) result.invalid.push({ line: i + 1, text: raw.slice(0, 80) });
+        continue;
+      }
       const commentAt = raw.search(/[#;]/);
       const body = (commentAt === -1 ? raw : raw.slice(0, commentAt)).trim();
       const note = commentAt === -1 ? undefined : raw.slice(commentAt + 1).trim() || undefined;

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { CidrIndex } from '../intel/cidr-index';
 
 /** Where an address sits, from the monitored VPC's point of view. */
@@ -37,13 +38,38 @@ export class AddressClassifier {
   }
 }
 
-/** Groups a public address into the block that new-destination baselines learn: /24 or /48. */
-export function addressBlock(address: string): string {
-  if (address.includes(':')) {
-    const groups = address.split('::')[0]?.split(':') ?? [];
-    const full = address.includes('::') ? [...groups, '0', '0', '0'].slice(0, 3) : groups.slice(0, 3);
-    return `${full.map((g) => g || '0').join(':')}::/48`;
+/** True for addresses inside the VPC or another private range: ours, not the internet's. */
+export function isInternal(addressClass: AddressClass): boolean {
+  return addressClass === 'vpc' || addressClass === 'private';
+}
+
+/** The first `bits` bits of an address, as a CIDR in canonical form; the text itself when it does not parse. */
+function prefixOf(address: string, v4Bits: number, v6Bits: number): string {
+  if (!ipaddr.isValid(address)) return address;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   }
-  const octets = address.split('.');
-  return `${octets.slice(0, 3).join('.')}.0/24`;
+  const bytes = parsed.toByteArray();
+  const bits = parsed.kind() === 'ipv4' ? v4Bits : v6Bits;
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    bytes[i] = (bytes[i] as number) & ((0xff << (8 - keep)) & 0xff);
+  }
+  const network = ipaddr.fromByteArray(bytes);
+  const text = network.kind() === 'ipv6' ? (network as ipaddr.IPv6).toRFC5952String() : network.toString();
+  return `${text}/${bits}`;
+}
+
+/**
+ * Groups a public address into the block that new-destination baselines learn: the /24 of an
+ * IPv4 address, the /48 of an IPv6 one (canonical text, so `2001:0DB8::1` and `2001:db8::1` agree).
+ */
+export function addressBlock(address: string): string {
+  return prefixOf(address, 24, 48);
+}
+
+/** The /24 (IPv4) or /64 (IPv6) an internal address sits in: a stand-in for its subnet. */
+export function subnetBlock(address: string): string {
+  return prefixOf(address, 24, 64);
 }

@@ -1,6 +1,7 @@
 import type { FlowRecord, Origin } from '../ingest/types';
 import type { AddressClass, AddressClassifier } from './address';
 import type { NetworkEntity } from './entity';
+import { DEFAULT_SERVICE_PORTS, EPHEMERAL_FLOOR, type ServicePorts } from './ports';
 
 /**
  * Flows between a client and a server port, aggregated over one object. Replies are folded into
@@ -22,6 +23,8 @@ export interface FlowEdge {
   flows: number;
   accepted: number;
   rejected: number;
+  /** Client records that opened a TCP connection (SYN without ACK): attempts, for probe detection. */
+  opened?: number;
   /** First record's time (epoch ms) and location. */
   time: number;
   lastTime: number;
@@ -35,14 +38,17 @@ export interface FlowEdge {
 
 const SYN = 0x02;
 const ACK = 0x10;
-const EPHEMERAL_FLOOR = 32768;
 
 /**
  * Decides which end of a record is the client. TCP flags decide when the log has them (a SYN
- * without ACK is the client's, SYN-ACK the server's); otherwise the side with the lower,
- * non-ephemeral port is the server.
+ * without ACK is the client's, SYN-ACK the server's). Otherwise ports do, in this order: the end
+ * on a service port (well-known, or a port databases, caches, brokers and web servers listen on,
+ * plus the configured sensitive and mining ports) is the server; then the end outside the
+ * ephemeral range (32768 and up) is; then the lower port. Service ports come first because a NAT
+ * gateway picks source ports anywhere in 1024-65535, so "the non-ephemeral side is the server"
+ * alone swaps client and server whenever the gateway picks a low port.
  */
-export function recordIsFromClient(record: FlowRecord): boolean {
+export function recordIsFromClient(record: FlowRecord, services: ServicePorts = DEFAULT_SERVICE_PORTS): boolean {
   const flags = record.tcpFlags;
   if (record.protocol === 6 && flags !== undefined) {
     if (flags & SYN && !(flags & ACK)) return true;
@@ -51,10 +57,34 @@ export function recordIsFromClient(record: FlowRecord): boolean {
   const src = record.srcPort;
   const dst = record.dstPort;
   if (src === undefined || dst === undefined) return true;
+  const srcService = services.has(src);
+  const dstService = services.has(dst);
+  if (srcService !== dstService) return dstService;
+  if (srcService) {
+    // Both listed (a client port that happens to be a service port): a well-known port wins.
+    const srcWellKnown = src < 1024;
+    const dstWellKnown = dst < 1024;
+    if (srcWellKnown !== dstWellKnown) return dstWellKnown;
+    return dst <= src;
+  }
   const srcEphemeral = src >= EPHEMERAL_FLOOR;
   const dstEphemeral = dst >= EPHEMERAL_FLOOR;
   if (srcEphemeral !== dstEphemeral) return srcEphemeral;
   return dst <= src;
+}
+
+/**
+ * True when an edge looks like probing rather than a conversation: every record rejected, or
+ * connection attempts (SYN seen) that exchanged at most about three small packets per record
+ * (a SYN answered by a RST, or a SYN-ACK and a RST). Idle long-lived connections send small
+ * keepalives too, but open nothing in the window.
+ */
+export function isProbeLike(edge: FlowEdge): boolean {
+  if (edge.flows === 0) return false;
+  if (edge.accepted === 0 && edge.rejected > 0) return true;
+  if (edge.protocol !== 6 || !edge.opened) return false;
+  const bytes = edge.bytesToServer + edge.bytesToClient;
+  return edge.packets <= 3 * edge.flows && bytes <= 180 * edge.flows;
 }
 
 /** The scope a flow record's baselines belong to: its VPC, else its account. */
@@ -62,16 +92,37 @@ export function flowScope(record: FlowRecord): string {
   return record.vpcId ?? (record.accountId ? `account-${record.accountId}` : 'flow');
 }
 
+export interface EdgeAggregatorOptions {
+  /** Server-side ports for records without TCP flags. @default the built-in list */
+  servicePorts?: ServicePorts;
+  /**
+   * Interfaces whose own addresses should be learned (load balancers configured as entry points
+   * by ENI): egress records name the interface's address as source, ingress records as destination.
+   */
+  watchInterfaces?: ReadonlySet<string>;
+}
+
 /** Aggregates records into edges. Memory grows with distinct edges, not with records. */
 export class EdgeAggregator {
   /** Edges by scope, then by client|server|port|protocol: scope rarely changes within an object. */
   private readonly scopes = new Map<string, Map<string, FlowEdge>>();
   private count = 0;
+  private readonly services: ServicePorts;
+  private readonly watch: ReadonlySet<string> | undefined;
+  /** Addresses of watched interfaces, learned from their records. */
+  readonly interfaceAddresses = new Map<string, Set<string>>();
 
-  constructor(private readonly classifier: AddressClassifier) {}
+  constructor(
+    private readonly classifier: AddressClassifier,
+    options: EdgeAggregatorOptions = {},
+  ) {
+    this.services = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
+    this.watch = options.watchInterfaces && options.watchInterfaces.size > 0 ? options.watchInterfaces : undefined;
+  }
 
   add(record: FlowRecord): void {
-    const fromClient = recordIsFromClient(record);
+    if (this.watch && record.interfaceId !== undefined && this.watch.has(record.interfaceId)) this.learn(record);
+    const fromClient = recordIsFromClient(record, this.services);
     const client = fromClient ? record.srcAddr : record.dstAddr;
     const server = fromClient ? record.dstAddr : record.srcAddr;
     const serverPort = fromClient ? record.dstPort : record.srcPort;
@@ -117,6 +168,9 @@ export class EdgeAggregator {
     else edge.bytesToClient += bytes;
     edge.packets += record.packets ?? 0;
     edge.flows++;
+    if (fromClient && record.protocol === 6 && record.tcpFlags !== undefined && record.tcpFlags & SYN) {
+      if (!(record.tcpFlags & ACK)) edge.opened = (edge.opened ?? 0) + 1;
+    }
     if (record.action === 'ACCEPT') edge.accepted++;
     else if (record.action === 'REJECT') edge.rejected++;
     if (time < edge.time) {
@@ -124,6 +178,22 @@ export class EdgeAggregator {
       edge.origin = record.origin;
     }
     if (time > edge.lastTime) edge.lastTime = time;
+  }
+
+  private learn(record: FlowRecord): void {
+    const own =
+      record.flowDirection === 'egress'
+        ? (record.ifSrcAddr ?? record.srcAddr)
+        : record.flowDirection === 'ingress'
+          ? (record.ifDstAddr ?? record.dstAddr)
+          : undefined;
+    if (!own) return;
+    let addresses = this.interfaceAddresses.get(record.interfaceId as string);
+    if (!addresses) {
+      addresses = new Set();
+      this.interfaceAddresses.set(record.interfaceId as string, addresses);
+    }
+    addresses.add(own);
   }
 
   get size(): number {

@@ -1,9 +1,12 @@
 import type { AuditEvent } from '../ingest/types';
 import type { FlowEdge } from '../network/flow-edge';
+import { edgeMapRecorder } from './edge-map-recorder';
+import { podIpRecorder } from './pod-ip-recorder';
+import { rbacTrailRecorder } from './rbac-trail';
 import type { Recorder } from './types';
 
 /** Recorders that see every audit event. */
-export const AUDIT_RECORDERS: Recorder<AuditEvent>[] = [];
+export const AUDIT_RECORDERS: Recorder<AuditEvent>[] = [podIpRecorder, rbacTrailRecorder];
 
 /** Recorders that see every flow edge of an object. */
-export const FLOW_RECORDERS: Recorder<FlowEdge>[] = [];
+export const FLOW_RECORDERS: Recorder<FlowEdge>[] = [edgeMapRecorder];

@@ -41,7 +41,16 @@ describe('Engine', () => {
   beforeEach(() => {
     table = new MemoryTable();
     sink = new CollectingSink();
-    config = defaultConfig({ network: { vpcCidrs: ['10.0.0.0/16'] } });
+    // The deployer of these events is the pipeline, as the CI/CD identities say. The image tests
+    // watch the registry baseline; the other baselines the same events feed are off.
+    config = defaultConfig({
+      network: { vpcCidrs: ['10.0.0.0/16'] },
+      identities: { cicd: ['system:serviceaccount:ci:*'] },
+      detectors: {
+        'audit.new-image-repository': { enabled: false },
+        'audit.new-workload-creator': { enabled: false },
+      },
+    });
     const intel = new ThreatIntel();
     intel.addList('test-list', '198.51.100.66\n');
     engine = new Engine({ config, table, context: buildDetectContext(config, intel), sink });
@@ -140,7 +149,11 @@ describe('Engine', () => {
 
   it('applies config overrides: disabled detectors and severities', async () => {
     config = defaultConfig({
-      detectors: { 'audit.rbac-change': { severity: 'critical' }, 'audit.exec-into-pod': { enabled: false } },
+      detectors: {
+        'audit.rbac-change': { severity: 'critical' },
+        'audit.exec-into-pod': { enabled: false },
+        'audit.manual-delete': { enabled: false },
+      },
     });
     engine = new Engine({ config, table, context: buildDetectContext(config), sink });
     const body = [

@@ -138,6 +138,50 @@ describe('audit-processor', () => {
     expect(published().map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['audit.exec-into-pod']);
   });
 
+  it('keeps failing a poison record on every retry while its batch-mates succeed once', async () => {
+    // SQS redelivers a failed record until maxReceiveCount, then moves it to the DLQ (infra sets
+    // the count); what the handler must do is fail that record, and only it, on every delivery.
+    const key = 'audit/2026/11/01/13/good-batch-mate.gz';
+    await put(
+      key,
+      gzip(
+        cwlData([
+          JSON.stringify({ ...exec, auditID: 'exec-4', objectRef: { ...(exec.objectRef as object), name: 'api-3' } }),
+        ]),
+      ),
+    );
+    const handler = objectHandler('audit', runtime('audit-processor'));
+    const poison = s3Notification(s3.bucket, 'audit/2026/11/01/13/deleted-before-read.gz');
+    const batch = [poison, s3Notification(s3.bucket, key)];
+    const failures: string[][] = [];
+    for (let receive = 1; receive <= 3; receive++) {
+      const event = sqsEvent(batch);
+      for (const record of event.Records) record.attributes.ApproximateReceiveCount = String(receive);
+      const result = await handler(event, lambdaContext());
+      failures.push(
+        result.batchItemFailures.map((f) => (f.itemIdentifier === event.Records[0]?.messageId ? 'poison' : 'other')),
+      );
+    }
+    expect(failures).toEqual([['poison'], ['poison'], ['poison']]);
+    // The good object was analysed once and alerted once, however often its batch came back.
+    expect(published().map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['audit.exec-into-pod']);
+  });
+
+  it('does not fail a record for damaged content: a truncated gzip object is counted, not retried', async () => {
+    const key = 'audit/2026/11/01/14/truncated.gz';
+    const whole = gzip(
+      cwlData(
+        Array.from({ length: 400 }, (_, i) =>
+          JSON.stringify({ ...exec, auditID: `t-${i}`, objectRef: { ...(exec.objectRef as object), name: 'api-9' } }),
+        ),
+      ),
+    );
+    await put(key, whole.subarray(0, Math.floor(whole.length / 2)));
+    const handler = objectHandler('audit', runtime('audit-processor'));
+    const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+  });
+
   it('keeps good records from an object with bad ones, without failing the batch', async () => {
     const key = 'audit/2026/11/01/12/mixed.jsonl';
     const body = [

@@ -155,4 +155,36 @@ describe('readAuditObject', () => {
     expect(Object.getPrototypeOf(event?.user.extra)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
+
+  it('reads a single event on one line, with no newline at the end', async () => {
+    const { events: out, stats } = await read(JSON.stringify(rawAuditEvent({ auditID: 'one' })));
+    expect(out.map((e) => e.auditId)).toEqual(['one']);
+    expect(stats.rejected).toEqual({});
+  });
+
+  it('reads audit.k8s.io/v1 and v1beta1 events in one object, and refuses other apiVersions', async () => {
+    const body = [
+      rawAuditEvent({ auditID: 'v1', apiVersion: 'audit.k8s.io/v1' }),
+      rawAuditEvent({ auditID: 'beta', apiVersion: 'audit.k8s.io/v1beta1' }),
+      rawAuditEvent({ auditID: 'other', apiVersion: 'events.k8s.io/v1' }),
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n');
+    const { events: out, stats } = await read(gzip(body));
+    expect(out.map((e) => e.auditId)).toEqual(['v1', 'beta']);
+    expect(stats.rejected).toEqual({ 'invalid-event': 1 });
+  });
+
+  it('counts a CloudWatch message with bytes that are not UTF-8 and keeps the rest of its envelope', async () => {
+    const good = JSON.stringify(rawAuditEvent({ auditID: 'ok' }));
+    const marked = JSON.stringify(rawAuditEvent({ auditID: 'bad', userAgent: 'XX' }));
+    const text = cwlData([good, marked, good]);
+    const at = Buffer.from(text).indexOf('XX');
+    const bytes = Buffer.from(text);
+    bytes[at] = 0xff;
+    const { events: out, stats } = await read(gzip(bytes), 1000);
+    expect(out.map((e) => e.auditId)).toEqual(['ok', 'ok']);
+    expect(stats.rejected).toEqual({ 'invalid-utf8': 1 });
+    expect(stats.samples[0]).toMatchObject({ reason: 'invalid-utf8', document: 0, record: 1 });
+  });
 });

@@ -122,4 +122,61 @@ describe('readFlowObject', () => {
     expect(stats.rejected['field-count']).toBe(1);
     expect(records).toHaveLength(1);
   });
+
+  it('reads v4, v7 and v8 fields (sublocation, ECS, reject-reason) and keeps newer ones as extras', async () => {
+    const header =
+      'version srcaddr dstaddr action log-status sublocation-type sublocation-id ecs-cluster-name ecs-cluster-arn ecs-container-instance-arn ecs-container-instance-id ecs-container-id ecs-second-container-id ecs-service-name ecs-task-definition-arn ecs-task-arn ecs-task-id reject-reason encryption-status';
+    const line =
+      '8 10.0.0.1 10.0.0.2 REJECT OK outpost op-0a shop arn:c arn:ci ci-1 c-1 c-2 web arn:td arn:t t-1 BPA 1';
+    const { records, stats } = await read(
+      `${header}\n${line}\n${line.replace(' BPA ', ' - ').replace(' shop ', ' - ')}\n`,
+    );
+    expect(stats.rejected).toEqual({});
+    expect(records[0]).toMatchObject({
+      version: 8,
+      action: 'REJECT',
+      sublocationType: 'outpost',
+      sublocationId: 'op-0a',
+      rejectReason: 'BPA',
+      ecs: {
+        clusterName: 'shop',
+        clusterArn: 'arn:c',
+        containerInstanceArn: 'arn:ci',
+        containerInstanceId: 'ci-1',
+        containerId: 'c-1',
+        secondContainerId: 'c-2',
+        serviceName: 'web',
+        taskDefinitionArn: 'arn:td',
+        taskArn: 'arn:t',
+        taskId: 't-1',
+      },
+      extras: { 'encryption-status': '1' },
+    });
+    expect(records[1]?.rejectReason).toBeUndefined();
+    expect(records[1]?.ecs?.clusterName).toBeUndefined();
+  });
+
+  it('reads a header made only of fields newer than this reader, if it names an address', async () => {
+    const { stats } = await read('srcaddr dstaddr log-status future-a future-b\n10.0.0.1 10.0.0.2 OK a b\n');
+    expect(stats.events).toBe(1);
+  });
+
+  it('counts a line with bytes that are not UTF-8 as invalid-utf8 and keeps the others', async () => {
+    const body = Buffer.concat([
+      Buffer.from(`${V2_HEADER}\n${v2('10.0.0.1', '10.0.0.2', 1, 2)}\n`),
+      Buffer.from(v2('10.0.0.3', '10.0.0.4', 1, 2).replace('123456789012', '1234\u0000')),
+      Buffer.from([0xff, 0xc3, 0x28, 0x0a]),
+      Buffer.from(`${v2('10.0.0.5', '10.0.0.6', 1, 2)}\n`),
+    ]);
+    const { records, stats } = await read(body);
+    expect(records.map((r) => r.srcAddr)).toEqual(['10.0.0.1', '10.0.0.5']);
+    expect(stats.rejected).toEqual({ 'invalid-utf8': 1 });
+    expect(stats.samples[0]).toMatchObject({ reason: 'invalid-utf8', line: 3 });
+  });
+
+  it('does not count a replacement character the log really holds as invalid UTF-8', async () => {
+    const { records, stats } = await read('srcaddr dstaddr log-status note\n10.0.0.1 10.0.0.2 OK \uFFFD\n');
+    expect(records[0]?.extras).toEqual({ note: '\uFFFD' });
+    expect(stats.rejected).toEqual({});
+  });
 });

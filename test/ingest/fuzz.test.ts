@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readAuditObject } from '../../shared/ingest/audit-reader';
+import { readFlowParquet } from '../../shared/ingest/flow-parquet-reader';
 import { readFlowObject } from '../../shared/ingest/flow-reader';
 import { newReadStats, type ReadStats, totalRejected } from '../../shared/ingest/stats';
 import type { AuditEvent, FlowRecord } from '../../shared/ingest/types';
+import { flowParquet, memoryRandomAccess } from '../support/flow-parquet';
 import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent, streamOf } from '../support/formats';
 
 const RUNS = 150;
@@ -38,10 +40,29 @@ const badAuditLine = fc.oneof(
   fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
 );
 
+/** Byte sequences that are not UTF-8: a stray continuation, a bad lead, an overlong form, a surrogate. */
+const invalidUtf8 = fc.constantFrom(
+  Buffer.from([0xff]),
+  Buffer.from([0x80]),
+  Buffer.from([0xc3, 0x28]),
+  Buffer.from([0xc0, 0xaf]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]),
+);
+
+/** A line with invalid UTF-8 spliced in at some position. */
+function spliced(line: string, bytes: Buffer, at: number): Buffer {
+  const text = Buffer.from(line);
+  const cut = Math.min(at, text.length);
+  return Buffer.concat([text.subarray(0, cut), bytes, text.subarray(cut)]);
+}
+
 const badFlowLine = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.constant('2 123 eni-x 10.0.0.1'),
   fc.constant('totally unknown header words'),
+  fc.constant('constructor __proto__ prototype'),
+  fc.constant('constructor prototype hasownproperty'),
   fc.constant(`5 ${'9'.repeat(1_100_000)}`),
   fc.constant(
     '5 123456789012 eni-0a 10.0.1.1 10.0.2.9 -1 443 6 3 180 1793527200 1793527260 ACCEPT OK vpc-0a subnet-0a i-0a 2 IPv4 - - eu-west-1 euw1-az1 - - egress 1',
@@ -154,6 +175,12 @@ describe('flow reader under hostile input', () => {
           expect(
             records.length - expected.length + totalRejected(stats) + stats.logHealth.nodata + stats.logHealth.skipdata,
           ).toBeLessThanOrEqual(nonBlankBad);
+          // Each reject names the object and the line of a bad slot (the header is line 1).
+          const badLines = new Set(slots.flatMap((bad, i) => (bad === undefined ? [] : [i + 2])));
+          for (const sample of stats.samples) {
+            expect(sample.uri).toBe('fuzz');
+            expect(badLines.has(sample.line as number)).toBe(true);
+          }
         },
       ),
       { numRuns: RUNS },
@@ -167,6 +194,152 @@ describe('flow reader under hostile input', () => {
         const { records } = await readFlow(whole.subarray(0, cut));
         expect(records.map((r) => r.srcPort)).toEqual(records.map((_, i) => 40000 + i));
       }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('both readers and invalid UTF-8', () => {
+  it('flow: counts each line with invalid bytes as invalid-utf8, with its line, and keeps the others', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.option(fc.tuple(invalidUtf8, fc.nat(200)), { nil: undefined }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 300 }),
+        async (slots, chunk) => {
+          const lines = slots.map((bad, i) => (bad ? spliced(flowLine(i), bad[0], bad[1]) : Buffer.from(flowLine(i))));
+          const data = Buffer.concat([
+            Buffer.from(`${FLOW_HEADER_V5}\n`),
+            ...lines.flatMap((l) => [l, Buffer.from('\n')]),
+          ]);
+          const { records, stats } = await readFlow(data, chunk);
+          expect(records.map((r) => r.srcPort)).toEqual(slots.flatMap((bad, i) => (bad ? [] : [40000 + i])));
+          const badLines = slots.flatMap((bad, i) => (bad ? [i + 2] : []));
+          expect(stats.rejected).toEqual(badLines.length ? { 'invalid-utf8': badLines.length } : {});
+          expect(stats.samples.map((s) => s.line)).toEqual(badLines.slice(0, 5));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('audit: counts each JSON line with invalid bytes inside a string, and keeps the others', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.option(invalidUtf8, { nil: undefined }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 500 }),
+        async (slots, chunk) => {
+          const lines = slots.map((bad, i) => {
+            const line = JSON.stringify(rawAuditEvent({ auditID: `good-${i}`, userAgent: 'agent-XX' }));
+            return bad ? spliced(line, bad, line.indexOf('XX')) : Buffer.from(line);
+          });
+          const { events, stats } = await readAudit(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), chunk);
+          expect(events.map((e) => e.auditId)).toEqual(slots.flatMap((bad, i) => (bad ? [] : [`good-${i}`])));
+          const badLines = slots.flatMap((bad, i) => (bad ? [i + 1] : []));
+          expect(stats.rejected).toEqual(badLines.length ? { 'invalid-utf8': badLines.length } : {});
+          expect(stats.samples.map((s) => s.line)).toEqual(badLines.slice(0, 5));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('oversized records', () => {
+  it('audit: skips a line over its 16 MiB bound and keeps the lines around it', async () => {
+    const huge = `{"kind":"Event","x":"${'A'.repeat(17 * 1024 * 1024)}"}`;
+    const { events, stats } = await readAudit(Buffer.from(`${goodEvent(0)}\n${huge}\n${goodEvent(1)}\n`), 1 << 20);
+    expect(events.map((e) => e.auditId)).toEqual(['good-0', 'good-1']);
+    expect(stats.rejected).toEqual({ 'oversized-record': 1 });
+    expect(stats.samples[0]).toMatchObject({ line: 2 });
+  });
+
+  it('flow: skips a line over 1 MiB and keeps the lines around it', async () => {
+    const data = `${FLOW_HEADER_V5}\n${flowLine(0)}\n5 ${'9'.repeat(1_100_000)}\n${flowLine(1)}\n`;
+    const { records, stats } = await readFlow(Buffer.from(data), 64 * 1024);
+    expect(records.map((r) => r.srcPort)).toEqual([40000, 40001]);
+    expect(stats.rejected).toEqual({ 'oversized-record': 1 });
+    expect(stats.samples[0]).toMatchObject({ line: 3 });
+  });
+});
+
+describe('flow reader and hostile field names', () => {
+  it('keeps constructor and prototype as plain extras, never on a prototype', async () => {
+    const { records } = await readFlow(
+      Buffer.from('srcaddr dstaddr log-status constructor prototype\n1.1.1.1 2.2.2.2 OK a b\n'),
+    );
+    expect(records[0]?.extras).toEqual({ constructor: 'a', prototype: 'b' });
+    expect(Object.getPrototypeOf(records[0]?.extras)).toBe(Object.prototype);
+  });
+});
+
+describe('Parquet reader under hostile input', () => {
+  const fields = FLOW_HEADER_V5.split(' ');
+  const rows = Array.from({ length: 120 }, (_, i) =>
+    Object.fromEntries(
+      flowLine(i)
+        .split(' ')
+        .map((v, k) => [fields[k] as string, v === '-' ? null : v]),
+    ),
+  );
+  const whole = flowParquet(fields, rows, { rowGroupSize: 40, pageSize: 2048 });
+  const goodPorts = new Set(rows.map((_, i) => 40000 + i));
+
+  async function readParquet(bytes: Buffer): Promise<{ records: FlowRecord[]; stats: ReadStats }> {
+    const stats = newReadStats();
+    const records: FlowRecord[] = [];
+    await readFlowParquet(memoryRandomAccess('fuzz.parquet', bytes), { stats, rowsPerSlice: 17 }, (r) =>
+      records.push(r),
+    );
+    return { records, stats };
+  }
+
+  it('never throws on random bytes, with or without Parquet magic around them', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), fc.boolean(), async (bytes, framed) => {
+        const data = framed
+          ? Buffer.concat([
+              Buffer.from('PAR1'),
+              bytes,
+              Buffer.from([bytes.length & 0xff, 0, 0, 0]),
+              Buffer.from('PAR1'),
+            ])
+          : Buffer.from(bytes);
+        const { stats } = await readParquet(data);
+        expect(totalRejected(stats)).toBeGreaterThanOrEqual(1);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never throws on a truncated object', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: whole.length - 1 }), async (cut) => {
+        const { records, stats } = await readParquet(whole.subarray(0, cut));
+        expect(records).toEqual([]);
+        expect(stats.rejected['truncated-object']).toBe(1);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never throws on damaged bytes, and every record it delivers is one that was written', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(whole.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        async (edits) => {
+          const damaged = Buffer.from(whole);
+          for (const [at, value] of edits) damaged[at] = value;
+          const { records } = await readParquet(damaged);
+          for (const record of records) {
+            // A flipped byte inside a value can change it; the record still has the shape of a real one.
+            expect(typeof record.srcAddr).toBe('string');
+            expect(record.origin.record).toBeLessThan(rows.length);
+          }
+          if (records.length === rows.length && edits.every(([at]) => whole[at] === damaged[at])) {
+            expect(records.every((r) => goodPorts.has(r.srcPort as number))).toBe(true);
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -1,20 +1,18 @@
 import type { AuditEvent } from '../../ingest/types';
 import { redact } from '../../util/redact';
 import type { RuleDetector } from '../types';
+import { sessionCommand } from './command-analysis';
+import { SYSTEM_NAMESPACES } from './eks-defaults';
 import { exampleEvent } from './example-events';
-import { actor, isHuman, succeeded } from './identity';
+import { actor, actorName, baseEntities, isHuman, succeeded } from './identity';
 
 const INTERACTIVE = new Set(['exec', 'attach', 'portforward']);
-const SENSITIVE_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
-
-/** The command of an exec, decoded from the repeated `command=` query parameters. */
-export function execCommand(requestUri: string): string | undefined {
-  const query = requestUri.indexOf('?');
-  if (query === -1) return undefined;
-  const params = new URLSearchParams(requestUri.slice(query + 1));
-  const parts = params.getAll('command');
-  return parts.length > 0 ? parts.join(' ') : undefined;
-}
+const TITLES: Record<string, string> = {
+  exec: 'kubectl exec into a pod',
+  attach: 'kubectl attach to a pod',
+  portforward: 'kubectl port-forward to a pod',
+  'ephemeral container': 'Debug container added to a pod',
+};
 
 function container(requestUri: string): string | undefined {
   const query = requestUri.indexOf('?');
@@ -43,10 +41,10 @@ export const execIntoPod: RuleDetector<AuditEvent> = {
   mitre: ['T1609', 'T1021'],
   dedupeMinutes: 60,
   equivalents: {
-    falco: 'Attach/Exec Pod',
+    falco: 'Attach/Exec Pod; port-forward; EphemeralContainers Created',
     guardduty: 'Execution:Kubernetes/ExecInKubeSystemPod',
     elastic: 'Kubernetes User Exec into Pod',
-    sigma: 'none',
+    sigma: 'Potential Remote Command Execution In Pod Container',
   },
   runbook:
     'Confirm with the person named whether the session was planned. If not, revoke their credentials, ' +
@@ -59,28 +57,17 @@ export const execIntoPod: RuleDetector<AuditEvent> = {
     const user = actor(event);
     const human = isHuman(user, context);
     const allowlisted = context.execAllowlist.matches(user.username);
-    const systemNamespace = SENSITIVE_NAMESPACES.has(ref.namespace ?? '');
-    const command = execCommand(event.requestUri);
+    const systemNamespace = SYSTEM_NAMESPACES.has(ref.namespace ?? '');
+    const command = sessionCommand(event);
     const target = `${ref.namespace ?? '?'}/${ref.name ?? '?'}`;
     return {
       severity: systemNamespace || (human && !allowlisted) ? 'high' : 'medium',
-      title: what === 'exec' ? 'kubectl exec into a pod' : `kubectl ${what} to a pod`,
+      title: TITLES[what] ?? 'Interactive access to a pod',
       summary:
-        `${user.username} ran ${what}${command ? ` "${redact(command)}"` : ''} in pod ${target}` +
+        `${actorName(event)} ran ${what}${command ? ` "${redact(command)}"` : ''} in pod ${target}` +
         `${container(event.requestUri) ? ` (container ${container(event.requestUri)})` : ''}` +
         `${event.sourceIps[0] ? ` from ${event.sourceIps[0]}` : ''}.`,
-      entities: {
-        user: user.username,
-        groups: user.groups,
-        sourceIps: event.sourceIps,
-        userAgent: event.userAgent,
-        namespace: ref.namespace,
-        resource: 'pods',
-        subresource: ref.subresource,
-        name: ref.name,
-        verb: event.verb,
-        command: command ? redact(command) : undefined,
-      },
+      entities: { ...baseEntities(event), command: command ? redact(command) : undefined },
       evidence: `${event.verb} ${redact(event.requestUri).slice(0, 300)} -> ${event.responseCode ?? '?'}`,
       dedupeKey: `${user.username}|${target}|${what}`,
     };
@@ -112,6 +99,22 @@ export const execIntoPod: RuleDetector<AuditEvent> = {
         subresource: 'ephemeralcontainers',
         namespace: 'web',
         name: 'web-2',
+        requestObject: {
+          spec: {
+            ephemeralContainers: [{ name: 'debugger-x7k2p', image: 'busybox:1.36', command: ['sh'], stdin: true }],
+          },
+        },
+      }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        subresource: 'exec',
+        namespace: 'kube-system',
+        name: 'coredns-5d8f9c-abcde',
+        user: { username: 'system:serviceaccount:ci:runner', groups: ['system:serviceaccounts'] },
+        requestUri:
+          '/api/v1/namespaces/kube-system/pods/coredns-5d8f9c-abcde/exec?command=cat&command=%2Fetc%2Fresolv.conf',
+        responseCode: 101,
       }),
     ],
     quiet: [

@@ -1,3 +1,4 @@
+import type { Entities } from '../../alert/finding';
 import type { AuditEvent, AuditUser } from '../../ingest/types';
 import type { DetectContext } from '../types';
 
@@ -45,9 +46,102 @@ export function succeeded(event: AuditEvent): boolean {
   return event.responseCode === undefined || event.responseCode < 400;
 }
 
-/** `namespace/name` or `name`, for sentences. */
+/** `namespace/name` or `name`, for sentences; the body's name when the URI has none (a create). */
 export function objectName(event: AuditEvent): string {
   const ref = event.objectRef;
-  if (!ref?.name) return ref?.namespace ? `${ref.namespace}/*` : '(unnamed)';
-  return ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
+  const name = ref?.name ?? bodyName(event);
+  if (!name) return ref?.namespace ? `${ref.namespace}/*` : '(unnamed)';
+  return ref?.namespace ? `${ref.namespace}/${name}` : name;
+}
+
+/** `metadata.name` (or `generateName` followed by `*`) of the request or response body. */
+export function bodyName(event: AuditEvent): string | undefined {
+  for (const body of [event.requestObject, event.responseObject]) {
+    if (typeof body !== 'object' || body === null) continue;
+    const metadata = (body as Record<string, unknown>).metadata as Record<string, unknown> | undefined;
+    if (typeof metadata?.name === 'string' && metadata.name) return metadata.name;
+    if (typeof metadata?.generateName === 'string' && metadata.generateName) return `${metadata.generateName}*`;
+  }
+  return undefined;
+}
+
+/**
+ * The cluster's own controllers and the configured operators: identities whose job is to create
+ * and change workloads (the deployment controller, Argo CD, ...).
+ */
+export function isController(user: AuditUser, context: DetectContext): boolean {
+  return isSystemIdentity(user) || context.controllerIdentities.matches(user.username);
+}
+
+/** A request the API server attributed to nobody. */
+export function isAnonymous(user: AuditUser): boolean {
+  return user.username === 'system:anonymous' || user.groups.includes('system:unauthenticated');
+}
+
+/** `alice`, or `alice (impersonated by bob)` when impersonation was used. */
+export function actorName(event: AuditEvent): string {
+  return event.impersonatedUser
+    ? `${event.impersonatedUser.username} (impersonated by ${event.user.username})`
+    : event.user.username;
+}
+
+const PAST: Record<string, string> = {
+  create: 'created',
+  update: 'updated',
+  patch: 'patched',
+  delete: 'deleted',
+  deletecollection: 'deleted every',
+  get: 'read',
+  list: 'listed',
+  watch: 'watched',
+};
+
+/** The verb in the past tense, for sentences. */
+export function pastTense(verb: string): string {
+  return PAST[verb] ?? verb;
+}
+
+const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+export function isWrite(verb: string): boolean {
+  return WRITES.has(verb);
+}
+
+/**
+ * Whether a write created the object: a create, or an apply (patch) or update that the API
+ * server answered with 201 Created.
+ */
+export function created(event: AuditEvent): boolean {
+  return event.verb === 'create' || ((event.verb === 'patch' || event.verb === 'update') && event.responseCode === 201);
+}
+
+/** The entities every audit finding carries: who, from where, what. */
+export function baseEntities(event: AuditEvent): Entities {
+  const user = actor(event);
+  const ref = event.objectRef;
+  return {
+    user: user.username,
+    groups: user.groups,
+    impersonatedBy: event.impersonatedUser ? event.user.username : undefined,
+    sourceIps: event.sourceIps,
+    userAgent: event.userAgent,
+    namespace: ref?.namespace,
+    resource: ref?.resource,
+    subresource: ref?.subresource,
+    name: ref?.name,
+    verb: event.verb,
+  };
+}
+
+const ASSUMED_ROLE_SESSION = /^(arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[^/]+)\/.+$/;
+
+/**
+ * The identity as baselines learn it: kubelets as one `system:node:*`, and EKS access-entry
+ * usernames (an assumed-role ARN with the session name) without the session, which changes
+ * with every login.
+ */
+export function identityKey(user: AuditUser): string {
+  if (user.username.startsWith('system:node:')) return 'system:node:*';
+  const session = ASSUMED_ROLE_SESSION.exec(user.username);
+  return session ? `${session[1]}/*` : user.username;
 }

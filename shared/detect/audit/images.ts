@@ -99,3 +99,75 @@ export function parseImage(image: string): ImageReference {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** The object an event writes: the request body, else the response body. */
+export function bodyOf(event: AuditEvent): Record<string, unknown> | undefined {
+  for (const body of [event.requestObject, event.responseObject]) if (isObject(body)) return body;
+  return undefined;
+}
+
+/** A field path inside an object, or undefined. */
+export function pathOf(value: unknown, ...path: string[]): unknown {
+  let node = value;
+  for (const key of path) node = isObject(node) ? node[key] : undefined;
+  return node;
+}
+
+export function asObject(value: unknown): Record<string, unknown> | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+const KIND_OF_RESOURCE: Record<string, string> = {
+  pods: 'Pod',
+  deployments: 'Deployment',
+  statefulsets: 'StatefulSet',
+  daemonsets: 'DaemonSet',
+  replicasets: 'ReplicaSet',
+  replicationcontrollers: 'ReplicationController',
+  jobs: 'Job',
+  cronjobs: 'CronJob',
+};
+
+export function workloadKind(resource: string | undefined): string {
+  return (resource && KIND_OF_RESOURCE[resource]) ?? resource ?? 'workload';
+}
+
+/** A ReplicaSet's name is its Deployment's name plus a pod-template hash. */
+const TEMPLATE_HASH = /-[a-z0-9]{5,10}$/;
+
+export interface WorkloadRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The workload an event's pod spec belongs to, as a person would name it: a Deployment for its
+ * ReplicaSets and their pods, a DaemonSet or StatefulSet for its pods, else the object itself.
+ * Pods created by controllers carry the owner in `metadata.ownerReferences`.
+ */
+export function ownerWorkload(event: AuditEvent): WorkloadRef {
+  const ref = event.objectRef;
+  const namespace = ref?.namespace ?? '';
+  const body = bodyOf(event);
+  const metadata = asObject(body?.metadata);
+  const owners = Array.isArray(metadata?.ownerReferences) ? metadata.ownerReferences.filter(isObject) : [];
+  const owner = owners.find((o) => o.controller === true) ?? owners[0];
+  if (owner && typeof owner.kind === 'string' && typeof owner.name === 'string') {
+    if (owner.kind === 'ReplicaSet' && TEMPLATE_HASH.test(owner.name)) {
+      return { kind: 'Deployment', namespace, name: owner.name.replace(TEMPLATE_HASH, '') };
+    }
+    return { kind: owner.kind, namespace, name: owner.name };
+  }
+  const name =
+    ref?.name ??
+    (typeof metadata?.name === 'string' ? metadata.name : undefined) ??
+    (typeof metadata?.generateName === 'string' ? metadata.generateName.replace(/-$/, '') : undefined) ??
+    '?';
+  return { kind: workloadKind(ref?.resource), namespace, name };
+}
+
+/** Whether an image comes from a trusted registry, or a trusted path of one (`public.ecr.aws/eks/*`). */
+export function isTrustedImage(image: ImageReference, trusted: { matches(value: string): boolean }): boolean {
+  return trusted.matches(image.registry) || trusted.matches(`${image.registry}/${image.repository}`);
+}

@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
 import type { AnomalyDetector } from '../types';
 import { deploymentBody, exampleEvent, podBody } from './example-events';
-import { actor, objectName, succeeded } from './identity';
-import { containersOf, parseImage } from './images';
+import { actor, objectName, pastTense, succeeded } from './identity';
+import { containersOf, isTrustedImage, parseImage, workloadKind } from './images';
+import { untrustedRegistryActive } from './untrusted-registry';
 
 export const newImageRegistry: AnomalyDetector<AuditEvent> = {
   id: 'audit.new-image-registry',
@@ -13,12 +14,13 @@ export const newImageRegistry: AnomalyDetector<AuditEvent> = {
   title: 'Image from a registry never seen before',
   description:
     'A workload runs an image from a registry this cluster has never pulled from. Supply-chain attacks and ' +
-    'cryptominers often arrive this way, from a public or typo-squatted registry.',
+    'cryptominers often arrive this way, from a public or typo-squatted registry. When registries.trusted is set, ' +
+    'audit.untrusted-registry reports untrusted registries as rule hits instead.',
   severity: 'medium',
   mitre: ['T1610', 'T1195.002'],
   dedupeMinutes: 24 * 60,
   equivalents: {
-    falco: 'Create Disallowed Pod (allowed_k8s_containers list)',
+    falco: 'Create Disallowed Pod',
     guardduty: 'none',
     elastic: 'none',
     sigma: 'none',
@@ -34,12 +36,16 @@ export const newImageRegistry: AnomalyDetector<AuditEvent> = {
   },
 
   describe(registry, event, context) {
-    if (context.trustedRegistries.matches(registry)) return undefined;
     const image = containersOf(event).find((c) => parseImage(c.image).registry === registry)?.image ?? '';
+    if (context.trustedRegistries.matches(registry) || isTrustedImage(parseImage(image), context.trustedRegistries)) {
+      return undefined;
+    }
+    // With a trusted list, audit.untrusted-registry reports the image as a rule hit already.
+    if (untrustedRegistryActive(context)) return undefined;
     const user = actor(event);
     const kind = event.objectRef?.resource ?? 'workload';
     return {
-      summary: `${user.username} ${event.verb === 'create' ? 'created' : event.verb === 'patch' ? 'patched' : 'updated'} ${kind} ${objectName(event)} with image ${image} from registry ${registry}, never seen in this cluster.`,
+      summary: `${user.username} ${pastTense(event.verb)} ${workloadKind(kind)} ${objectName(event)} with image ${image} from registry ${registry}, never seen in this cluster.`,
       entities: {
         user: user.username,
         sourceIps: event.sourceIps,

@@ -1,44 +1,20 @@
 import type { AuditEvent } from '../../ingest/types';
 import type { RuleDetector } from '../types';
 import { exampleEvent } from './example-events';
-import { actor, isSystemIdentity, objectName, succeeded } from './identity';
+import { actor, actorName, baseEntities, isSystemIdentity, objectName, pastTense, succeeded } from './identity';
+import {
+  isSystemRoleName,
+  RBAC_KINDS,
+  RBAC_RESOURCES,
+  rbacContent,
+  riskyBinding,
+  riskyRules,
+  ruleLine,
+  subjectText,
+} from './rbac';
 
-export const RBAC_RESOURCES = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
 const CHANGE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-const ADMIN_ROLES = new Set(['cluster-admin']);
-const PAST: Record<string, string> = {
-  create: 'created',
-  update: 'updated',
-  patch: 'patched',
-  delete: 'deleted',
-  deletecollection: 'deleted all',
-};
-
-const KIND: Record<string, string> = {
-  roles: 'Role',
-  clusterroles: 'ClusterRole',
-  rolebindings: 'RoleBinding',
-  clusterrolebindings: 'ClusterRoleBinding',
-};
-
-interface BindingView {
-  role?: string;
-  subjects: string[];
-}
-
-/** The role a binding grants and to whom, read from the request (or response) body. */
-export function bindingOf(event: AuditEvent): BindingView | undefined {
-  const body = (event.requestObject ?? event.responseObject) as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object') return undefined;
-  const roleRef = body.roleRef as Record<string, unknown> | undefined;
-  const subjects = Array.isArray(body.subjects) ? body.subjects : [];
-  return {
-    role: typeof roleRef?.name === 'string' ? roleRef.name : undefined,
-    subjects: subjects
-      .filter((s): s is Record<string, unknown> => typeof s === 'object' && s !== null)
-      .map((s) => `${s.kind ?? '?'}:${s.namespace ? `${s.namespace}/` : ''}${s.name ?? '?'}`),
-  };
-}
+const EVERYONE = /binds system:(anonymous|unauthenticated)/;
 
 export const rbacChange: RuleDetector<AuditEvent> = {
   id: 'audit.rbac-change',
@@ -47,47 +23,78 @@ export const rbacChange: RuleDetector<AuditEvent> = {
   title: 'RBAC changed',
   description:
     'A Role, ClusterRole or binding was created, changed or deleted. RBAC decides who can do what in the cluster; ' +
-    'an attacker who can change it can grant themselves anything.',
+    'an attacker who can change it can grant themselves anything. High when the change binds cluster-admin or ' +
+    'admin; grants every verb or resource (*), the escalate, bind or impersonate verbs, or another route to ' +
+    'takeover (reading secrets, exec, nodes/proxy, minting tokens); touches a system: or eks: role; or binds ' +
+    "system:anonymous, system:unauthenticated, all authenticated users or a namespace's default service account. " +
+    'Changes by the control plane are recorded at info. Every change also goes to the RBAC trail, with a diff.',
   severity: 'medium',
   mitre: ['T1098', 'T1078.004'],
   dedupeMinutes: 10,
   equivalents: {
-    falco: 'K8s Role/Clusterrole Created; K8s Role/Clusterrolebinding Deleted',
-    guardduty: 'Policy:Kubernetes/AdminAccessToDefaultServiceAccount',
-    elastic: 'Kubernetes Cluster-Admin Role Binding Created',
+    falco:
+      'Attach to cluster-admin Role; ClusterRole With Wildcard Created; ClusterRole With Pod Exec Created; ' +
+      'System ClusterRole Modified/Deleted',
+    guardduty:
+      'Policy:Kubernetes/AdminAccessToDefaultServiceAccount; Policy:Kubernetes/AnonymousAccessGranted; ' +
+      'PrivilegeEscalation:Kubernetes/AnomalousBehavior.RoleBindingCreated',
+    elastic: 'Kubernetes Cluster-Admin Role Binding Created; Kubernetes Creation or Modification of Sensitive Role',
     sigma: 'Kubernetes Rolebinding Modification',
   },
   runbook:
-    'Check that the change came from your RBAC pipeline. If it grants cluster-admin or wide permissions unexpectedly, ' +
-    'delete the binding, then find how the actor obtained the right to change RBAC.',
+    'Check that the change came from your RBAC pipeline (`driftwatch rbac-history NAME` shows who changed the object ' +
+    'and what changed). If it grants wide permissions unexpectedly, revert it, then find how the actor obtained the ' +
+    'right to change RBAC.',
 
   detect(event) {
     const ref = event.objectRef;
     if (!ref?.resource || !RBAC_RESOURCES.has(ref.resource) || !CHANGE_VERBS.has(event.verb)) return undefined;
-    if (!succeeded(event)) return undefined;
+    if (ref.subresource || !succeeded(event)) return undefined;
     const user = actor(event);
-    const kind = KIND[ref.resource] ?? ref.resource;
-    const binding = ref.resource.endsWith('bindings') && event.verb !== 'delete' ? bindingOf(event) : undefined;
-    const bindsAdmin = binding?.role !== undefined && ADMIN_ROLES.has(binding.role);
-    const severity = bindsAdmin ? 'high' : isSystemIdentity(user) ? 'info' : 'medium';
-    const grants = binding?.role ? ` granting ${binding.role} to ${binding.subjects.join(', ') || 'nobody'}` : '';
+    const kind = RBAC_KINDS[ref.resource] ?? ref.resource;
+    const deleting = event.verb === 'delete' || event.verb === 'deletecollection';
+    const content = deleting ? undefined : rbacContent(event);
+    const isBinding = ref.resource.endsWith('bindings');
+    const reasons: string[] = [];
+    if (content && isBinding) reasons.push(...riskyBinding(content));
+    if (content?.rules) reasons.push(...riskyRules(content.rules));
+    const name = ref.name ?? objectName(event);
+    if (isSystemRoleName(name)) reasons.push(`${deleting ? 'deletes' : 'changes'} the platform's own ${kind} ${name}`);
+    const system = isSystemIdentity(user);
+    // The control plane and EKS reconcile their own RBAC all day: record it, alert only on the absurd.
+    const severity = system
+      ? reasons.some((r) => EVERYONE.test(r))
+        ? 'high'
+        : 'info'
+      : reasons.length
+        ? 'high'
+        : 'medium';
+    const role = content?.roleRef?.split('/')[1];
+    const subjects = (content?.subjects ?? []).map(subjectText);
+    const grants = isBinding && role ? ` granting ${role} to ${subjects.join(', ') || 'nobody'}` : '';
+    const title =
+      role && reasons.some((r) => r.startsWith('grants ')) && !system
+        ? `${kind} grants ${role}`
+        : reasons.length && !system
+          ? `Risky ${kind} ${event.verb}`
+          : `${kind} ${event.verb}`;
     return {
       severity,
-      title: bindsAdmin ? `${kind} grants cluster-admin` : `${kind} ${event.verb}`,
-      summary: `${user.username} ${PAST[event.verb] ?? event.verb} ${kind} ${objectName(event)}${grants}.`,
+      title,
+      summary:
+        `${actorName(event)} ${pastTense(event.verb)} ${kind} ${objectName(event)}${grants}` +
+        `${reasons.length ? ` (${reasons.join('; ')})` : ''}.`,
       entities: {
-        user: user.username,
-        groups: user.groups,
-        sourceIps: event.sourceIps,
-        userAgent: event.userAgent,
-        namespace: ref.namespace,
-        resource: ref.resource,
-        name: ref.name,
-        verb: event.verb,
-        role: binding?.role,
-        subjects: binding?.subjects,
+        ...baseEntities(event),
+        role,
+        subjects: subjects.length ? subjects : undefined,
+        risks: reasons.length ? reasons : undefined,
       },
-      evidence: `${event.verb} ${event.requestUri.slice(0, 200)}${binding ? ` roleRef=${binding.role} subjects=[${binding.subjects.join(', ')}]` : ''}`,
+      evidence:
+        `${event.verb} ${event.requestUri.slice(0, 200)}` +
+        `${content?.roleRef ? ` roleRef=${content.roleRef}` : ''}` +
+        `${subjects.length ? ` subjects=[${subjects.join(', ')}]` : ''}` +
+        `${content?.rules?.length ? ` rules=[${content.rules.map(ruleLine).join(' | ').slice(0, 500)}]` : ''}`,
       dedupeKey: `${event.auditId}`,
     };
   },
@@ -105,6 +112,24 @@ export const rbacChange: RuleDetector<AuditEvent> = {
           subjects: [{ kind: 'ServiceAccount', namespace: 'default', name: 'default' }],
         },
       }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'clusterroles',
+        name: 'ops',
+        requestObject: { kind: 'ClusterRole', rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
+      }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'rolebindings',
+        namespace: 'web',
+        name: 'open',
+        requestObject: {
+          kind: 'RoleBinding',
+          roleRef: { kind: 'ClusterRole', name: 'view' },
+          subjects: [{ kind: 'Group', name: 'system:unauthenticated' }],
+        },
+      }),
+      exampleEvent({ verb: 'patch', resource: 'clusterroles', name: 'system:node-problem-detector' }),
       exampleEvent({ verb: 'patch', resource: 'roles', namespace: 'payments', name: 'reader' }),
       exampleEvent({ verb: 'delete', resource: 'rolebindings', namespace: 'payments', name: 'ci-deployer' }),
     ],

@@ -1,15 +1,9 @@
-import { addressBlock } from '../../network/address';
+import { addressBlock, isInternal } from '../../network/address';
+import { HOSTING_SERVICES } from '../../network/attribution';
 import type { FlowEdge } from '../../network/flow-edge';
 import type { AnomalyDetector } from '../types';
-import { edgeEntities, edgeEvidence } from './describe';
+import { edgeEntities, edgeEvidence, endText } from './describe';
 import { exampleEdge } from './example-edges';
-
-/** `pkt-dst-aws-service` values that say "somewhere on AWS", not "this managed service". */
-const HOSTING_SERVICES = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
-
-function isInternal(edge: FlowEdge): boolean {
-  return edge.clientClass === 'vpc' || edge.clientClass === 'private';
-}
 
 export const newExternalDestination: AnomalyDetector<FlowEdge> = {
   id: 'net.new-external-destination',
@@ -35,7 +29,7 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
     'If not, look at what it sent (bytes out) and block the destination at the egress layer.',
 
   observe(edge) {
-    if (!isInternal(edge) || edge.accepted === 0) return undefined;
+    if (!isInternal(edge.clientClass) || edge.accepted === 0) return undefined;
     // Managed services are learned by name; EC2 and AMAZON cover anything hosted on AWS,
     // attackers included, so those are learned by block like any public address.
     const service = edge.serverService;
@@ -46,7 +40,7 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
 
   describe(block, edge) {
     return {
-      summary: `${edge.client} connected to ${edge.server}${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, in ${block}, a destination this VPC had not used before.`,
+      summary: `${endText(edge.client, edge.clientEntity)} connected to ${edge.server}${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, in ${block}, a destination this VPC had not used before.`,
       entities: { ...edgeEntities(edge), destinationBlock: block },
       evidence: edgeEvidence(edge),
       dedupeKey: `${edge.scope}|${block}`,

@@ -1,6 +1,6 @@
 import type { FlowEdge } from '../../network/flow-edge';
 import type { RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence } from './describe';
+import { edgeEntities, edgeEvidence, endText } from './describe';
 import { exampleEdge } from './example-edges';
 
 export const threatIntelMatch: RuleDetector<FlowEdge> = {
@@ -37,7 +37,8 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
     return {
       severity: outbound && established ? 'critical' : 'high',
       summary:
-        `${outbound ? `${other} connected to` : `${listed} connected to`} ${outbound ? listed : other}` +
+        `${outbound ? `${endText(other, edge.clientEntity)} connected to` : `${listed} connected to`} ` +
+        `${outbound ? listed : endText(other, edge.serverEntity)}` +
         `${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, listed in ${hit.list} (${hit.entry})` +
         `${established ? '' : '; all of it was rejected'}.`,
       entities: { ...edgeEntities(edge), threatList: hit.list, listedAddress: listed, listEntry: hit.entry },
@@ -51,6 +52,8 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
     fires: [
       exampleEdge({ client: '10.0.3.7', server: '198.51.100.23', serverPort: 3333 }),
       exampleEdge({ client: '198.51.100.9', server: '10.0.1.20', serverPort: 22, accepted: 0, rejected: 4 }),
+      // IPv6, listed as a /48 in the Spamhaus DROP style.
+      exampleEdge({ client: 'fd00:10::7', server: '2001:db8:bad:1::25', serverPort: 443 }),
     ],
     quiet: [
       exampleEdge({ client: '10.0.3.7', server: '203.0.113.10', serverPort: 443 }),
@@ -61,4 +64,5 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
 };
 
 /** Threat list the examples of the network detectors assume. */
-export const EXAMPLE_THREAT_LIST = '# example list\n198.51.100.0/24 ; SBL000001\n10.0.0.0/8 ; bogon\n';
+export const EXAMPLE_THREAT_LIST =
+  '# example list\n198.51.100.0/24 ; SBL000001\n10.0.0.0/8 ; bogon\n2001:db8:bad::/48 ; SBL000104\n';

@@ -1,0 +1,458 @@
+/**
+ * `npm run bench`: the readers against the floor (gunzip + line split) and against the tools a
+ * user would reach for (zcat | mawk, DuckDB), then peak memory on a 75 MB object and the cost of
+ * a day. Writes bench/results.json. Options: `--rounds N` (default 3), `--quick` (1 round, no
+ * 75 MB object).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createReadStream, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { createGunzip } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { buildSync } from 'esbuild';
+import { fileSource } from '../cli/local-files';
+import { CollectingSink } from '../shared/alert/sink';
+import { defaultConfig } from '../shared/config/load';
+import type { Config } from '../shared/config/schema';
+import { buildDetectContext } from '../shared/detect/context';
+import { Engine } from '../shared/engine/engine';
+import type { ObjectSource } from '../shared/engine/object-source';
+import { readAuditObject } from '../shared/ingest/audit-reader';
+import { readFlowObject } from '../shared/ingest/flow-reader';
+import { newReadStats } from '../shared/ingest/stats';
+import { AddressClassifier } from '../shared/network/address';
+import { EdgeAggregator } from '../shared/network/flow-edge';
+import { MemoryTable } from '../shared/store/memory-table';
+import { type DayCost, dayCost, type ObjectWork, PRICES, PRICES_AS_OF } from './cost';
+import { auditDocuments, ensure, FLOW_COLUMNS, flowLines, writeGzip } from './generate';
+
+const DATA = 'bench/data';
+const FLOW = `${DATA}/flow-1200k.log.gz`;
+const AUDIT = `${DATA}/audit-200k.gz`;
+const FLOW_75MB = `${DATA}/flow-75mb.log.gz`;
+/** The memory probe, bundled into one file as the Lambda code is. */
+const CHILD = `${DATA}/memory-child.mjs`;
+const FLOW_RECORDS = 1_200_000;
+const AUDIT_EVENTS = 200_000;
+/** The Lambda memory the measurement supports (see docs/PERFORMANCE.md). */
+const MEMORY_MB = 1024;
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const roundsArg = args.indexOf('--rounds');
+const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 1 : 3;
+
+interface Run {
+  ms: number;
+  records: number;
+  cpuSeconds?: number;
+  detail?: Record<string, number | string | undefined>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const MAX_LINE = 1024 * 1024;
+
+/**
+ * (a) The floor: gunzip and split into lines, as any Node reader must, doing nothing else. Text
+ * is decoded as latin1 (cheaper than UTF-8); a line split across chunks is joined once, and one
+ * longer than 1 MiB is dropped, as the readers do.
+ */
+async function floor(path: string): Promise<Run & { textBytes: number }> {
+  const started = performance.now();
+  let lines = 0;
+  let textBytes = 0;
+  let pieces: string[] = [];
+  let carried = 0;
+  let longest = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }).pipe(
+    createGunzip({ chunkSize: 64 * 1024 }),
+  ) as AsyncIterable<Buffer>) {
+    textBytes += chunk.length;
+    const text = chunk.toString('latin1');
+    let from = 0;
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', from)) {
+      if (from === 0 && pieces.length > 0) {
+        const line = pieces.join('') + text.slice(0, at);
+        longest = Math.max(longest, line.length);
+      }
+      lines++;
+      from = at + 1;
+    }
+    const rest = from === 0 ? text : text.slice(from);
+    if (from > 0) {
+      pieces = [];
+      carried = 0;
+    }
+    carried += rest.length;
+    if (carried <= MAX_LINE) pieces.push(rest);
+    else pieces = [];
+  }
+  if (carried > 0) lines++;
+  return { ms: performance.now() - started, records: lines, textBytes };
+}
+
+function engineFor(config: Config, table = new MemoryTable()) {
+  const sink = new CollectingSink();
+  return { table, sink, engine: new Engine({ config, table, context: buildDetectContext(config), sink }) };
+}
+
+const CONFIG = defaultConfig({ network: { vpcCidrs: ['10.0.0.0/16'] } });
+
+/** (b) Our processor path: read, parse, normalize, detect, aggregate; stores in memory. */
+async function ours(path: string): Promise<Run> {
+  const { engine, table } = engineFor(CONFIG);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const outcome = await engine.process(fileSource(path));
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return {
+    ms,
+    records: outcome.stats.events,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    detail: { edges: outcome.edges, observations: outcome.observations, writeUnits: table.counters.writeUnits },
+  };
+}
+
+/**
+ * (b0) The readers alone: read, parse and normalize (and for flow logs fold records into edges),
+ * with no detection and no store. Tells the ingest layer's share of (b).
+ */
+async function readerOnly(path: string, kind: 'audit' | 'flow', aggregate = true): Promise<Run> {
+  const stats = newReadStats();
+  const started = performance.now();
+  let edges: number | undefined;
+  if (kind === 'flow') {
+    const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+    await readFlowObject(createReadStream(path), { uri: path, stats }, aggregate ? (r) => aggregator.add(r) : () => {});
+    edges = aggregate ? aggregator.size : undefined;
+  } else {
+    await readAuditObject(createReadStream(path), { uri: path, stats, cluster: 'bench' }, () => {});
+  }
+  return { ms: performance.now() - started, records: stats.events, detail: { edges } };
+}
+
+/** (c) zcat | mawk: bytes per (pkt-srcaddr, pkt-dstaddr, dstport). */
+async function mawk(path: string): Promise<Run> {
+  const { pktSrc, pktDst, dstPort, bytes } = FLOW_COLUMNS;
+  const program = `NR > 1 { b[$${pktSrc} " " $${pktDst} " " $${dstPort}] += $${bytes}; n++ } END { for (k in b) keys++; print n, keys }`;
+  const started = performance.now();
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn('sh', ['-c', `zcat '${path}' | mawk '${program}'`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`mawk exited ${code}`))));
+  });
+  const [records, keys] = output.trim().split(' ').map(Number);
+  return { ms: performance.now() - started, records: records as number, detail: { keys } };
+}
+
+let duck: Awaited<ReturnType<DuckDBInstance['connect']>> | undefined;
+
+/** (c) DuckDB: the same aggregation with read_csv over the gzipped object. */
+async function duckdb(path: string): Promise<Run> {
+  if (!duck) duck = await (await DuckDBInstance.create(':memory:')).connect();
+  const started = performance.now();
+  const reader = await duck.runAndReadAll(
+    `SELECT sum(n)::BIGINT AS records, count(*)::BIGINT AS keys FROM (
+       SELECT count(*) AS n, sum("bytes") AS total FROM read_csv('${path}', delim = ' ', header = true)
+       GROUP BY "pkt-srcaddr", "pkt-dstaddr", "dstport")`,
+  );
+  const row = reader.getRowObjects()[0] as { records: bigint; keys: bigint };
+  return { ms: performance.now() - started, records: Number(row.records), detail: { keys: Number(row.keys) } };
+}
+
+/** Peak RSS of a fresh process running the processor path on one object. */
+function childPeak(
+  path?: string,
+  mode?: '--reader' | '--memory-table',
+): { maxRssMb: number; records: number; edges?: number; cpuSeconds: number } {
+  // Bundled like the Lambda code is, so the TypeScript loader's own memory is not counted.
+  if (!existsSync(CHILD)) {
+    buildSync({
+      entryPoints: ['bench/memory-child.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: CHILD,
+      banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
+      logLevel: 'warning',
+    });
+  }
+  const out = execFileSync(process.execPath, [CHILD, ...(path ? [path] : []), ...(mode ? [mode] : [])], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop() as string);
+}
+
+/** DynamoDB units and publishes for one object once baselines are learned (learning period 0). */
+async function steadyState(path: string, rebaselineAt: number) {
+  const config = defaultConfig({ network: { vpcCidrs: ['10.0.0.0/16'] }, learning: { days: 0 } });
+  const { engine, table, sink } = engineFor(config);
+  const first = await engine.process(fileSource(path));
+  await engine.rebaseline(rebaselineAt);
+  const before = { ...table.counters };
+  const published = sink.findings.length;
+  const again: ObjectSource = { ...fileSource(path), uri: `${path}#redelivered-as-new`, version: 'steady-state' };
+  const second = await engine.process(again);
+  return {
+    firstFindings: first.findings.length,
+    readUnits: table.counters.readUnits - before.readUnits,
+    writeUnits: table.counters.writeUnits - before.writeUnits,
+    readRequests: table.counters.readRequests - before.readRequests,
+    writeRequests: table.counters.writeRequests - before.writeRequests,
+    publishes: sink.findings.length - published,
+    observations: second.observations,
+  };
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const money = (n: number) => (n < 0.01 ? `$${n.toFixed(5)}` : `$${n.toFixed(3)}`);
+
+async function main() {
+  const started = Date.now();
+  await ensure(FLOW, () => writeGzip(FLOW, flowLines(20261102, FLOW_RECORDS), { separator: '\n' }));
+  await ensure(AUDIT, () => writeGzip(AUDIT, auditDocuments(20261103, AUDIT_EVENTS), { separator: '' }));
+  if (!quick) {
+    await ensure(FLOW_75MB, () =>
+      writeGzip(FLOW_75MB, flowLines(20261104, 50_000_000), { separator: '\n', stopAtBytes: 75 * 1024 * 1024 }),
+    );
+  }
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+  console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, node ${machine.node}`);
+  console.log(
+    `rounds: ${ROUNDS} (medians), load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+
+  const runs: Record<string, Run[]> = {
+    flowFloor: [],
+    flowParse: [],
+    flowReader: [],
+    flowOurs: [],
+    flowMawk: [],
+    flowDuckdb: [],
+    auditFloor: [],
+    auditReader: [],
+    auditOurs: [],
+  };
+  let flowText = 0;
+  let auditText = 0;
+  const loads: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, measure] of [
+      ['flowFloor', () => floor(FLOW)],
+      ['flowParse', () => readerOnly(FLOW, 'flow', false)],
+      ['flowReader', () => readerOnly(FLOW, 'flow')],
+      ['flowOurs', () => ours(FLOW)],
+      ['flowMawk', () => mawk(FLOW)],
+      ['flowDuckdb', () => duckdb(FLOW)],
+      ['auditFloor', () => floor(AUDIT)],
+      ['auditReader', () => readerOnly(AUDIT, 'audit')],
+      ['auditOurs', () => ours(AUDIT)],
+    ] as const) {
+      (globalThis as { gc?: () => void }).gc?.();
+      const run = await measure();
+      process.stdout.write(`  ${name}: ${Math.round(run.ms)} ms\n`);
+      if (name === 'flowFloor') flowText = (run as Run & { textBytes: number }).textBytes;
+      if (name === 'auditFloor') auditText = (run as Run & { textBytes: number }).textBytes;
+      // The floor splits lines; a Firehose object has none, so its unit is the reader's events.
+      if (name === 'auditFloor') run.records = AUDIT_EVENTS;
+      runs[name]?.push(run);
+      loads.push(loadavg()[0] as number);
+    }
+    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+  }
+  const m = Object.fromEntries(
+    Object.entries(runs).map(([name, list]) => {
+      const ms = median(list.map((r) => r.ms));
+      const records = list[0]?.records ?? 0;
+      return [
+        name,
+        {
+          medianMs: ms,
+          records,
+          recordsPerSecond: records / (ms / 1000),
+          runsMs: list.map((r) => Math.round(r.ms)),
+          cpuSeconds: list[0]?.cpuSeconds === undefined ? undefined : median(list.map((r) => r.cpuSeconds as number)),
+          detail: list[0]?.detail,
+        },
+      ];
+    }),
+  ) as Record<
+    string,
+    {
+      medianMs: number;
+      records: number;
+      recordsPerSecond: number;
+      runsMs: number[];
+      cpuSeconds?: number;
+      detail?: Run['detail'];
+    }
+  >;
+  const ratios = {
+    flowParseOverFloor: (m.flowParse?.recordsPerSecond ?? 0) / (m.flowFloor?.recordsPerSecond ?? 1),
+    flowReaderOverFloor: (m.flowReader?.recordsPerSecond ?? 0) / (m.flowFloor?.recordsPerSecond ?? 1),
+    auditReaderOverFloor: (m.auditReader?.recordsPerSecond ?? 0) / (m.auditFloor?.recordsPerSecond ?? 1),
+    flowOursOverFloor: (m.flowOurs?.recordsPerSecond ?? 0) / (m.flowFloor?.recordsPerSecond ?? 1),
+    auditOursOverFloor: (m.auditOurs?.recordsPerSecond ?? 0) / (m.auditFloor?.recordsPerSecond ?? 1),
+    flowOursOverMawk: (m.flowOurs?.recordsPerSecond ?? 0) / (m.flowMawk?.recordsPerSecond ?? 1),
+    flowOursTimeOverDuckdb: (m.flowOurs?.medianMs ?? 0) / (m.flowDuckdb?.medianMs ?? 1),
+  };
+  const targets = {
+    'flow (b)/(a) >= 0.40': ratios.flowOursOverFloor >= 0.4,
+    'audit (b)/(a) >= 0.25': ratios.auditOursOverFloor >= 0.25,
+    'flow (b) faster than zcat|mawk': ratios.flowOursOverMawk > 1,
+    'flow (b) time <= 2x DuckDB': ratios.flowOursTimeOverDuckdb <= 2,
+  };
+
+  const row = (label: string, key: string, ratio?: string) => {
+    const r = m[key];
+    if (!r) return;
+    console.log(
+      `${label.padEnd(42)} ${fmt(r.records).padStart(10)} ${fmt(r.medianMs).padStart(8)} ms ${fmt(r.recordsPerSecond).padStart(11)} rec/s  ${ratio ?? ''}`,
+    );
+  };
+  console.log(`\n${'path'.padEnd(42)} ${'records'.padStart(10)} ${'median'.padStart(11)} ${'throughput'.padStart(17)}`);
+  row('flow (a) floor: gunzip + line split', 'flowFloor');
+  row(
+    'flow (b0) reader only: read, parse, normalize',
+    'flowParse',
+    `(b0)/(a) = ${ratios.flowParseOverFloor.toFixed(2)}`,
+  );
+  row('flow (b1) reader + edge aggregation', 'flowReader', `(b1)/(a) = ${ratios.flowReaderOverFloor.toFixed(2)}`);
+  row('flow (b) ours: full processor path', 'flowOurs', `(b)/(a) = ${ratios.flowOursOverFloor.toFixed(2)}`);
+  row('flow (c) zcat | mawk', 'flowMawk', `(b)/mawk = ${ratios.flowOursOverMawk.toFixed(2)}x`);
+  row('flow (c) DuckDB read_csv', 'flowDuckdb', `time (b)/DuckDB = ${ratios.flowOursTimeOverDuckdb.toFixed(2)}`);
+  row('audit (a) floor: gunzip + line split', 'auditFloor');
+  row('audit (b0) reader only', 'auditReader', `(b0)/(a) = ${ratios.auditReaderOverFloor.toFixed(2)}`);
+  row('audit (b) ours: full processor path', 'auditOurs', `(b)/(a) = ${ratios.auditOursOverFloor.toFixed(2)}`);
+  console.log(
+    `\nflow: ${fmt(flowText / 1e6)} MB of text in ${fmt(statSync(FLOW).size / 1e6, 1)} MB gzip; ${m.flowOurs?.detail?.edges} edges; mawk and DuckDB keys: ${m.flowMawk?.detail?.keys}, ${m.flowDuckdb?.detail?.keys}`,
+  );
+  for (const [target, met] of Object.entries(targets)) console.log(`  ${met ? 'met    ' : 'NOT MET'}  ${target}`);
+
+  // Memory: the largest flow object, in a fresh process.
+  let memory: {
+    object?: string;
+    compressedMb?: number;
+    /** The full processor path, with a table that sends its writes away as DynamoDB would. */
+    peak?: ReturnType<typeof childPeak>;
+    /** The same with the in-memory table, which keeps every item it is given. */
+    peakMemoryTable?: ReturnType<typeof childPeak>;
+    reader?: ReturnType<typeof childPeak>;
+    runtimeOnly?: ReturnType<typeof childPeak>;
+  } = {};
+  if (!quick) {
+    rmSync(CHILD, { force: true });
+    const runtimeOnly = childPeak();
+    const peak = childPeak(FLOW_75MB);
+    const peakMemoryTable = childPeak(FLOW_75MB, '--memory-table');
+    const reader = childPeak(FLOW_75MB, '--reader');
+    memory = {
+      object: FLOW_75MB,
+      compressedMb: statSync(FLOW_75MB).size / 2 ** 20,
+      peak,
+      peakMemoryTable,
+      reader,
+      runtimeOnly,
+    };
+    console.log(
+      `\nmemory: ${fmt(memory.compressedMb ?? 0, 1)} MiB gzip object, ${fmt(peak.records)} records, ${fmt(peak.edges ?? 0)} edges: peak RSS ${fmt(peak.maxRssMb)} MB (bundled code, loaded and idle: ${fmt(runtimeOnly.maxRssMb)} MB; reader + edge aggregation alone: ${fmt(reader.maxRssMb)} MB; with the in-memory table keeping every write: ${fmt(peakMemoryTable.maxRssMb)} MB); ${peak.maxRssMb < 256 ? 'under' : 'OVER'} 256 MB`,
+    );
+  }
+
+  // Cost of a day.
+  const day = Date.parse('2026-11-03T01:00:00Z');
+  const flowSteady = await steadyState(FLOW, day);
+  const auditSteady = await steadyState(AUDIT, day);
+  const flowWork: ObjectWork = {
+    cpuSeconds: m.flowOurs?.cpuSeconds ?? 0,
+    records: m.flowOurs?.records ?? 0,
+    compressedBytes: statSync(FLOW).size,
+    uncompressedBytes: flowText,
+    readUnits: flowSteady.readUnits,
+    writeUnits: flowSteady.writeUnits,
+    publishes: flowSteady.publishes,
+    s3Gets: 2,
+  };
+  const auditWork: ObjectWork = {
+    cpuSeconds: m.auditOurs?.cpuSeconds ?? 0,
+    records: m.auditOurs?.records ?? 0,
+    compressedBytes: statSync(AUDIT).size,
+    uncompressedBytes: auditText,
+    readUnits: auditSteady.readUnits,
+    writeUnits: auditSteady.writeUnits,
+    publishes: auditSteady.publishes,
+    s3Gets: 2,
+  };
+  // A day: one flow object like this one every 5 minutes (VPC Flow Logs' delivery interval), and
+  // 20 million audit events (a busy cluster) in Firehose objects like this one.
+  const flowDay = dayCost(flowWork, 288, { memoryMb: MEMORY_MB });
+  const auditDay = dayCost(auditWork, 100, { memoryMb: MEMORY_MB });
+  const costRow = (label: string, c: DayCost, unit: string, ours: number, guardDuty: number) =>
+    console.log(
+      `${label.padEnd(7)} ${fmt(c.records / 1e6, 1).padStart(7)} M  ${money(c.dollars.lambda).padStart(9)} ${money(c.dollars.dynamodb).padStart(9)} ${money(c.dollars.s3).padStart(9)} ${money(c.dollars.sqs).padStart(9)} ${money(c.dollars.sns).padStart(9)} ${money(c.dollars.total).padStart(9)}   ${money(ours)} ${unit} vs GuardDuty $${guardDuty.toFixed(2)}: ${((100 * ours) / guardDuty).toFixed(2)}%`,
+    );
+  console.log(`\ncost of one day at list prices (${PRICES_AS_OF}), Lambda arm64 at ${MEMORY_MB} MB:`);
+  console.log(
+    `${'log'.padEnd(7)} ${'records'.padStart(9)}  ${'Lambda'.padStart(9)} ${'DynamoDB'.padStart(9)} ${'S3'.padStart(9)} ${'SQS'.padStart(9)} ${'SNS'.padStart(9)} ${'total'.padStart(9)}`,
+  );
+  costRow('flow', flowDay, 'per GB (text)', flowDay.perGbUncompressed, PRICES.guardDutyFlowGb);
+  console.log(
+    `${''.padEnd(83)}(${money(flowDay.perGbCompressed)} per GB gzipped: ${((100 * flowDay.perGbCompressed) / PRICES.guardDutyFlowGb).toFixed(2)}%)`,
+  );
+  costRow('audit', auditDay, 'per M events', auditDay.perMillionRecords, PRICES.guardDutyAuditMillionEvents);
+  const costTargets = {
+    'flow $/GB <= 1% of GuardDuty': flowDay.perGbUncompressed <= 0.01 * PRICES.guardDutyFlowGb,
+    'audit $/M events <= 1% of GuardDuty': auditDay.perMillionRecords <= 0.01 * PRICES.guardDutyAuditMillionEvents,
+  };
+  for (const [target, met] of Object.entries(costTargets)) console.log(`  ${met ? 'met    ' : 'NOT MET'}  ${target}`);
+
+  const results = {
+    generatedAt: new Date().toISOString(),
+    command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+    machine,
+    loadAverage: { during: { median: median(loads), max: Math.max(...loads) } },
+    rounds: ROUNDS,
+    objects: {
+      flow: { path: FLOW, gzipBytes: statSync(FLOW).size, textBytes: flowText },
+      audit: { path: AUDIT, gzipBytes: statSync(AUDIT).size, textBytes: auditText },
+    },
+    measurements: m,
+    ratios,
+    targets,
+    memory,
+    cost: {
+      prices: PRICES,
+      pricesAsOf: PRICES_AS_OF,
+      memoryMb: MEMORY_MB,
+      flow: { work: flowWork, steadyState: flowSteady, day: flowDay },
+      audit: { work: auditWork, steadyState: auditSteady, day: auditDay },
+      targets: costTargets,
+    },
+    durationSeconds: (Date.now() - started) / 1000,
+  };
+  writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/results.json in ${fmt(results.durationSeconds)} s`);
+}
+
+await main();

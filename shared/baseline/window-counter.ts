@@ -1,0 +1,45 @@
+import type { Table } from '../store/types';
+import { epochSeconds } from '../util/time';
+import { keys } from './keys';
+
+export interface WindowCount {
+  scope: string;
+  /** The detector counting. */
+  ruleId: string;
+  /** What is counted (an identity, an address). */
+  key: string;
+  /** Start of the fixed window, epoch ms. */
+  windowStart: number;
+  windowMs: number;
+  /** This object's events in the window. */
+  count: number;
+}
+
+/**
+ * Counts events towards a threshold across objects, on the shared {@link Table}. Each object
+ * writes its own count for a window (keyed by the object, so a redelivered object overwrites
+ * instead of double counting), and the total is read back from the window's partition. Windows
+ * are fixed; the total covers the window and the one before it, so a burst that straddles a
+ * boundary still adds up (the effective window is between one and two window lengths).
+ */
+export class WindowCounter {
+  constructor(private readonly table: Table) {}
+
+  /** Records one object's count and returns the total over this window and the previous one. */
+  async add(objectId: string, c: WindowCount): Promise<number> {
+    const pk = keys.windowCount(c.scope, c.ruleId, c.key, c.windowStart);
+    await this.table.put({
+      pk,
+      sk: objectId,
+      count: c.count,
+      expiresAt: epochSeconds(c.windowStart + 2 * c.windowMs) + 86_400,
+    });
+    let total = 0;
+    for (const start of [c.windowStart - c.windowMs, c.windowStart]) {
+      for (const item of await this.table.query(keys.windowCount(c.scope, c.ruleId, c.key, start))) {
+        total += Number(item.count ?? 0);
+      }
+    }
+    return total;
+  }
+}

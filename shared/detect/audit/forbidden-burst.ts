@@ -1,0 +1,106 @@
+import type { AuditEvent } from '../../ingest/types';
+import { GlobSet } from '../../util/glob';
+import type { ThresholdDetector } from '../types';
+import { exampleEvent } from './example-events';
+import { actor, baseEntities, identityKey, isAnonymous, isSystemIdentity } from './identity';
+
+const ignoreSets = new WeakMap<readonly string[], GlobSet>();
+
+function ignored(username: string, globs: readonly string[]): boolean {
+  if (globs.length === 0) return false;
+  let set = ignoreSets.get(globs);
+  if (!set) {
+    set = new GlobSet(globs);
+    ignoreSets.set(globs, set);
+  }
+  return set.matches(username);
+}
+
+/** Whether the API server turned the request away: unauthenticated (401) or unauthorized (403). */
+export function denied(event: AuditEvent): boolean {
+  return event.responseCode === 401 || event.responseCode === 403 || event.decision === 'forbid';
+}
+
+function denial(user: string, resource: string, minute: number, ip = '198.51.100.20') {
+  return exampleEvent({
+    verb: 'list',
+    resource,
+    user: user === 'system:anonymous' ? { username: user, groups: ['system:unauthenticated'] } : user,
+    sourceIps: [ip],
+    responseCode: user === 'system:anonymous' ? 401 : 403,
+    decision: 'forbid',
+    time: new Date(Date.parse('2026-11-09T10:00:00Z') + minute * 60_000).toISOString(),
+  });
+}
+
+const RESOURCES = ['secrets', 'pods', 'nodes', 'configmaps', 'serviceaccounts', 'roles', 'clusterroles', 'deployments'];
+
+export const forbiddenBurst: ThresholdDetector<AuditEvent> = {
+  id: 'audit.forbidden-burst',
+  kind: 'threshold',
+  source: 'eks-audit',
+  title: 'Burst of denied requests',
+  description:
+    'One identity, or one address for unauthenticated callers, had many requests denied (401 or 403) within a few ' +
+    'minutes: someone trying a credential against everything to see what it opens, or a scanner knocking on the ' +
+    'API endpoint. Counted across log objects in the state table, so a burst split over deliveries still adds ' +
+    'up. Threshold and window in audit.forbiddenBurst; known-noisy identities in audit.forbiddenBurst.ignore.',
+  severity: 'medium',
+  mitre: ['T1613', 'T1110', 'T1069.003'],
+  dedupeMinutes: 60,
+  equivalents: {
+    falco: 'none',
+    guardduty: 'none',
+    elastic: 'Kubernetes Potential Endpoint Permission Enumeration Attempt Detected',
+    sigma: 'Kubernetes Unauthorized or Unauthenticated Access',
+  },
+  runbook:
+    'Look at what was denied (resources, verbs) and from where. A component missing a permission retries the same ' +
+    'request: fix its role, or list it under audit.forbiddenBurst.ignore. Many different resources from one ' +
+    'credential is enumeration: find where the credential came from and revoke it; block scanning addresses.',
+
+  limits(context) {
+    const { threshold, windowMinutes } = context.config.audit.forbiddenBurst;
+    return { threshold, windowMinutes };
+  },
+
+  count(event, context) {
+    if (!denied(event) || event.stage === 'ResponseStarted') return undefined;
+    const user = actor(event);
+    if (isSystemIdentity(user) || ignored(user.username, context.config.audit.forbiddenBurst.ignore)) return undefined;
+    if (isAnonymous(user)) return event.sourceIps[0] ? [`ip:${event.sourceIps[0]}`] : undefined;
+    return [`user:${identityKey(user)}`];
+  },
+
+  describe(key, total, sample, context) {
+    const byAddress = key.startsWith('ip:');
+    const who = key.slice(key.indexOf(':') + 1);
+    const { threshold, windowMinutes } = context.config.audit.forbiddenBurst;
+    return {
+      severity: total >= 5 * threshold ? 'high' : 'medium',
+      summary:
+        `${byAddress ? `Unauthenticated callers at ${who}` : who} had ${total} requests denied within about ` +
+        `${windowMinutes} minutes (threshold ${threshold}); the first here: ${sample.verb} ${sample.requestUri.slice(0, 120)}.`,
+      entities: { ...baseEntities(sample), deniedRequests: total },
+      evidence: `${total} denied requests; sample ${sample.verb} ${sample.requestUri.slice(0, 200)} -> ${sample.responseCode ?? 'forbid'}`,
+      dedupeKey: key,
+    };
+  },
+
+  examples: {
+    config: {
+      audit: { forbiddenBurst: { threshold: 5, windowMinutes: 10, ignore: ['system:serviceaccount:legacy:*'] } },
+    },
+    fires: [
+      RESOURCES.slice(0, 6).map((r, i) => denial('bob', r, i)),
+      Array.from({ length: 8 }, (_, i) => denial('system:anonymous', 'pods', i)),
+    ],
+    quiet: [
+      RESOURCES.slice(0, 3).map((r, i) => denial('bob', r, i)),
+      Array.from({ length: 8 }, (_, i) => denial('system:serviceaccount:legacy:job', 'pods', i)),
+      Array.from({ length: 8 }, (_, i) =>
+        exampleEvent({ verb: 'list', resource: 'pods', user: 'bob', time: `2026-11-09T10:0${i}:00Z` }),
+      ),
+    ],
+  },
+};

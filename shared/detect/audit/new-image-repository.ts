@@ -1,0 +1,91 @@
+import type { AuditEvent } from '../../ingest/types';
+import type { AnomalyDetector } from '../types';
+import { deploymentBody, exampleEvent, podBody } from './example-events';
+import { actorName, baseEntities, objectName, pastTense, succeeded } from './identity';
+import { containersOf, isTrustedImage, parseImage, workloadKind } from './images';
+
+function repositoryOf(image: string): string {
+  const ref = parseImage(image);
+  return `${ref.registry}/${ref.repository}`;
+}
+
+export const newImageRepository: AnomalyDetector<AuditEvent> = {
+  id: 'audit.new-image-repository',
+  kind: 'anomaly',
+  source: 'eks-audit',
+  baselineKind: 'image-repository',
+  expectedNoun: 'repositories seen before',
+  title: 'Image from a repository never seen before',
+  description:
+    'A workload runs an image from a repository this cluster never ran, in a registry it may know well: ' +
+    'docker.io/library/busybox next to docker.io/library/nginx, or a new path in a public registry. New tools ' +
+    'dropped into a cluster (netshoot, kubectl images, miners) show up here first. Low for trusted registries.',
+  severity: 'medium',
+  mitre: ['T1610', 'T1204.003'],
+  dedupeMinutes: 24 * 60,
+  equivalents: {
+    falco: 'none',
+    guardduty: 'Execution:Kubernetes/AnomalousBehavior.WorkloadDeployed',
+    elastic: 'none',
+    sigma: 'none',
+  },
+  runbook:
+    'Check what the image is and who deployed it. A new release of your own service is expected; a debugging or ' +
+    'attack tool, or an image nobody recognises, is not: remove it and look at what it did.',
+
+  observe(event) {
+    if (!succeeded(event)) return undefined;
+    const containers = containersOf(event);
+    return containers.length > 0 ? [...new Set(containers.map((c) => repositoryOf(c.image)))] : undefined;
+  },
+
+  describe(repository, event, context) {
+    const image = containersOf(event).find((c) => repositoryOf(c.image) === repository)?.image ?? '';
+    const trusted = isTrustedImage(parseImage(image), context.trustedRegistries);
+    const kind = workloadKind(event.objectRef?.resource);
+    return {
+      severity: trusted ? 'low' : 'medium',
+      summary: `${actorName(event)} ${pastTense(event.verb)} ${kind} ${objectName(event)} with image ${image}, from repository ${repository}, never seen in this cluster.`,
+      entities: { ...baseEntities(event), image, registry: parseImage(image).registry, repository },
+      evidence: `${event.verb} ${kind} ${objectName(event)} image=${image}`,
+      dedupeKey: repository,
+    };
+  },
+
+  examples: {
+    baseline: ['docker.io/library/nginx', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web'],
+    fires: [
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        namespace: 'web',
+        name: 'tools',
+        requestObject: podBody('tools', ['nicolaka/netshoot:v0.13']),
+      }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'deployments',
+        namespace: 'web',
+        name: 'x',
+        requestObject: deploymentBody('x', ['nginx:1.27', 'busybox:1.36']),
+      }),
+    ],
+    quiet: [
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        namespace: 'web',
+        name: 'y',
+        requestObject: podBody('y', ['nginx:1.28']),
+      }),
+      exampleEvent({
+        verb: 'patch',
+        resource: 'deployments',
+        namespace: 'shop',
+        name: 'web',
+        requestObject: deploymentBody('web', ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web:1.43.0']),
+      }),
+      exampleEvent({ verb: 'get', resource: 'pods', namespace: 'web', name: 'z' }),
+    ],
+  },
+};

@@ -1,0 +1,99 @@
+import { isInternal } from '../../network/address';
+import type { FlowEdge } from '../../network/flow-edge';
+import { EPHEMERAL_FLOOR } from '../../network/ports';
+import type { DetectContext, RuleDetector } from '../types';
+import { edgeEntities, edgeEvidence, endText } from './describe';
+import { exampleEdge, exampleWorkload } from './example-edges';
+
+/**
+ * Whether the server end is a configured public entry point: by range, by attribution, or because
+ * the edge was logged at an entry point's interface (which logs only its own traffic, so the
+ * internal end of a connection from the internet is the entry point itself).
+ */
+function isEntryPoint(edge: FlowEdge, context: DetectContext): boolean {
+  if (edge.serverEntity?.entryPoint === true || context.network.entryPoint(edge.server) !== undefined) return true;
+  return edge.interfaceId !== undefined && context.network.entryInterfaces.has(edge.interfaceId);
+}
+
+/**
+ * Whether the public end really opened the connection: for TCP, an accepted SYN from it (the
+ * flags leave no doubt); otherwise the internal end listens on a service or non-ephemeral port.
+ */
+function openedFromOutside(edge: FlowEdge, context: DetectContext): boolean {
+  if (edge.protocol === 6) return (edge.opened ?? 0) > 0;
+  const port = edge.serverPort;
+  return port !== undefined && (context.network.servicePorts.has(port) || port < EPHEMERAL_FLOOR);
+}
+
+export const publicIngress: RuleDetector<FlowEdge> = {
+  id: 'net.public-ingress',
+  kind: 'rule',
+  source: 'vpc-flow',
+  title: 'Public traffic reached a workload directly',
+  description:
+    'A public address opened an accepted connection straight to an internal address that is not a configured ' +
+    'public entry point (a load balancer). A pod or node reachable from the internet bypasses the load balancer, ' +
+    'its TLS and its WAF, and is usually a security group or Service left open by mistake.',
+  severity: 'high',
+  mitre: ['T1190', 'T1133'],
+  dedupeMinutes: 24 * 60,
+  equivalents: {
+    falco: 'Unexpected inbound connection source',
+    guardduty: 'Recon:EC2/PortProbeUnprotectedPort',
+    elastic: 'none',
+    sigma: 'none',
+  },
+  runbook:
+    'Find what exposes the address: a Service of type LoadBalancer or NodePort, a pod on the host network, a node ' +
+    'or ENI with a public IP, a security group open to 0.0.0.0/0. Close it, or list the address under ' +
+    'network.entryPoints if it is meant to be public. Check the workload for signs of exploitation.',
+
+  detect(edge, context) {
+    if (edge.clientClass !== 'public' || !isInternal(edge.serverClass) || edge.accepted === 0) return undefined;
+    if (isEntryPoint(edge, context) || context.knownNetworks.contains(edge.client)) return undefined;
+    if (!openedFromOutside(edge, context)) return undefined;
+    const kind = edge.serverEntity?.kind;
+    const workload = kind === 'workload' || kind === 'pod';
+    return {
+      severity: workload || kind === undefined ? 'high' : 'medium',
+      summary:
+        `${edge.client} connected from the internet to ${endText(edge.server, edge.serverEntity)}` +
+        `${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, which is not a public entry point; ` +
+        `${edge.accepted} flow records were accepted.`,
+      entities: edgeEntities(edge),
+      evidence: edgeEvidence(edge),
+      dedupeKey: `${edge.scope}|${edge.serverEntity?.id ?? edge.server}|${edge.serverPort ?? ''}`,
+    };
+  },
+
+  examples: {
+    config: {
+      network: {
+        entryPoints: { cidrs: [{ cidr: '10.0.0.0/24', label: 'alb' }], interfaces: ['eni-0e4f5a6b7c8d90164'] },
+      },
+    },
+    fires: [
+      exampleEdge({ client: '198.51.100.9', server: '10.0.3.7', serverPort: 9090 }),
+      exampleEdge({
+        client: '198.51.100.9',
+        server: '10.0.3.7',
+        serverPort: 8443,
+        serverEntity: exampleWorkload('payments', 'api'),
+      }),
+      exampleEdge({ client: '198.51.100.9', server: '10.0.3.7', serverPort: 53, protocol: 17, opened: 0 }),
+    ],
+    quiet: [
+      // To the load balancer's subnet; rejected by the security group; a reply to a connection the pod opened.
+      exampleEdge({ client: '198.51.100.9', server: '10.0.0.37', serverPort: 443 }),
+      exampleEdge({
+        client: '198.51.100.9',
+        server: '10.0.9.164',
+        serverPort: 443,
+        interfaceId: 'eni-0e4f5a6b7c8d90164',
+      }),
+      exampleEdge({ client: '198.51.100.9', server: '10.0.3.7', serverPort: 22, accepted: 0, rejected: 3 }),
+      exampleEdge({ client: '198.51.100.9', server: '10.0.3.7', serverPort: 8080, opened: 0 }),
+      exampleEdge({ client: '10.0.3.7', server: '198.51.100.9', serverPort: 443 }),
+    ],
+  },
+};

@@ -1,0 +1,108 @@
+import { type AddressClass, addressBlock, isInternal, subnetBlock } from './address';
+import {
+  awsServiceEntity,
+  cidrEntity,
+  entryPointEntity,
+  externalEntity,
+  type NetworkEntity,
+  nodeEntity,
+  podEntity,
+  unknownEntity,
+  workloadEntity,
+} from './entity';
+import type { FlowEdge } from './flow-edge';
+import type { NetworkLabels } from './labels';
+import { holderAt, type PodIpEntry, type PodIpMap } from './pod-ip-map';
+
+/** `pkt-*-aws-service` values that say "somewhere on AWS", not "this managed service". */
+export const HOSTING_SERVICES: ReadonlySet<string> = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
+
+export interface AttributionResult {
+  /** Distinct internal addresses looked up in the pod IP map. */
+  lookedUp: number;
+  /** Of those, the ones the map named (a pod or a node). */
+  attributed: number;
+}
+
+/** The entity of a pod IP map holder. */
+function holderEntity(entry: PodIpEntry): NetworkEntity {
+  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node');
+  const namespace = entry.namespace ?? 'default';
+  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod');
+  return workloadEntity(namespace, entry.workload, {
+    ...(entry.ownerKind ? { owner: `${entry.ownerKind}/${entry.workload}` } : {}),
+    ...(entry.pod ? { pod: entry.pod } : {}),
+  });
+}
+
+/**
+ * Names both ends of every edge of an object before detection: workloads and nodes from the pod
+ * IP map (one batch read for the object's distinct internal addresses), then the configured
+ * entry points and labels, then the address itself with its /24 and label. Public addresses are
+ * named by their block (/24, /48), AWS services by name.
+ */
+export class EntityResolver {
+  constructor(
+    private readonly labels: NetworkLabels,
+    private readonly podIps: PodIpMap,
+  ) {}
+
+  /**
+   * Fills `clientEntity` and `serverEntity`. `entryAddresses` are addresses of entry-point
+   * interfaces learned from this object's records (load balancers configured by ENI).
+   */
+  async attribute(
+    edges: readonly FlowEdge[],
+    entryAddresses: ReadonlySet<string> = new Set(),
+  ): Promise<AttributionResult> {
+    const internal = new Set<string>();
+    for (const edge of edges) {
+      if (isInternal(edge.clientClass)) internal.add(edge.client);
+      if (isInternal(edge.serverClass)) internal.add(edge.server);
+    }
+    const holders = await this.podIps.lookup(internal);
+    const fixed = new Map<string, NetworkEntity>();
+    const entityOf = (address: string, cls: AddressClass, service: string | undefined, time: number) => {
+      if (cls === 'vpc' || cls === 'private') {
+        const holder = holderAt(holders.get(address), time);
+        if (holder) return holderEntity(holder);
+      }
+      const key = `${address}|${service ?? ''}`;
+      let entity = fixed.get(key);
+      if (!entity) {
+        entity = this.staticEntity(address, cls, service, entryAddresses);
+        fixed.set(key, entity);
+      }
+      return entity;
+    };
+    for (const edge of edges) {
+      edge.clientEntity = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time);
+      edge.serverEntity = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time);
+    }
+    let attributed = 0;
+    for (const address of internal) if (holders.has(address)) attributed++;
+    return { lookedUp: internal.size, attributed };
+  }
+
+  /** The entity of an address the pod IP map does not name: entry point, label, or the address. */
+  staticEntity(
+    address: string,
+    cls: AddressClass,
+    service: string | undefined,
+    entryAddresses: ReadonlySet<string> = new Set(),
+  ): NetworkEntity {
+    if (cls === 'aws-service' && service && !HOSTING_SERVICES.has(service)) return awsServiceEntity(service);
+    if (cls === 'public' || cls === 'aws-service') {
+      const entity = externalEntity(addressBlock(address));
+      return service ? { ...entity, label: `${entity.label} (${service})` } : entity;
+    }
+    const entry = this.labels.entryPoint(address);
+    if (entry || entryAddresses.has(address)) {
+      return entryPointEntity(address, entry?.label ?? this.labels.label(address)?.label, entry?.cidr);
+    }
+    const sensitive = this.labels.sensitiveRange(address);
+    const label = this.labels.label(address);
+    if (label) return cidrEntity(label.label, label.cidr, sensitive !== undefined);
+    return unknownEntity(address, subnetBlock(address), cls === 'vpc' ? 'vpc' : 'private');
+  }
+}

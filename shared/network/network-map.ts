@@ -1,0 +1,230 @@
+import { keys, OBSERVATION_SHARDS } from '../baseline/keys';
+import type { Item, Table } from '../store/types';
+import { shardOf, stableHash } from '../util/hash';
+import { dayOf, epochSeconds, HOUR_MS } from '../util/time';
+import { isInternal } from './address';
+import type { FlowEdge } from './flow-edge';
+
+/** Which way an edge crosses the VPC's boundary, from the client's side. */
+export type EdgeDirection = 'internal' | 'egress' | 'ingress' | 'external';
+
+/** Traffic counts of an edge. `bytesOut` is what the client sent, `bytesIn` what it received. */
+export interface EdgeTotals {
+  bytesOut: number;
+  bytesIn: number;
+  packets: number;
+  flows: number;
+  accepted: number;
+  rejected: number;
+}
+
+/**
+ * One edge of the network map in one hour: who talked to whom (entities, not addresses), on which
+ * port and protocol, and how much. Built from an object's flow edges; written once per object.
+ */
+export interface MapEdge extends EdgeTotals {
+  scope: string;
+  /** Start of the hour, epoch ms. */
+  hour: number;
+  /** `direction|client|server|port|protocol`, entity ids. */
+  key: string;
+  direction: EdgeDirection;
+  client: string;
+  server: string;
+  clientLabel: string;
+  serverLabel: string;
+  port?: number;
+  protocol?: number;
+  firstTime: number;
+  lastTime: number;
+}
+
+export function directionOf(edge: Pick<FlowEdge, 'clientClass' | 'serverClass'>): EdgeDirection {
+  const client = isInternal(edge.clientClass);
+  const server = isInternal(edge.serverClass);
+  if (client && server) return 'internal';
+  if (client) return 'egress';
+  if (server) return 'ingress';
+  return 'external';
+}
+
+/** The map's name for the internet as a client: inbound traffic is kept per entry, not per source block. */
+export const INTERNET_ID = 'external:internet';
+
+/**
+ * An end's id and label on the map. Two kinds of address are folded, so the map grows with what
+ * the cluster is, not with churn: public clients of inbound traffic are one node, the internet (a
+ * busy site sees thousands of client blocks an hour, and no statistic uses them); internal
+ * addresses nobody claimed stand for their /24 (pod IPs come and go). Findings still name the
+ * exact addresses.
+ */
+function endOf(edge: FlowEdge, side: 'client' | 'server'): { id: string; label: string } {
+  if (side === 'client' && edge.clientClass === 'public' && directionOf(edge) === 'ingress') {
+    return { id: INTERNET_ID, label: 'internet' };
+  }
+  const entity = side === 'client' ? edge.clientEntity : edge.serverEntity;
+  if (entity?.kind === 'unknown' && entity.cidr) return { id: `subnet:${entity.cidr}`, label: entity.cidr };
+  if (entity) return { id: entity.id, label: entity.label };
+  const address = side === 'client' ? edge.client : edge.server;
+  return { id: `ip:${address}`, label: address };
+}
+
+function endId(edge: FlowEdge, side: 'client' | 'server'): string {
+  return endOf(edge, side).id;
+}
+
+/** The ids of both ends of a flow edge on the map. */
+export function mapEnds(edge: FlowEdge): [string, string] {
+  return [endId(edge, 'client'), endId(edge, 'server')];
+}
+
+/** The map key of a flow edge: its direction, both ends' entities, port and protocol. */
+export function mapEdgeKey(edge: FlowEdge): string {
+  return `${directionOf(edge)}|${endId(edge, 'client')}|${endId(edge, 'server')}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+}
+
+export function emptyTotals(): EdgeTotals {
+  return { bytesOut: 0, bytesIn: 0, packets: 0, flows: 0, accepted: 0, rejected: 0 };
+}
+
+/** The map edge a flow edge belongs to, within an object: scope, hour and key. */
+export function mapEdgeId(edge: FlowEdge): string {
+  return `${edge.scope}\u0000${Math.floor(edge.time / HOUR_MS) * HOUR_MS}\u0000${mapEdgeKey(edge)}`;
+}
+
+/** Folds flow edges (already attributed) into map edges per scope, hour and key, by {@link mapEdgeId}. */
+export function aggregateMap(edges: Iterable<FlowEdge>): Map<string, MapEdge> {
+  const out = new Map<string, MapEdge>();
+  for (const edge of edges) {
+    const hour = Math.floor(edge.time / HOUR_MS) * HOUR_MS;
+    const key = mapEdgeKey(edge);
+    const id = `${edge.scope}\u0000${hour}\u0000${key}`;
+    let map = out.get(id);
+    if (!map) {
+      const client = endOf(edge, 'client');
+      const server = endOf(edge, 'server');
+      map = {
+        scope: edge.scope,
+        hour,
+        key,
+        direction: directionOf(edge),
+        client: client.id,
+        server: server.id,
+        clientLabel: client.label,
+        serverLabel: server.label,
+        ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
+        ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
+        ...emptyTotals(),
+        firstTime: edge.time,
+        lastTime: edge.lastTime,
+      };
+      out.set(id, map);
+    }
+    map.bytesOut += edge.bytesToServer;
+    map.bytesIn += edge.bytesToClient;
+    map.packets += edge.packets;
+    map.flows += edge.flows;
+    map.accepted += edge.accepted;
+    map.rejected += edge.rejected;
+    map.firstTime = Math.min(map.firstTime, edge.time);
+    map.lastTime = Math.max(map.lastTime, edge.lastTime);
+  }
+  return out;
+}
+
+/** `HH` of an hour, for sort keys. */
+function hourOfDay(hour: number): string {
+  return new Date(hour).toISOString().slice(11, 13);
+}
+
+export interface NetworkMapStoreOptions {
+  /** Days map items are kept; the statistics window must fit in it. @default 21 */
+  ttlDays?: number;
+}
+
+/**
+ * The network map in the table: one item per (object, hour, edge) under a day's partition
+ * (`NETMAP#<scope>#<day>#<shard>`, sort key `<HH>#<edge hash>#<objectId>`), so a redelivered object
+ * overwrites its own items, an hour's total on an edge is one query by prefix, and the rebaseline
+ * job reads a day with one query per shard. Days written are listed on the scope
+ * (`SCOPE#<scope>`/`NETMAP`) until the statistics have folded them.
+ */
+export class NetworkMapStore {
+  private readonly ttlDays: number;
+
+  constructor(
+    private readonly table: Table,
+    options: NetworkMapStoreOptions = {},
+  ) {
+    this.ttlDays = options.ttlDays ?? 21;
+  }
+
+  private static partition(scope: string, hour: number, key: string): string {
+    return keys.networkMapPartition(scope, dayOf(hour), shardOf(key, OBSERVATION_SHARDS));
+  }
+
+  /** Writes one object's map edges; returns the number of items. */
+  async write(objectId: string, edges: Iterable<MapEdge>): Promise<number> {
+    const items: Item[] = [];
+    const pending = new Map<string, Set<string>>();
+    for (const edge of edges) {
+      items.push({
+        pk: NetworkMapStore.partition(edge.scope, edge.hour, edge.key),
+        sk: `${hourOfDay(edge.hour)}#${stableHash(edge.key)}#${objectId}`,
+        ...edge,
+        expiresAt: epochSeconds(edge.hour) + this.ttlDays * 86_400,
+      });
+      const days = pending.get(edge.scope) ?? new Set<string>();
+      days.add(dayOf(edge.hour));
+      pending.set(edge.scope, days);
+    }
+    await this.table.batchPut(items);
+    for (const [scope, days] of pending) {
+      await this.table.update(keys.networkMapMeta(scope), {
+        addToSet: { pendingDays: [...days] },
+        setIfAbsent: { scope },
+      });
+    }
+    return items.length;
+  }
+
+  /** An edge's totals in one hour, over every object written so far. */
+  async hourTotals(scope: string, hour: number, key: string): Promise<EdgeTotals> {
+    const totals = emptyTotals();
+    const items = await this.table.query(NetworkMapStore.partition(scope, hour, key), {
+      skPrefix: `${hourOfDay(hour)}#${stableHash(key)}#`,
+    });
+    for (const item of items) addTotals(totals, item);
+    return totals;
+  }
+
+  /** Every item of a scope's day. */
+  async day(scope: string, day: string): Promise<Item[]> {
+    const out: Item[] = [];
+    for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
+      out.push(...(await this.table.query(keys.networkMapPartition(scope, day, shard))));
+    }
+    return out;
+  }
+
+  async pendingDays(scope: string): Promise<string[]> {
+    const item = await this.table.get(keys.networkMapMeta(scope));
+    return item?.pendingDays instanceof Set ? [...(item.pendingDays as Set<string>)].sort() : [];
+  }
+
+  async markFolded(scope: string, days: readonly string[], time: number): Promise<void> {
+    await this.table.update(keys.networkMapMeta(scope), {
+      deleteFromSet: { pendingDays: [...days] },
+      set: { foldedAt: time },
+    });
+  }
+}
+
+export function addTotals(into: EdgeTotals, item: Record<string, unknown>): void {
+  into.bytesOut += Number(item.bytesOut ?? 0);
+  into.bytesIn += Number(item.bytesIn ?? 0);
+  into.packets += Number(item.packets ?? 0);
+  into.flows += Number(item.flows ?? 0);
+  into.accepted += Number(item.accepted ?? 0);
+  into.rejected += Number(item.rejected ?? 0);
+}

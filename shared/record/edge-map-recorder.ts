@@ -1,0 +1,34 @@
+import type { FlowEdge } from '../network/flow-edge';
+import { aggregateMap, type MapEdge, NetworkMapStore } from '../network/network-map';
+import type { Table } from '../store/types';
+import type { Recorder, RecorderSession } from './types';
+
+/**
+ * One flow object's part of the network map: its edges (attributed to entities) folded per hour
+ * into map edges, written once per map edge when the object is done.
+ */
+export class EdgeMapSession implements RecorderSession<FlowEdge> {
+  private readonly edges: FlowEdge[] = [];
+
+  constructor(private readonly objectId: string) {}
+
+  see(edge: FlowEdge): void {
+    this.edges.push(edge);
+  }
+
+  /** The object's map edges. */
+  mapEdges(): MapEdge[] {
+    return [...aggregateMap(this.edges).values()];
+  }
+
+  async flush(table: Table): Promise<void> {
+    if (this.edges.length === 0) return;
+    await new NetworkMapStore(table).write(this.objectId, this.mapEdges());
+  }
+}
+
+/** Keeps the network map (`NETMAP#...`) that the rebaseline job turns into per-edge hourly statistics. */
+export const edgeMapRecorder: Recorder<FlowEdge> = {
+  id: 'network-map',
+  begin: (object) => new EdgeMapSession(object.id),
+};

@@ -1,0 +1,155 @@
+import type { AuditEvent } from '../ingest/types';
+import { type PodIpEntry, PodIpMap } from '../network/pod-ip-map';
+import type { Table } from '../store/types';
+import type { Recorder, RecorderSession } from './types';
+
+/** The alphabet Kubernetes draws generated name suffixes and pod-template hashes from. */
+const SAFE = '[bcdfghjklmnpqrstvwxz2456789]';
+const DEPLOYMENT_POD = new RegExp(`^(.+)-${SAFE}{6,10}-${SAFE}{5}$`);
+const REPLICA_SET = new RegExp(`^(.+)-${SAFE}{6,10}$`);
+const GENERATED_POD = new RegExp(`^(.+)-${SAFE}{5}$`);
+const STATEFUL_POD = /^(.+)-\d+$/;
+
+function obj(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** The workload that owns a pod, from its owner reference when the log has one, else from its name. */
+export function ownerOfPod(pod: string, ownerReferences?: unknown): { workload: string; ownerKind?: string } {
+  const refs = Array.isArray(ownerReferences) ? ownerReferences.map(obj).filter((r) => r !== undefined) : [];
+  const controller = refs.find((r) => r.controller === true) ?? refs[0];
+  const kind = str(controller?.kind);
+  const name = str(controller?.name);
+  if (kind && name) {
+    if (kind === 'ReplicaSet') {
+      const deployment = REPLICA_SET.exec(name)?.[1];
+      return deployment ? { workload: deployment, ownerKind: 'Deployment' } : { workload: name, ownerKind: kind };
+    }
+    if (kind === 'Job') {
+      // A CronJob's Jobs are named `<cronjob>-<scheduled minute>`.
+      const cron = /^(.+)-\d{8,}$/.exec(name)?.[1];
+      return cron ? { workload: cron, ownerKind: 'CronJob' } : { workload: name, ownerKind: kind };
+    }
+    return { workload: name, ownerKind: kind };
+  }
+  const deployment = DEPLOYMENT_POD.exec(pod)?.[1];
+  if (deployment) return { workload: deployment, ownerKind: 'Deployment' };
+  const generated = GENERATED_POD.exec(pod)?.[1];
+  if (generated) return { workload: generated };
+  const stateful = STATEFUL_POD.exec(pod)?.[1];
+  if (stateful) return { workload: stateful, ownerKind: 'StatefulSet' };
+  return { workload: pod, ownerKind: 'Pod' };
+}
+
+function ipsOf(status: Record<string, unknown> | undefined): string[] {
+  const out = new Set<string>();
+  const single = str(status?.podIP);
+  if (single) out.add(single);
+  if (Array.isArray(status?.podIPs)) {
+    for (const entry of status.podIPs) {
+      const ip = str(obj(entry)?.ip);
+      if (ip) out.add(ip);
+    }
+  }
+  return [...out];
+}
+
+const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
+
+/**
+ * One audit object's pod IP reports: the kubelets' `pods/status` patches carry `status.podIP`
+ * (and `podIPs`), `hostIP` and `startTime`; a pod's creation may carry its owner references.
+ * Host-network pods report the node's address, which is kept as the node's, not the pod's.
+ */
+export class PodIpSession implements RecorderSession<AuditEvent> {
+  private readonly sightings = new Map<string, PodIpEntry[]>();
+  /** Owner references from pod creations in this object, by `namespace/name`. */
+  private readonly owners = new Map<string, unknown>();
+
+  constructor(private readonly map: (table: Table) => PodIpMap) {}
+
+  see(event: AuditEvent): void {
+    const ref = event.objectRef;
+    if (ref?.resource !== 'pods' || (event.responseCode !== undefined && event.responseCode >= 300)) return;
+    const response = obj(event.responseObject);
+    if (event.verb === 'create' && !ref.subresource) {
+      const metadata = obj(response?.metadata) ?? obj(obj(event.requestObject)?.metadata);
+      const name = str(metadata?.name) ?? ref.name;
+      const namespace = str(metadata?.namespace) ?? ref.namespace;
+      if (name && namespace && metadata?.ownerReferences)
+        this.owners.set(`${namespace}/${name}`, metadata.ownerReferences);
+      return;
+    }
+    const statusUpdate = ref.subresource === 'status' && (event.verb === 'patch' || event.verb === 'update');
+    const deletion = event.verb === 'delete' && !ref.subresource;
+    if (!statusUpdate && !deletion) return;
+    const namespace = ref.namespace;
+    const name = ref.name;
+    if (!namespace || !name) return;
+    // The full pod when the log level kept it; else the patch itself.
+    const body = response ?? obj(event.requestObject);
+    const status = obj(body?.status) ?? obj(obj(event.requestObject)?.status);
+    const metadata = obj(body?.metadata) ?? obj(obj(event.requestObject)?.metadata);
+    const spec = obj(body?.spec);
+    const ips = ipsOf(status);
+    if (ips.length === 0) return;
+    const hostIp = str(status?.hostIP);
+    const node =
+      str(spec?.nodeName) ??
+      (event.user.username.startsWith('system:node:') ? event.user.username.slice('system:node:'.length) : undefined);
+    const startTime = Date.parse(str(status?.startTime) ?? '');
+    const from = Number.isFinite(startTime) ? Math.min(startTime, event.time) : event.time;
+    const stopped = deletion || TERMINAL_PHASES.has(str(status?.phase) ?? '');
+    const hostNetwork = spec?.hostNetwork === true || (hostIp !== undefined && ips.includes(hostIp));
+    if (hostIp && node)
+      this.add(hostIp, { kind: 'node', node, cluster: event.cluster, from: event.time, seen: event.time });
+    if (hostNetwork) return;
+    const owner = ownerOfPod(name, metadata?.ownerReferences ?? this.owners.get(`${namespace}/${name}`));
+    const uid = str(metadata?.uid);
+    for (const ip of ips) {
+      this.add(ip, {
+        kind: 'pod',
+        cluster: event.cluster,
+        namespace,
+        pod: name,
+        ...(uid ? { uid } : {}),
+        workload: owner.workload,
+        ...(owner.ownerKind ? { ownerKind: owner.ownerKind } : {}),
+        ...(node ? { node } : {}),
+        from,
+        seen: event.time,
+        ...(stopped ? { to: event.time } : {}),
+      });
+    }
+  }
+
+  private add(address: string, entry: PodIpEntry): void {
+    const list = this.sightings.get(address) ?? [];
+    const same = list.find(
+      (e) => e.kind === entry.kind && e.node === entry.node && e.namespace === entry.namespace && e.pod === entry.pod,
+    );
+    if (!same) {
+      list.push(entry);
+      this.sightings.set(address, list);
+      return;
+    }
+    same.from = Math.min(same.from, entry.from);
+    same.seen = Math.max(same.seen, entry.seen);
+    if (entry.to !== undefined) same.to = Math.max(same.to ?? 0, entry.to);
+    same.uid ??= entry.uid;
+  }
+
+  async flush(table: Table): Promise<void> {
+    await this.map(table).record(this.sightings);
+  }
+}
+
+/** Keeps the pod IP map (`PODIP#<address>`) from the audit log, so flow findings can name workloads. */
+export const podIpRecorder: Recorder<AuditEvent> = {
+  id: 'pod-ip-map',
+  begin: () => new PodIpSession((table) => new PodIpMap(table)),
+};

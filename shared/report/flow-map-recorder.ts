@@ -1,0 +1,205 @@
+import type { AddressClass } from '../network/address';
+import type { NetworkEntity } from '../network/entity';
+import type { FlowEdge } from '../network/flow-edge';
+import type { Recorder, RecorderSession } from '../record/types';
+import { dayOf } from '../util/time';
+import { blockOf } from './blocks';
+
+/** One end of a recorded edge: the address as logged, and who it is when attribution knew. */
+export interface MapEndpoint {
+  /** The address, or for a folded tail edge the block (`10.0.1.0/24`) it was folded into. */
+  address: string;
+  addressClass: AddressClass;
+  service?: string;
+  entity?: NetworkEntity;
+  /** True when `address` is a block that stands for several addresses (tail folding). */
+  block?: boolean;
+  /** For an entity: other addresses it was seen with, a few at most. */
+  otherAddresses?: string[];
+}
+
+/** Flows between a client and a server port, summed over the whole run. */
+export interface RecordedEdge {
+  client: MapEndpoint;
+  server: MapEndpoint;
+  serverPort?: number;
+  protocol?: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  packets: number;
+  flows: number;
+  accepted: number;
+  rejected: number;
+  /** Epoch ms of the first and last record. */
+  firstTime: number;
+  lastTime: number;
+  /** Per-object edges summed into this one. */
+  objects: number;
+  /** True for an edge of the tail: edges first seen after the cap, folded by address block. */
+  folded: boolean;
+}
+
+/** What did not fit even in the folded tail: counted, not kept. */
+export interface DroppedEdges {
+  objectEdges: number;
+  flows: number;
+  bytes: number;
+}
+
+/** Options of {@link FlowMapRecorder}. */
+export interface FlowMapRecorderOptions {
+  /**
+   * Most edges kept one by one, keyed by (client, server, port, protocol). Edges first seen once
+   * the cap is reached are folded by address block (or entity) into the tail.
+   * @default 20000
+   */
+  maxEdges?: number;
+  /**
+   * Most folded edges in the tail. Past it, edges are only counted in {@link FlowMapRecorder.dropped}.
+   * @default 2000
+   */
+  maxFoldedEdges?: number;
+}
+
+const DEFAULTS = { maxEdges: 20_000, maxFoldedEdges: 2_000 } as const;
+const MAX_OTHER_ADDRESSES = 8;
+
+function endpointKey(endpoint: MapEndpoint): string {
+  return endpoint.entity ? `e:${endpoint.entity.id}` : `a:${endpoint.address}`;
+}
+
+/** The endpoint a tail edge keeps: the entity when there is one, else the address's block. */
+function foldEndpoint(endpoint: MapEndpoint): MapEndpoint {
+  if (endpoint.entity || endpoint.addressClass === 'aws-service') return endpoint;
+  return {
+    address: blockOf(endpoint.address, endpoint.addressClass),
+    addressClass: endpoint.addressClass,
+    block: true,
+  };
+}
+
+/**
+ * Collects the network map of a whole run for the HTML report: every flow edge of every object,
+ * summed by (client, server, port, protocol), where client and server are the attributed
+ * entities when edges carry them and the addresses otherwise. Memory is bounded: past
+ * `maxEdges` distinct edges, new ones are folded by block into a capped tail, and past that only
+ * counted. It writes nothing to the table; a session's edges join the map when it is flushed, so
+ * an object counts once it has been processed, and once only.
+ */
+export class FlowMapRecorder implements Recorder<FlowEdge> {
+  readonly id = 'report.flow-map';
+  private readonly options: Required<FlowMapRecorderOptions>;
+  private readonly kept = new Map<string, RecordedEdge>();
+  private readonly tail = new Map<string, RecordedEdge>();
+  private readonly flushed = new Set<string>();
+  private readonly flowsPerDay = new Map<string, number>();
+  readonly dropped: DroppedEdges = { objectEdges: 0, flows: 0, bytes: 0 };
+
+  constructor(options: FlowMapRecorderOptions = {}) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  begin(object: { id: string; uri: string }): RecorderSession<FlowEdge> {
+    const seen: FlowEdge[] = [];
+    return {
+      see: (edge) => {
+        seen.push(edge);
+      },
+      flush: async () => {
+        if (this.flushed.has(object.id)) return;
+        this.flushed.add(object.id);
+        for (const edge of seen) this.add(edge);
+        seen.length = 0;
+      },
+    };
+  }
+
+  /** The recorded edges: those kept one by one, then the folded tail. */
+  edges(): RecordedEdge[] {
+    return [...this.kept.values(), ...this.tail.values()];
+  }
+
+  /** Flow records per UTC day of their edge's first record. */
+  flowsByDay(): Record<string, number> {
+    return Object.fromEntries([...this.flowsPerDay].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  private add(edge: FlowEdge): void {
+    this.flowsPerDay.set(dayOf(edge.time), (this.flowsPerDay.get(dayOf(edge.time)) ?? 0) + edge.flows);
+    const client: MapEndpoint = {
+      address: edge.client,
+      addressClass: edge.clientClass,
+      ...(edge.clientService ? { service: edge.clientService } : {}),
+      ...(edge.clientEntity ? { entity: edge.clientEntity } : {}),
+    };
+    const server: MapEndpoint = {
+      address: edge.server,
+      addressClass: edge.serverClass,
+      ...(edge.serverService ? { service: edge.serverService } : {}),
+      ...(edge.serverEntity ? { entity: edge.serverEntity } : {}),
+    };
+    const key = `${endpointKey(client)}|${endpointKey(server)}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+    const known = this.kept.get(key);
+    if (known || this.kept.size < this.options.maxEdges) {
+      sum(known ?? this.keep(this.kept, key, start(client, server, edge, false)), edge);
+      return;
+    }
+    const foldedClient = foldEndpoint(client);
+    const foldedServer = foldEndpoint(server);
+    const tailKey = `${endpointKey(foldedClient)}|${endpointKey(foldedServer)}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+    const folded = this.tail.get(tailKey);
+    if (folded || this.tail.size < this.options.maxFoldedEdges) {
+      sum(folded ?? this.keep(this.tail, tailKey, start(foldedClient, foldedServer, edge, true)), edge);
+      return;
+    }
+    this.dropped.objectEdges++;
+    this.dropped.flows += edge.flows;
+    this.dropped.bytes += edge.bytesToServer + edge.bytesToClient;
+  }
+
+  private keep(map: Map<string, RecordedEdge>, key: string, edge: RecordedEdge): RecordedEdge {
+    map.set(key, edge);
+    return edge;
+  }
+}
+
+function start(client: MapEndpoint, server: MapEndpoint, edge: FlowEdge, folded: boolean): RecordedEdge {
+  return {
+    client,
+    server,
+    ...(edge.serverPort !== undefined ? { serverPort: edge.serverPort } : {}),
+    ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
+    bytesToServer: 0,
+    bytesToClient: 0,
+    packets: 0,
+    flows: 0,
+    accepted: 0,
+    rejected: 0,
+    firstTime: edge.time,
+    lastTime: edge.lastTime,
+    objects: 0,
+    folded,
+  };
+}
+
+/** Notes another address of an entity endpoint. */
+function noteAddress(endpoint: MapEndpoint, address: string): void {
+  if (!endpoint.entity || endpoint.block || endpoint.address === address) return;
+  endpoint.otherAddresses ??= [];
+  const others = endpoint.otherAddresses;
+  if (others.length < MAX_OTHER_ADDRESSES && !others.includes(address)) others.push(address);
+}
+
+function sum(into: RecordedEdge, edge: FlowEdge): void {
+  noteAddress(into.client, edge.client);
+  noteAddress(into.server, edge.server);
+  into.bytesToServer += edge.bytesToServer;
+  into.bytesToClient += edge.bytesToClient;
+  into.packets += edge.packets;
+  into.flows += edge.flows;
+  into.accepted += edge.accepted;
+  into.rejected += edge.rejected;
+  into.objects++;
+  if (edge.time < into.firstTime) into.firstTime = edge.time;
+  if (edge.lastTime > into.lastTime) into.lastTime = edge.lastTime;
+}

@@ -1,0 +1,399 @@
+import { addressBlock } from '../network/address';
+import type { EntityKind } from '../network/entity';
+import { subnetOf } from './blocks';
+import type { DroppedEdges, MapEndpoint, RecordedEdge } from './flow-map-recorder';
+import { MapIndex } from './map-index';
+
+/** What a node of the map stands for. */
+export type MapNodeKind = EntityKind | 'address' | 'subnet' | 'block' | 'other';
+
+/** How a group of the map was formed. */
+export type MapGroupKind = 'entity' | 'internet' | 'aws' | 'subnet' | 'private';
+
+/** A node of the drawn map: an entity, an internal address, an external block or service. */
+export interface MapNode {
+  id: string;
+  label: string;
+  /** Id of the {@link MapGroup} that holds it. */
+  group: string;
+  kind: MapNodeKind;
+  /** True for the outside world: public blocks and AWS services. */
+  external: boolean;
+  /** How many distinct logged addresses (or folded blocks) it stands for. */
+  addresses: number;
+  /** A few of them, for the reader. */
+  sampleAddresses: string[];
+  bytes: number;
+  flows: number;
+}
+
+export interface MapGroup {
+  id: string;
+  label: string;
+  kind: MapGroupKind;
+}
+
+/** Traffic on one server port of a link. */
+export interface MapPort {
+  port?: number;
+  protocol?: number;
+  bytes: number;
+  flows: number;
+  accepted: number;
+  rejected: number;
+}
+
+/** Traffic from one node to another (client to server), over all ports. */
+export interface MapLink {
+  id: string;
+  source: string;
+  target: string;
+  bytes: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  flows: number;
+  accepted: number;
+  rejected: number;
+  /** Epoch ms of the first and last record. */
+  firstTime: number;
+  lastTime: number;
+  /** The busiest ports first. */
+  ports: MapPort[];
+}
+
+/** The network map as drawn: nodes in groups, and links between them. */
+export interface NetworkMap {
+  nodes: MapNode[];
+  groups: MapGroup[];
+  links: MapLink[];
+  /** What went into it, and what was folded or collapsed to keep it readable. */
+  totals: {
+    recordedEdges: number;
+    foldedEdges: number;
+    dropped: DroppedEdges;
+    /** External blocks drawn as one "other" node. */
+    collapsedExternal: number;
+    /** Internal addresses drawn as their subnet. */
+    collapsedAddresses: number;
+  };
+}
+
+/** Options of {@link buildNetworkMap}. */
+export interface NetworkMapOptions {
+  /**
+   * Most external nodes: blocks drawn one by one, destinations first, then by traffic; the rest
+   * are drawn as "other internet destinations" and "other internet clients".
+   * @default 24
+   */
+  maxExternalNodes?: number;
+  /**
+   * Most nodes drawn; past it, the quietest internal addresses are drawn as their subnet.
+   * @default 64
+   */
+  maxNodes?: number;
+  /**
+   * Addresses, blocks and entity ids that findings name: never collapsed, so they stay visible
+   * and can be highlighted.
+   */
+  pinned?: Iterable<string>;
+  dropped?: DroppedEdges;
+}
+
+const DEFAULTS = { maxExternalNodes: 24, maxNodes: 64 } as const;
+
+export const INTERNET_GROUP = 'internet';
+export const AWS_GROUP = 'aws';
+/** Distinct addresses counted per node; past it the count is a floor. */
+const MAX_ADDRESSES = 1000;
+const OTHER_DESTINATIONS = 'net:other-destinations';
+const OTHER_CLIENTS = 'net:other-clients';
+
+interface Target {
+  id: string;
+  label: string;
+  group: MapGroup;
+  kind: MapNodeKind;
+  external: boolean;
+}
+
+interface BaseNode {
+  id: string;
+  label: string;
+  group: MapGroup;
+  kind: MapNodeKind;
+  external: boolean;
+  /** The subnet node it collapses into, for internal addresses. */
+  subnet?: { id: string; label: string };
+  /** The keys by which findings may name it. */
+  refs: string[];
+}
+
+function groupOfSubnet(subnet: string, addressClass: MapEndpoint['addressClass']): MapGroup {
+  return addressClass === 'vpc'
+    ? { id: `subnet:${subnet}`, label: `VPC ${subnet}`, kind: 'subnet' }
+    : { id: 'private', label: 'private, outside the VPC', kind: 'private' };
+}
+
+/** The node an endpoint is drawn as, before collapsing. */
+export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
+  const { entity } = endpoint;
+  if (entity) {
+    const external = entity.kind === 'external' || entity.kind === 'aws-service';
+    return {
+      id: entity.id,
+      label: entity.label,
+      group: {
+        id: `group:${entity.group}`,
+        label: entity.group,
+        kind: external ? groupKindOf(entity.group) : 'entity',
+      },
+      kind: entity.kind,
+      external,
+      refs: [entity.id, entity.label, endpoint.address],
+    };
+  }
+  if (endpoint.addressClass === 'aws-service') {
+    const service = endpoint.service ?? endpoint.address;
+    return {
+      id: `aws:${service}`,
+      label: service,
+      group: { id: AWS_GROUP, label: 'AWS services', kind: 'aws' },
+      kind: 'aws-service',
+      external: true,
+      refs: [service, endpoint.address],
+    };
+  }
+  if (endpoint.addressClass === 'public') {
+    const block = endpoint.block ? endpoint.address : addressBlock(endpoint.address);
+    return {
+      id: `net:${block}`,
+      label: block,
+      group: { id: INTERNET_GROUP, label: 'internet', kind: 'internet' },
+      kind: 'block',
+      external: true,
+      refs: [block, endpoint.address],
+    };
+  }
+  const subnet = endpoint.block ? endpoint.address : subnetOf(endpoint.address);
+  const group = groupOfSubnet(subnet, endpoint.addressClass);
+  if (endpoint.block) {
+    return { id: `subnet:${subnet}`, label: subnet, group, kind: 'subnet', external: false, refs: [subnet] };
+  }
+  return {
+    id: `ip:${endpoint.address}`,
+    label: endpoint.address,
+    group,
+    kind: 'address',
+    external: false,
+    subnet: { id: `subnet:${subnet}`, label: `${subnet} (other addresses)` },
+    refs: [endpoint.address],
+  };
+}
+
+function groupKindOf(group: string): MapGroupKind {
+  if (group === AWS_GROUP) return 'aws';
+  return group === INTERNET_GROUP ? 'internet' : 'entity';
+}
+
+interface NodeBuild {
+  base: BaseNode;
+  addresses: Set<string>;
+  bytes: number;
+  flows: number;
+  pinned: boolean;
+  /** Seen as the server of an edge: a destination, not only a client. */
+  serves: boolean;
+}
+
+/**
+ * Turns the recorded edges into the map the report draws. Nodes are the attributed entities when
+ * edges carry them, grouped by `NetworkEntity.group` (namespace, CIDR label, `internet`, `aws`).
+ * Without entities, internal addresses are nodes grouped by subnet, public addresses are their
+ * /24 (or /48) inside one `internet` group, and AWS services are one node each. To keep it
+ * readable, the smallest external blocks become one "other" node and, if there are still too
+ * many nodes, internal addresses become their subnet; nodes that findings name are kept.
+ */
+export function buildNetworkMap(
+  edges: readonly RecordedEdge[],
+  options: NetworkMapOptions = {},
+): { map: NetworkMap; index: MapIndex } {
+  const o = { ...DEFAULTS, ...options };
+  const pinned = new Set(options.pinned ?? []);
+  const builds = new Map<string, NodeBuild>();
+  const touch = (endpoint: MapEndpoint, edge: RecordedEdge, serves: boolean): string => {
+    const base = baseNodeOf(endpoint);
+    let build = builds.get(base.id);
+    if (!build) {
+      build = { base, addresses: new Set(), bytes: 0, flows: 0, pinned: false, serves: false };
+      builds.set(base.id, build);
+    }
+    if (serves) build.serves = true;
+    for (const address of [endpoint.address, ...(endpoint.otherAddresses ?? [])]) {
+      if (build.addresses.size < MAX_ADDRESSES) build.addresses.add(address);
+    }
+    build.bytes += edge.bytesToServer + edge.bytesToClient;
+    build.flows += edge.flows;
+    if (!build.pinned && [...base.refs, ...(endpoint.otherAddresses ?? [])].some((r) => pinned.has(r))) {
+      build.pinned = true;
+    }
+    return base.id;
+  };
+  const ends = edges.map((edge) => [touch(edge.client, edge, false), touch(edge.server, edge, true)] as const);
+
+  // Collapse: first the quietest external blocks (inbound-only sources apart from destinations),
+  // then the quietest internal addresses into their subnet.
+  const target = new Map<string, Target>();
+  let collapsedExternal = 0;
+  const blocks = [...builds.values()]
+    .filter((b) => b.base.kind === 'block')
+    .sort((a, b) => Number(b.serves) - Number(a.serves) || b.bytes - a.bytes || a.base.id.localeCompare(b.base.id));
+  if (blocks.length > o.maxExternalNodes) {
+    // Room for the "other" nodes the collapsed blocks go into.
+    const others = new Set(blocks.slice(o.maxExternalNodes - 2).map((b) => b.serves)).size;
+    let room = o.maxExternalNodes - others - blocks.filter((b) => b.pinned).length;
+    for (const b of blocks) {
+      if (b.pinned) continue;
+      if (room > 0) {
+        room--;
+        continue;
+      }
+      collapsedExternal++;
+      target.set(
+        b.base.id,
+        b.serves
+          ? {
+              id: OTHER_DESTINATIONS,
+              label: 'other internet destinations',
+              group: b.base.group,
+              kind: 'other',
+              external: true,
+            }
+          : { id: OTHER_CLIENTS, label: 'other internet clients', group: b.base.group, kind: 'other', external: true },
+      );
+    }
+  }
+  let collapsedAddresses = 0;
+  let drawn = new Set([...builds.keys()].map((id) => target.get(id)?.id ?? id)).size;
+  if (drawn > o.maxNodes) {
+    const subnets = new Set<string>();
+    const quietest = [...builds.values()]
+      .filter((b) => b.base.subnet && !b.pinned)
+      .sort((a, b) => a.bytes - b.bytes || a.base.id.localeCompare(b.base.id));
+    for (const b of quietest) {
+      if (drawn <= o.maxNodes) break;
+      const subnet = b.base.subnet as { id: string; label: string };
+      target.set(b.base.id, {
+        id: subnet.id,
+        label: subnet.label,
+        group: b.base.group,
+        kind: 'subnet',
+        external: false,
+      });
+      collapsedAddresses++;
+      if (subnets.has(subnet.id) || builds.has(subnet.id)) drawn--;
+      subnets.add(subnet.id);
+    }
+  }
+
+  const nodes = new Map<string, MapNode>();
+  const groups = new Map<string, MapGroup>();
+  const aliases: [string, string][] = [];
+  for (const [id, b] of builds) {
+    const t = target.get(id) ?? b.base;
+    for (const ref of b.base.refs) aliases.push([ref, t.id]);
+    for (const address of b.addresses) aliases.push([address, t.id]);
+    if (t.id !== id) aliases.push([id, t.id]);
+    groups.set(t.group.id, t.group);
+    let node = nodes.get(t.id);
+    if (!node) {
+      node = {
+        id: t.id,
+        label: t.label,
+        group: t.group.id,
+        kind: t.kind,
+        external: t.external,
+        addresses: 0,
+        sampleAddresses: [],
+        bytes: 0,
+        flows: 0,
+      };
+      nodes.set(t.id, node);
+    }
+    node.addresses += b.addresses.size;
+    for (const a of b.addresses) if (node.sampleAddresses.length < 5) node.sampleAddresses.push(a);
+    node.bytes += b.bytes;
+    node.flows += b.flows;
+  }
+
+  const links = new Map<string, MapLink & { portMap: Map<string, MapPort> }>();
+  edges.forEach((edge, i) => {
+    const [c, s] = ends[i] as readonly [string, string];
+    const source = target.get(c)?.id ?? c;
+    const targetId = target.get(s)?.id ?? s;
+    const id = `${source}->${targetId}`;
+    let link = links.get(id);
+    if (!link) {
+      link = {
+        id,
+        source,
+        target: targetId,
+        bytes: 0,
+        bytesToServer: 0,
+        bytesToClient: 0,
+        flows: 0,
+        accepted: 0,
+        rejected: 0,
+        firstTime: edge.firstTime,
+        lastTime: edge.lastTime,
+        ports: [],
+        portMap: new Map(),
+      };
+      links.set(id, link);
+    }
+    const bytes = edge.bytesToServer + edge.bytesToClient;
+    link.bytes += bytes;
+    link.bytesToServer += edge.bytesToServer;
+    link.bytesToClient += edge.bytesToClient;
+    link.flows += edge.flows;
+    link.accepted += edge.accepted;
+    link.rejected += edge.rejected;
+    link.firstTime = Math.min(link.firstTime, edge.firstTime);
+    link.lastTime = Math.max(link.lastTime, edge.lastTime);
+    const portKey = `${edge.serverPort ?? ''}/${edge.protocol ?? ''}`;
+    let port = link.portMap.get(portKey);
+    if (!port) {
+      port = {
+        ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
+        ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
+        bytes: 0,
+        flows: 0,
+        accepted: 0,
+        rejected: 0,
+      };
+      link.portMap.set(portKey, port);
+    }
+    port.bytes += bytes;
+    port.flows += edge.flows;
+    port.accepted += edge.accepted;
+    port.rejected += edge.rejected;
+  });
+
+  const map: NetworkMap = {
+    nodes: [...nodes.values()].sort((a, b) => a.group.localeCompare(b.group) || a.id.localeCompare(b.id)),
+    groups: [...groups.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    links: [...links.values()]
+      .map(({ portMap, ...link }) => ({
+        ...link,
+        ports: [...portMap.values()].sort((a, b) => b.bytes - a.bytes || b.flows - a.flows),
+      }))
+      .sort((a, b) => a.id.localeCompare(b.id)),
+    totals: {
+      recordedEdges: edges.length,
+      foldedEdges: edges.filter((e) => e.folded).length,
+      dropped: options.dropped ?? { objectEdges: 0, flows: 0, bytes: 0 },
+      collapsedExternal,
+      collapsedAddresses,
+    },
+  };
+  return { map, index: new MapIndex(map, aliases) };
+}

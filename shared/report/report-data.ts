@@ -1,0 +1,220 @@
+import type { Finding } from '../alert/finding';
+import { SEVERITIES, type Severity } from '../config/schema';
+import { DAY_MS, dayOf, dayStart, iso } from '../util/time';
+import type { DroppedEdges, RecordedEdge } from './flow-map-recorder';
+import { type FindingPlacement, placeFindings } from './highlights';
+import type { MapIndex } from './map-index';
+import {
+  buildNetworkMap,
+  type MapGroup,
+  type MapLink,
+  type MapNode,
+  type NetworkMap,
+  type NetworkMapOptions,
+} from './network-map';
+
+/** The facts of a run the report shows; the CLI's `RunSummary` has them all. */
+export interface RunFacts {
+  durationMs: number;
+  objects: { read: number; audit: number; flow: number; unrecognized: number; alreadyProcessed: number };
+  eventsParsed: number;
+  eventTimeRange?: { first: string; last: string };
+  findings: {
+    total: number;
+    bySeverity: Record<Severity, number>;
+    byDay: Record<string, Record<Severity, number>>;
+    suppressedByDedupe: number;
+    belowAlertThreshold: number;
+  };
+}
+
+/** What the report is built from. */
+export interface ReportInput {
+  run: RunFacts;
+  findings: readonly Finding[];
+  edges: readonly RecordedEdge[];
+  dropped?: DroppedEdges;
+  /** Audit events per UTC day. */
+  auditEventsByDay?: Record<string, number>;
+  /** Flow records per UTC day. */
+  flowRecordsByDay?: Record<string, number>;
+  cluster?: string;
+  /** The configured learning period, in days of event time. */
+  learningDays: number;
+  /** @default new Date() */
+  generatedAt?: Date;
+  map?: Omit<NetworkMapOptions, 'pinned' | 'dropped'>;
+}
+
+export interface ReportNode extends MapNode {
+  /** Indexes into {@link ReportData.findings} of the findings that name it. */
+  findings: number[];
+  exposure: boolean;
+}
+
+export interface ReportLink extends MapLink {
+  /** Ports left out of `ports`, which keeps the busiest. */
+  otherPorts: number;
+  findings: number[];
+  exposure: boolean;
+}
+
+export interface ReportFinding {
+  /** Fragment id of the finding's evidence (`#finding-...`). */
+  anchor: string;
+  finding: Finding;
+  place: FindingPlacement;
+}
+
+export interface ReportDay {
+  day: string;
+  findings: Record<Severity, number>;
+  auditEvents: number;
+  flowRecords: number;
+  /** Map links first seen that day: the map filling in, then settling. */
+  newLinks: number;
+  /** The whole day is inside the learning period. */
+  learning: boolean;
+}
+
+/** Everything the page shows, embedded in it as JSON. */
+export interface ReportData {
+  format: 'driftwatch-report/1';
+  title: string;
+  generatedAt: string;
+  cluster?: string;
+  severities: readonly Severity[];
+  run: RunFacts & { learningDays: number; learningEnds?: string };
+  days: ReportDay[];
+  map: { nodes: ReportNode[]; groups: MapGroup[]; links: ReportLink[]; totals: NetworkMap['totals'] };
+  findings: ReportFinding[];
+}
+
+const MAX_PORTS_PER_LINK = 8;
+const MAX_PINNED_TEXT = 300;
+
+/** Every string a finding's entities hold, nested one level: what findings may name on the map. */
+function mentioned(findings: readonly Finding[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (value: unknown, depth: number) => {
+    if (typeof value === 'string' && value.length <= MAX_PINNED_TEXT) out.add(value);
+    else if (depth < 3 && Array.isArray(value)) for (const v of value) visit(v, depth + 1);
+    else if (depth < 3 && value && typeof value === 'object') for (const v of Object.values(value)) visit(v, depth + 1);
+  };
+  for (const f of findings) if (f.source === 'vpc-flow') visit(f.entities, 0);
+  return out;
+}
+
+function anchorOf(finding: Finding, i: number): string {
+  const safe = String(finding.id)
+    .replace(/[^A-Za-z0-9_-]/g, '')
+    .slice(0, 40);
+  return `finding-${safe || i}`;
+}
+
+function emptySeverities(): Record<Severity, number> {
+  return Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+}
+
+/** The days from the first to the last one anything happened, with no gaps. */
+function dayRange(...sources: Iterable<string>[]): string[] {
+  const all = sources.flatMap((s) => [...s]).sort();
+  const first = all[0];
+  const last = all[all.length - 1];
+  if (!first || !last) return [];
+  const days: string[] = [];
+  for (let t = dayStart(first); t <= dayStart(last) && days.length < 3660; t += DAY_MS) days.push(dayOf(t));
+  return days;
+}
+
+/** Builds what the report page shows: the map with findings placed on it, the findings, the days. */
+export function buildReportData(input: ReportInput): { data: ReportData; map: NetworkMap; index: MapIndex } {
+  const { map, index } = buildNetworkMap(input.edges, {
+    ...input.map,
+    pinned: mentioned(input.findings),
+    ...(input.dropped ? { dropped: input.dropped } : {}),
+  });
+  const placements = placeFindings(map, index, input.findings);
+  const linkFindings = new Map<string, number[]>();
+  const nodeFindings = new Map<string, number[]>();
+  const exposureLinks = new Set<string>();
+  const exposureNodes = new Set<string>();
+  placements.forEach((place, i) => {
+    for (const id of place.links) linkFindings.set(id, [...(linkFindings.get(id) ?? []), i]);
+    for (const id of place.nodes) nodeFindings.set(id, [...(nodeFindings.get(id) ?? []), i]);
+    if (place.exposure) {
+      for (const id of place.links) exposureLinks.add(id);
+      for (const id of place.nodes) exposureNodes.add(id);
+    }
+  });
+
+  const first = input.run.eventTimeRange ? Date.parse(input.run.eventTimeRange.first) : undefined;
+  const learningEnds = first !== undefined ? first + input.learningDays * DAY_MS : undefined;
+  const newLinks = new Map<string, number>();
+  for (const link of map.links) newLinks.set(dayOf(link.firstTime), (newLinks.get(dayOf(link.firstTime)) ?? 0) + 1);
+  const audit = input.auditEventsByDay ?? {};
+  const flows = input.flowRecordsByDay ?? {};
+  const days = dayRange(
+    Object.keys(input.run.findings.byDay),
+    Object.keys(audit),
+    Object.keys(flows),
+    newLinks.keys(),
+  ).map((day) => ({
+    day,
+    findings: { ...emptySeverities(), ...input.run.findings.byDay[day] },
+    auditEvents: audit[day] ?? 0,
+    flowRecords: flows[day] ?? 0,
+    newLinks: newLinks.get(day) ?? 0,
+    learning: learningEnds !== undefined && dayStart(day) + DAY_MS <= learningEnds,
+  }));
+
+  const anchors = new Set<string>();
+  const findings = input.findings.map((finding, i) => {
+    let anchor = anchorOf(finding, i);
+    if (anchors.has(anchor)) anchor = `${anchor}-${i}`;
+    anchors.add(anchor);
+    return { anchor, finding, place: placements[i] as FindingPlacement };
+  });
+
+  const data: ReportData = {
+    format: 'driftwatch-report/1',
+    title: input.cluster ? `Driftwatch report: ${input.cluster}` : 'Driftwatch report',
+    generatedAt: (input.generatedAt ?? new Date()).toISOString(),
+    ...(input.cluster ? { cluster: input.cluster } : {}),
+    severities: SEVERITIES,
+    run: {
+      durationMs: input.run.durationMs,
+      objects: input.run.objects,
+      eventsParsed: input.run.eventsParsed,
+      ...(input.run.eventTimeRange ? { eventTimeRange: input.run.eventTimeRange } : {}),
+      findings: {
+        total: input.run.findings.total,
+        bySeverity: input.run.findings.bySeverity,
+        byDay: input.run.findings.byDay,
+        suppressedByDedupe: input.run.findings.suppressedByDedupe,
+        belowAlertThreshold: input.run.findings.belowAlertThreshold,
+      },
+      learningDays: input.learningDays,
+      ...(learningEnds !== undefined ? { learningEnds: iso(learningEnds) } : {}),
+    },
+    days,
+    map: {
+      nodes: map.nodes.map((n) => ({
+        ...n,
+        findings: nodeFindings.get(n.id) ?? [],
+        exposure: exposureNodes.has(n.id),
+      })),
+      groups: map.groups,
+      links: map.links.map((l) => ({
+        ...l,
+        ports: l.ports.slice(0, MAX_PORTS_PER_LINK),
+        otherPorts: Math.max(0, l.ports.length - MAX_PORTS_PER_LINK),
+        findings: linkFindings.get(l.id) ?? [],
+        exposure: exposureLinks.has(l.id),
+      })),
+      totals: map.totals,
+    },
+    findings,
+  };
+  return { data, map, index };
+}

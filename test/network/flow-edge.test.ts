@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { AddressClassifier } from '../../shared/network/address';
+import { EdgeAggregator, type FlowEdge, isProbeLike, recordIsFromClient } from '../../shared/network/flow-edge';
+import { ServicePorts } from '../../shared/network/ports';
+import { flowRecord } from './support';
+
+describe('recordIsFromClient', () => {
+  it('believes TCP flags first: SYN is the client, SYN-ACK the server', () => {
+    expect(recordIsFromClient(flowRecord({ srcPort: 443, dstPort: 45000, tcpFlags: 2 }))).toBe(true);
+    expect(recordIsFromClient(flowRecord({ srcPort: 45000, dstPort: 443, tcpFlags: 18 }))).toBe(false);
+  });
+
+  it('takes the end on a service port as the server when a NAT gateway picked a low source port', () => {
+    // Prepare: a NAT gateway's translated port (1024-65535) talking to 8443, without flags.
+    const fromNat = flowRecord({ srcAddr: '10.0.0.100', srcPort: 2200, dstAddr: '203.0.113.9', dstPort: 8443 });
+    const reply = flowRecord({ srcAddr: '203.0.113.9', srcPort: 8443, dstAddr: '10.0.0.100', dstPort: 2200 });
+    // Act + Assess: the old rule (lower non-ephemeral port is the server) would have picked 2200.
+    expect(recordIsFromClient(fromNat)).toBe(true);
+    expect(recordIsFromClient(reply)).toBe(false);
+  });
+
+  it('takes configured sensitive and mining ports as server ports', () => {
+    const services = new ServicePorts([14444, 7777]);
+    expect(recordIsFromClient(flowRecord({ srcPort: 3100, dstPort: 14444 }), services)).toBe(true);
+    expect(recordIsFromClient(flowRecord({ srcPort: 14444, dstPort: 3100 }), services)).toBe(false);
+  });
+
+  it('prefers a well-known port when both ends are on listed ports', () => {
+    expect(recordIsFromClient(flowRecord({ srcPort: 8080, dstPort: 443 }))).toBe(true);
+    expect(recordIsFromClient(flowRecord({ srcPort: 443, dstPort: 8080 }))).toBe(false);
+  });
+
+  it('falls back to the ephemeral range, then to the lower port', () => {
+    expect(recordIsFromClient(flowRecord({ srcPort: 51234, dstPort: 4567 }))).toBe(true);
+    expect(recordIsFromClient(flowRecord({ srcPort: 4567, dstPort: 51234 }))).toBe(false);
+    expect(recordIsFromClient(flowRecord({ srcPort: 4567, dstPort: 4568 }))).toBe(false);
+    expect(recordIsFromClient(flowRecord({ srcPort: undefined, dstPort: undefined, protocol: 1 }))).toBe(true);
+  });
+});
+
+describe('EdgeAggregator', () => {
+  const classifier = new AddressClassifier(['10.0.0.0/16']);
+
+  it('folds replies into the connection they answer and counts opened connections', () => {
+    const edges = new EdgeAggregator(classifier);
+    edges.add(flowRecord({ tcpFlags: 2, bytes: 300 }));
+    edges.add(
+      flowRecord({ srcAddr: '10.0.2.9', dstAddr: '10.0.1.5', srcPort: 443, dstPort: 45000, tcpFlags: 18, bytes: 900 }),
+    );
+    edges.add(flowRecord({ srcPort: 45001, tcpFlags: 0, bytes: 100 }));
+    const [edge] = [...edges.values()];
+    expect(edges.size).toBe(1);
+    expect(edge).toMatchObject({
+      client: '10.0.1.5',
+      server: '10.0.2.9',
+      serverPort: 443,
+      bytesToServer: 400,
+      bytesToClient: 900,
+      flows: 3,
+      opened: 1,
+    });
+  });
+
+  it('learns the addresses of watched interfaces from the direction of their records', () => {
+    const edges = new EdgeAggregator(classifier, { watchInterfaces: new Set(['eni-lb']) });
+    edges.add(
+      flowRecord({
+        interfaceId: 'eni-lb',
+        srcAddr: '198.51.100.9',
+        dstAddr: '10.0.0.37',
+        srcPort: 50000,
+        dstPort: 443,
+        flowDirection: 'ingress',
+      }),
+    );
+    edges.add(
+      flowRecord({
+        interfaceId: 'eni-lb',
+        srcAddr: '10.0.0.37',
+        dstAddr: '10.0.1.57',
+        dstPort: 8080,
+        flowDirection: 'egress',
+      }),
+    );
+    edges.add(
+      flowRecord({ interfaceId: 'eni-node', srcAddr: '10.0.1.57', dstAddr: '10.0.9.9', flowDirection: 'egress' }),
+    );
+    expect([...edges.interfaceAddresses]).toEqual([['eni-lb', new Set(['10.0.0.37'])]]);
+  });
+});
+
+describe('isProbeLike', () => {
+  const classifier = new AddressClassifier(['10.0.0.0/16']);
+  const edgeOf = (...records: Parameters<typeof flowRecord>[0][]) => {
+    const edges = new EdgeAggregator(classifier);
+    for (const r of records) edges.add(flowRecord(r));
+    return [...edges.values()][0] as FlowEdge;
+  };
+
+  it('calls a rejected attempt, and a SYN answered by a small reply, a probe', () => {
+    expect(isProbeLike(edgeOf({ action: 'REJECT', packets: 1, bytes: 44, tcpFlags: 2 }))).toBe(true);
+    expect(
+      isProbeLike(
+        edgeOf(
+          { packets: 1, bytes: 44, tcpFlags: 2 },
+          {
+            srcAddr: '10.0.2.9',
+            dstAddr: '10.0.1.5',
+            srcPort: 443,
+            dstPort: 45000,
+            packets: 1,
+            bytes: 40,
+            tcpFlags: 4,
+          },
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it('does not call a conversation, or an idle keepalive, a probe', () => {
+    expect(isProbeLike(edgeOf({ packets: 12, bytes: 4800, tcpFlags: 3 }))).toBe(false);
+    expect(isProbeLike(edgeOf({ packets: 1, bytes: 52, tcpFlags: 0 }))).toBe(false);
+    expect(isProbeLike(edgeOf({ protocol: 17, packets: 1, bytes: 60, tcpFlags: undefined }))).toBe(false);
+  });
+});

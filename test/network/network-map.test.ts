@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { AddressClassifier } from '../../shared/network/address';
+import { workloadEntity } from '../../shared/network/entity';
+import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
+import { aggregateMap, directionOf, mapEdgeKey, NetworkMapStore } from '../../shared/network/network-map';
+import { MemoryTable } from '../../shared/store/memory-table';
+import { flowRecord } from './support';
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-11-01T10:00:00Z');
+
+function edges(records: Parameters<typeof flowRecord>[0][]): FlowEdge[] {
+  const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+  for (const r of records) aggregator.add(flowRecord(r));
+  return [...aggregator.values()];
+}
+
+describe('the network map', () => {
+  it('keys edges by direction, the entities at both ends, port and protocol', () => {
+    const [internal, egress, ingress] = edges([
+      { srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080 },
+      { srcAddr: '10.0.1.57', dstAddr: '203.0.113.9', dstPort: 443 },
+      { srcAddr: '198.51.100.9', srcPort: 50000, dstAddr: '10.0.0.37', dstPort: 443 },
+    ]) as [FlowEdge, FlowEdge, FlowEdge];
+    internal.clientEntity = workloadEntity('shop', 'web');
+    expect(mapEdgeKey(internal)).toBe('internal|workload:shop/web|ip:10.0.2.9|8080|6');
+    expect([directionOf(internal), directionOf(egress), directionOf(ingress)]).toEqual([
+      'internal',
+      'egress',
+      'ingress',
+    ]);
+  });
+
+  it('folds the pods of a workload into one edge per hour', () => {
+    // Two objects: one of hour 10 with two pods, one of hour 11.
+    const list = [
+      ...edges([
+        { srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080, bytes: 100, start: T0 / 1000 },
+        { srcAddr: '10.0.1.58', dstAddr: '10.0.2.9', dstPort: 8080, bytes: 200, start: T0 / 1000 + 60 },
+      ]),
+      ...edges([{ srcAddr: '10.0.1.58', dstAddr: '10.0.2.9', dstPort: 8080, bytes: 400, start: (T0 + HOUR) / 1000 }]),
+    ];
+    for (const edge of list) edge.clientEntity = workloadEntity('shop', 'web');
+    const map = [...aggregateMap(list).values()];
+    expect(map.map((m) => [new Date(m.hour).toISOString(), m.bytesOut, m.flows])).toEqual([
+      ['2026-11-01T10:00:00.000Z', 300, 2],
+      ['2026-11-01T11:00:00.000Z', 400, 1],
+    ]);
+  });
+
+  it('writes each object once per map edge, sums an hour over objects, and lists the days to fold', async () => {
+    // Prepare
+    const table = new MemoryTable();
+    const store = new NetworkMapStore(table);
+    const part = (bytes: number) => [
+      ...aggregateMap(
+        edges([{ srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080, bytes, start: T0 / 1000 }]),
+      ).values(),
+    ];
+    // Act: two objects, and the first delivered twice.
+    await store.write('object-1', part(100));
+    await store.write('object-2', part(250));
+    await store.write('object-1', part(100));
+    // Assess
+    const key = part(1)[0]?.key as string;
+    expect((await store.hourTotals('vpc-0a', T0, key)).bytesOut).toBe(350);
+    expect((await store.hourTotals('vpc-0a', T0 + HOUR, key)).bytesOut).toBe(0);
+    expect(await store.pendingDays('vpc-0a')).toEqual(['2026-11-01']);
+    expect(await store.day('vpc-0a', '2026-11-01')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { AddressClassifier } from '../../shared/network/address';
+import { workloadEntity } from '../../shared/network/entity';
+import { EdgeAggregator } from '../../shared/network/flow-edge';
+import { NetworkMapStore } from '../../shared/network/network-map';
+import { edgeMapRecorder } from '../../shared/record/edge-map-recorder';
+import { MemoryTable } from '../../shared/store/memory-table';
+import { flowRecord } from '../network/support';
+
+describe('edgeMapRecorder', () => {
+  it('writes an object’s map edges once each, whatever the number of records', async () => {
+    // Prepare: 200 records of two pods of one workload to one server.
+    const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+    for (let i = 0; i < 200; i++) {
+      aggregator.add(flowRecord({ srcAddr: i % 2 ? '10.0.1.57' : '10.0.1.58', srcPort: 40000 + i, bytes: 10 }));
+    }
+    const table = new MemoryTable();
+    const session = edgeMapRecorder.begin({ id: 'object-1', uri: 'test' });
+    // Act
+    for (const edge of aggregator.values()) {
+      edge.clientEntity = workloadEntity('shop', 'web');
+      session.see(edge);
+    }
+    const before = table.counters.writeRequests;
+    await session.flush(table);
+    // Assess: one map item and the scope's pending day.
+    expect(table.counters.writeRequests - before).toBe(2);
+    const items = await new NetworkMapStore(table).day('vpc-0a', '2026-11-01');
+    expect(items).toEqual([
+      expect.objectContaining({
+        key: 'internal|workload:shop/web|ip:10.0.2.9|443|6',
+        bytesOut: 2000,
+        flows: 200,
+        direction: 'internal',
+      }),
+    ]);
+  });
+});
