@@ -29,7 +29,8 @@ export interface ProcessorsProps {
 /**
  * The three functions and exactly the access each needs: the processors read objects under their
  * own prefix, read and write the table with the store's actions only, and publish to the topic;
- * rebaseline touches only the table (and the threat lists, which the engine loads on start).
+ * rebaseline touches the table, the threat lists (the engine loads them on start) and the alert topic
+ * (it reports flow logs that stopped arriving), but no log object.
  */
 export class Processors extends Construct {
   /** SQS (audit-prefix notifications) → EKS audit objects → findings. */
@@ -109,5 +110,7 @@ export class Processors extends Construct {
     }
     props.state.table.grant(this.rebaseline, ...TABLE_ACTIONS);
     props.threatLists.grantRead(this.rebaseline);
+    // Rebaseline raises the findings only a schedule can: a flow log that stopped arriving.
+    props.alerts.grantPublish(this.rebaseline);
   }
 }

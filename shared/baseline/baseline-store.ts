@@ -1,4 +1,6 @@
+import { type PackedRow, packRows, unpackRows } from '../store/packing';
 import type { Item, Table } from '../store/types';
+import { shardOf } from '../util/hash';
 import { epochSeconds } from '../util/time';
 import { keys, OBSERVATION_SHARDS } from './keys';
 import type { BaselineEntry, Observation } from './types';
@@ -71,35 +73,48 @@ export class BaselineStore {
   }
 
   /**
-   * Writes one object's observations: one item per (scope, day, kind, value), keyed by the object
-   * so that a second delivery overwrites instead of double counting. Marks the days as pending.
+   * Writes one object's observations, packed: per scope and day, the object's rows go into a
+   * few gzipped items keyed by the object (`OBS#<scope>#<day>#<shard>` / `<objectId>#<n>`), so a
+   * second delivery overwrites instead of double counting, and the write cost follows the
+   * compressed size, not the number of values. Marks the days as pending. Returns the number of
+   * observations.
    */
   async writeObservations(objectId: string, observations: Iterable<Observation<unknown>>): Promise<number> {
+    const groups = new Map<string, { scope: string; day: string; rows: PackedRow[]; last: number }>();
+    let count = 0;
+    for (const o of observations) {
+      const id = `${o.scope}\u0000${o.day}`;
+      let group = groups.get(id);
+      if (!group) {
+        group = { scope: o.scope, day: o.day, rows: [], last: 0 };
+        groups.set(id, group);
+      }
+      group.rows.push([o.kind, o.value, o.count, o.firstTime, o.lastTime]);
+      group.last = Math.max(group.last, o.lastTime);
+      count++;
+    }
     const items: Item[] = [];
     const pending = new Map<string, Set<string>>();
-    for (const o of observations) {
-      const key = keys.observation(o.scope, o.day, o.kind, o.value, objectId);
-      items.push({
-        ...key,
-        kind: o.kind,
-        value: o.value,
-        count: o.count,
-        firstTime: o.firstTime,
-        lastTime: o.lastTime,
-        expiresAt: epochSeconds(o.lastTime) + this.observationTtlDays * 86_400,
+    for (const group of groups.values()) {
+      const shard = shardOf(objectId, OBSERVATION_SHARDS);
+      packRows(group.rows).forEach((packed, n) => {
+        items.push({
+          pk: keys.observationPartition(group.scope, group.day, shard),
+          sk: `${objectId}#${n}`,
+          packed,
+          rows: group.rows.length,
+          expiresAt: epochSeconds(group.last) + this.observationTtlDays * 86_400,
+        });
       });
-      let days = pending.get(o.scope);
-      if (!days) {
-        days = new Set();
-        pending.set(o.scope, days);
-      }
-      days.add(o.day);
+      const days = pending.get(group.scope) ?? new Set<string>();
+      days.add(group.day);
+      pending.set(group.scope, days);
     }
     await this.table.batchPut(items);
     for (const [scope, days] of pending) {
       await this.table.update(keys.scopeMeta(scope), { addToSet: { pendingDays: [...days] }, setIfAbsent: { scope } });
     }
-    return items.length;
+    return count;
   }
 
   /** The baseline entries of `values`, by value. Values the baseline has not seen are absent. */
@@ -117,11 +132,21 @@ export class BaselineStore {
       .slice(0, limit);
   }
 
-  /** Every observation item of a scope's day, from all shards. */
-  async observationsOfDay(scope: string, day: string): Promise<Item[]> {
-    const out: Item[] = [];
+  /** Every observation of a scope's day, from all shards, unpacked. */
+  async observationsOfDay(scope: string, day: string): Promise<StoredObservation[]> {
+    const out: StoredObservation[] = [];
     for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-      out.push(...(await this.table.query(keys.observationPartition(scope, day, shard))));
+      for (const item of await this.table.query(keys.observationPartition(scope, day, shard))) {
+        for (const [kind, value, count, firstTime, lastTime] of unpackRows(item.packed)) {
+          out.push({
+            kind: String(kind),
+            value: String(value),
+            count: Number(count),
+            firstTime: Number(firstTime),
+            lastTime: Number(lastTime),
+          });
+        }
+      }
     }
     return out;
   }
@@ -155,6 +180,15 @@ export class BaselineStore {
       set: { lastRebaseline: time },
     });
   }
+}
+
+/** One value seen in one object on one day, as stored. */
+export interface StoredObservation {
+  kind: string;
+  value: string;
+  count: number;
+  firstTime: number;
+  lastTime: number;
 }
 
 export function toEntry(scope: string, kind: string, item: Item): BaselineEntry {

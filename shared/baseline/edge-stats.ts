@@ -1,5 +1,5 @@
 import type { EdgeMetric, MetricStats } from '../detect/types';
-import { addTotals, type EdgeTotals, emptyTotals, type NetworkMapStore } from '../network/network-map';
+import { addTotals, type EdgeTotals, emptyTotals, type MapEdge, type NetworkMapStore } from '../network/network-map';
 import type { Item, Table } from '../store/types';
 import { DAY_MS, dayOf, epochSeconds } from '../util/time';
 import { keys, valueKey } from './keys';
@@ -118,7 +118,7 @@ export class EdgeStatsStore {
     return report;
   }
 
-  private async foldDay(scope: string, day: string, items: readonly Item[], windowStart: string): Promise<number> {
+  private async foldDay(scope: string, day: string, items: readonly MapEdge[], windowStart: string): Promise<number> {
     const perEdge = new Map<string, Map<string, EdgeTotals>>();
     const first = new Map<string, number>();
     const last = new Map<string, number>();

@@ -7,7 +7,7 @@ import { shardOf, stableHash } from '../util/hash';
  * |---------------------------------|-----------------------------|---------------------------------------|
  * | `SCOPES`                        | scope                       | registry of scopes (clusters, VPCs)   |
  * | `SCOPE#<scope>`                 | `META`                      | first event time, pending days        |
- * | `OBS#<scope>#<day>#<shard>`     | `<kind>#<value>#<objectId>` | one object's observations of one day  |
+ * | `OBS#<scope>#<day>#<shard>`     | `<objectId>#<n>`            | one object's observations of one day, packed |
  * | `BL#<scope>#<kind>`             | value                       | baseline entry                        |
  * | `DEDUPE#<ruleId>#<hash>`        | `WINDOW`                    | alert dedupe window                   |
  * | `OBJECT#<objectId>`             | `DONE`                      | processed-object marker               |
@@ -37,13 +37,6 @@ export const keys = {
   scopes: () => 'SCOPES',
   scopeMeta: (scope: string) => ({ pk: `SCOPE#${scope}`, sk: 'META' }),
   observationPartition: (scope: string, day: string, shard: number) => `OBS#${scope}#${day}#${shard}`,
-  observation: (scope: string, day: string, kind: string, value: string, objectId: string) => {
-    const v = valueKey(value);
-    return {
-      pk: keys.observationPartition(scope, day, shardOf(`${kind}#${v}`, OBSERVATION_SHARDS)),
-      sk: `${kind}#${v}#${objectId}`,
-    };
-  },
   baselinePartition: (scope: string, kind: string) => `BL#${scope}#${kind}`,
   baseline: (scope: string, kind: string, value: string) => ({
     pk: keys.baselinePartition(scope, kind),

@@ -383,6 +383,7 @@ export class FlowAnalysis {
     const stats = new Map<string, Map<string, EdgeStats>>();
     for (const [scope, keys] of wanted) stats.set(scope, await this.stats.lookup(scope, [...keys]));
     const totals = new Map<string, EdgeTotals>();
+    const decoded = new Map<string, MapEdge[]>();
     const drafts: FlowDraft[] = [];
     for (const { detector, id, part, sample } of candidates) {
       const edgeStats = stats.get(part.scope)?.get(part.key);
@@ -392,7 +393,7 @@ export class FlowAnalysis {
       if (part[detector.metric] * OBJECTS_PER_HOUR <= limit) continue;
       let hour = totals.get(id);
       if (!hour) {
-        hour = await this.map.hourTotals(part.scope, part.hour, part.key);
+        hour = await this.map.hourTotals(part.scope, part.hour, part.key, decoded);
         totals.set(id, hour);
       }
       // The map already holds this object's part (recorders flush first); never count less than it.

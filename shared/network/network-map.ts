@@ -1,6 +1,7 @@
 import { keys, OBSERVATION_SHARDS } from '../baseline/keys';
+import { type PackedRow, packRows, unpackRows } from '../store/packing';
 import type { Item, Table } from '../store/types';
-import { shardOf, stableHash } from '../util/hash';
+import { shardOf } from '../util/hash';
 import { dayOf, epochSeconds, HOUR_MS } from '../util/time';
 import { isInternal } from './address';
 import type { FlowEdge } from './flow-edge';
@@ -142,12 +143,49 @@ export interface NetworkMapStoreOptions {
   ttlDays?: number;
 }
 
+/** A map edge as a packed row; the order of {@link MAP_ROW_FIELDS}. */
+const MAP_ROW_FIELDS = [
+  'scope',
+  'hour',
+  'key',
+  'direction',
+  'client',
+  'server',
+  'clientLabel',
+  'serverLabel',
+  'port',
+  'protocol',
+  'bytesOut',
+  'bytesIn',
+  'packets',
+  'flows',
+  'accepted',
+  'rejected',
+  'firstTime',
+  'lastTime',
+] as const;
+
+function toRow(edge: MapEdge): PackedRow {
+  return MAP_ROW_FIELDS.map((field) => (edge[field] ?? null) as string | number | null);
+}
+
+function fromRow(row: PackedRow): MapEdge {
+  const edge: Record<string, unknown> = {};
+  MAP_ROW_FIELDS.forEach((field, i) => {
+    const value = row[i];
+    if (value !== null && value !== undefined) edge[field] = value;
+  });
+  return edge as unknown as MapEdge;
+}
+
 /**
- * The network map in the table: one item per (object, hour, edge) under a day's partition
- * (`NETMAP#<scope>#<day>#<shard>`, sort key `<HH>#<edge hash>#<objectId>`), so a redelivered object
- * overwrites its own items, an hour's total on an edge is one query by prefix, and the rebaseline
- * job reads a day with one query per shard. Days written are listed on the scope
- * (`SCOPE#<scope>`/`NETMAP`) until the statistics have folded them.
+ * The network map in the table. One object's map edges of one hour are packed (gzipped rows)
+ * into a few items per shard of the day's partition (`NETMAP#<scope>#<day>#<shard>`, sort key
+ * `<HH>#<objectId>#<n>`, edges sharded by key): a redelivered object overwrites its own items,
+ * an hour's total on an edge is one query of its shard by prefix, the rebaseline job reads a day
+ * with one query per shard, and writes cost by compressed size instead of one unit per edge.
+ * Days written are listed on the scope (`SCOPE#<scope>`/`NETMAP`) until the statistics have
+ * folded them.
  */
 export class NetworkMapStore {
   private readonly ttlDays: number;
@@ -159,24 +197,38 @@ export class NetworkMapStore {
     this.ttlDays = options.ttlDays ?? 21;
   }
 
-  private static partition(scope: string, hour: number, key: string): string {
-    return keys.networkMapPartition(scope, dayOf(hour), shardOf(key, OBSERVATION_SHARDS));
+  private static shard(key: string): number {
+    return shardOf(key, OBSERVATION_SHARDS);
   }
 
   /** Writes one object's map edges; returns the number of items. */
   async write(objectId: string, edges: Iterable<MapEdge>): Promise<number> {
-    const items: Item[] = [];
+    const groups = new Map<string, { scope: string; hour: number; shard: number; rows: PackedRow[] }>();
     const pending = new Map<string, Set<string>>();
     for (const edge of edges) {
-      items.push({
-        pk: NetworkMapStore.partition(edge.scope, edge.hour, edge.key),
-        sk: `${hourOfDay(edge.hour)}#${stableHash(edge.key)}#${objectId}`,
-        ...edge,
-        expiresAt: epochSeconds(edge.hour) + this.ttlDays * 86_400,
-      });
+      const shard = NetworkMapStore.shard(edge.key);
+      const id = `${edge.scope}\u0000${edge.hour}\u0000${shard}`;
+      let group = groups.get(id);
+      if (!group) {
+        group = { scope: edge.scope, hour: edge.hour, shard, rows: [] };
+        groups.set(id, group);
+      }
+      group.rows.push(toRow(edge));
       const days = pending.get(edge.scope) ?? new Set<string>();
       days.add(dayOf(edge.hour));
       pending.set(edge.scope, days);
+    }
+    const items: Item[] = [];
+    for (const group of groups.values()) {
+      packRows(group.rows).forEach((packed, n) => {
+        items.push({
+          pk: keys.networkMapPartition(group.scope, dayOf(group.hour), group.shard),
+          sk: `${hourOfDay(group.hour)}#${objectId}#${n}`,
+          packed,
+          rows: group.rows.length,
+          expiresAt: epochSeconds(group.hour) + this.ttlDays * 86_400,
+        });
+      });
     }
     await this.table.batchPut(items);
     for (const [scope, days] of pending) {
@@ -188,21 +240,38 @@ export class NetworkMapStore {
     return items.length;
   }
 
-  /** An edge's totals in one hour, over every object written so far. */
-  async hourTotals(scope: string, hour: number, key: string): Promise<EdgeTotals> {
+  /**
+   * An edge's totals in one hour, over every object written so far. `cache` keeps the decoded
+   * shard-hours of one object's lookups, so asking about many edges reads each once.
+   */
+  async hourTotals(
+    scope: string,
+    hour: number,
+    key: string,
+    cache: Map<string, MapEdge[]> = new Map(),
+  ): Promise<EdgeTotals> {
+    const pk = keys.networkMapPartition(scope, dayOf(hour), NetworkMapStore.shard(key));
+    const prefix = `${hourOfDay(hour)}#`;
+    let edges = cache.get(`${pk}\u0000${prefix}`);
+    if (!edges) {
+      edges = [];
+      for (const item of await this.table.query(pk, { skPrefix: prefix })) {
+        for (const row of unpackRows(item.packed)) edges.push(fromRow(row));
+      }
+      cache.set(`${pk}\u0000${prefix}`, edges);
+    }
     const totals = emptyTotals();
-    const items = await this.table.query(NetworkMapStore.partition(scope, hour, key), {
-      skPrefix: `${hourOfDay(hour)}#${stableHash(key)}#`,
-    });
-    for (const item of items) addTotals(totals, item);
+    for (const edge of edges) if (edge.key === key && edge.hour === hour) addTotals(totals, edge);
     return totals;
   }
 
-  /** Every item of a scope's day. */
-  async day(scope: string, day: string): Promise<Item[]> {
-    const out: Item[] = [];
+  /** Every map edge of a scope's day, unpacked. */
+  async day(scope: string, day: string): Promise<MapEdge[]> {
+    const out: MapEdge[] = [];
     for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-      out.push(...(await this.table.query(keys.networkMapPartition(scope, day, shard))));
+      for (const item of await this.table.query(keys.networkMapPartition(scope, day, shard))) {
+        for (const row of unpackRows(item.packed)) out.push(fromRow(row));
+      }
     }
     return out;
   }
@@ -220,7 +289,7 @@ export class NetworkMapStore {
   }
 }
 
-export function addTotals(into: EdgeTotals, item: Record<string, unknown>): void {
+export function addTotals(into: EdgeTotals, item: Partial<EdgeTotals>): void {
   into.bytesOut += Number(item.bytesOut ?? 0);
   into.bytesIn += Number(item.bytesIn ?? 0);
   into.packets += Number(item.packets ?? 0);

@@ -160,6 +160,8 @@ function holds(condition: Condition, existing: Item | undefined): boolean {
 
 function clone<T>(value: T): T {
   if (value instanceof Set) return new Set(value) as T;
+  // Binary attributes, as DynamoDB returns them: a Uint8Array of their own.
+  if (value instanceof Uint8Array) return new Uint8Array(value) as T;
   if (Array.isArray(value)) return value.map(clone) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

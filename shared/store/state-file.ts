@@ -8,10 +8,11 @@ import type { Item } from './types';
 
 const FILE_NAME = 'state.jsonl';
 const SET_TAG = '$ss';
+const BINARY_TAG = '$b';
 
 /**
  * Loads the CLI's embedded store from `dir`, or an empty one. Items are JSON Lines; string sets
- * are written as `{"$ss": [...]}`.
+ * are written as `{"$ss": [...]}`, binary values as `{"$b": "<base64>"}`.
  */
 export async function loadStateDir(dir: string): Promise<MemoryTable> {
   const table = new MemoryTable();
@@ -52,7 +53,10 @@ export async function saveStateDir(table: MemoryTable, dir: string): Promise<voi
   renameSync(temporary, path);
 }
 
-function replaceSets(_key: string, value: unknown): unknown {
+function replaceSets(this: unknown, key: string, value: unknown): unknown {
+  // JSON.stringify hands Buffers to the replacer already turned into {type, data}; read the original.
+  const original = key === '' ? value : (this as Record<string, unknown>)[key];
+  if (original instanceof Uint8Array) return { [BINARY_TAG]: Buffer.from(original).toString('base64') };
   return value instanceof Set ? { [SET_TAG]: [...value] } : value;
 }
 
@@ -60,6 +64,10 @@ function reviveSets(_key: string, value: unknown): unknown {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const tagged = (value as Record<string, unknown>)[SET_TAG];
     if (Array.isArray(tagged) && Object.keys(value).length === 1) return new Set(tagged);
+    const binary = (value as Record<string, unknown>)[BINARY_TAG];
+    if (typeof binary === 'string' && Object.keys(value).length === 1) {
+      return new Uint8Array(Buffer.from(binary, 'base64'));
+    }
   }
   return value;
 }

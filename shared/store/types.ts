@@ -87,6 +87,7 @@ function valueSize(value: unknown): number {
   if (typeof value === 'string') return Buffer.byteLength(value);
   if (typeof value === 'number') return 21;
   if (typeof value === 'boolean' || value === null || value === undefined) return 1;
+  if (value instanceof Uint8Array) return value.byteLength;
   if (value instanceof Set) {
     let size = 0;
     for (const v of value) size += valueSize(v);

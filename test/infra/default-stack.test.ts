@@ -403,11 +403,13 @@ describe('DriftwatchStack with the default config', () => {
       }
     });
 
-    it('gives rebaseline no S3 log access and no SNS publish', () => {
-      const actions = allowedActions(roleStatements(synth.template, 'ProcessorsRebaselineRole'));
-      expect([...actions].filter((a) => a.startsWith('s3:') || a.startsWith('sns:') || a.startsWith('kms:'))).toEqual(
-        [],
-      );
+    it('gives rebaseline no S3 access, and only publish on the alert topic (silent flow logs are its findings)', () => {
+      const statements = roleStatements(synth.template, 'ProcessorsRebaselineRole');
+      const actions = allowedActions(statements);
+      expect([...actions].filter((a) => a.startsWith('s3:'))).toEqual([]);
+      expect([...actions].filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
+      const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsTopic');
+      expect(allowedResources(statements, 'sns:Publish')).toEqual([`<${topic}>`]);
     });
 
     it('allows "*" resources only for X-Ray, which has no resource-level permissions', () => {
