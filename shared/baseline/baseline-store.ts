@@ -5,6 +5,10 @@ import { epochSeconds } from '../util/time';
 import { keys, OBSERVATION_SHARDS } from './keys';
 import type { BaselineEntry, Observation } from './types';
 
+/** How long and how many known baseline values a process keeps without reading them again. */
+const KNOWN_CACHE_MS = 60 * 60_000;
+const KNOWN_CACHE_ENTRIES = 500_000;
+
 export interface ScopeMeta {
   scope: string;
   /** Epoch ms of the first event ever seen for the scope. */
@@ -30,6 +34,14 @@ export class BaselineStore {
   private readonly observationTtlDays: number;
   private readonly knownScopes = new Set<string>();
   private readonly firstEventTimes = new Map<string, number>();
+  /**
+   * Values known to a baseline, as read. A value once learned stays known until pruned after
+   * months, so a warm Lambda need not read it again for every object: in steady state nearly
+   * every observation is known, and this saves a read per observation per object. Values not
+   * found are never cached (they are the anomalies).
+   */
+  private readonly known = new Map<string, BaselineEntry>();
+  private knownSince = Date.now();
 
   constructor(options: BaselineStoreOptions) {
     this.table = options.table;
@@ -119,8 +131,26 @@ export class BaselineStore {
 
   /** The baseline entries of `values`, by value. Values the baseline has not seen are absent. */
   async lookup(scope: string, kind: string, values: readonly string[]): Promise<Map<string, BaselineEntry>> {
-    const items = await this.table.batchGet(values.map((v) => keys.baseline(scope, kind, v)));
-    return new Map(items.map((item) => [String(item.value), toEntry(scope, kind, item)]));
+    const now = Date.now();
+    if (now - this.knownSince > KNOWN_CACHE_MS || this.known.size > KNOWN_CACHE_ENTRIES) {
+      this.known.clear();
+      this.knownSince = now;
+    }
+    const found = new Map<string, BaselineEntry>();
+    const missing: string[] = [];
+    for (const value of values) {
+      const cached = this.known.get(`${scope}\u0000${kind}\u0000${value}`);
+      if (cached) found.set(value, cached);
+      else missing.push(value);
+    }
+    if (missing.length === 0) return found;
+    const items = await this.table.batchGet(missing.map((v) => keys.baseline(scope, kind, v)));
+    for (const item of items) {
+      const entry = toEntry(scope, kind, item);
+      found.set(entry.value, entry);
+      this.known.set(`${scope}\u0000${kind}\u0000${entry.value}`, entry);
+    }
+    return found;
   }
 
   /** Up to `limit` known values of a baseline, most-seen first, for alert context. */
