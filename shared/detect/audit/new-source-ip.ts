@@ -23,6 +23,18 @@ const PRIVATE = 'private';
  * (pods and nodes move around inside the VPC), a public one is its /24 (IPv4) or /48 (IPv6).
  */
 export function callerNetwork(address: string): string | undefined {
+  const known = networks.get(address);
+  if (known !== undefined) return known ?? undefined;
+  const network = networkOf(address);
+  // Every audit event asks; callers are few, so answers are kept (and dropped wholesale if not).
+  if (networks.size > 50_000) networks.clear();
+  networks.set(address, network ?? null);
+  return network;
+}
+
+const networks = new Map<string, string | null>();
+
+function networkOf(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return undefined;
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
