@@ -90,9 +90,21 @@ export async function readFlowParquet(
   const metadata = await readMetadata(size, read, stats, uri);
   if (!metadata) return;
   const columns: Column[] = [];
-  for (const child of parquetSchema(metadata).children) {
+  let schema: ReturnType<typeof parquetSchema>;
+  try {
+    schema = parquetSchema(metadata);
+  } catch (error) {
+    // A damaged footer can decode into a schema tree with missing elements.
+    reject(stats, 'malformed-parquet', { uri }, `schema: ${String((error as Error).message ?? error).slice(0, 120)}`);
+    return;
+  }
+  for (const child of schema.children) {
     // Flow logs are flat; a nested column is nothing this reader knows.
     if (child.children.length > 0) continue;
+    if (typeof child.element?.name !== 'string') {
+      reject(stats, 'malformed-parquet', { uri }, 'schema: a column without a name');
+      return;
+    }
     const field = child.element.name.replace(/_/g, '-');
     columns.push({ name: child.element.name, field, code: codeOf(field), ecsKey: ecsKeyOf(field) });
   }
@@ -127,7 +139,8 @@ export async function readFlowParquet(
     const where = { uri, record: groupStart };
     if (!range || groupRows < 0 || groupRows > MAX_ROWS_PER_GROUP) {
       reject(stats, 'malformed-parquet', where, `row group ${g}: column chunks outside the object or bad row count`);
-      groupStart += Math.max(0, groupRows);
+      // Row numbers after a damaged group stay right when its columns agree on how many rows it had.
+      groupStart += Math.max(0, columnsAgreeOn(group, names) ?? groupRows);
       continue;
     }
     cache = await read(range.start, range.end);
@@ -208,6 +221,19 @@ async function readMetadata(
 }
 
 /** The bytes that hold the wanted columns of a row group, or undefined when they lie outside the object. */
+/** The value count every wanted column chunk of a group reports, when they all report the same. */
+function columnsAgreeOn(group: RowGroup, names: readonly string[]): number | undefined {
+  let agreed: number | undefined;
+  for (const chunk of group.columns) {
+    const meta = chunk.meta_data;
+    if (!meta || !names.includes(meta.path_in_schema[0] as string)) continue;
+    const values = Number(meta.num_values);
+    if (agreed !== undefined && values !== agreed) return undefined;
+    agreed = values;
+  }
+  return agreed;
+}
+
 function groupRange(
   group: RowGroup,
   names: readonly string[],
@@ -219,6 +245,8 @@ function groupRange(
     const meta = chunk.meta_data;
     if (!meta) return undefined;
     if (!names.includes(meta.path_in_schema[0] as string)) continue;
+    // Flow-log columns are flat: each holds one value (or null) per row of its group.
+    if (Number(meta.num_values) !== Number(group.num_rows)) return undefined;
     const data = Number(meta.data_page_offset);
     const dictionary = meta.dictionary_page_offset === undefined ? data : Number(meta.dictionary_page_offset);
     // Some writers leave the dictionary offset at 0; the earlier of the two valid offsets starts the chunk.

@@ -8,7 +8,8 @@ import type { AuditEvent, FlowRecord } from '../../shared/ingest/types';
 import { flowParquet, memoryRandomAccess } from '../support/flow-parquet';
 import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent, streamOf } from '../support/formats';
 
-const RUNS = 150;
+// CI runs 150 cases per property; a deeper soak: FUZZ_RUNS=3000 npx vitest run test/ingest/fuzz --testTimeout=600000
+const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
 async function readAudit(data: Buffer, chunk = 4096): Promise<{ events: AuditEvent[]; stats: ReadStats }> {
   const stats = newReadStats();
