@@ -77,9 +77,9 @@ class LinkFinder {
 }
 
 /**
- * The hops of an exposure path, as references: `entities.exposure` (`publicSource`, `workload`,
- * `sensitive`, `port`) or `entities.path` (a list of ids or labels), whichever the finding has;
- * both when it has both.
+ * The hops of an exposure path, as references: `entities.exposure` (`publicSource`, optional
+ * `entryPoint`, `workload`, `sensitive`, `port`) or `entities.path` (a list of ids or labels),
+ * whichever the finding has; both when it has both.
  */
 function exposureHops(entities: Entities): { hops: unknown[][]; port?: number } {
   const hops: unknown[][] = [];
@@ -87,13 +87,27 @@ function exposureHops(entities: Entities): { hops: unknown[][]; port?: number } 
   let port: number | undefined;
   if (exposure && typeof exposure === 'object' && !Array.isArray(exposure)) {
     const e = exposure as Record<string, unknown>;
-    const chain = [e.publicSource ?? e.source ?? e.public, e.workload, e.sensitive ?? e.resource ?? e.target];
+    const chain = [
+      e.publicSource ?? e.source ?? e.public,
+      e.entryPoint,
+      e.workload,
+      e.sensitive ?? e.resource ?? e.target,
+    ];
     if (chain.filter((x) => x !== undefined).length >= 2) hops.push(chain.filter((x) => x !== undefined));
     port = portOf(e.port);
   }
   if (Array.isArray(entities.path) && entities.path.length >= 2) hops.push(entities.path);
   port ??= portOf(entities.dstPort) ?? portOf(entities.port);
   return { hops, ...(port !== undefined ? { port } : {}) };
+}
+
+/** Every reference a finding's entities make to the map: both ends of a flow, and the hops of a path. */
+export function mapReferences(entities: Entities): unknown[] {
+  return [
+    ...endpointRefs(entities, CLIENT_KEY),
+    ...endpointRefs(entities, SERVER_KEY),
+    ...exposureHops(entities).hops.flat(),
+  ];
 }
 
 /**

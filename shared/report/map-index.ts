@@ -64,6 +64,11 @@ export class MapIndex {
       for (const id of [`net:${addressBlock(ref)}`, `subnet:${subnetOf(ref)}`]) if (this.nodeIds.has(id)) out.add(id);
       return out;
     }
+    if (/^[0-9a-f.:]+\/\d{1,3}$/i.test(ref)) {
+      // A block or subnet: the node drawn for it, if any.
+      for (const id of [`subnet:${ref}`, `net:${ref}`, `external:${ref}`]) if (this.nodeIds.has(id)) out.add(id);
+      return out;
+    }
     const inner = ref.match(IPV4);
     if (inner && !(inner.length === 1 && inner[0] === ref)) {
       for (const match of inner) for (const id of this.resolve(match, depth + 1)) out.add(id);

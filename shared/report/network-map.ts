@@ -134,6 +134,10 @@ function groupOfSubnet(subnet: string, addressClass: MapEndpoint['addressClass']
     : { id: 'private', label: 'private, outside the VPC', kind: 'private' };
 }
 
+function subnetNode(subnet: string): { id: string; label: string } {
+  return { id: `subnet:${subnet}`, label: `${subnet} (other addresses)` };
+}
+
 /** The node an endpoint is drawn as, before collapsing. */
 export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
   const { entity } = endpoint;
@@ -149,6 +153,10 @@ export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
       },
       kind: entity.kind,
       external,
+      // An address nobody claimed can stand for its subnet when the map has too many nodes.
+      ...(entity.kind === 'unknown' && !endpoint.block
+        ? { subnet: subnetNode(entity.cidr ?? subnetOf(endpoint.address)) }
+        : {}),
       refs: [entity.id, entity.label, endpoint.address],
     };
   }
@@ -185,7 +193,7 @@ export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
     group,
     kind: 'address',
     external: false,
-    subnet: { id: `subnet:${subnet}`, label: `${subnet} (other addresses)` },
+    subnet: subnetNode(subnet),
     refs: [endpoint.address],
   };
 }
@@ -245,7 +253,7 @@ export function buildNetworkMap(
   const target = new Map<string, Target>();
   let collapsedExternal = 0;
   const blocks = [...builds.values()]
-    .filter((b) => b.base.kind === 'block')
+    .filter((b) => b.base.external && b.base.kind !== 'aws-service')
     .sort((a, b) => Number(b.serves) - Number(a.serves) || b.bytes - a.bytes || a.base.id.localeCompare(b.base.id));
   if (blocks.length > o.maxExternalNodes) {
     // Room for the "other" nodes the collapsed blocks go into.

@@ -2,7 +2,7 @@ import type { Finding } from '../alert/finding';
 import { SEVERITIES, type Severity } from '../config/schema';
 import { DAY_MS, dayOf, dayStart, iso } from '../util/time';
 import type { DroppedEdges, RecordedEdge } from './flow-map-recorder';
-import { type FindingPlacement, placeFindings } from './highlights';
+import { type FindingPlacement, mapReferences, placeFindings } from './highlights';
 import type { MapIndex } from './map-index';
 import {
   buildNetworkMap,
@@ -93,7 +93,7 @@ export interface ReportData {
 const MAX_PORTS_PER_LINK = 8;
 const MAX_PINNED_TEXT = 300;
 
-/** Every string a finding's entities hold, nested one level: what findings may name on the map. */
+/** Every string a flow finding names as an end of a flow or a hop of a path, nested a little. */
 function mentioned(findings: readonly Finding[]): Set<string> {
   const out = new Set<string>();
   const visit = (value: unknown, depth: number) => {
@@ -101,7 +101,7 @@ function mentioned(findings: readonly Finding[]): Set<string> {
     else if (depth < 3 && Array.isArray(value)) for (const v of value) visit(v, depth + 1);
     else if (depth < 3 && value && typeof value === 'object') for (const v of Object.values(value)) visit(v, depth + 1);
   };
-  for (const f of findings) if (f.source === 'vpc-flow') visit(f.entities, 0);
+  for (const f of findings) if (f.source === 'vpc-flow') visit(mapReferences(f.entities ?? {}), 0);
   return out;
 }
 

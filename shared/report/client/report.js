@@ -331,7 +331,9 @@
     noteParts.push(`${count(t.foldedEdges)} edges past the recorder's cap were folded by subnet or /24.`);
   if (t.dropped.objectEdges) noteParts.push(`${count(t.dropped.flows)} flow records past every cap are not drawn.`);
   if (t.collapsedExternal)
-    noteParts.push(`${count(t.collapsedExternal)} quieter external blocks are drawn as "other internet".`);
+    noteParts.push(
+      `${count(t.collapsedExternal)} quieter external blocks are drawn as "other internet clients" or "other internet destinations".`,
+    );
   if (t.collapsedAddresses)
     noteParts.push(`${count(t.collapsedAddresses)} internal addresses are drawn as their subnet.`);
   notes.textContent = noteParts.join(' ');
@@ -383,7 +385,7 @@
    * @returns {Map<string, { x: number, y: number }>}
    */
   function arrange() {
-    const CELL_W = 112;
+    const CELL_W = 120;
     const CELL_H = 66;
     const GAP_X = 90;
     const GAP_Y = 64;
@@ -535,13 +537,14 @@
           'background-color': 'data(color)',
           width: 'data(size)',
           height: 'data(size)',
-          'font-size': 9,
+          'font-size': 10,
           color: '#1d2330',
           'text-valign': 'bottom',
           'text-margin-y': 2,
           'text-outline-color': '#ffffff',
           'text-outline-width': 2,
-          'min-zoomed-font-size': 6,
+          'text-wrap': 'ellipsis',
+          'text-max-width': '116px',
         },
       },
       { selector: 'node.external', style: { shape: 'round-rectangle' } },
