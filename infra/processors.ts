@@ -53,9 +53,11 @@ export class Processors extends Construct {
       [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
     };
 
-    // Memory and timeouts are first choices, to be re-tuned from benchmarks on real objects.
-    // Audit objects are Firehose deliveries of at most ~5 MiB gzip (60 s buffers), parsed as a
-    // stream; 1024 MB leaves room for the per-object aggregation maps and gives ~0.6 vCPU.
+    // Memory and timeouts come from `npm run bench` (docs/PERFORMANCE.md). Both processors are
+    // CPU-bound and single-threaded; up to 1,769 MB Lambda gives CPU in proportion to memory, so
+    // GB-seconds per object are the same at any size up to there and more memory only shortens
+    // the run. Audit objects are Firehose deliveries of at most ~5 MiB gzip (60 s buffers), a few
+    // seconds of CPU; 1024 MB is several times the measured peak.
     this.auditProcessor = new DriftwatchFunction(this, 'AuditProcessor', {
       entry: 'functions/audit-processor/index.ts',
       description: 'Reads EKS audit-log objects named by S3 notifications and publishes findings',
@@ -63,8 +65,10 @@ export class Processors extends Construct {
       timeout: Duration.minutes(5),
       environment,
     });
-    // Flow-log objects reach 75 MB gzip (millions of records); gunzip and parsing are CPU-bound,
-    // and 1769 MB is where Lambda gives one full vCPU.
+    // Flow-log objects reach 75 MB gzip (2.5M records): about 14 CPU seconds and a peak RSS of
+    // 310-380 MB measured. 1769 MB is one full vCPU, so that object takes ~15 s instead of ~25 s
+    // at 1024 MB for the same GB-seconds, and memory has 4.6x headroom. Five minutes is 20 times
+    // the largest object's run.
     this.flowProcessor = new DriftwatchFunction(this, 'FlowProcessor', {
       entry: 'functions/flow-processor/index.ts',
       description: 'Reads VPC flow-log objects named by S3 notifications and publishes findings',
