@@ -170,10 +170,20 @@ async function duckdb(path: string): Promise<Run> {
   return { ms: performance.now() - started, records: Number(row.records), detail: { keys: Number(row.keys) } };
 }
 
+/**
+ * The heap limits Lambda's Node.js bootstrap gives a function of this much memory: a tenth of
+ * it for the young generation (so half of that per semi-space), the rest for the old one.
+ */
+function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
+}
+
 /** Peak RSS of a fresh process running the processor path on one object. */
 function childPeak(
   path?: string,
   mode?: '--reader' | '--memory-table',
+  nodeFlags: string[] = [],
 ): { maxRssMb: number; records: number; edges?: number; cpuSeconds: number } {
   // Bundled like the Lambda code is, so the TypeScript loader's own memory is not counted.
   if (!existsSync(CHILD)) {
@@ -188,7 +198,7 @@ function childPeak(
       logLevel: 'warning',
     });
   }
-  const out = execFileSync(process.execPath, [CHILD, ...(path ? [path] : []), ...(mode ? [mode] : [])], {
+  const out = execFileSync(process.execPath, [...nodeFlags, CHILD, ...(path ? [path] : []), ...(mode ? [mode] : [])], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -360,6 +370,14 @@ async function main() {
     peakMemoryTable?: ReturnType<typeof childPeak>;
     reader?: ReturnType<typeof childPeak>;
     runtimeOnly?: ReturnType<typeof childPeak>;
+    /**
+     * The full path under the heap limits Lambda sets for a 256 MB function (the memory bound
+     * holds when this completes under 256 MB) and for the flow processor's own memory size.
+     */
+    lambda256?: ReturnType<typeof childPeak>;
+    lambdaConfigured?: ReturnType<typeof childPeak>;
+    /** The issue's bound: peak RSS under 256 MB, judged on `lambda256`. */
+    under256Mb?: boolean;
   } = {};
   if (!quick) {
     rmSync(CHILD, { force: true });
@@ -367,6 +385,8 @@ async function main() {
     const peak = childPeak(FLOW_75MB);
     const peakMemoryTable = childPeak(FLOW_75MB, '--memory-table');
     const reader = childPeak(FLOW_75MB, '--reader');
+    const lambda256 = childPeak(FLOW_75MB, undefined, lambdaHeapFlags(256));
+    const lambdaConfigured = childPeak(FLOW_75MB, undefined, lambdaHeapFlags(MEMORY_MB));
     memory = {
       object: FLOW_75MB,
       compressedMb: statSync(FLOW_75MB).size / 2 ** 20,
@@ -374,9 +394,18 @@ async function main() {
       peakMemoryTable,
       reader,
       runtimeOnly,
+      lambda256,
+      lambdaConfigured,
+      under256Mb: lambda256.maxRssMb < 256,
     };
     console.log(
-      `\nmemory: ${fmt(memory.compressedMb ?? 0, 1)} MiB gzip object, ${fmt(peak.records)} records, ${fmt(peak.edges ?? 0)} edges: peak RSS ${fmt(peak.maxRssMb)} MB (bundled code, loaded and idle: ${fmt(runtimeOnly.maxRssMb)} MB; reader + edge aggregation alone: ${fmt(reader.maxRssMb)} MB; with the in-memory table keeping every write: ${fmt(peakMemoryTable.maxRssMb)} MB); ${peak.maxRssMb < 256 ? 'under' : 'OVER'} 256 MB`,
+      `\nmemory: ${fmt(memory.compressedMb ?? 0, 1)} MiB gzip object, ${fmt(peak.records)} records, ${fmt(peak.edges ?? 0)} edges: peak RSS ${fmt(peak.maxRssMb)} MB (bundled code, loaded and idle: ${fmt(runtimeOnly.maxRssMb)} MB; reader + edge aggregation alone: ${fmt(reader.maxRssMb)} MB; with the in-memory table keeping every write: ${fmt(peakMemoryTable.maxRssMb)} MB) with Node's default heap limits`,
+    );
+    console.log(
+      `  with the heap limits Lambda gives a 256 MB function (${lambdaHeapFlags(256).join(' ')}): peak RSS ${fmt(lambda256.maxRssMb)} MB, ${fmt(lambda256.cpuSeconds, 1)} CPU s (default limits: ${fmt(peak.cpuSeconds, 1)} CPU s); ${lambda256.maxRssMb < 256 ? 'under' : 'OVER'} 256 MB`,
+    );
+    console.log(
+      `  with those of a ${MEMORY_MB} MB function (${lambdaHeapFlags(MEMORY_MB).join(' ')}): peak RSS ${fmt(lambdaConfigured.maxRssMb)} MB, garbage V8 has no reason to collect yet`,
     );
   }
 

@@ -54,7 +54,7 @@ export function fileSource(path: string): ObjectSource {
     },
     open(options) {
       return createReadStream(path, {
-        highWaterMark: 256 * 1024,
+        highWaterMark: 64 * 1024,
         ...(options?.headBytes ? { start: 0, end: options.headBytes - 1 } : {}),
       });
     },
