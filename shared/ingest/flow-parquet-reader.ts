@@ -220,7 +220,6 @@ async function readMetadata(
   }
 }
 
-/** The bytes that hold the wanted columns of a row group, or undefined when they lie outside the object. */
 /** The value count every wanted column chunk of a group reports, when they all report the same. */
 function columnsAgreeOn(group: RowGroup, names: readonly string[]): number | undefined {
   let agreed: number | undefined;
@@ -234,6 +233,7 @@ function columnsAgreeOn(group: RowGroup, names: readonly string[]): number | und
   return agreed;
 }
 
+/** The bytes that hold the wanted columns of a row group, or undefined when they lie outside the object. */
 function groupRange(
   group: RowGroup,
   names: readonly string[],
