@@ -43,6 +43,8 @@ export interface RunSummary {
     /** Internal addresses looked up in the pod IP map (per object), and how many it named a workload or node for. */
     addressesLookedUp: number;
     addressesAttributed: number;
+    /** Edges a NAT gateway logged again for its clients' connections: on the map, not detected on twice. */
+    relayedEdges: number;
   };
   store: TableCounters;
 }
@@ -69,6 +71,7 @@ export class SummaryBuilder {
   private readonly entities = new Set<string>();
   private addressesLookedUp = 0;
   private addressesAttributed = 0;
+  private relayedEdges = 0;
   private suppressed = 0;
   private below = 0;
   private first = Number.POSITIVE_INFINITY;
@@ -91,6 +94,7 @@ export class SummaryBuilder {
       for (const id of outcome.network.entities) this.entities.add(id);
       this.addressesLookedUp += outcome.network.addressesLookedUp;
       this.addressesAttributed += outcome.network.addressesAttributed;
+      this.relayedEdges += outcome.network.relayedEdges;
     }
     if (outcome.firstEventTime !== undefined) this.first = Math.min(this.first, outcome.firstEventTime);
     if (outcome.lastEventTime !== undefined) this.last = Math.max(this.last, outcome.lastEventTime);
@@ -144,6 +148,7 @@ export class SummaryBuilder {
         entities: this.entities.size,
         addressesLookedUp: this.addressesLookedUp,
         addressesAttributed: this.addressesAttributed,
+        relayedEdges: this.relayedEdges,
       },
       store,
     };

@@ -19,7 +19,7 @@ import type {
 import { readAuditObject } from '../ingest/audit-reader';
 import { newReadStats, type ReadStats, reject } from '../ingest/stats';
 import type { AuditEvent } from '../ingest/types';
-import type { FlowEdge } from '../network/flow-edge';
+import { type FlowEdge, relayedDuplicates } from '../network/flow-edge';
 import { mapEdgeKey, mapEnds } from '../network/network-map';
 import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
 import type { Recorder, RecorderSession } from '../record/types';
@@ -77,6 +77,8 @@ export interface NetworkOutcome {
   /** Distinct internal addresses looked up in the pod IP map, and how many it named. */
   addressesLookedUp: number;
   addressesAttributed: number;
+  /** Edges a NAT gateway logged again for connections its clients' edges show: mapped, not detected on. */
+  relayedEdges: number;
 }
 
 /** The rebaseline report, with the network map's part. */
@@ -319,10 +321,13 @@ export class Engine {
       const attribution = await this.network.attribute(edges, flowEdges);
       const mapEdges = new Set<string>();
       const entities = new Set<string>();
+      // The map keeps a NAT gateway's own leg of a connection; detection names the pod only once.
+      const relayed = relayedDuplicates(flowEdges, edges.relays);
       for (const edge of flowEdges) {
         for (const recorder of recorders) recorder.see(edge);
         mapEdges.add(mapEdgeKey(edge));
         for (const end of mapEnds(edge)) entities.add(end);
+        if (relayed.has(edge)) continue;
         see(
           edge,
           edge.scope,
@@ -336,7 +341,9 @@ export class Engine {
         entities: [...entities],
         addressesLookedUp: attribution.lookedUp,
         addressesAttributed: attribution.attributed,
+        relayedEdges: relayed.size,
       };
+      if (relayed.size > 0) flowEdges = flowEdges.filter((edge) => !relayed.has(edge));
     }
     if (firstTimes.size > 0) {
       outcome.firstEventTime = Math.min(...firstTimes.values());

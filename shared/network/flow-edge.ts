@@ -87,6 +87,32 @@ export function isProbeLike(edge: FlowEdge): boolean {
   return edge.packets <= 3 * edge.flows && bytes <= 180 * edge.flows;
 }
 
+/**
+ * The edges a forwarding interface logs again for connections its clients' own edges already
+ * show. A NAT gateway's interface logs a pod's packets arriving (with the pod and the remote host
+ * as `pkt-*` addresses, which make the pod's own edge) and leaving again from the gateway's
+ * address: that second edge, gateway to remote host, is the same connection. Without this every
+ * finding about a pod's egress came twice, once naming the pod and once the gateway. Only edges
+ * to public servers are taken, and only when an edge from another client to the same server,
+ * port and protocol is in the same object, so a relay's own traffic (a load balancer's health
+ * checks, anything no client edge explains) is still seen.
+ */
+export function relayedDuplicates(edges: readonly FlowEdge[], relays: ReadonlySet<string>): Set<FlowEdge> {
+  const relayed = new Set<FlowEdge>();
+  if (relays.size === 0) return relayed;
+  const served = new Set<string>();
+  const candidates: FlowEdge[] = [];
+  for (const edge of edges) {
+    if (edge.serverClass !== 'public') continue;
+    if (relays.has(edge.client)) candidates.push(edge);
+    else served.add(`${edge.scope}|${edge.server}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`);
+  }
+  for (const edge of candidates) {
+    if (served.has(`${edge.scope}|${edge.server}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`)) relayed.add(edge);
+  }
+  return relayed;
+}
+
 /** The scope a flow record's baselines belong to: its VPC, else its account. */
 export function flowScope(record: FlowRecord): string {
   return record.vpcId ?? (record.accountId ? `account-${record.accountId}` : 'flow');
@@ -126,6 +152,12 @@ export class EdgeAggregator {
   private readonly watch: ReadonlySet<string> | undefined;
   /** Addresses of watched interfaces, learned from their records. */
   readonly interfaceAddresses = new Map<string, Set<string>>();
+  /**
+   * Interface addresses that forward packets addressed elsewhere (a NAT gateway, a load balancer
+   * preserving client addresses): the records they log carry `pkt-*` addresses that differ from
+   * the interface's own.
+   */
+  readonly relays = new Set<string>();
 
   constructor(
     private readonly classifier: AddressClassifier,
@@ -137,6 +169,10 @@ export class EdgeAggregator {
 
   add(record: FlowRecord): void {
     if (this.watch && record.interfaceId !== undefined && this.watch.has(record.interfaceId)) this.learn(record);
+    const ifDst = record.ifDstAddr;
+    if (ifDst !== undefined && ifDst !== record.dstAddr) this.relays.add(ifDst);
+    const ifSrc = record.ifSrcAddr;
+    if (ifSrc !== undefined && ifSrc !== record.srcAddr) this.relays.add(ifSrc);
     const fromClient = recordIsFromClient(record, this.services);
     const client = fromClient ? record.srcAddr : record.dstAddr;
     const server = fromClient ? record.dstAddr : record.srcAddr;

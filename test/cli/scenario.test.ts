@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AnalyzeResult, analyze } from '../../cli/analyze';
+import { NAT_GATEWAY } from '../../events/scenario/cluster';
 import { generateScenario } from '../../events/scenario/generate';
 import type { ScenarioManifest } from '../../events/scenario/types';
 import { severityRank } from '../../shared/config/schema';
@@ -61,5 +62,12 @@ describe('sample scenario, end to end', () => {
     for (const [day, counts] of Object.entries(result.summary.findings.byDay)) {
       if (day <= lastBaselineDay) expect(counts.medium + counts.high + counts.critical, day).toBe(0);
     }
+  });
+
+  it('names the pod, once, for egress the NAT gateway also logged', () => {
+    // Every connection to the internet shows at the pod's interface and again at the gateway's.
+    const viaGateway = result.findings.filter((f) => f.source === 'vpc-flow' && f.entities.srcAddr === NAT_GATEWAY.ip);
+    expect(viaGateway.map((f) => `${f.ruleId} ${f.summary}`)).toEqual([]);
+    expect(result.summary.network?.relayedEdges).toBeGreaterThan(0);
   });
 });

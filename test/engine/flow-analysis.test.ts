@@ -83,6 +83,7 @@ describe('Engine: network analysis', () => {
       entities: ['workload:shop/web', 'external:192.0.2.0/24'],
       addressesLookedUp: 1,
       addressesAttributed: 1,
+      relayedEdges: 0,
     });
   });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AddressClassifier } from '../../shared/network/address';
-import { EdgeAggregator, type FlowEdge, isProbeLike, recordIsFromClient } from '../../shared/network/flow-edge';
+import {
+  EdgeAggregator,
+  type FlowEdge,
+  isProbeLike,
+  recordIsFromClient,
+  relayedDuplicates,
+} from '../../shared/network/flow-edge';
 import { ServicePorts } from '../../shared/network/ports';
 import { flowRecord } from './support';
 
@@ -86,6 +92,73 @@ describe('EdgeAggregator', () => {
       flowRecord({ interfaceId: 'eni-node', srcAddr: '10.0.1.57', dstAddr: '10.0.9.9', flowDirection: 'egress' }),
     );
     expect([...edges.interfaceAddresses]).toEqual([['eni-lb', new Set(['10.0.0.37'])]]);
+  });
+});
+
+describe("a NAT gateway logging its clients' connections again", () => {
+  const POD = '10.0.3.231';
+  const NAT = '10.0.0.100';
+  const REMOTE = '198.51.100.77';
+  /** One connection, pod to remote:3333, as the pod's interface and the NAT gateway's log it. */
+  function connection(aggregator: EdgeAggregator, natPort = 2200): void {
+    // At the pod's interface: its packets out and the replies in.
+    aggregator.add(flowRecord({ srcAddr: POD, dstAddr: REMOTE, srcPort: 40000, dstPort: 3333, tcpFlags: 2 }));
+    aggregator.add(flowRecord({ srcAddr: REMOTE, dstAddr: POD, srcPort: 3333, dstPort: 40000, tcpFlags: 18 }));
+    // At the gateway's interface: the pod's packets arrive addressed to the gateway (pkt-dstaddr is the remote host)...
+    aggregator.add(
+      flowRecord({
+        interfaceId: 'eni-nat',
+        srcAddr: POD,
+        ifSrcAddr: POD,
+        dstAddr: REMOTE,
+        ifDstAddr: NAT,
+        srcPort: 40000,
+        dstPort: 3333,
+        tcpFlags: 2,
+      }),
+    );
+    // ...and leave from the gateway's own address and a translated port.
+    aggregator.add(
+      flowRecord({
+        interfaceId: 'eni-nat',
+        srcAddr: NAT,
+        ifSrcAddr: NAT,
+        dstAddr: REMOTE,
+        ifDstAddr: REMOTE,
+        srcPort: natPort,
+        dstPort: 3333,
+        tcpFlags: 2,
+      }),
+    );
+  }
+
+  it("learns the gateway as a relay and takes its own leg for a duplicate of the pod's edge", () => {
+    const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+    connection(aggregator);
+    const edges = [...aggregator.values()];
+    expect([...aggregator.relays]).toEqual([NAT]);
+    const relayed = relayedDuplicates(edges, aggregator.relays);
+    expect([...relayed].map((e) => `${e.client}>${e.server}:${e.serverPort}`)).toEqual([`${NAT}>${REMOTE}:3333`]);
+    // The pod's edge stays, and it is the only one left to detect on.
+    expect(edges.filter((e) => !relayed.has(e)).map((e) => e.client)).toEqual([POD]);
+  });
+
+  it("keeps the gateway's traffic that no client edge explains, and edges to internal servers", () => {
+    const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+    connection(aggregator);
+    // The gateway also talks to a public host on another port, and to an internal one.
+    aggregator.add(flowRecord({ srcAddr: NAT, dstAddr: REMOTE, srcPort: 3000, dstPort: 443, tcpFlags: 2 }));
+    aggregator.add(flowRecord({ srcAddr: NAT, dstAddr: '10.0.2.9', srcPort: 3001, dstPort: 443, tcpFlags: 2 }));
+    const relayed = relayedDuplicates([...aggregator.values()], aggregator.relays);
+    expect([...relayed].map((e) => `${e.server}:${e.serverPort}`)).toEqual([`${REMOTE}:3333`]);
+  });
+
+  it('takes nothing when no interface forwards', () => {
+    const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+    aggregator.add(flowRecord({ srcAddr: POD, ifSrcAddr: POD, dstAddr: REMOTE, ifDstAddr: REMOTE, dstPort: 443 }));
+    aggregator.add(flowRecord({ srcAddr: NAT, ifSrcAddr: NAT, dstAddr: REMOTE, ifDstAddr: REMOTE, dstPort: 443 }));
+    expect(aggregator.relays.size).toBe(0);
+    expect(relayedDuplicates([...aggregator.values()], aggregator.relays).size).toBe(0);
   });
 });
 
