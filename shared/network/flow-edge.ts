@@ -1,4 +1,5 @@
 import type { FlowRecord, Origin } from '../ingest/types';
+import { canonicalIpv4 } from '../intel/cidr-index';
 import type { AddressClass, AddressClassifier } from './address';
 import type { NetworkEntity } from './entity';
 import { DEFAULT_SERVICE_PORTS, EPHEMERAL_FLOOR, type ServicePorts } from './ports';
@@ -100,38 +101,6 @@ export interface EdgeAggregatorOptions {
    * by ENI): egress records name the interface's address as source, ingress records as destination.
    */
   watchInterfaces?: ReadonlySet<string>;
-}
-
-/**
- * The address as one unsigned 32-bit number when it is IPv4 written the canonical way (no leading
- * zeros, every part 0-255), else -1. Only canonical text maps to a number, so two different
- * strings never share one: `010.0.0.1` stays a string of its own, as it always was.
- */
-export function canonicalIpv4(address: string): number {
-  const length = address.length;
-  if (length < 7 || length > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < length; i++) {
-    const c = address.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-      continue;
-    }
-    const digit = c - 48;
-    if (digit < 0 || digit > 9 || (digits === 1 && part === 0)) return -1;
-    part = part * 10 + digit;
-    if (part > 255) return -1;
-    digits++;
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  return value * 256 + part;
 }
 
 /**

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalIpv4 } from '../../shared/intel/cidr-index';
 import { AddressClassifier } from '../../shared/network/address';
-import {
-  canonicalIpv4,
-  EdgeAggregator,
-  type FlowEdge,
-  isProbeLike,
-  recordIsFromClient,
-} from '../../shared/network/flow-edge';
+import { EdgeAggregator, type FlowEdge, isProbeLike, recordIsFromClient } from '../../shared/network/flow-edge';
 import { ServicePorts } from '../../shared/network/ports';
 import { flowRecord } from './support';
 
