@@ -321,8 +321,10 @@ export class Engine {
       const entities = new Set<string>();
       for (const edge of flowEdges) {
         for (const recorder of recorders) recorder.see(edge);
-        mapEdges.add(mapEdgeKey(edge));
-        for (const end of mapEnds(edge)) entities.add(end);
+        const ends = mapEnds(edge);
+        mapEdges.add(mapEdgeKey(edge, ends));
+        entities.add(ends[0]);
+        entities.add(ends[1]);
         see(
           edge,
           edge.scope,
