@@ -325,8 +325,10 @@ export class Engine {
       const relayed = relayedDuplicates(flowEdges, edges.relays);
       for (const edge of flowEdges) {
         for (const recorder of recorders) recorder.see(edge);
-        mapEdges.add(mapEdgeKey(edge));
-        for (const end of mapEnds(edge)) entities.add(end);
+        const ends = mapEnds(edge);
+        mapEdges.add(mapEdgeKey(edge, ends));
+        entities.add(ends[0]);
+        entities.add(ends[1]);
         if (relayed.has(edge)) continue;
         see(
           edge,

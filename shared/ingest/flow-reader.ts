@@ -124,9 +124,15 @@ interface Layout {
   names: readonly string[];
   /** For each ECS field, its key in {@link FlowEcsContext}. */
   ecsKeys: (keyof FlowEcsContext | undefined)[];
-  /** The last value of each field, reused while it repeats (ids, region, zone): no copy, no garbage. */
-  last: (string | undefined)[];
+  /** Recent values of each field, for {@link recall}. */
+  seen: Seen[];
 }
+
+/** Values a field has held, by slot. */
+type Seen = (string | undefined)[];
+
+/** Remembered values per field: enough for the interfaces, subnets and busy addresses of a log. */
+const SEEN_SLOTS = 1024;
 
 /** The code of an AWS field name (`srcaddr`, `ecs-task-id`); {@link FlowField.Extra} for one this reader does not know. */
 export function codeOf(name: string): FlowField {
@@ -139,7 +145,7 @@ function layoutOf(names: readonly string[]): Layout {
     names,
     codes: names.map(codeOf),
     ecsKeys: names.map(ecsKeyOf),
-    last: names.map(() => undefined),
+    seen: names.map(() => new Array<string | undefined>(SEEN_SLOTS).fill(undefined)),
   };
 }
 
@@ -198,26 +204,34 @@ function countIn(text: string, start: number, end: number): number {
   return n;
 }
 
-/**
- * `text[start, end)` as a string of its own. V8 makes a slice of 13 characters or more a view of
- * the whole chunk (64 KiB of text); an edge that keeps one address would keep its chunk alive.
- */
-function detached(text: string, start: number, end: number): string {
-  const value = text.slice(start, end);
-  return end - start < 13 ? value : flatten(value);
-}
-
 /** A copy of a string that shares no storage with the text it was sliced from. */
 function flatten(value: string): string {
   return ` ${value}`.slice(1);
 }
 
-/** The field's value, reusing the last one when it repeats (most ids repeat line after line). */
-function repeated(layout: Layout, i: number, text: string, start: number, end: number): string {
-  const last = layout.last[i];
-  if (last !== undefined && last.length === end - start && text.startsWith(last, start)) return last;
-  const value = flatten(text.slice(start, end));
-  layout.last[i] = value;
+/** `text[start, end)` as a string of its own (see {@link recall}). */
+function detached(text: string, start: number, end: number): string {
+  const value = text.slice(start, end);
+  return end - start < 13 ? value : flatten(value);
+}
+
+/**
+ * `text[start, end)` as a string of its own, reusing one seen before in this field when the line
+ * repeats it. Values come back line after line, but rarely twice in a row (a log interleaves its
+ * interfaces), so each field remembers many values, by a hash of the length and the last four
+ * characters (where ids and addresses differ most). A reused string costs no copy and no garbage.
+ * A new one is detached: V8 makes a slice of 13 characters or more a view of the whole chunk
+ * (64 KiB of text), and an edge that kept one address would keep its chunk alive.
+ */
+function recall(seen: Seen, text: string, start: number, end: number): string {
+  const length = end - start;
+  let hash = length;
+  for (let i = end - 1, stop = Math.max(start, end - 4); i >= stop; i--) hash = hash * 31 + text.charCodeAt(i);
+  const slot = (hash ^ (hash >>> 10)) & (SEEN_SLOTS - 1);
+  const known = seen[slot];
+  if (known !== undefined && known.length === length && text.startsWith(known, start)) return known;
+  const value = length < 13 ? text.slice(start, end) : flatten(text.slice(start, end));
+  seen[slot] = value;
   return value;
 }
 
@@ -234,7 +248,7 @@ const MISSHAPEN = -2;
  * odd spacing; the caller then splits the line the slow way and reports the exact problem.
  */
 function fillRange(record: FlowRecord, text: string, start: number, end: number, layout: Layout): number {
-  const { codes } = layout;
+  const { codes, seen } = layout;
   const count = codes.length;
   let pktSrc: string | undefined;
   let pktDst: string | undefined;
@@ -256,16 +270,16 @@ function fillRange(record: FlowRecord, text: string, start: number, end: number,
         record.version = n;
         break;
       case FlowField.AccountId:
-        record.accountId = repeated(layout, i, text, pos, stop);
+        record.accountId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.InterfaceId:
-        record.interfaceId = repeated(layout, i, text, pos, stop);
+        record.interfaceId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.SrcAddr:
-        record.ifSrcAddr = detached(text, pos, stop);
+        record.ifSrcAddr = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.DstAddr:
-        record.ifDstAddr = detached(text, pos, stop);
+        record.ifDstAddr = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.SrcPort:
         n = countIn(text, pos, stop);
@@ -314,13 +328,13 @@ function fillRange(record: FlowRecord, text: string, start: number, end: number,
         else return i;
         break;
       case FlowField.VpcId:
-        record.vpcId = repeated(layout, i, text, pos, stop);
+        record.vpcId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.SubnetId:
-        record.subnetId = repeated(layout, i, text, pos, stop);
+        record.subnetId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.InstanceId:
-        record.instanceId = repeated(layout, i, text, pos, stop);
+        record.instanceId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.TcpFlags:
         n = countIn(text, pos, stop);
@@ -328,7 +342,7 @@ function fillRange(record: FlowRecord, text: string, start: number, end: number,
         record.tcpFlags = n;
         break;
       case FlowField.Type:
-        record.type = repeated(layout, i, text, pos, stop);
+        record.type = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.PktSrcAddr:
         pktSrc = detached(text, pos, stop);
@@ -337,16 +351,16 @@ function fillRange(record: FlowRecord, text: string, start: number, end: number,
         pktDst = detached(text, pos, stop);
         break;
       case FlowField.Region:
-        record.region = repeated(layout, i, text, pos, stop);
+        record.region = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.AzId:
-        record.azId = repeated(layout, i, text, pos, stop);
+        record.azId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.PktSrcAwsService:
-        record.pktSrcAwsService = repeated(layout, i, text, pos, stop);
+        record.pktSrcAwsService = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.PktDstAwsService:
-        record.pktDstAwsService = repeated(layout, i, text, pos, stop);
+        record.pktDstAwsService = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.FlowDirection:
         if (equalsAt(text, pos, stop, 'ingress')) record.flowDirection = 'ingress';
@@ -359,21 +373,21 @@ function fillRange(record: FlowRecord, text: string, start: number, end: number,
         record.trafficPath = n;
         break;
       case FlowField.RejectReason:
-        record.rejectReason = repeated(layout, i, text, pos, stop);
+        record.rejectReason = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.SublocationType:
-        record.sublocationType = repeated(layout, i, text, pos, stop);
+        record.sublocationType = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.SublocationId:
-        record.sublocationId = repeated(layout, i, text, pos, stop);
+        record.sublocationId = recall(seen[i] as Seen, text, pos, stop);
         break;
       case FlowField.Ecs:
         record.ecs ??= {};
-        record.ecs[layout.ecsKeys[i] as keyof FlowEcsContext] = repeated(layout, i, text, pos, stop);
+        record.ecs[layout.ecsKeys[i] as keyof FlowEcsContext] = recall(seen[i] as Seen, text, pos, stop);
         break;
       default:
         record.extras ??= {};
-        record.extras[layout.names[i] as string] = repeated(layout, i, text, pos, stop);
+        record.extras[layout.names[i] as string] = recall(seen[i] as Seen, text, pos, stop);
     }
     pos = stop + 1;
   }

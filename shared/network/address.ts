@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { CidrIndex } from '../intel/cidr-index';
+import { CidrIndex, canonicalIpv4 } from '../intel/cidr-index';
 
 /** Where an address sits, from the monitored VPC's point of view. */
 export type AddressClass = 'vpc' | 'private' | 'aws-service' | 'public';
@@ -45,6 +45,12 @@ export function isInternal(addressClass: AddressClass): boolean {
 
 /** The first `bits` bits of an address, as a CIDR in canonical form; the text itself when it does not parse. */
 function prefixOf(address: string, v4Bits: number, v6Bits: number): string {
+  const v4 = canonicalIpv4(address);
+  if (v4 >= 0) {
+    // The common case, without a parser object: mask the number, then print the four parts.
+    const network = v4Bits === 0 ? 0 : (v4 >>> (32 - v4Bits)) * 2 ** (32 - v4Bits);
+    return `${network >>> 24}.${(network >>> 16) & 255}.${(network >>> 8) & 255}.${network & 255}/${v4Bits}`;
+  }
   if (!ipaddr.isValid(address)) return address;
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {

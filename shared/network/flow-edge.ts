@@ -1,4 +1,5 @@
 import type { FlowRecord, Origin } from '../ingest/types';
+import { canonicalIpv4 } from '../intel/cidr-index';
 import type { AddressClass, AddressClassifier } from './address';
 import type { NetworkEntity } from './entity';
 import { DEFAULT_SERVICE_PORTS, EPHEMERAL_FLOOR, type ServicePorts } from './ports';
@@ -128,25 +129,152 @@ export interface EdgeAggregatorOptions {
   watchInterfaces?: ReadonlySet<string>;
 }
 
-/** Small codes for the protocols that matter; index 256 stands for "not logged". */
-const PROTOCOL_CODES: (number | undefined)[] = [];
-PROTOCOL_CODES[6] = 0;
-PROTOCOL_CODES[17] = 1;
-PROTOCOL_CODES[1] = 2;
-PROTOCOL_CODES[58] = 3;
-PROTOCOL_CODES[256] = 4;
+/**
+ * Numbers addresses as they first appear. IPv4 (nearly every address in a flow log) goes through an
+ * open-addressed table of plain integers: parsing ten characters is cheaper than hashing a fresh
+ * string for a `Map`, and the table allocates nothing per lookup. Other addresses use a `Map`.
+ */
+class AddressIds {
+  private keys = new Int32Array(1 << 12);
+  /** Id + 1 per slot; 0 marks an empty slot. */
+  private ids = new Int32Array(1 << 12);
+  private mask = (1 << 12) - 1;
+  private ipv4Count = 0;
+  private readonly others = new Map<string, number>();
+  size = 0;
+
+  idOf(address: string): number {
+    const ip = canonicalIpv4(address);
+    if (ip < 0) {
+      let id = this.others.get(address);
+      if (id === undefined) {
+        id = this.size++;
+        this.others.set(address, id);
+      }
+      return id;
+    }
+    const key = ip | 0;
+    const { keys, ids, mask } = this;
+    let slot = hash1(key) & mask;
+    for (;;) {
+      const stored = ids[slot] as number;
+      if (stored === 0) break;
+      if (keys[slot] === key) return stored - 1;
+      slot = (slot + 1) & mask;
+    }
+    const id = this.size++;
+    keys[slot] = key;
+    ids[slot] = id + 1;
+    if (++this.ipv4Count * 2 > mask) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const { keys, ids } = this;
+    const capacity = keys.length * 2;
+    this.keys = new Int32Array(capacity);
+    this.ids = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    for (let i = 0; i < keys.length; i++) {
+      const id = ids[i] as number;
+      if (id === 0) continue;
+      const key = keys[i] as number;
+      let slot = hash1(key) & this.mask;
+      while (this.ids[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.keys[slot] = key;
+      this.ids[slot] = id;
+    }
+  }
+}
+
+/** Integers per {@link EdgeIndex} slot: four of key, one of value, padded to 32 bytes. */
+const SLOT_INTS = 8;
+
+/**
+ * Edge indexes by (scope, client, server, port and protocol): per slot the four integers and the
+ * edge index + 1 (0 marks an empty slot), side by side in one typed array so that a probe reads
+ * one cache line. A `Map` keyed by a number packing the four needed a heap number per record and
+ * a hash lookup that, with the address lookups, was most of aggregation.
+ */
+class EdgeIndex {
+  private slots = new Int32Array(SLOT_INTS << 12);
+  private mask = (1 << 12) - 1;
+  private count = 0;
+
+  /** The edge index stored under the key, or -1 after storing `next` under it. */
+  find(scope: number, client: number, server: number, portProtocol: number, next: number): number {
+    const { slots, mask } = this;
+    let slot = hash4(scope, client, server, portProtocol) & mask;
+    for (;;) {
+      const at = slot * SLOT_INTS;
+      const stored = slots[at + 4] as number;
+      if (stored === 0) break;
+      if (
+        slots[at + 1] === client &&
+        slots[at + 2] === server &&
+        slots[at + 3] === portProtocol &&
+        slots[at] === scope
+      ) {
+        return stored - 1;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const at = slot * SLOT_INTS;
+    slots[at] = scope;
+    slots[at + 1] = client;
+    slots[at + 2] = server;
+    slots[at + 3] = portProtocol;
+    slots[at + 4] = next + 1;
+    if (++this.count * 2 > mask) this.grow();
+    return -1;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const capacity = (this.mask + 1) * 2;
+    this.slots = new Int32Array(capacity * SLOT_INTS);
+    this.mask = capacity - 1;
+    for (let at = 0; at < old.length; at += SLOT_INTS) {
+      if (old[at + 4] === 0) continue;
+      let slot =
+        hash4(old[at] as number, old[at + 1] as number, old[at + 2] as number, old[at + 3] as number) & this.mask;
+      while (this.slots[slot * SLOT_INTS + 4] !== 0) slot = (slot + 1) & this.mask;
+      this.slots.set(old.subarray(at, at + SLOT_INTS), slot * SLOT_INTS);
+    }
+  }
+}
+
+/** Mixes the high bits into the low ones, which pick the slot. */
+function hash1(a: number): number {
+  const h = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+function hash4(a: number, b: number, c: number, d: number): number {
+  let h = Math.imul(a ^ 0x27d4eb2f, 0x9e3779b1);
+  h = Math.imul(h ^ b, 0x85ebca6b);
+  h = Math.imul(h ^ c, 0xc2b2ae35);
+  h = Math.imul(h ^ d, 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
+}
 
 /** Aggregates records into edges. Memory grows with distinct edges, not with records. */
 export class EdgeAggregator {
   /**
-   * Edges by scope, then by one number packing client, server, port and protocol. Addresses are
-   * numbered as they first appear, so a record costs two lookups of strings the reader already
-   * made and one numeric lookup, instead of building and hashing a joined key per record (which
-   * was the heaviest part of aggregation). Past 65,536 addresses or an unusual protocol, a string
-   * key takes over.
+   * Edges by scope, client, server, port and protocol. Scopes and addresses are numbered as they
+   * first appear, so a record costs integer probes instead of building and hashing a joined key
+   * (which was the heaviest part of aggregation).
    */
-  private readonly scopes = new Map<string, Map<number | string, FlowEdge>>();
-  private readonly addressIds = new Map<string, number>();
+  private readonly index = new EdgeIndex();
+  private readonly addressIds = new AddressIds();
+  private readonly scopeIds = new Map<string, number>();
+  private readonly scopeNames: string[] = [];
+  /** Each address's class by its id, once classified. */
+  private readonly classes: AddressClass[] = [];
+  /** The last record's VPC and account and the scope they made: consecutive records nearly always share them. */
+  private lastVpc: string | undefined;
+  private lastAccount: string | undefined;
+  private lastScope = -1;
   private readonly all: FlowEdge[] = [];
   private readonly services: ServicePorts;
   private readonly watch: ReadonlySet<string> | undefined;
@@ -177,26 +305,25 @@ export class EdgeAggregator {
     const client = fromClient ? record.srcAddr : record.dstAddr;
     const server = fromClient ? record.dstAddr : record.srcAddr;
     const serverPort = fromClient ? record.dstPort : record.srcPort;
-    const scope = flowScope(record);
-    let edges = this.scopes.get(scope);
-    if (!edges) {
-      edges = new Map();
-      this.scopes.set(scope, edges);
-    }
-    const key = this.keyOf(client, server, serverPort, record.protocol);
+    const scopeId = this.scopeOf(record);
+    // Port 0-65535 or 65536 for none, protocol 0-255 or 256 for none: 26 bits in all.
+    const portProtocol = (serverPort ?? 65_536) * 512 + (record.protocol ?? 256);
+    const clientId = this.addressIds.idOf(client);
+    const serverId = this.addressIds.idOf(server);
+    const found = this.index.find(scopeId, clientId, serverId, portProtocol, this.all.length);
     const time = (record.start ?? record.end ?? 0) * 1000;
-    let edge = edges.get(key);
-    if (!edge) {
+    let edge: FlowEdge;
+    if (found < 0) {
       const clientService = fromClient ? record.pktSrcAwsService : record.pktDstAwsService;
       const serverService = fromClient ? record.pktDstAwsService : record.pktSrcAwsService;
       edge = {
-        scope,
+        scope: this.scopeNames[scopeId] as string,
         client,
         server,
         serverPort,
         protocol: record.protocol,
-        clientClass: this.classifier.classify(client, clientService),
-        serverClass: this.classifier.classify(server, serverService),
+        clientClass: this.classOf(clientId, client, clientService),
+        serverClass: this.classOf(serverId, server, serverService),
         clientService,
         serverService,
         bytesToServer: 0,
@@ -211,8 +338,9 @@ export class EdgeAggregator {
         interfaceId: record.interfaceId,
         vpcId: record.vpcId,
       };
-      edges.set(key, edge);
       this.all.push(edge);
+    } else {
+      edge = this.all[found] as FlowEdge;
     }
     const bytes = record.bytes ?? 0;
     if (fromClient) edge.bytesToServer += bytes;
@@ -231,28 +359,35 @@ export class EdgeAggregator {
     if (time > edge.lastTime) edge.lastTime = time;
   }
 
-  private keyOf(
-    client: string,
-    server: string,
-    port: number | undefined,
-    protocol: number | undefined,
-  ): number | string {
-    const c = this.addressId(client);
-    const s = this.addressId(server);
-    const p = PROTOCOL_CODES[protocol ?? 256];
-    if (c < 65_536 && s < 65_536 && p !== undefined) {
-      // At most 2^16 * 2^16 * 65,537 * 8 < 2^53: exact as a double.
-      return ((c * 65_536 + s) * 65_537 + (port ?? 65_536)) * 8 + p;
+  /**
+   * The address's class, classified once per address: an address shows up in many edges, and
+   * classifying parses it. A service name decides on its own, so it is not cached.
+   */
+  private classOf(id: number, address: string, service: string | undefined): AddressClass {
+    if (service) return this.classifier.classify(address, service);
+    let known = this.classes[id];
+    if (known === undefined) {
+      known = this.classifier.classify(address);
+      this.classes[id] = known;
     }
-    return `${client}|${server}|${port ?? ''}|${protocol ?? ''}`;
+    return known;
   }
 
-  private addressId(address: string): number {
-    let id = this.addressIds.get(address);
-    if (id === undefined) {
-      id = this.addressIds.size;
-      this.addressIds.set(address, id);
+  /** The record's {@link flowScope} as a number, without building the scope string again per record. */
+  private scopeOf(record: FlowRecord): number {
+    if (this.lastScope >= 0 && record.vpcId === this.lastVpc && record.accountId === this.lastAccount) {
+      return this.lastScope;
     }
+    const scope = flowScope(record);
+    let id = this.scopeIds.get(scope);
+    if (id === undefined) {
+      id = this.scopeNames.length;
+      this.scopeIds.set(scope, id);
+      this.scopeNames.push(scope);
+    }
+    this.lastVpc = record.vpcId;
+    this.lastAccount = record.accountId;
+    this.lastScope = id;
     return id;
   }
 

@@ -79,9 +79,12 @@ export function mapEnds(edge: FlowEdge): [string, string] {
   return [endId(edge, 'client'), endId(edge, 'server')];
 }
 
-/** The map key of a flow edge: its direction, both ends' entities, port and protocol. */
-export function mapEdgeKey(edge: FlowEdge): string {
-  return `${directionOf(edge)}|${endId(edge, 'client')}|${endId(edge, 'server')}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+/**
+ * The map key of a flow edge: its direction, both ends' entities, port and protocol. Pass the
+ * ends when they are already known: naming an end builds strings, and there is one per edge.
+ */
+export function mapEdgeKey(edge: FlowEdge, ends: readonly [string, string] = mapEnds(edge)): string {
+  return `${directionOf(edge)}|${ends[0]}|${ends[1]}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
 }
 
 export function emptyTotals(): EdgeTotals {
@@ -98,12 +101,12 @@ export function aggregateMap(edges: Iterable<FlowEdge>): Map<string, MapEdge> {
   const out = new Map<string, MapEdge>();
   for (const edge of edges) {
     const hour = Math.floor(edge.time / HOUR_MS) * HOUR_MS;
-    const key = mapEdgeKey(edge);
+    const client = endOf(edge, 'client');
+    const server = endOf(edge, 'server');
+    const key = mapEdgeKey(edge, [client.id, server.id]);
     const id = `${edge.scope}\u0000${hour}\u0000${key}`;
     let map = out.get(id);
     if (!map) {
-      const client = endOf(edge, 'client');
-      const server = endOf(edge, 'server');
       map = {
         scope: edge.scope,
         hour,

@@ -17,14 +17,22 @@ export const EPHEMERAL_FLOOR = 32768;
 /** A set of server-side ports: the built-in list plus the configured sensitive and mining ports. */
 export class ServicePorts {
   private readonly ports: Set<number>;
+  /**
+   * The same ports as one flag per port number: asked twice per flow record, a typed-array read
+   * is much cheaper than hashing into the set. The set answers for numbers outside 0-65535.
+   */
+  private readonly flags = new Uint8Array(65_536);
 
   constructor(extra: Iterable<number> = []) {
     this.ports = new Set([...SERVICE_PORTS, ...extra]);
+    for (let port = 1; port < 1024; port++) this.flags[port] = 1;
+    for (const port of this.ports) if (Number.isInteger(port) && port >= 0 && port < 65_536) this.flags[port] = 1;
   }
 
   /** True for a port a server listens on: well-known (1-1023) or in the list. */
   has(port: number): boolean {
-    return (port > 0 && port < 1024) || this.ports.has(port);
+    if (Number.isInteger(port) && port >= 0 && port < 65_536) return this.flags[port] === 1;
+    return this.ports.has(port);
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalIpv4 } from '../../shared/intel/cidr-index';
 import { AddressClassifier } from '../../shared/network/address';
 import {
   EdgeAggregator,
@@ -159,6 +160,67 @@ describe("a NAT gateway logging its clients' connections again", () => {
     aggregator.add(flowRecord({ srcAddr: NAT, ifSrcAddr: NAT, dstAddr: REMOTE, ifDstAddr: REMOTE, dstPort: 443 }));
     expect(aggregator.relays.size).toBe(0);
     expect(relayedDuplicates([...aggregator.values()], aggregator.relays).size).toBe(0);
+  });
+});
+
+describe('canonicalIpv4', () => {
+  it('numbers canonical dotted quads and nothing else', () => {
+    expect(canonicalIpv4('10.0.1.5')).toBe(0x0a000105);
+    expect(canonicalIpv4('255.255.255.255')).toBe(0xffffffff);
+    expect(canonicalIpv4('0.0.0.0')).toBe(0);
+    for (const text of [
+      '010.0.1.5',
+      '10.0.1',
+      '10.0.1.5.6',
+      '10.0.1.256',
+      '10..1.5',
+      '10.0.1.',
+      '::1',
+      '1.2.3.4 ',
+      '',
+    ]) {
+      expect(canonicalIpv4(text)).toBe(-1);
+    }
+  });
+});
+
+describe('EdgeAggregator keys', () => {
+  const classifier = new AddressClassifier(['10.0.0.0/16']);
+
+  it('keeps addresses that differ only in spelling, IPv6 ends and scopes apart', () => {
+    // Prepare: the same flow, with a zero-padded address, an IPv6 client, and another VPC.
+    const edges = new EdgeAggregator(classifier);
+    edges.add(flowRecord());
+    edges.add(flowRecord({ srcAddr: '010.0.1.5' }));
+    edges.add(flowRecord({ srcAddr: 'fd00::5' }));
+    edges.add(flowRecord({ vpcId: 'vpc-0b' }));
+    edges.add(flowRecord({ vpcId: undefined }));
+    edges.add(flowRecord({ protocol: undefined, dstPort: undefined, srcPort: undefined }));
+    edges.add(flowRecord());
+    // Act
+    const all = [...edges.values()];
+    // Assess: six edges in order of first appearance; the repeat folded into the first.
+    expect(all.map((e) => [e.scope, e.client, e.serverPort, e.flows])).toEqual([
+      ['vpc-0a', '10.0.1.5', 443, 2],
+      ['vpc-0a', '010.0.1.5', 443, 1],
+      ['vpc-0a', 'fd00::5', 443, 1],
+      ['vpc-0b', '10.0.1.5', 443, 1],
+      ['account-123456789012', '10.0.1.5', 443, 1],
+      ['vpc-0a', '10.0.1.5', undefined, 1],
+    ]);
+    expect(all[2]?.clientClass).toBe('private');
+  });
+
+  it('finds every edge again after its tables grow', () => {
+    const edges = new EdgeAggregator(classifier);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5_000; i++) {
+        edges.add(flowRecord({ srcAddr: `10.${i >> 8}.${i & 255}.1`, dstPort: 1000 + (i % 7), tcpFlags: 2 }));
+      }
+    }
+    expect(edges.size).toBe(5_000);
+    expect([...edges.values()].every((e) => e.flows === 2 && e.opened === 2)).toBe(true);
+    expect([...edges.values()][300]?.client).toBe('10.1.44.1');
   });
 });
 
