@@ -65,7 +65,7 @@ export class Processors extends Construct {
       timeout: Duration.minutes(5),
       environment,
     });
-    // Flow-log objects reach 75 MB gzip (2.5M records): about 15 CPU seconds, and it completes within
+    // Flow-log objects reach 75 MB gzip (2.5M records): 12.5-15 CPU seconds, and it completes within
     // 256 MB under the heap limits Lambda sets for that size. 1769 MB is one full vCPU, so that
     // object takes ~15 s instead of ~25 s at 1024 MB for the same GB-seconds. Five minutes is 20 times
     // the largest object's run.
