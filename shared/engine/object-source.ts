@@ -1,7 +1,7 @@
 import { decompressed } from '../ingest/decompress';
 import { ReaderError } from '../ingest/errors';
 import { readFlowParquet } from '../ingest/flow-parquet-reader';
-import { type FlowReadOptions, readFlowObject } from '../ingest/flow-reader';
+import { type FlowReadOptions, isKnownFlowField, readFlowObject } from '../ingest/flow-reader';
 import type { RandomAccessObject } from '../ingest/random-access';
 import { newReadStats } from '../ingest/stats';
 import type { FlowRecord } from '../ingest/types';
@@ -100,8 +100,6 @@ export function routeFromKey(key: string, prefixes?: SourcePrefixes, isS3Key = t
   return { kind: 'flow', format: formatFromName(path), layout: 'prefix' };
 }
 
-const FLOW_FIELD_NAMES =
-  /^(?:version|account-id|interface-id|srcaddr|dstaddr|srcport|dstport|protocol|packets|bytes|start|end|action|log-status|vpc-id|subnet-id|instance-id|tcp-flags|type|pkt-srcaddr|pkt-dstaddr|region|az-id|sublocation-type|sublocation-id|pkt-src-aws-service|pkt-dst-aws-service|flow-direction|traffic-path|reject-reason|ecs-[a-z-]+)$/;
 /** A CloudWatch Logs envelope, or a Kubernetes-style object (every audit event has `kind`). */
 const AUDIT_MARKERS = [/^\{\s*"messageType"\s*:/, /"kind"\s*:/, /"apiVersion"\s*:\s*"audit\.k8s\.io\//];
 const EXPORT_TASK_LINE = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z? \{/;
@@ -117,7 +115,8 @@ export function kindFromContent(head: string, options: { flowFormat?: readonly s
   const text = head.replace(/^\uFEFF/, '').trimStart();
   const firstLine = (text.split('\n', 1)[0] ?? '').trim();
   const words = firstLine.split(/[ \t]+/);
-  const known = words.filter((w) => FLOW_FIELD_NAMES.test(w)).length;
+  // Any `ecs-` name counts: a header is flow-shaped even when a newer ECS field is in it.
+  const known = words.filter((w) => isKnownFlowField(w) || w.startsWith('ecs-')).length;
   if (known > 0 && known === words.length) return 'flow';
   if (/^\d+\s+(?:\d{12}|unknown|-)\s+(?:eni-|-)/.test(firstLine)) return 'flow';
   if (text.startsWith('{') || text.startsWith('[') || EXPORT_TASK_LINE.test(firstLine)) {
