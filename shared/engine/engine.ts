@@ -306,9 +306,7 @@ export class Engine {
       );
     } else {
       const edges = this.network.aggregator();
-      await readFlowSource(source, identity.format, { stats, format: sources.flow.format }, (record) =>
-        edges.add(record),
-      );
+      await readFlowSource(source, identity.format, { stats, format: sources.flow.format }, edges);
       outcome.edges = edges.size;
       const cluster = this.options.config.clusterName;
       const recorders: RecorderSession<FlowEdge>[] = [

@@ -1,4 +1,5 @@
 import { readAuditObject } from '../ingest/audit-reader';
+import { FlowField, NO_COUNT } from '../ingest/flow-reader';
 import { newReadStats } from '../ingest/stats';
 import { identifyObject, type ObjectSource, readFlowSource } from './object-source';
 
@@ -22,8 +23,14 @@ export async function firstEventTime(source: ObjectSource): Promise<number | und
         throw new Found(event.time);
       });
     } else {
-      await readFlowSource(source, identity.format, { stats }, (record) => {
-        if (record.start !== undefined) throw new Found(record.start * 1000);
+      await readFlowSource(source, identity.format, { stats }, {
+        add: (record) => {
+          if (record.start !== undefined) throw new Found(record.start * 1000);
+        },
+        addLine: (line) => {
+          const start = line.values[FlowField.Start] as number;
+          if (start !== NO_COUNT) throw new Found(start * 1000);
+        },
       });
     }
   } catch (error) {

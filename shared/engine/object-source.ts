@@ -1,7 +1,7 @@
 import { decompressed } from '../ingest/decompress';
 import { ReaderError } from '../ingest/errors';
 import { readFlowParquet } from '../ingest/flow-parquet-reader';
-import { type FlowReadOptions, isKnownFlowField, readFlowObject } from '../ingest/flow-reader';
+import { type FlowLine, type FlowReadOptions, isKnownFlowField, readFlowLines } from '../ingest/flow-reader';
 import type { RandomAccessObject } from '../ingest/random-access';
 import { newReadStats } from '../ingest/stats';
 import type { FlowRecord } from '../ingest/types';
@@ -227,6 +227,12 @@ export async function sniffKind(source: ObjectSource): Promise<LogKind | 'unknow
   return (await identifyObject(source)).kind;
 }
 
+/** What takes a flow object's records: text lines as the reader parsed them, Parquet rows as records. */
+export interface FlowSink {
+  add(record: FlowRecord): void;
+  addLine(line: FlowLine): void;
+}
+
 /**
  * Reads a flow-log object in its format: text streamed line by line, Parquet by ranged reads,
  * one row group at a time.
@@ -235,13 +241,13 @@ export async function readFlowSource(
   source: ObjectSource,
   format: ObjectFormat,
   options: Omit<FlowReadOptions, 'uri'>,
-  onRecord: (record: FlowRecord) => void,
+  sink: FlowSink,
 ): Promise<void> {
   if (format === 'text') {
-    await readFlowObject(await source.open(), { ...options, uri: source.uri }, onRecord);
+    await readFlowLines(await source.open(), { ...options, uri: source.uri }, (line) => sink.addLine(line));
     return;
   }
   const access = randomAccess(source);
   if (!access) throw new ReaderError(`${source.uri} is Parquet, but its source cannot read byte ranges`);
-  await readFlowParquet(access, { stats: options.stats }, onRecord);
+  await readFlowParquet(access, { stats: options.stats }, (record) => sink.add(record));
 }

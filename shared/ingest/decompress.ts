@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { ReaderError } from './errors';
 import { type ReadStats, reject } from './stats';
 
@@ -8,6 +8,8 @@ const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 /** Firehose can wrap already-gzipped CloudWatch data in gzip again; more layers than this is junk. */
 const MAX_GZIP_LAYERS = 3;
+/** Bytes of decompressed output buffered ahead of the reader. */
+const GUNZIP_AHEAD = 1024 * 1024;
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
@@ -64,7 +66,9 @@ export async function* decompressed(
     yield* rest();
     return;
   }
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  // Zlib inflates on a worker thread; room for 1 MiB of output lets it run ahead while the reader
+  // parses, where the default (16 KiB, one chunk) made each wait for the other.
+  const gunzip = createGunzip({ chunkSize: 64 * 1024, highWaterMark: GUNZIP_AHEAD } as ZlibOptions);
   const done = pipeline(Readable.from(rest()), gunzip).catch(() => {
     // Reported through the iteration of `gunzip` below.
   });

@@ -1,3 +1,12 @@
+import {
+  ActionCode,
+  DirectionCode,
+  FlowField,
+  type FlowLine,
+  NO_ADDRESS,
+  NO_COUNT,
+  TEXT_ADDRESS,
+} from '../ingest/flow-reader';
 import type { FlowRecord, Origin } from '../ingest/types';
 import { canonicalIpv4 } from '../intel/cidr-index';
 import type { AddressClass, AddressClassifier } from './address';
@@ -50,14 +59,22 @@ const ACK = 0x10;
  * alone swaps client and server whenever the gateway picks a low port.
  */
 export function recordIsFromClient(record: FlowRecord, services: ServicePorts = DEFAULT_SERVICE_PORTS): boolean {
-  const flags = record.tcpFlags;
-  if (record.protocol === 6 && flags !== undefined) {
+  return isFromClient(
+    record.protocol ?? NO_COUNT,
+    record.tcpFlags ?? NO_COUNT,
+    record.srcPort ?? NO_COUNT,
+    record.dstPort ?? NO_COUNT,
+    services,
+  );
+}
+
+/** {@link recordIsFromClient} on the fields themselves, {@link NO_COUNT} for a missing one. */
+function isFromClient(protocol: number, flags: number, src: number, dst: number, services: ServicePorts): boolean {
+  if (protocol === 6 && flags >= 0) {
     if (flags & SYN && !(flags & ACK)) return true;
     if ((flags & (SYN | ACK)) === (SYN | ACK)) return false;
   }
-  const src = record.srcPort;
-  const dst = record.dstPort;
-  if (src === undefined || dst === undefined) return true;
+  if (src < 0 || dst < 0) return true;
   const srcService = services.has(src);
   const dstService = services.has(dst);
   if (srcService !== dstService) return dstService;
@@ -116,7 +133,11 @@ export function relayedDuplicates(edges: readonly FlowEdge[], relays: ReadonlySe
 
 /** The scope a flow record's baselines belong to: its VPC, else its account. */
 export function flowScope(record: FlowRecord): string {
-  return record.vpcId ?? (record.accountId ? `account-${record.accountId}` : 'flow');
+  return scopeName(record.vpcId, record.accountId);
+}
+
+function scopeName(vpcId: string | undefined, accountId: string | undefined): string {
+  return vpcId ?? (accountId ? `account-${accountId}` : 'flow');
 }
 
 export interface EdgeAggregatorOptions {
@@ -141,18 +162,29 @@ class AddressIds {
   private mask = (1 << 12) - 1;
   private ipv4Count = 0;
   private readonly others = new Map<string, number>();
-  size = 0;
+  /** Each id's address as text, made when first asked for; its IPv4 number, or -1. */
+  private readonly names: (string | undefined)[] = [];
+  private readonly numbers: number[] = [];
+
+  get size(): number {
+    return this.names.length;
+  }
 
   idOf(address: string): number {
     const ip = canonicalIpv4(address);
-    if (ip < 0) {
-      let id = this.others.get(address);
-      if (id === undefined) {
-        id = this.size++;
-        this.others.set(address, id);
-      }
-      return id;
+    if (ip >= 0) return this.ipv4Id(ip);
+    let id = this.others.get(address);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(address);
+      this.numbers.push(-1);
+      this.others.set(address, id);
     }
+    return id;
+  }
+
+  /** The id of an IPv4 address given as its unsigned 32-bit number. */
+  ipv4Id(ip: number): number {
     const key = ip | 0;
     const { keys, ids, mask } = this;
     let slot = hash1(key) & mask;
@@ -162,11 +194,24 @@ class AddressIds {
       if (keys[slot] === key) return stored - 1;
       slot = (slot + 1) & mask;
     }
-    const id = this.size++;
+    const id = this.names.length;
+    this.names.push(undefined);
+    this.numbers.push(ip);
     keys[slot] = key;
     ids[slot] = id + 1;
     if (++this.ipv4Count * 2 > mask) this.grow();
     return id;
+  }
+
+  /** The address of an id, as text (canonical dotted quad for IPv4, which is how it was written). */
+  nameOf(id: number): string {
+    let name = this.names[id];
+    if (name === undefined) {
+      const ip = this.numbers[id] as number;
+      name = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+      this.names[id] = name;
+    }
+    return name;
   }
 
   private grow(): void {
@@ -187,61 +232,166 @@ class AddressIds {
   }
 }
 
-/** Integers per {@link EdgeIndex} slot: four of key, one of value, padded to 32 bytes. */
-const SLOT_INTS = 8;
+/** Int32 values per {@link EdgeTable} slot: 64 bytes, one cache line. */
+const SLOT_INTS = 16;
+/** Where each value sits in a slot, as an Int32 index (counts and times) or a Float64 index (sums). */
+const CLIENT = 0;
+const SERVER = 1;
+const PORT_PROTOCOL = 2;
+/** The edge's index + 1; 0 marks an empty slot. */
+const EDGE = 3;
+const FLOWS = 4;
+const ACCEPTED = 5;
+const REJECTED = 6;
+const OPENED = 7;
+/** First and last record time, epoch seconds (read through the Uint32 view). */
+const FIRST = 8;
+const LAST = 9;
+const TO_SERVER = 5;
+const TO_CLIENT = 6;
+const PACKETS = 7;
+/** Seconds beyond this (the year 2106) do not fit a slot and are stored as this. */
+const MAX_SECONDS = 0xffff_ffff;
 
 /**
- * Edge indexes by (scope, client, server, port and protocol): per slot the four integers and the
- * edge index + 1 (0 marks an empty slot), side by side in one typed array so that a probe reads
- * one cache line. A `Map` keyed by a number packing the four needed a heap number per record and
- * a hash lookup that, with the address lookups, was most of aggregation.
+ * The edges of one scope, by client, server, port and protocol: open addressing over 64-byte
+ * slots that hold the key and every count a record adds, so that folding a record into its edge
+ * touches one cache line. Edge objects with their counts in properties cost three or four cache
+ * misses a record (the object spans several lines, and V8 boxes every property that holds a
+ * number beyond 2^30, such as a byte count or an epoch time), which was most of aggregation.
  */
-class EdgeIndex {
-  private slots = new Int32Array(SLOT_INTS << 12);
-  private mask = (1 << 12) - 1;
+class EdgeTable {
+  /** The slots; `words` and `reals` are the same bytes as unsigned integers and doubles. */
+  ints = new Int32Array(SLOT_INTS << 10);
+  words = new Uint32Array(this.ints.buffer);
+  reals = new Float64Array(this.ints.buffer);
+  private mask = (1 << 10) - 1;
   private count = 0;
 
-  /** The edge index stored under the key, or -1 after storing `next` under it. */
-  find(scope: number, client: number, server: number, portProtocol: number, next: number): number {
-    const { slots, mask } = this;
-    let slot = hash4(scope, client, server, portProtocol) & mask;
+  /** The slot (as an Int32 index) holding the key; for a key not yet stored, -1 - the slot it now has. */
+  find(client: number, server: number, portProtocol: number): number {
+    const ints = this.ints;
+    let slot = hash3(client, server, portProtocol) & this.mask;
     for (;;) {
       const at = slot * SLOT_INTS;
-      const stored = slots[at + 4] as number;
-      if (stored === 0) break;
-      if (
-        slots[at + 1] === client &&
-        slots[at + 2] === server &&
-        slots[at + 3] === portProtocol &&
-        slots[at] === scope
-      ) {
-        return stored - 1;
+      if (ints[at + EDGE] === 0) break;
+      if (ints[at + CLIENT] === client && ints[at + SERVER] === server && ints[at + PORT_PROTOCOL] === portProtocol) {
+        return at;
       }
-      slot = (slot + 1) & mask;
+      slot = (slot + 1) & this.mask;
     }
+    if ((this.count + 1) * 2 > this.mask) {
+      this.grow();
+      return this.find(client, server, portProtocol);
+    }
+    this.count++;
     const at = slot * SLOT_INTS;
-    slots[at] = scope;
-    slots[at + 1] = client;
-    slots[at + 2] = server;
-    slots[at + 3] = portProtocol;
-    slots[at + 4] = next + 1;
-    if (++this.count * 2 > mask) this.grow();
-    return -1;
+    ints[at + CLIENT] = client;
+    ints[at + SERVER] = server;
+    ints[at + PORT_PROTOCOL] = portProtocol;
+    return -1 - at;
+  }
+
+  /** Starts the slot of a new edge. */
+  open(at: number, edge: number, seconds: number): void {
+    this.ints[at + EDGE] = edge + 1;
+    this.words[at + FIRST] = seconds;
+    this.words[at + LAST] = seconds;
+  }
+
+  /** Adds a record to the edge in slot `at`; true when the record is the edge's earliest so far. */
+  fold(
+    at: number,
+    fromClient: boolean,
+    bytes: number,
+    packets: number,
+    protocol: number,
+    flags: number,
+    action: number,
+    seconds: number,
+  ): boolean {
+    const { ints, words, reals } = this;
+    const real = at >> 1;
+    if (fromClient) {
+      reals[real + TO_SERVER] = (reals[real + TO_SERVER] as number) + bytes;
+      if (protocol === 6 && flags > 0 && flags & SYN && !(flags & ACK))
+        ints[at + OPENED] = (ints[at + OPENED] as number) + 1;
+    } else {
+      reals[real + TO_CLIENT] = (reals[real + TO_CLIENT] as number) + bytes;
+    }
+    reals[real + PACKETS] = (reals[real + PACKETS] as number) + packets;
+    ints[at + FLOWS] = (ints[at + FLOWS] as number) + 1;
+    if (action === ActionCode.Accept) ints[at + ACCEPTED] = (ints[at + ACCEPTED] as number) + 1;
+    else if (action === ActionCode.Reject) ints[at + REJECTED] = (ints[at + REJECTED] as number) + 1;
+    if (seconds > (words[at + LAST] as number)) words[at + LAST] = seconds;
+    if (seconds < (words[at + FIRST] as number)) {
+      words[at + FIRST] = seconds;
+      return true;
+    }
+    return false;
+  }
+
+  /** The edge index of slot `at`. */
+  edgeAt(at: number): number {
+    return (this.ints[at + EDGE] as number) - 1;
+  }
+
+  /** Calls `visit` with each used slot and its edge index. */
+  forEachSlot(visit: (at: number, index: number) => void): void {
+    const ints = this.ints;
+    for (let at = 0; at < ints.length; at += SLOT_INTS) {
+      const index = ints[at + EDGE] as number;
+      if (index !== 0) visit(at, index - 1);
+    }
+  }
+
+  /** Copies the counts of slot `at` into its edge object. */
+  copyTo(at: number, edge: FlowEdge): void {
+    const { ints, words, reals } = this;
+    const real = at >> 1;
+    edge.bytesToServer = reals[real + TO_SERVER] as number;
+    edge.bytesToClient = reals[real + TO_CLIENT] as number;
+    edge.packets = reals[real + PACKETS] as number;
+    edge.flows = ints[at + FLOWS] as number;
+    edge.accepted = ints[at + ACCEPTED] as number;
+    edge.rejected = ints[at + REJECTED] as number;
+    const opened = ints[at + OPENED] as number;
+    if (opened > 0) edge.opened = opened;
+    edge.time = (words[at + FIRST] as number) * 1000;
+    edge.lastTime = (words[at + LAST] as number) * 1000;
   }
 
   private grow(): void {
-    const old = this.slots;
+    const old = this.ints;
     const capacity = (this.mask + 1) * 2;
-    this.slots = new Int32Array(capacity * SLOT_INTS);
+    this.ints = new Int32Array(capacity * SLOT_INTS);
+    this.words = new Uint32Array(this.ints.buffer);
+    this.reals = new Float64Array(this.ints.buffer);
     this.mask = capacity - 1;
     for (let at = 0; at < old.length; at += SLOT_INTS) {
-      if (old[at + 4] === 0) continue;
-      let slot =
-        hash4(old[at] as number, old[at + 1] as number, old[at + 2] as number, old[at + 3] as number) & this.mask;
-      while (this.slots[slot * SLOT_INTS + 4] !== 0) slot = (slot + 1) & this.mask;
-      this.slots.set(old.subarray(at, at + SLOT_INTS), slot * SLOT_INTS);
+      if (old[at + EDGE] === 0) continue;
+      let slot = hash3(old[at] as number, old[at + 1] as number, old[at + 2] as number) & this.mask;
+      while (this.ints[slot * SLOT_INTS + EDGE] !== 0) slot = (slot + 1) & this.mask;
+      const to = slot * SLOT_INTS;
+      for (let k = 0; k < SLOT_INTS; k++) this.ints[to + k] = old[at + k] as number;
     }
   }
+}
+
+/** A record's time in whole epoch seconds as a slot keeps it. */
+function slotSeconds(seconds: number): number {
+  return seconds > MAX_SECONDS ? MAX_SECONDS : seconds;
+}
+
+/** Size of the table of relay addresses already marked. */
+const KNOWN_RELAY_SLOTS = 256;
+
+const NO_PORT = 65_536;
+const NO_PROTOCOL = 256;
+
+/** Port 0-65535 or 65536 for none, protocol 0-255 or 256 for none: 26 bits in all. */
+function edgePort(port: number, protocol: number): number {
+  return (port < 0 ? NO_PORT : port) * 512 + (protocol < 0 ? NO_PROTOCOL : protocol);
 }
 
 /** Mixes the high bits into the low ones, which pick the slot. */
@@ -250,22 +400,21 @@ function hash1(a: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-function hash4(a: number, b: number, c: number, d: number): number {
+function hash3(a: number, b: number, c: number): number {
   let h = Math.imul(a ^ 0x27d4eb2f, 0x9e3779b1);
   h = Math.imul(h ^ b, 0x85ebca6b);
   h = Math.imul(h ^ c, 0xc2b2ae35);
-  h = Math.imul(h ^ d, 0x9e3779b1);
   return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** Aggregates records into edges. Memory grows with distinct edges, not with records. */
 export class EdgeAggregator {
   /**
-   * Edges by scope, client, server, port and protocol. Scopes and addresses are numbered as they
-   * first appear, so a record costs integer probes instead of building and hashing a joined key
-   * (which was the heaviest part of aggregation).
+   * Edges by scope, then client, server, port and protocol, one table per scope (an object rarely
+   * has more than one). Scopes and addresses are numbered as they first appear, so a record costs
+   * integer probes instead of building and hashing a joined key.
    */
-  private readonly index = new EdgeIndex();
+  private readonly tables: EdgeTable[] = [];
   private readonly addressIds = new AddressIds();
   private readonly scopeIds = new Map<string, number>();
   private readonly scopeNames: string[] = [];
@@ -275,7 +424,17 @@ export class EdgeAggregator {
   private lastVpc: string | undefined;
   private lastAccount: string | undefined;
   private lastScope = -1;
+  /** Edges as objects, made by {@link values}, by index. */
   private readonly all: FlowEdge[] = [];
+  private count = 0;
+  /** What each edge keeps beyond its slot, by index; an origin is a line number of {@link uri} when read from a line. */
+  private readonly clientServices: (string | undefined)[] = [];
+  private readonly serverServices: (string | undefined)[] = [];
+  private readonly origins: (Origin | number)[] = [];
+  private readonly interfaceIds: (string | undefined)[] = [];
+  private readonly vpcIds: (string | undefined)[] = [];
+  /** The object lines come from, for their edges' origins. */
+  private uri = '';
   private readonly services: ServicePorts;
   private readonly watch: ReadonlySet<string> | undefined;
   /** Addresses of watched interfaces, learned from their records. */
@@ -286,6 +445,10 @@ export class EdgeAggregator {
    * the interface's own.
    */
   readonly relays = new Set<string>();
+  /** Address ids already in {@link relays}. */
+  private readonly relayed: boolean[] = [];
+  /** IPv4 relay addresses seen, by their low bits (see {@link noteRelay}). */
+  private readonly knownRelays = new Float64Array(KNOWN_RELAY_SLOTS).fill(-1);
 
   constructor(
     private readonly classifier: AddressClassifier,
@@ -296,67 +459,184 @@ export class EdgeAggregator {
   }
 
   add(record: FlowRecord): void {
-    if (this.watch && record.interfaceId !== undefined && this.watch.has(record.interfaceId)) this.learn(record);
+    if (this.watch && record.interfaceId !== undefined && this.watch.has(record.interfaceId)) {
+      const own =
+        record.flowDirection === 'egress'
+          ? (record.ifSrcAddr ?? record.srcAddr)
+          : record.flowDirection === 'ingress'
+            ? (record.ifDstAddr ?? record.dstAddr)
+            : undefined;
+      if (own) this.learn(record.interfaceId, own);
+    }
     const ifDst = record.ifDstAddr;
     if (ifDst !== undefined && ifDst !== record.dstAddr) this.relays.add(ifDst);
     const ifSrc = record.ifSrcAddr;
     if (ifSrc !== undefined && ifSrc !== record.srcAddr) this.relays.add(ifSrc);
-    const fromClient = recordIsFromClient(record, this.services);
-    const client = fromClient ? record.srcAddr : record.dstAddr;
-    const server = fromClient ? record.dstAddr : record.srcAddr;
-    const serverPort = fromClient ? record.dstPort : record.srcPort;
-    const scopeId = this.scopeOf(record);
-    // Port 0-65535 or 65536 for none, protocol 0-255 or 256 for none: 26 bits in all.
-    const portProtocol = (serverPort ?? 65_536) * 512 + (record.protocol ?? 256);
-    const clientId = this.addressIds.idOf(client);
-    const serverId = this.addressIds.idOf(server);
-    const found = this.index.find(scopeId, clientId, serverId, portProtocol, this.all.length);
-    const time = (record.start ?? record.end ?? 0) * 1000;
-    let edge: FlowEdge;
-    if (found < 0) {
-      const clientService = fromClient ? record.pktSrcAwsService : record.pktDstAwsService;
-      const serverService = fromClient ? record.pktDstAwsService : record.pktSrcAwsService;
-      edge = {
-        scope: this.scopeNames[scopeId] as string,
-        client,
-        server,
-        serverPort,
-        protocol: record.protocol,
-        clientClass: this.classOf(clientId, client, clientService),
-        serverClass: this.classOf(serverId, server, serverService),
-        clientService,
-        serverService,
-        bytesToServer: 0,
-        bytesToClient: 0,
-        packets: 0,
-        flows: 0,
-        accepted: 0,
-        rejected: 0,
-        time,
-        lastTime: time,
-        origin: record.origin,
-        interfaceId: record.interfaceId,
-        vpcId: record.vpcId,
-      };
-      this.all.push(edge);
-    } else {
-      edge = this.all[found] as FlowEdge;
+    const protocol = record.protocol ?? NO_COUNT;
+    const flags = record.tcpFlags ?? NO_COUNT;
+    const srcPort = record.srcPort ?? NO_COUNT;
+    const dstPort = record.dstPort ?? NO_COUNT;
+    const fromClient = isFromClient(protocol, flags, srcPort, dstPort, this.services);
+    const srcId = this.addressIds.idOf(record.srcAddr);
+    const dstId = this.addressIds.idOf(record.dstAddr);
+    const scopeId = this.scopeOf(record.vpcId, record.vpcId === undefined ? record.accountId : undefined);
+    const seconds = slotSeconds(record.start ?? record.end ?? 0);
+    const clientId = fromClient ? srcId : dstId;
+    const serverId = fromClient ? dstId : srcId;
+    const serverPort = fromClient ? dstPort : srcPort;
+    const table = this.tables[scopeId] as EdgeTable;
+    let at = table.find(clientId, serverId, edgePort(serverPort, protocol));
+    if (at < 0) {
+      at = -1 - at;
+      table.open(at, this.count, seconds);
+      this.noteEdge(
+        fromClient ? record.pktSrcAwsService : record.pktDstAwsService,
+        fromClient ? record.pktDstAwsService : record.pktSrcAwsService,
+        record.origin,
+        record.interfaceId,
+        record.vpcId,
+      );
     }
-    const bytes = record.bytes ?? 0;
-    if (fromClient) edge.bytesToServer += bytes;
-    else edge.bytesToClient += bytes;
-    edge.packets += record.packets ?? 0;
-    edge.flows++;
-    if (fromClient && record.protocol === 6 && record.tcpFlags !== undefined && record.tcpFlags & SYN) {
-      if (!(record.tcpFlags & ACK)) edge.opened = (edge.opened ?? 0) + 1;
+    const action = record.action === 'ACCEPT' ? ActionCode.Accept : record.action === 'REJECT' ? ActionCode.Reject : 0;
+    if (table.fold(at, fromClient, record.bytes ?? 0, record.packets ?? 0, protocol, flags, action, seconds)) {
+      this.origins[table.edgeAt(at)] = record.origin;
     }
-    if (record.action === 'ACCEPT') edge.accepted++;
-    else if (record.action === 'REJECT') edge.rejected++;
-    if (time < edge.time) {
-      edge.time = time;
-      edge.origin = record.origin;
+  }
+
+  /**
+   * The same as {@link add}, from a line the reader parsed in place: addresses arrive as numbers
+   * and strings are made only for an edge not seen before, so a record costs a few integer probes.
+   */
+  addLine(line: FlowLine): void {
+    const values = line.values;
+    if (this.watch) this.watchLine(line);
+    const pktSrc = values[FlowField.PktSrcAddr] as number;
+    const pktDst = values[FlowField.PktDstAddr] as number;
+    const ifSrc = values[FlowField.SrcAddr] as number;
+    const ifDst = values[FlowField.DstAddr] as number;
+    const srcId =
+      pktSrc >= 0
+        ? this.addressIds.ipv4Id(pktSrc)
+        : pktSrc === NO_ADDRESS
+          ? this.lineAddress(line, FlowField.SrcAddr, ifSrc)
+          : this.lineAddress(line, FlowField.PktSrcAddr, pktSrc);
+    const dstId =
+      pktDst >= 0
+        ? this.addressIds.ipv4Id(pktDst)
+        : pktDst === NO_ADDRESS
+          ? this.lineAddress(line, FlowField.DstAddr, ifDst)
+          : this.lineAddress(line, FlowField.PktDstAddr, pktDst);
+    // A forwarding interface: the packet's addresses are not the interface's own.
+    if (pktDst !== NO_ADDRESS && ifDst !== NO_ADDRESS && (ifDst !== pktDst || ifDst === TEXT_ADDRESS)) {
+      this.noteRelay(line, FlowField.DstAddr, ifDst, dstId);
     }
-    if (time > edge.lastTime) edge.lastTime = time;
+    if (pktSrc !== NO_ADDRESS && ifSrc !== NO_ADDRESS && (ifSrc !== pktSrc || ifSrc === TEXT_ADDRESS)) {
+      this.noteRelay(line, FlowField.SrcAddr, ifSrc, srcId);
+    }
+    const protocol = values[FlowField.Protocol] as number;
+    const flags = values[FlowField.TcpFlags] as number;
+    const srcPort = values[FlowField.SrcPort] as number;
+    const dstPort = values[FlowField.DstPort] as number;
+    const fromClient = isFromClient(protocol, flags, srcPort, dstPort, this.services);
+    const scopeId = this.lineScope(line);
+    const start = values[FlowField.Start] as number;
+    const end = values[FlowField.End] as number;
+    const seconds = slotSeconds(start !== NO_COUNT ? start : end !== NO_COUNT ? end : 0);
+    const clientId = fromClient ? srcId : dstId;
+    const serverId = fromClient ? dstId : srcId;
+    const serverPort = fromClient ? dstPort : srcPort;
+    const table = this.tables[scopeId] as EdgeTable;
+    let at = table.find(clientId, serverId, edgePort(serverPort, protocol));
+    if (at < 0) {
+      at = -1 - at;
+      table.open(at, this.count, seconds);
+      this.noteEdge(
+        line.text(fromClient ? FlowField.PktSrcAwsService : FlowField.PktDstAwsService),
+        line.text(fromClient ? FlowField.PktDstAwsService : FlowField.PktSrcAwsService),
+        this.originOf(line),
+        line.text(FlowField.InterfaceId),
+        line.text(FlowField.VpcId),
+      );
+    }
+    const bytes = values[FlowField.Bytes] as number;
+    const packets = values[FlowField.Packets] as number;
+    const action = values[FlowField.Action] as number;
+    if (table.fold(at, fromClient, Math.max(bytes, 0), Math.max(packets, 0), protocol, flags, action, seconds)) {
+      this.origins[table.edgeAt(at)] = this.originOf(line);
+    }
+  }
+
+  /** The id of a line's address field, whose value (a number) the reader parsed. */
+  private lineAddress(line: FlowLine, code: FlowField, value: number): number {
+    if (value >= 0) return this.addressIds.ipv4Id(value);
+    return this.addressIds.idOf(value === NO_ADDRESS ? '' : (line.text(code) as string));
+  }
+
+  /**
+   * Marks an interface address as a relay when the packet address beside it (`packetId`) differs.
+   * Relays are few and come back on every line they log: a small table of IPv4 ones already
+   * marked saves the lookups.
+   */
+  private noteRelay(line: FlowLine, code: FlowField, value: number, packetId: number): void {
+    const slot = value & (KNOWN_RELAY_SLOTS - 1);
+    if (value >= 0 && this.knownRelays[slot] === value) return;
+    const id = this.lineAddress(line, code, value);
+    if (id === packetId) return;
+    if (value >= 0) this.knownRelays[slot] = value;
+    if (this.relayed[id]) return;
+    this.relayed[id] = true;
+    this.relays.add(this.addressIds.nameOf(id));
+  }
+
+  /** {@link scopeOf} for a line, comparing its VPC and account bytes with the last line's before making strings. */
+  private lineScope(line: FlowLine): number {
+    const lastVpc = this.lastVpc;
+    if (
+      this.lastScope >= 0 &&
+      line.hasText(FlowField.VpcId, lastVpc) &&
+      (lastVpc !== undefined || line.hasText(FlowField.AccountId, this.lastAccount))
+    ) {
+      return this.lastScope;
+    }
+    const vpcId = line.text(FlowField.VpcId);
+    return this.scopeOf(vpcId, vpcId === undefined ? line.text(FlowField.AccountId) : undefined);
+  }
+
+  private watchLine(line: FlowLine): void {
+    const interfaceId = line.text(FlowField.InterfaceId);
+    if (interfaceId === undefined || !this.watch?.has(interfaceId)) return;
+    const direction = line.values[FlowField.FlowDirection];
+    const [own, packet] =
+      direction === DirectionCode.Egress
+        ? [FlowField.SrcAddr, FlowField.PktSrcAddr]
+        : direction === DirectionCode.Ingress
+          ? [FlowField.DstAddr, FlowField.PktDstAddr]
+          : [];
+    if (own === undefined || packet === undefined) return;
+    const address = line.text(own) ?? line.text(packet);
+    if (address) this.learn(interfaceId, address);
+  }
+
+  /** Where a line is, as a line number when it is in the object the first line came from. */
+  private originOf(line: FlowLine): Origin | number {
+    if (this.uri === '') this.uri = line.uri;
+    return line.uri === this.uri ? line.lineNumber : { uri: line.uri, line: line.lineNumber };
+  }
+
+  /** What a new edge keeps beyond its slot, until {@link values} makes it an object. */
+  private noteEdge(
+    clientService: string | undefined,
+    serverService: string | undefined,
+    origin: Origin | number,
+    interfaceId: string | undefined,
+    vpcId: string | undefined,
+  ): void {
+    this.count++;
+    this.clientServices.push(clientService);
+    this.serverServices.push(serverService);
+    this.origins.push(origin);
+    this.interfaceIds.push(interfaceId);
+    this.vpcIds.push(vpcId);
   }
 
   /**
@@ -373,45 +653,84 @@ export class EdgeAggregator {
     return known;
   }
 
-  /** The record's {@link flowScope} as a number, without building the scope string again per record. */
-  private scopeOf(record: FlowRecord): number {
-    if (this.lastScope >= 0 && record.vpcId === this.lastVpc && record.accountId === this.lastAccount) {
-      return this.lastScope;
-    }
-    const scope = flowScope(record);
+  /** The {@link flowScope} of a VPC id (or, without one, an account id) as a number, without building its name again per record. */
+  private scopeOf(vpcId: string | undefined, accountId: string | undefined): number {
+    if (this.lastScope >= 0 && vpcId === this.lastVpc && accountId === this.lastAccount) return this.lastScope;
+    const scope = scopeName(vpcId, accountId);
     let id = this.scopeIds.get(scope);
     if (id === undefined) {
       id = this.scopeNames.length;
       this.scopeIds.set(scope, id);
       this.scopeNames.push(scope);
+      this.tables.push(new EdgeTable());
     }
-    this.lastVpc = record.vpcId;
-    this.lastAccount = record.accountId;
+    this.lastVpc = vpcId;
+    this.lastAccount = accountId;
     this.lastScope = id;
     return id;
   }
 
-  private learn(record: FlowRecord): void {
-    const own =
-      record.flowDirection === 'egress'
-        ? (record.ifSrcAddr ?? record.srcAddr)
-        : record.flowDirection === 'ingress'
-          ? (record.ifDstAddr ?? record.dstAddr)
-          : undefined;
-    if (!own) return;
-    let addresses = this.interfaceAddresses.get(record.interfaceId as string);
+  private learn(interfaceId: string, own: string): void {
+    let addresses = this.interfaceAddresses.get(interfaceId);
     if (!addresses) {
       addresses = new Set();
-      this.interfaceAddresses.set(record.interfaceId as string, addresses);
+      this.interfaceAddresses.set(interfaceId, addresses);
     }
     addresses.add(own);
   }
 
   get size(): number {
-    return this.all.length;
+    return this.count;
   }
 
+  /** The edges, as objects: made for edges new since the last call, brought up to date for the others. */
   values(): IterableIterator<FlowEdge> {
+    this.tables.forEach((table, scopeId) => {
+      table.forEachSlot((at, index) => {
+        let edge = this.all[index];
+        if (!edge) {
+          edge = this.makeEdge(scopeId, table, at, index);
+          this.all[index] = edge;
+        }
+        table.copyTo(at, edge);
+        const origin = this.origins[index] as Origin | number;
+        edge.origin = typeof origin === 'number' ? { uri: this.uri, line: origin } : origin;
+      });
+    });
     return this.all.values();
+  }
+
+  private makeEdge(scopeId: number, table: EdgeTable, at: number, index: number): FlowEdge {
+    const clientId = table.ints[at + CLIENT] as number;
+    const serverId = table.ints[at + SERVER] as number;
+    const portProtocol = table.ints[at + PORT_PROTOCOL] as number;
+    const port = Math.floor(portProtocol / 512);
+    const protocol = portProtocol % 512;
+    const client = this.addressIds.nameOf(clientId);
+    const server = this.addressIds.nameOf(serverId);
+    const clientService = this.clientServices[index];
+    const serverService = this.serverServices[index];
+    return {
+      scope: this.scopeNames[scopeId] as string,
+      client,
+      server,
+      serverPort: port === NO_PORT ? undefined : port,
+      protocol: protocol === NO_PROTOCOL ? undefined : protocol,
+      clientClass: this.classOf(clientId, client, clientService),
+      serverClass: this.classOf(serverId, server, serverService),
+      clientService,
+      serverService,
+      bytesToServer: 0,
+      bytesToClient: 0,
+      packets: 0,
+      flows: 0,
+      accepted: 0,
+      rejected: 0,
+      time: 0,
+      lastTime: 0,
+      origin: { uri: this.uri },
+      interfaceId: this.interfaceIds[index],
+      vpcId: this.vpcIds[index],
+    };
   }
 }
