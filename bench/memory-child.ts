@@ -10,7 +10,7 @@ import { CollectingSink } from '../shared/alert/sink';
 import { defaultConfig } from '../shared/config/load';
 import { buildDetectContext } from '../shared/detect/context';
 import { Engine } from '../shared/engine/engine';
-import { readFlowObject } from '../shared/ingest/flow-reader';
+import { readFlowLines } from '../shared/ingest/flow-reader';
 import { newReadStats } from '../shared/ingest/stats';
 import { AddressClassifier } from '../shared/network/address';
 import { EdgeAggregator } from '../shared/network/flow-edge';
@@ -24,7 +24,7 @@ let edges: number | undefined;
 if (path && process.argv.includes('--reader')) {
   const stats = newReadStats();
   const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
-  await readFlowObject(createReadStream(path), { uri: path, stats }, (record) => aggregator.add(record));
+  await readFlowLines(createReadStream(path), { uri: path, stats }, (line) => aggregator.addLine(line));
   records = stats.events;
   edges = aggregator.size;
 } else if (path) {

@@ -9,7 +9,7 @@ const GZIP_MAGIC_1 = 0x8b;
 /** Firehose can wrap already-gzipped CloudWatch data in gzip again; more layers than this is junk. */
 const MAX_GZIP_LAYERS = 3;
 /** Bytes of decompressed output buffered ahead of the reader. */
-const GUNZIP_AHEAD = 1024 * 1024;
+export const GUNZIP_AHEAD = 1024 * 1024;
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
