@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { AuditEvent, AuditUser } from '../../ingest/types';
+import { canonicalIpv4 } from '../../intel/cidr-index';
 import { AddressClassifier, addressBlock } from '../../network/address';
 import type { AnomalyDetector } from '../types';
 import { exampleEvent } from './example-events';
@@ -23,16 +24,19 @@ const PRIVATE = 'private';
  * (pods and nodes move around inside the VPC), a public one is its /24 (IPv4) or /48 (IPv6).
  */
 export function callerNetwork(address: string): string | undefined {
-  const known = networks.get(address);
+  // Canonical IPv4 is keyed by its number: cheaper to hash than each event's fresh string.
+  const ip = canonicalIpv4(address);
+  const key = ip >= 0 ? ip : address;
+  const known = networks.get(key);
   if (known !== undefined) return known ?? undefined;
   const network = networkOf(address);
   // Every audit event asks; callers are few, so answers are kept (and dropped wholesale if not).
   if (networks.size > 50_000) networks.clear();
-  networks.set(address, network ?? null);
+  networks.set(key, network ?? null);
   return network;
 }
 
-const networks = new Map<string, string | null>();
+const networks = new Map<number | string, string | null>();
 
 function networkOf(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return undefined;
