@@ -314,7 +314,7 @@ export class Engine {
         ...(this.options.extraRecorders?.flow ?? []),
       ].map((r) => r.begin(object));
       sessions.push(...recorders);
-      flowEdges = [...edges.values()];
+      flowEdges = edges.close();
       // Who each end is, before recorders and detectors see the edges.
       const attribution = await this.network.attribute(edges, flowEdges);
       const mapEdges = new Set<string>();

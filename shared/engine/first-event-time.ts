@@ -23,15 +23,20 @@ export async function firstEventTime(source: ObjectSource): Promise<number | und
         throw new Found(event.time);
       });
     } else {
-      await readFlowSource(source, identity.format, { stats }, {
-        add: (record) => {
-          if (record.start !== undefined) throw new Found(record.start * 1000);
+      await readFlowSource(
+        source,
+        identity.format,
+        { stats },
+        {
+          add: (record) => {
+            if (record.start !== undefined) throw new Found(record.start * 1000);
+          },
+          addLine: (line) => {
+            const start = line.values[FlowField.Start] as number;
+            if (start !== NO_COUNT) throw new Found(start * 1000);
+          },
         },
-        addLine: (line) => {
-          const start = line.values[FlowField.Start] as number;
-          if (start !== NO_COUNT) throw new Found(start * 1000);
-        },
-      });
+      );
     }
   } catch (error) {
     if (error instanceof Found) return error.time;

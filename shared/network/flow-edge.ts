@@ -278,7 +278,8 @@ class EdgeTable {
       }
       slot = (slot + 1) & this.mask;
     }
-    if ((this.count + 1) * 2 > this.mask) {
+    // Up to three quarters full: a slot is 64 bytes, and a table lives until its object is read.
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) {
       this.grow();
       return this.find(client, server, portProtocol);
     }
@@ -431,6 +432,7 @@ export class EdgeAggregator {
   private readonly origins: (Origin | number)[] = [];
   private readonly interfaceIds: (string | undefined)[] = [];
   private readonly vpcIds: (string | undefined)[] = [];
+  private closed = false;
   /** The object lines come from, for their edges' origins. */
   private uri = '';
   private readonly services: ServicePorts;
@@ -654,6 +656,7 @@ export class EdgeAggregator {
   /** The {@link flowScope} of a VPC id (or, without one, an account id) as a number, without building its name again per record. */
   private scopeOf(vpcId: string | undefined, accountId: string | undefined): number {
     if (this.lastScope >= 0 && vpcId === this.lastVpc && accountId === this.lastAccount) return this.lastScope;
+    if (this.closed) throw new Error('EdgeAggregator: a record was added after close()');
     const scope = scopeName(vpcId, accountId);
     let id = this.scopeIds.get(scope);
     if (id === undefined) {
@@ -685,20 +688,42 @@ export class EdgeAggregator {
   values(): IterableIterator<FlowEdge> {
     this.tables.forEach((table, scopeId) => {
       table.forEachSlot((at, index) => {
+        let origin = this.origins[index] as Origin | number;
+        if (typeof origin === 'number') {
+          origin = { uri: this.uri, line: origin };
+          this.origins[index] = origin;
+        }
         let edge = this.all[index];
-        if (!edge) {
-          edge = this.makeEdge(scopeId, table, at, index);
+        if (edge) {
+          edge.origin = origin;
+        } else {
+          edge = this.makeEdge(scopeId, table, at, index, origin);
           this.all[index] = edge;
         }
         table.copyTo(at, edge);
-        const origin = this.origins[index] as Origin | number;
-        edge.origin = typeof origin === 'number' ? { uri: this.uri, line: origin } : origin;
       });
     });
     return this.all.values();
   }
 
-  private makeEdge(scopeId: number, table: EdgeTable, at: number, index: number): FlowEdge {
+  /**
+   * The edges, as {@link values} gives them, for a caller that adds nothing more: the tables and
+   * what each edge kept beside them are let go (for the largest objects, tens of megabytes the
+   * rest of the processing can use). Relays and interface addresses stay.
+   */
+  close(): FlowEdge[] {
+    const edges = [...this.values()];
+    this.closed = true;
+    this.tables.length = 0;
+    this.scopeIds.clear();
+    this.lastScope = -1;
+    for (const kept of [this.clientServices, this.serverServices, this.origins, this.interfaceIds, this.vpcIds]) {
+      kept.length = 0;
+    }
+    return edges;
+  }
+
+  private makeEdge(scopeId: number, table: EdgeTable, at: number, index: number, origin: Origin): FlowEdge {
     const clientId = table.ints[at + CLIENT] as number;
     const serverId = table.ints[at + SERVER] as number;
     const portProtocol = table.ints[at + PORT_PROTOCOL] as number;
@@ -726,7 +751,7 @@ export class EdgeAggregator {
       rejected: 0,
       time: 0,
       lastTime: 0,
-      origin: { uri: this.uri },
+      origin,
       interfaceId: this.interfaceIds[index],
       vpcId: this.vpcIds[index],
     };

@@ -135,6 +135,23 @@ describe('EdgeAggregator.addLine', () => {
   });
 });
 
+describe('EdgeAggregator.close', () => {
+  it('gives the edges once more and refuses records after', async () => {
+    const edges = new EdgeAggregator(classifier);
+    const row =
+      '5 1 eni-0a 10.0.1.5 10.0.2.9 43512 443 6 1 100 1793527200 1793527260 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1';
+    const read = () =>
+      readFlowLines(streamOf(`${FLOW_HEADER_V5}\n${row}\n`), { uri: 'f.log', stats: newReadStats() }, (l) =>
+        edges.addLine(l),
+      );
+    await read();
+    const closed = edges.close();
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ flows: 1, bytesToServer: 100, origin: { uri: 'f.log', line: 2 } });
+    await expect(read()).rejects.toThrow(/after close/);
+  });
+});
+
 describe('FlowLine', () => {
   it('gives text only when asked, reusing strings, and compares bytes without making one', async () => {
     const seen: { vpc?: string; same: boolean; other: boolean; missing: boolean; port: number }[] = [];
