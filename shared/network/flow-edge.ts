@@ -693,14 +693,13 @@ export class EdgeAggregator {
           origin = { uri: this.uri, line: origin };
           this.origins[index] = origin;
         }
-        let edge = this.all[index];
+        const edge = this.all[index];
         if (edge) {
           edge.origin = origin;
+          table.copyTo(at, edge);
         } else {
-          edge = this.makeEdge(scopeId, table, at, index, origin);
-          this.all[index] = edge;
+          this.all[index] = this.makeEdge(scopeId, table, at, index, origin);
         }
-        table.copyTo(at, edge);
       });
     });
     return this.all.values();
@@ -733,7 +732,8 @@ export class EdgeAggregator {
     const server = this.addressIds.nameOf(serverId);
     const clientService = this.clientServices[index];
     const serverService = this.serverServices[index];
-    return {
+    const real = at >> 1;
+    const edge: FlowEdge = {
       scope: this.scopeNames[scopeId] as string,
       client,
       server,
@@ -743,17 +743,22 @@ export class EdgeAggregator {
       serverClass: this.classOf(serverId, server, serverService),
       clientService,
       serverService,
-      bytesToServer: 0,
-      bytesToClient: 0,
-      packets: 0,
-      flows: 0,
-      accepted: 0,
-      rejected: 0,
-      time: 0,
-      lastTime: 0,
+      // The counts go in with the object: made as zeros and set to doubles after, every edge
+      // took V8's slow path for object literals (the literal's map kept being generalized).
+      bytesToServer: table.reals[real + TO_SERVER] as number,
+      bytesToClient: table.reals[real + TO_CLIENT] as number,
+      packets: table.reals[real + PACKETS] as number,
+      flows: table.ints[at + FLOWS] as number,
+      accepted: table.ints[at + ACCEPTED] as number,
+      rejected: table.ints[at + REJECTED] as number,
+      time: (table.words[at + FIRST] as number) * 1000,
+      lastTime: (table.words[at + LAST] as number) * 1000,
       origin,
       interfaceId: this.interfaceIds[index],
       vpcId: this.vpcIds[index],
     };
+    const opened = table.ints[at + OPENED] as number;
+    if (opened > 0) edge.opened = opened;
+    return edge;
   }
 }
