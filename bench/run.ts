@@ -12,6 +12,7 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { buildSync } from 'esbuild';
 import { fileSource } from '../cli/local-files';
+import { PROCESSOR_TUNING } from '../infra/runtime-tuning';
 import { CollectingSink } from '../shared/alert/sink';
 import { defaultConfig } from '../shared/config/load';
 import type { Config } from '../shared/config/schema';
@@ -132,7 +133,11 @@ async function readerOnly(path: string, kind: 'audit' | 'flow', aggregate = true
   let edges: number | undefined;
   if (kind === 'flow') {
     const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
-    await readFlowLines(createReadStream(path), { uri: path, stats }, aggregate ? (l) => aggregator.addLine(l) : () => {});
+    await readFlowLines(
+      createReadStream(path),
+      { uri: path, stats },
+      aggregate ? (l) => aggregator.addLine(l) : () => {},
+    );
     edges = aggregate ? aggregator.size : undefined;
   } else {
     await readAuditObject(createReadStream(path), { uri: path, stats, cluster: 'bench' }, () => {});
@@ -204,6 +209,8 @@ function childPeak(
   const out = execFileSync(process.execPath, [...nodeFlags, CHILD, ...(path ? [path] : []), ...(mode ? [mode] : [])], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
+    // The processors' environment (glibc's mmap threshold), as the functions run.
+    env: { ...process.env, ...PROCESSOR_TUNING },
   });
   return JSON.parse(out.trim().split('\n').pop() as string);
 }

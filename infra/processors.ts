@@ -7,6 +7,7 @@ import type { AlertTopic } from './alert-topic';
 import { DriftwatchFunction } from './driftwatch-function';
 import type { LogLocation } from './log-buckets';
 import { acknowledgeWildcardResource } from './nag';
+import { PROCESSOR_TUNING } from './runtime-tuning';
 import type { StateTable } from './state-table';
 import { TABLE_ACTIONS } from './state-table';
 import type { ThreatLists } from './threat-lists';
@@ -51,6 +52,7 @@ export class Processors extends Construct {
       // Rebaseline publishes nothing, but the shared runtime validates TOPIC_ARN at cold start.
       TOPIC_ARN: props.alerts.topic.topicArn,
       [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
+      ...PROCESSOR_TUNING,
     };
 
     // Memory and timeouts come from `npm run bench` (docs/PERFORMANCE.md). Both processors are

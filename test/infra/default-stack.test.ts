@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROCESSOR_TUNING } from '../../infra/runtime-tuning';
 import { TABLE_ACTIONS } from '../../infra/state-table';
 import { parseConfig } from '../../shared/config/load';
 import {
@@ -195,7 +196,15 @@ describe('DriftwatchStack with the default config', () => {
         },
       });
       const env = fn?.Properties.Environment.Variables;
-      expect(Object.keys(env).sort()).toEqual(['DRIFTWATCH_CONFIG', 'NODE_OPTIONS', 'TABLE_NAME', 'TOPIC_ARN']);
+      expect(Object.keys(env).sort()).toEqual([
+        'DRIFTWATCH_CONFIG',
+        'MALLOC_MMAP_THRESHOLD_',
+        'NODE_OPTIONS',
+        'TABLE_NAME',
+        'TOPIC_ARN',
+      ]);
+      // The benchmark's memory probe runs with this; the functions must get the same.
+      expect(env.MALLOC_MMAP_THRESHOLD_).toBe(PROCESSOR_TUNING.MALLOC_MMAP_THRESHOLD_);
       expect(env.TABLE_NAME).toEqual({ Ref: logicalId(template, 'AWS::DynamoDB::Table', 'StatefulStateTable') });
       expect(env.TOPIC_ARN).toEqual({ Ref: logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsTopic') });
     });
