@@ -20,7 +20,7 @@ import { readAuditObject } from '../ingest/audit-reader';
 import { newReadStats, type ReadStats, reject } from '../ingest/stats';
 import type { AuditEvent } from '../ingest/types';
 import { type FlowEdge, relayedDuplicates } from '../network/flow-edge';
-import { mapEdgeKey, mapEnds } from '../network/network-map';
+import { mapPlacement } from '../network/network-map';
 import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
 import type { Recorder, RecorderSession } from '../record/types';
 import type { Table } from '../store/types';
@@ -323,10 +323,10 @@ export class Engine {
       const relayed = relayedDuplicates(flowEdges, edges.relays);
       for (const edge of flowEdges) {
         for (const recorder of recorders) recorder.see(edge);
-        const ends = mapEnds(edge);
-        mapEdges.add(mapEdgeKey(edge, ends));
-        entities.add(ends[0]);
-        entities.add(ends[1]);
+        const { key, client, server } = mapPlacement(edge);
+        mapEdges.add(key);
+        entities.add(client.id);
+        entities.add(server.id);
         if (relayed.has(edge)) continue;
         see(
           edge,

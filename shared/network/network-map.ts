@@ -52,6 +52,14 @@ export function directionOf(edge: Pick<FlowEdge, 'clientClass' | 'serverClass'>)
 /** The map's name for the internet as a client: inbound traffic is kept per entry, not per source block. */
 export const INTERNET_ID = 'external:internet';
 
+/** An end of a map edge: its id and its label. */
+interface MapEnd {
+  id: string;
+  label: string;
+}
+
+const INTERNET_END: MapEnd = { id: INTERNET_ID, label: 'internet' };
+
 /**
  * An end's id and label on the map. Two kinds of address are folded, so the map grows with what
  * the cluster is, not with churn: public clients of inbound traffic are one node, the internet (a
@@ -59,10 +67,8 @@ export const INTERNET_ID = 'external:internet';
  * addresses nobody claimed stand for their /24 (pod IPs come and go). Findings still name the
  * exact addresses.
  */
-function endOf(edge: FlowEdge, side: 'client' | 'server'): { id: string; label: string } {
-  if (side === 'client' && edge.clientClass === 'public' && directionOf(edge) === 'ingress') {
-    return { id: INTERNET_ID, label: 'internet' };
-  }
+function endOf(edge: FlowEdge, side: 'client' | 'server', direction: EdgeDirection): MapEnd {
+  if (side === 'client' && edge.clientClass === 'public' && direction === 'ingress') return INTERNET_END;
   const entity = side === 'client' ? edge.clientEntity : edge.serverEntity;
   if (entity?.kind === 'unknown' && entity.cidr) return { id: `subnet:${entity.cidr}`, label: entity.cidr };
   if (entity) return { id: entity.id, label: entity.label };
@@ -70,21 +76,72 @@ function endOf(edge: FlowEdge, side: 'client' | 'server'): { id: string; label: 
   return { id: `ip:${address}`, label: address };
 }
 
-function endId(edge: FlowEdge, side: 'client' | 'server'): string {
-  return endOf(edge, side).id;
+/** Where a flow edge sits on the map: its ends, key, hour and map edge id. */
+export interface MapPlacement {
+  client: MapEnd;
+  server: MapEnd;
+  direction: EdgeDirection;
+  /** See {@link mapEdgeKey}. */
+  key: string;
+  /** Start of the edge's hour, epoch ms. */
+  hour: number;
+  /** See {@link mapEdgeId}. */
+  id: string;
+}
+
+interface KnownPlacement extends MapPlacement {
+  /** What the placement was worked out from; a change in any of them works it out again. */
+  clientEntity: FlowEdge['clientEntity'];
+  serverEntity: FlowEdge['serverEntity'];
+  time: number;
+}
+
+/**
+ * Placements already worked out. The engine, the map recorder and the spike detectors all ask for
+ * every edge of an object; naming the ends builds several strings, once is enough.
+ */
+const placements = new WeakMap<FlowEdge, KnownPlacement>();
+
+/** Where a flow edge sits on the map, once it is attributed. */
+export function mapPlacement(edge: FlowEdge): MapPlacement {
+  const known = placements.get(edge);
+  if (
+    known &&
+    known.clientEntity === edge.clientEntity &&
+    known.serverEntity === edge.serverEntity &&
+    known.time === edge.time
+  ) {
+    return known;
+  }
+  const direction = directionOf(edge);
+  const client = endOf(edge, 'client', direction);
+  const server = endOf(edge, 'server', direction);
+  const key = `${direction}|${client.id}|${server.id}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+  const hour = Math.floor(edge.time / HOUR_MS) * HOUR_MS;
+  const placement: KnownPlacement = {
+    client,
+    server,
+    direction,
+    key,
+    hour,
+    id: `${edge.scope}\u0000${hour}\u0000${key}`,
+    clientEntity: edge.clientEntity,
+    serverEntity: edge.serverEntity,
+    time: edge.time,
+  };
+  placements.set(edge, placement);
+  return placement;
 }
 
 /** The ids of both ends of a flow edge on the map. */
 export function mapEnds(edge: FlowEdge): [string, string] {
-  return [endId(edge, 'client'), endId(edge, 'server')];
+  const { client, server } = mapPlacement(edge);
+  return [client.id, server.id];
 }
 
-/**
- * The map key of a flow edge: its direction, both ends' entities, port and protocol. Pass the
- * ends when they are already known: naming an end builds strings, and there is one per edge.
- */
-export function mapEdgeKey(edge: FlowEdge, ends: readonly [string, string] = mapEnds(edge)): string {
-  return `${directionOf(edge)}|${ends[0]}|${ends[1]}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+/** The map key of a flow edge: its direction, both ends' entities, port and protocol. */
+export function mapEdgeKey(edge: FlowEdge): string {
+  return mapPlacement(edge).key;
 }
 
 export function emptyTotals(): EdgeTotals {
@@ -93,36 +150,38 @@ export function emptyTotals(): EdgeTotals {
 
 /** The map edge a flow edge belongs to, within an object: scope, hour and key. */
 export function mapEdgeId(edge: FlowEdge): string {
-  return `${edge.scope}\u0000${Math.floor(edge.time / HOUR_MS) * HOUR_MS}\u0000${mapEdgeKey(edge)}`;
+  return mapPlacement(edge).id;
 }
 
 /** Folds flow edges (already attributed) into map edges per scope, hour and key, by {@link mapEdgeId}. */
 export function aggregateMap(edges: Iterable<FlowEdge>): Map<string, MapEdge> {
   const out = new Map<string, MapEdge>();
   for (const edge of edges) {
-    const hour = Math.floor(edge.time / HOUR_MS) * HOUR_MS;
-    const client = endOf(edge, 'client');
-    const server = endOf(edge, 'server');
-    const key = mapEdgeKey(edge, [client.id, server.id]);
-    const id = `${edge.scope}\u0000${hour}\u0000${key}`;
+    const { client, server, direction, key, hour, id } = mapPlacement(edge);
     let map = out.get(id);
     if (!map) {
       map = {
         scope: edge.scope,
         hour,
         key,
-        direction: directionOf(edge),
+        direction,
         client: client.id,
         server: server.id,
         clientLabel: client.label,
         serverLabel: server.label,
-        ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
-        ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
-        ...emptyTotals(),
+        port: edge.serverPort,
+        protocol: edge.protocol,
+        bytesOut: edge.bytesToServer,
+        bytesIn: edge.bytesToClient,
+        packets: edge.packets,
+        flows: edge.flows,
+        accepted: edge.accepted,
+        rejected: edge.rejected,
         firstTime: edge.time,
         lastTime: edge.lastTime,
       };
       out.set(id, map);
+      continue;
     }
     map.bytesOut += edge.bytesToServer;
     map.bytesIn += edge.bytesToClient;
@@ -215,11 +274,11 @@ export class NetworkMapStore {
       if (!group) {
         group = { scope: edge.scope, hour: edge.hour, shard, rows: [] };
         groups.set(id, group);
+        const days = pending.get(edge.scope) ?? new Set<string>();
+        days.add(dayOf(edge.hour));
+        pending.set(edge.scope, days);
       }
       group.rows.push(toRow(edge));
-      const days = pending.get(edge.scope) ?? new Set<string>();
-      days.add(dayOf(edge.hour));
-      pending.set(edge.scope, days);
     }
     const items: Item[] = [];
     for (const group of groups.values()) {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { AddressClassifier } from '../../shared/network/address';
 import { workloadEntity } from '../../shared/network/entity';
 import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
-import { aggregateMap, directionOf, mapEdgeKey, NetworkMapStore } from '../../shared/network/network-map';
+import {
+  aggregateMap,
+  directionOf,
+  mapEdgeKey,
+  mapEnds,
+  mapPlacement,
+  NetworkMapStore,
+} from '../../shared/network/network-map';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowRecord } from './support';
 
@@ -29,6 +36,20 @@ describe('the network map', () => {
       'egress',
       'ingress',
     ]);
+  });
+
+  it('works a placement out again when the edge is attributed after it was first placed', () => {
+    const [edge] = edges([{ srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080 }]) as [FlowEdge];
+    expect(mapPlacement(edge)).toMatchObject({
+      key: 'internal|ip:10.0.1.57|ip:10.0.2.9|8080|6',
+      client: { label: '10.0.1.57' },
+    });
+    expect(mapPlacement(edge)).toBe(mapPlacement(edge));
+    edge.clientEntity = workloadEntity('shop', 'web');
+    expect(mapPlacement(edge)).toMatchObject({ key: 'internal|workload:shop/web|ip:10.0.2.9|8080|6' });
+    expect(mapEnds(edge)).toEqual(['workload:shop/web', 'ip:10.0.2.9']);
+    edge.time += HOUR;
+    expect(mapPlacement(edge).hour).toBe(Math.floor(edge.time / HOUR) * HOUR);
   });
 
   it('folds the pods of a workload into one edge per hour', () => {
