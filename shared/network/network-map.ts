@@ -97,14 +97,17 @@ interface KnownPlacement extends MapPlacement {
 }
 
 /**
- * Placements already worked out. The engine, the map recorder and the spike detectors all ask for
- * every edge of an object; naming the ends builds several strings, once is enough.
+ * Where an edge's placement is kept once worked out: the engine, the map recorder and the spike
+ * detectors all ask for every edge of an object, and naming the ends builds several strings. A
+ * symbol property that is not enumerable: JSON, spreads and comparisons of edges never see it (a
+ * WeakMap did the same at several times the cost).
  */
-const placements = new WeakMap<FlowEdge, KnownPlacement>();
+const PLACEMENT = Symbol('map placement');
+type Placed = FlowEdge & { [PLACEMENT]?: KnownPlacement };
 
 /** Where a flow edge sits on the map, once it is attributed. */
 export function mapPlacement(edge: FlowEdge): MapPlacement {
-  const known = placements.get(edge);
+  const known = (edge as Placed)[PLACEMENT];
   if (
     known &&
     known.clientEntity === edge.clientEntity &&
@@ -129,7 +132,8 @@ export function mapPlacement(edge: FlowEdge): MapPlacement {
     serverEntity: edge.serverEntity,
     time: edge.time,
   };
-  placements.set(edge, placement);
+  if (known) (edge as Placed)[PLACEMENT] = placement;
+  else Object.defineProperty(edge, PLACEMENT, { value: placement, writable: true, enumerable: false });
   return placement;
 }
 
