@@ -129,6 +129,7 @@ export class CidrIndex<T> {
 
   /** The value of the most specific CIDR holding `address`, or undefined. */
   lookup(address: string): T | undefined {
+    if (this.entries === 0) return undefined;
     const ip = canonicalIpv4(address);
     const memo: Map<number | string, T | null> = ip >= 0 ? this.memo4 : this.memo;
     const key = ip >= 0 ? ip : address;
