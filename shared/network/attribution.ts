@@ -12,7 +12,7 @@ import {
 } from './entity';
 import type { FlowEdge } from './flow-edge';
 import type { NetworkLabels } from './labels';
-import { holderAt, type PodIpEntry, type PodIpMap } from './pod-ip-map';
+import { holderAtSorted, newestFirst, type PodIpEntry, type PodIpMap } from './pod-ip-map';
 
 /** `pkt-*-aws-service` values that say "somewhere on AWS", not "this managed service". */
 export const HOSTING_SERVICES: ReadonlySet<string> = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
@@ -61,17 +61,31 @@ export class EntityResolver {
       if (isInternal(edge.serverClass)) internal.add(edge.server);
     }
     const holders = await this.podIps.lookup(internal);
+    // Each address's holders newest first, sorted once, and each holder's entity made once.
+    const byStart = new Map<string, PodIpEntry[]>();
+    for (const [address, entries] of holders) byStart.set(address, newestFirst(entries));
+    const holderEntities = new Map<PodIpEntry, NetworkEntity>();
     const fixed = new Map<string, NetworkEntity>();
+    const fixedWithService = new Map<string, NetworkEntity>();
     const entityOf = (address: string, cls: AddressClass, service: string | undefined, time: number) => {
       if (cls === 'vpc' || cls === 'private') {
-        const holder = holderAt(holders.get(address), time);
-        if (holder) return holderEntity(holder);
+        const holder = holderAtSorted(byStart.get(address), time);
+        if (holder) {
+          let entity = holderEntities.get(holder);
+          if (!entity) {
+            entity = holderEntity(holder);
+            holderEntities.set(holder, entity);
+          }
+          return entity;
+        }
       }
-      const key = `${address}|${service ?? ''}`;
-      let entity = fixed.get(key);
+      // Most ends carry no service name: their address alone is the key.
+      const known = service === undefined ? fixed : fixedWithService;
+      const key = service === undefined ? address : `${address}|${service}`;
+      let entity = known.get(key);
       if (!entity) {
         entity = this.staticEntity(address, cls, service, entryAddresses);
-        fixed.set(key, entity);
+        known.set(key, entity);
       }
       return entity;
     };

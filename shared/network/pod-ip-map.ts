@@ -156,9 +156,19 @@ function entriesOf(item: Item): PodIpEntry[] {
  * their own addresses when no pod does.
  */
 export function holderAt(entries: readonly PodIpEntry[] | undefined, time: number): PodIpEntry | undefined {
+  return entries ? holderAtSorted(newestFirst(entries), time) : undefined;
+}
+
+/** Entries newest first, as {@link holderAtSorted} takes them. */
+export function newestFirst(entries: readonly PodIpEntry[]): PodIpEntry[] {
+  return [...entries].sort((a, b) => b.from - a.from);
+}
+
+/** {@link holderAt} for entries already {@link newestFirst}: for asking about one address many times. */
+export function holderAtSorted(entries: readonly PodIpEntry[] | undefined, time: number): PodIpEntry | undefined {
   if (!entries || entries.length === 0) return undefined;
   let node: PodIpEntry | undefined;
-  for (const entry of [...entries].sort((a, b) => b.from - a.from)) {
+  for (const entry of entries) {
     if (entry.kind === 'node') {
       node ??= entry;
       continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { holderAt, type PodIpEntry, PodIpMap } from '../../shared/network/pod-ip-map';
+import { holderAt, holderAtSorted, newestFirst, type PodIpEntry, PodIpMap } from '../../shared/network/pod-ip-map';
 import { MemoryTable } from '../../shared/store/memory-table';
 import type { Condition, Item } from '../../shared/store/types';
 
@@ -90,5 +90,16 @@ describe('holderAt', () => {
   it('falls back to the node for a node address', () => {
     const node: PodIpEntry = { kind: 'node', node: 'ip-10-0-1-23', from: T0, seen: T0 };
     expect(holderAt([node], T0 + HOUR)).toBe(node);
+  });
+
+  it('answers the same from entries sorted once as from entries in any order', () => {
+    const node: PodIpEntry = { kind: 'node', node: 'ip-10-0-1-23', from: T0 - HOUR, seen: T0 };
+    const shuffled = [pod('web-new', T0 + 6 * HOUR), node, pod('web-old', T0, { to: T0 + 5 * HOUR })];
+    const sorted = newestFirst(shuffled);
+    expect(sorted.map((e) => e.from)).toEqual([T0 + 6 * HOUR, T0, T0 - HOUR]);
+    for (const hours of [-2, 0.5, 5.5, 6, 9]) {
+      expect(holderAtSorted(sorted, T0 + hours * HOUR)).toBe(holderAt(shuffled, T0 + hours * HOUR));
+    }
+    expect(holderAtSorted(sorted, T0 + 9 * HOUR)?.pod).toBe('web-new');
   });
 });
