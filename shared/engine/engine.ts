@@ -20,7 +20,8 @@ import { readAuditObject } from '../ingest/audit-reader';
 import { newReadStats, type ReadStats, reject } from '../ingest/stats';
 import type { AuditEvent } from '../ingest/types';
 import { type FlowEdge, relayedDuplicates } from '../network/flow-edge';
-import { mapPlacement } from '../network/network-map';
+import { aggregateMap } from '../network/network-map';
+import { EdgeMapSession } from '../record/edge-map-recorder';
 import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
 import type { Recorder, RecorderSession } from '../record/types';
 import type { Table } from '../store/types';
@@ -323,10 +324,6 @@ export class Engine {
       const relayed = relayedDuplicates(flowEdges, edges.relays);
       for (const edge of flowEdges) {
         for (const recorder of recorders) recorder.see(edge);
-        const { key, client, server } = mapPlacement(edge);
-        mapEdges.add(key);
-        entities.add(client.id);
-        entities.add(server.id);
         if (relayed.has(edge)) continue;
         see(
           edge,
@@ -335,6 +332,13 @@ export class Engine {
           this.flow,
           (e) => `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
         );
+      }
+      // What the object adds to the map, from the map recorder's fold (one per map edge, not per flow edge).
+      const mapSession = recorders.find((r): r is EdgeMapSession => r instanceof EdgeMapSession);
+      for (const part of mapSession?.mapEdges() ?? aggregateMap(flowEdges).values()) {
+        mapEdges.add(part.key);
+        entities.add(part.client);
+        entities.add(part.server);
       }
       outcome.network = {
         mapEdges: [...mapEdges],

@@ -54,8 +54,8 @@ export const INTERNET_ID = 'external:internet';
 
 /** An end of a map edge: its id and its label. */
 interface MapEnd {
-  id: string;
-  label: string;
+  readonly id: string;
+  readonly label: string;
 }
 
 const INTERNET_END: MapEnd = { id: INTERNET_ID, label: 'internet' };
@@ -70,10 +70,24 @@ const INTERNET_END: MapEnd = { id: INTERNET_ID, label: 'internet' };
 function endOf(edge: FlowEdge, side: 'client' | 'server', direction: EdgeDirection): MapEnd {
   if (side === 'client' && edge.clientClass === 'public' && direction === 'ingress') return INTERNET_END;
   const entity = side === 'client' ? edge.clientEntity : edge.serverEntity;
-  if (entity?.kind === 'unknown' && entity.cidr) return { id: `subnet:${entity.cidr}`, label: entity.cidr };
-  if (entity) return { id: entity.id, label: entity.label };
+  if (entity?.kind === 'unknown' && entity.cidr) return subnetEnd(entity.cidr);
+  // An entity has an id and a label of its own: it is the end.
+  if (entity) return entity;
   const address = side === 'client' ? edge.client : edge.server;
   return { id: `ip:${address}`, label: address };
+}
+
+/** Ends of folded subnets, by CIDR: every unclaimed address of a /24 shares one. */
+const subnetEnds = new Map<string, MapEnd>();
+
+function subnetEnd(cidr: string): MapEnd {
+  let end = subnetEnds.get(cidr);
+  if (!end) {
+    if (subnetEnds.size >= 10_000) subnetEnds.clear();
+    end = { id: `subnet:${cidr}`, label: cidr };
+    subnetEnds.set(cidr, end);
+  }
+  return end;
 }
 
 /** Where a flow edge sits on the map: its ends, key, hour and map edge id. */
@@ -89,52 +103,14 @@ export interface MapPlacement {
   id: string;
 }
 
-interface KnownPlacement extends MapPlacement {
-  /** What the placement was worked out from; a change in any of them works it out again. */
-  clientEntity: FlowEdge['clientEntity'];
-  serverEntity: FlowEdge['serverEntity'];
-  time: number;
-}
-
-/**
- * Where an edge's placement is kept once worked out: the engine, the map recorder and the spike
- * detectors all ask for every edge of an object, and naming the ends builds several strings. A
- * symbol property that is not enumerable: JSON, spreads and comparisons of edges never see it (a
- * WeakMap did the same at several times the cost).
- */
-const PLACEMENT = Symbol('map placement');
-type Placed = FlowEdge & { [PLACEMENT]?: KnownPlacement };
-
 /** Where a flow edge sits on the map, once it is attributed. */
 export function mapPlacement(edge: FlowEdge): MapPlacement {
-  const known = (edge as Placed)[PLACEMENT];
-  if (
-    known &&
-    known.clientEntity === edge.clientEntity &&
-    known.serverEntity === edge.serverEntity &&
-    known.time === edge.time
-  ) {
-    return known;
-  }
   const direction = directionOf(edge);
   const client = endOf(edge, 'client', direction);
   const server = endOf(edge, 'server', direction);
   const key = `${direction}|${client.id}|${server.id}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
   const hour = Math.floor(edge.time / HOUR_MS) * HOUR_MS;
-  const placement: KnownPlacement = {
-    client,
-    server,
-    direction,
-    key,
-    hour,
-    id: `${edge.scope}\u0000${hour}\u0000${key}`,
-    clientEntity: edge.clientEntity,
-    serverEntity: edge.serverEntity,
-    time: edge.time,
-  };
-  if (known) (edge as Placed)[PLACEMENT] = placement;
-  else Object.defineProperty(edge, PLACEMENT, { value: placement, writable: true, enumerable: false });
-  return placement;
+  return { client, server, direction, key, hour, id: `${edge.scope}\u0000${hour}\u0000${key}` };
 }
 
 /** The ids of both ends of a flow edge on the map. */

@@ -9,16 +9,19 @@ import type { Recorder, RecorderSession } from './types';
  */
 export class EdgeMapSession implements RecorderSession<FlowEdge> {
   private readonly edges: FlowEdge[] = [];
+  private folded: MapEdge[] | undefined;
 
   constructor(private readonly objectId: string) {}
 
   see(edge: FlowEdge): void {
     this.edges.push(edge);
+    this.folded = undefined;
   }
 
-  /** The object's map edges. */
+  /** The object's map edges, folded once for the engine's summary and the write. */
   mapEdges(): MapEdge[] {
-    return [...aggregateMap(this.edges).values()];
+    this.folded ??= [...aggregateMap(this.edges).values()];
+    return this.folded;
   }
 
   async flush(table: Table): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AddressClassifier } from '../../shared/network/address';
-import { workloadEntity } from '../../shared/network/entity';
+import { unknownEntity, workloadEntity } from '../../shared/network/entity';
 import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
 import {
   aggregateMap,
@@ -38,17 +38,20 @@ describe('the network map', () => {
     ]);
   });
 
-  it('works a placement out again when the edge is attributed after it was first placed', () => {
-    const [edge] = edges([{ srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080 }]) as [FlowEdge];
-    expect(mapPlacement(edge)).toMatchObject({
-      key: 'internal|ip:10.0.1.57|ip:10.0.2.9|8080|6',
-      client: { label: '10.0.1.57' },
-    });
-    expect(mapPlacement(edge)).toBe(mapPlacement(edge));
+  it('places an edge by its entities once attributed, sharing the ends rather than copying them', () => {
+    const [edge, other] = edges([
+      { srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080 },
+      { srcAddr: '10.0.1.58', dstAddr: '10.0.2.9', dstPort: 8080 },
+    ]) as [FlowEdge, FlowEdge];
+    expect(mapPlacement(edge)).toMatchObject({ key: 'internal|ip:10.0.1.57|ip:10.0.2.9|8080|6' });
     edge.clientEntity = workloadEntity('shop', 'web');
-    expect(mapPlacement(edge)).toMatchObject({ key: 'internal|workload:shop/web|ip:10.0.2.9|8080|6' });
+    expect(mapPlacement(edge).key).toBe('internal|workload:shop/web|ip:10.0.2.9|8080|6');
+    expect(mapPlacement(edge).client).toBe(edge.clientEntity);
     expect(mapEnds(edge)).toEqual(['workload:shop/web', 'ip:10.0.2.9']);
-    edge.time += HOUR;
+    edge.serverEntity = unknownEntity('10.0.2.9', '10.0.2.0/24', 'vpc');
+    other.serverEntity = unknownEntity('10.0.2.9', '10.0.2.0/24', 'vpc');
+    expect(mapPlacement(edge).server).toEqual({ id: 'subnet:10.0.2.0/24', label: '10.0.2.0/24' });
+    expect(mapPlacement(edge).server).toBe(mapPlacement(other).server);
     expect(mapPlacement(edge).hour).toBe(Math.floor(edge.time / HOUR) * HOUR);
   });
 
