@@ -99,8 +99,6 @@ export interface MapPlacement {
   key: string;
   /** Start of the edge's hour, epoch ms. */
   hour: number;
-  /** See {@link mapEdgeId}. */
-  id: string;
 }
 
 /** Where a flow edge sits on the map, once it is attributed. */
@@ -110,7 +108,7 @@ export function mapPlacement(edge: FlowEdge): MapPlacement {
   const server = endOf(edge, 'server', direction);
   const key = `${direction}|${client.id}|${server.id}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
   const hour = Math.floor(edge.time / HOUR_MS) * HOUR_MS;
-  return { client, server, direction, key, hour, id: `${edge.scope}\u0000${hour}\u0000${key}` };
+  return { client, server, direction, key, hour };
 }
 
 /** The ids of both ends of a flow edge on the map. */
@@ -130,15 +128,32 @@ export function emptyTotals(): EdgeTotals {
 
 /** The map edge a flow edge belongs to, within an object: scope, hour and key. */
 export function mapEdgeId(edge: FlowEdge): string {
-  return mapPlacement(edge).id;
+  const { hour, key } = mapPlacement(edge);
+  return mapEdgeIdOf(edge.scope, hour, key);
+}
+
+function mapEdgeIdOf(scope: string, hour: number, key: string): string {
+  return `${scope}\u0000${hour}\u0000${key}`;
 }
 
 /** Folds flow edges (already attributed) into map edges per scope, hour and key, by {@link mapEdgeId}. */
 export function aggregateMap(edges: Iterable<FlowEdge>): Map<string, MapEdge> {
   const out = new Map<string, MapEdge>();
+  // By scope and hour (an object has one or two of each), then key: no id string per flow edge.
+  const byHour = new Map<string, Map<number, Map<string, MapEdge>>>();
   for (const edge of edges) {
-    const { client, server, direction, key, hour, id } = mapPlacement(edge);
-    let map = out.get(id);
+    const { client, server, direction, key, hour } = mapPlacement(edge);
+    let hours = byHour.get(edge.scope);
+    if (!hours) {
+      hours = new Map();
+      byHour.set(edge.scope, hours);
+    }
+    let keyed = hours.get(hour);
+    if (!keyed) {
+      keyed = new Map();
+      hours.set(hour, keyed);
+    }
+    let map = keyed.get(key);
     if (!map) {
       map = {
         scope: edge.scope,
@@ -160,7 +175,8 @@ export function aggregateMap(edges: Iterable<FlowEdge>): Map<string, MapEdge> {
         firstTime: edge.time,
         lastTime: edge.lastTime,
       };
-      out.set(id, map);
+      keyed.set(key, map);
+      out.set(mapEdgeIdOf(edge.scope, hour, key), map);
       continue;
     }
     map.bytesOut += edge.bytesToServer;
