@@ -87,6 +87,14 @@ export interface RuleExamples<E> {
 export interface RuleDetector<E> extends DetectorMeta {
   kind: 'rule';
   detect(event: E, context: DetectContext): Detection | undefined;
+  /**
+   * Optional, for rules that fire on many events of one finding (every internet client of one
+   * exposed service): the `dedupeKey` that {@link detect} would give the event, or undefined when
+   * it would give nothing, without building the detection. Events with one key must get one
+   * severity. The engine then builds a detection for the first event of a key and counts the
+   * rest. The catalog test holds every rule that has it to agreeing with `detect`.
+   */
+  dedupeKey?(event: E, context: DetectContext): string | undefined;
   examples: RuleExamples<E>;
 }
 

@@ -196,6 +196,16 @@ export class Engine {
       for (const rule of set.rules) {
         let detection: Detection | undefined;
         try {
+          if (rule.dedupeKey) {
+            // A rule that can name its finding cheaply: only the first event of a finding is described.
+            const known = rule.dedupeKey(event, context);
+            if (known === undefined) continue;
+            const hit = hits.get(`${rule.id}\u0000${known}`);
+            if (hit) {
+              hit.count++;
+              continue;
+            }
+          }
           detection = rule.detect(event, context);
         } catch (error) {
           detectorFailed(rule.id, event, error);

@@ -30,6 +30,14 @@ function runExamples<E extends Located>(detector: Detector<E>) {
       it.each(detector.examples.quiet.map((e, i) => [i, e] as const))('stays quiet on example %i', (_i, event) => {
         expect(detector.detect(event, context)).toBeUndefined();
       });
+      const { dedupeKey } = detector;
+      if (dedupeKey) {
+        it('names the same finding as detect() on every example, without describing it', () => {
+          for (const event of [...detector.examples.fires, ...detector.examples.quiet]) {
+            expect(dedupeKey.call(detector, event, context)).toBe(detector.detect(event, context)?.dedupeKey);
+          }
+        });
+      }
     });
     return;
   }

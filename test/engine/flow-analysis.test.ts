@@ -1,9 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../../shared/alert/finding';
 import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import type { Config, ConfigInput } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
+import { publicIngress } from '../../shared/detect/net/public-ingress';
 import { Engine } from '../../shared/engine/engine';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowKey, flowLine, flowObject, type LineInput, podStatus } from '../network/support';
@@ -172,6 +173,29 @@ describe('Engine: network analysis', () => {
     ]);
     expect(byRule('net.exposure-path')).toHaveLength(1);
     expect(byRule('net.public-ingress')).toHaveLength(1);
+  });
+
+  it('makes one public-ingress finding of many internet clients, counting every one of them', async () => {
+    setUp({ network: NETWORK });
+    const describeCalls = vi.spyOn(publicIngress, 'detect');
+    await flow(
+      T0 + HOUR,
+      Array.from({ length: 30 }, (_, i) => ({
+        src: `198.51.100.${i + 1}`,
+        srcPort: 51000 + i,
+        dst: '10.0.1.60',
+        dstPort: 9090,
+        start: seconds(T0 + HOUR) + i,
+        direction: 'ingress' as const,
+      })),
+    );
+    const [finding, ...rest] = byRule('net.public-ingress');
+    expect(rest).toEqual([]);
+    // The first client describes the finding; the other 29 are counted without being described again.
+    expect(finding).toMatchObject({ count: 30, severity: 'medium' });
+    expect(finding?.summary).toContain('198.51.100.1 connected from the internet');
+    expect(describeCalls).toHaveBeenCalledTimes(1);
+    describeCalls.mockRestore();
   });
 
   /** One egress object per hour from 10.0.2.20 to 140.82.112.3:443, `bytes` sent, with rebaselines at midnight. */

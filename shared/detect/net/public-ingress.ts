@@ -25,6 +25,18 @@ function openedFromOutside(edge: FlowEdge, context: DetectContext): boolean {
   return port !== undefined && (context.network.servicePorts.has(port) || port < EPHEMERAL_FLOOR);
 }
 
+/** An accepted connection a public address opened to an internal one that is not an entry point. */
+function fires(edge: FlowEdge, context: DetectContext): boolean {
+  if (edge.clientClass !== 'public' || !isInternal(edge.serverClass) || edge.accepted === 0) return false;
+  if (isEntryPoint(edge, context) || context.knownNetworks.contains(edge.client)) return false;
+  return openedFromOutside(edge, context);
+}
+
+/** One finding per exposed server and port; the server's entity decides the severity, so one key has one. */
+function keyOf(edge: FlowEdge): string {
+  return `${edge.scope}|${edge.serverEntity?.id ?? edge.server}|${edge.serverPort ?? ''}`;
+}
+
 export const publicIngress: RuleDetector<FlowEdge> = {
   id: 'net.public-ingress',
   kind: 'rule',
@@ -48,10 +60,12 @@ export const publicIngress: RuleDetector<FlowEdge> = {
     'or ENI with a public IP, a security group open to 0.0.0.0/0. Close it, or list the address under ' +
     'network.entryPoints if it is meant to be public. Check the workload for signs of exploitation.',
 
+  dedupeKey(edge, context) {
+    return fires(edge, context) ? keyOf(edge) : undefined;
+  },
+
   detect(edge, context) {
-    if (edge.clientClass !== 'public' || !isInternal(edge.serverClass) || edge.accepted === 0) return undefined;
-    if (isEntryPoint(edge, context) || context.knownNetworks.contains(edge.client)) return undefined;
-    if (!openedFromOutside(edge, context)) return undefined;
+    if (!fires(edge, context)) return undefined;
     const kind = edge.serverEntity?.kind;
     const workload = kind === 'workload' || kind === 'pod';
     return {
@@ -62,7 +76,7 @@ export const publicIngress: RuleDetector<FlowEdge> = {
         `${edge.accepted} flow records were accepted.`,
       entities: edgeEntities(edge),
       evidence: edgeEvidence(edge),
-      dedupeKey: `${edge.scope}|${edge.serverEntity?.id ?? edge.server}|${edge.serverPort ?? ''}`,
+      dedupeKey: keyOf(edge),
     };
   },
 
