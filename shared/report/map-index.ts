@@ -1,5 +1,4 @@
-import { addressBlock } from '../network/address';
-import { subnetOf } from './blocks';
+import { addressBlock, subnetBlock } from '../network/address';
 import type { NetworkMap } from './network-map';
 
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?\b/g;
@@ -61,7 +60,8 @@ export class MapIndex {
     if (hostPort?.[1]) return this.resolve(hostPort[1], depth + 1);
     if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(ref) || (ref.includes(':') && IPV6ISH.test(ref) && !ref.includes('/'))) {
       // An address the map never saw on its own: its block or subnet, if drawn.
-      for (const id of [`net:${addressBlock(ref)}`, `subnet:${subnetOf(ref)}`]) if (this.nodeIds.has(id)) out.add(id);
+      for (const id of [`net:${addressBlock(ref)}`, `subnet:${subnetBlock(ref)}`])
+        if (this.nodeIds.has(id)) out.add(id);
       return out;
     }
     if (/^[0-9a-f.:]+\/\d{1,3}$/i.test(ref)) {

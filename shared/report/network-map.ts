@@ -1,6 +1,5 @@
-import { addressBlock } from '../network/address';
+import { addressBlock, subnetBlock } from '../network/address';
 import type { EntityKind } from '../network/entity';
-import { subnetOf } from './blocks';
 import type { DroppedEdges, MapEndpoint, RecordedEdge } from './flow-map-recorder';
 import { MapIndex } from './map-index';
 
@@ -155,7 +154,7 @@ export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
       external,
       // An address nobody claimed can stand for its subnet when the map has too many nodes.
       ...(entity.kind === 'unknown' && !endpoint.block
-        ? { subnet: subnetNode(entity.cidr ?? subnetOf(endpoint.address)) }
+        ? { subnet: subnetNode(entity.cidr ?? subnetBlock(endpoint.address)) }
         : {}),
       refs: [entity.id, entity.label, endpoint.address],
     };
@@ -182,7 +181,7 @@ export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
       refs: [block, endpoint.address],
     };
   }
-  const subnet = endpoint.block ? endpoint.address : subnetOf(endpoint.address);
+  const subnet = endpoint.block ? endpoint.address : subnetBlock(endpoint.address);
   const group = groupOfSubnet(subnet, endpoint.addressClass);
   if (endpoint.block) {
     return { id: `subnet:${subnet}`, label: subnet, group, kind: 'subnet', external: false, refs: [subnet] };
