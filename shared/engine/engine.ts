@@ -301,7 +301,7 @@ export class Engine {
       }
     };
 
-    const object = { id: objectId, uri: source.uri };
+    const object = { id: objectId, uri: source.uri, config: this.options.config };
     const sessions: { flush(table: Table): Promise<void> }[] = [];
     let flowEdges: FlowEdge[] = [];
     if (sniffed === 'audit') {

@@ -19,7 +19,14 @@ import type { ReadStats } from '../ingest/stats';
 import { type AttributionResult, EntityResolver } from '../network/attribution';
 import { EdgeAggregator, type FlowEdge } from '../network/flow-edge';
 import { FlowSources, flowLogIdOf } from '../network/flow-sources';
-import { aggregateMap, type EdgeTotals, type MapEdge, mapEdgeId, NetworkMapStore } from '../network/network-map';
+import {
+  aggregateMap,
+  type EdgeTotals,
+  type MapEdge,
+  mapEdgeId,
+  NetworkMapStore,
+  networkMapTtlDays,
+} from '../network/network-map';
 import { PodIpMap } from '../network/pod-ip-map';
 import type { Table } from '../store/types';
 import { DAY_MS, HOUR_MS, iso, MINUTE_MS } from '../util/time';
@@ -102,7 +109,7 @@ export class FlowAnalysis {
   constructor(options: { table: Table; context: DetectContext; config: Config }) {
     this.context = options.context;
     this.resolver = new EntityResolver(options.context.network, new PodIpMap(options.table));
-    this.map = new NetworkMapStore(options.table, { ttlDays: options.config.network.stats.windowDays + 7 });
+    this.map = new NetworkMapStore(options.table, { ttlDays: networkMapTtlDays(options.config) });
     this.stats = new EdgeStatsStore(options.table, { windowDays: options.config.network.stats.windowDays });
     this.distinct = new DistinctCounter(options.table);
     this.correlations = new CorrelationStore(options.table);

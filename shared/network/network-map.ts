@@ -1,4 +1,5 @@
 import { keys, OBSERVATION_SHARDS } from '../baseline/keys';
+import type { Config } from '../config/schema';
 import { type PackedRow, packRows, unpackRows } from '../store/packing';
 import type { Item, Table } from '../store/types';
 import { shardOf } from '../util/hash';
@@ -194,6 +195,11 @@ export function aggregateMap(edges: Iterable<FlowEdge>): Map<string, MapEdge> {
 /** `HH` of an hour, for sort keys. */
 function hourOfDay(hour: number): string {
   return new Date(hour).toISOString().slice(11, 13);
+}
+
+/** Days map items are kept: the statistics window, and a week for the folds to catch up. */
+export function networkMapTtlDays(config: Config): number {
+  return config.network.stats.windowDays + 7;
 }
 
 export interface NetworkMapStoreOptions {

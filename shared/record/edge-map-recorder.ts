@@ -1,5 +1,5 @@
 import type { FlowEdge } from '../network/flow-edge';
-import { aggregateMap, type MapEdge, NetworkMapStore } from '../network/network-map';
+import { aggregateMap, type MapEdge, NetworkMapStore, networkMapTtlDays } from '../network/network-map';
 import type { Table } from '../store/types';
 import type { Recorder, RecorderSession } from './types';
 
@@ -11,7 +11,10 @@ export class EdgeMapSession implements RecorderSession<FlowEdge> {
   private readonly edges: FlowEdge[] = [];
   private folded: MapEdge[] | undefined;
 
-  constructor(private readonly objectId: string) {}
+  constructor(
+    private readonly objectId: string,
+    private readonly ttlDays?: number,
+  ) {}
 
   see(edge: FlowEdge): void {
     this.edges.push(edge);
@@ -26,12 +29,12 @@ export class EdgeMapSession implements RecorderSession<FlowEdge> {
 
   async flush(table: Table): Promise<void> {
     if (this.edges.length === 0) return;
-    await new NetworkMapStore(table).write(this.objectId, this.mapEdges());
+    await new NetworkMapStore(table, { ttlDays: this.ttlDays }).write(this.objectId, this.mapEdges());
   }
 }
 
 /** Keeps the network map (`NETMAP#...`) that the rebaseline job turns into per-edge hourly statistics. */
 export const edgeMapRecorder: Recorder<FlowEdge> = {
   id: 'network-map',
-  begin: (object) => new EdgeMapSession(object.id),
+  begin: (object) => new EdgeMapSession(object.id, object.config ? networkMapTtlDays(object.config) : undefined),
 };

@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema';
 import type { Table } from '../store/types';
 
 /**
@@ -7,7 +8,8 @@ import type { Table } from '../store/types';
  */
 export interface Recorder<E> {
   id: string;
-  begin(object: { id: string; uri: string }): RecorderSession<E>;
+  /** `config` is the engine's, for recorders whose records last as long as a setting says. */
+  begin(object: { id: string; uri: string; config?: Config }): RecorderSession<E>;
 }
 
 export interface RecorderSession<E> {

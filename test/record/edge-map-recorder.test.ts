@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../shared/config/load';
 import { AddressClassifier } from '../../shared/network/address';
 import { workloadEntity } from '../../shared/network/entity';
 import { EdgeAggregator } from '../../shared/network/flow-edge';
@@ -34,5 +35,19 @@ describe('edgeMapRecorder', () => {
         direction: 'internal',
       }),
     ]);
+  });
+
+  it('keeps map items as long as the configured statistics window, plus a week', async () => {
+    const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
+    aggregator.add(flowRecord({ srcAddr: '10.0.1.57', bytes: 10 }));
+    const config = defaultConfig({ network: { stats: { windowDays: 30 } } });
+    const table = new MemoryTable();
+    const session = edgeMapRecorder.begin({ id: 'object-1', uri: 'test', config });
+    for (const edge of aggregator.values()) session.see(edge);
+    await session.flush(table);
+    const [item] = [...table.items()].filter((i) => i.pk.startsWith('NETMAP#') && i.packed !== undefined);
+    const [edge] = [...aggregator.values()];
+    const hour = Math.floor((edge?.time ?? 0) / 3_600_000) * 3_600_000;
+    expect(item?.expiresAt).toBe(hour / 1000 + 37 * 86_400);
   });
 });
