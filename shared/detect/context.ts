@@ -19,6 +19,7 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     trustedRegistries: new GlobSet([...config.registries.trusted, ...EKS_REGISTRIES]),
     controllerIdentities: new GlobSet(config.identities.controllers),
     impersonators: new GlobSet(config.identities.impersonators),
+    forbiddenBurstIgnore: new GlobSet(config.audit.forbiddenBurst.ignore),
     systemWorkloads: new GlobSet([...BUILT_IN_SYSTEM_WORKLOADS, ...config.audit.systemWorkloads]),
     privilegedAllowlist: [
       { workload: new GlobSet(BUILT_IN_PRIVILEGED_WORKLOADS), allow: ALL_SETTINGS },

@@ -64,6 +64,8 @@ export interface DetectContext {
   controllerIdentities: GlobSet;
   /** Identities allowed to impersonate others without an alert. */
   impersonators: GlobSet;
+  /** Identities whose denied requests are not counted toward a forbidden burst (`audit.forbiddenBurst.ignore`). */
+  forbiddenBurstIgnore: GlobSet;
   /** `namespace/name` of workloads expected in the system namespaces (built in plus configured). */
   systemWorkloads: GlobSet;
   /** Workloads allowed to run with some privileged settings, and which settings. */
