@@ -28,6 +28,14 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
         allow: entry.allow.includes('*') ? ALL_SETTINGS : new Set<string>(entry.allow),
       })),
     ],
+    exposureAllowlist: config.network.exposure.allow.map((entry) => {
+      const range = new CidrIndex<true>();
+      return {
+        workload: new GlobSet([entry.workload]),
+        to: entry.to,
+        ...(range.add(entry.to, true) ? { range } : {}),
+      };
+    }),
     knownNetworks: { contains: (address) => known.size > 0 && known.lookup(address) !== undefined },
     network: new NetworkLabels(config.network),
   };
