@@ -120,16 +120,6 @@ export function rbacContent(event: AuditEvent): RbacContent | undefined {
   return undefined;
 }
 
-/** The lines of an RBAC object's content, for the trail's diffs. */
-export function rbacLines(content: RbacContent): string[] {
-  const lines: string[] = [];
-  if (content.roleRef) lines.push(`roleRef ${content.roleRef}`);
-  for (const s of content.subjects ?? []) lines.push(`subject ${subjectText(s)}`);
-  for (const r of content.rules ?? []) lines.push(`rule ${ruleLine(r)}`);
-  for (const a of content.aggregation ?? []) lines.push(`aggregates ${a}`);
-  return lines;
-}
-
 const READ = ['get', 'list', 'watch', '*'];
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
 
