@@ -10,7 +10,6 @@ import {
   identityKey,
   isAnonymous,
   isCicdIdentity,
-  isServiceAccount,
   isSystemIdentity,
   objectName,
   pastTense,
@@ -48,14 +47,9 @@ function networkOf(address: string): string | undefined {
   return classifier.classify(normalized) === 'public' ? addressBlock(normalized) : PRIVATE;
 }
 
-/** A service account, a node or a control-plane or EKS identity: not a person. */
+/** A service account, node or control-plane identity (`system:...`) or an EKS one (`eks:...`): not a person. */
 function isMachine(user: AuditUser): boolean {
-  return (
-    isServiceAccount(user) ||
-    isSystemIdentity(user) ||
-    user.username.startsWith('system:') ||
-    user.username.startsWith('eks:')
-  );
+  return isSystemIdentity(user) || user.username.startsWith('system:') || user.username.startsWith('eks:');
 }
 
 function split(value: string): { identity: string; network: string } {
