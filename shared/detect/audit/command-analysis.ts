@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../ingest/types';
 import { asObject, bodyOf } from './images';
 
 /** The command of an exec, decoded from the repeated `command=` query parameters. */
-export function execCommand(requestUri: string): string | undefined {
+function execCommand(requestUri: string): string | undefined {
   const query = requestUri.indexOf('?');
   if (query === -1) return undefined;
   const params = new URLSearchParams(requestUri.slice(query + 1));
@@ -12,7 +12,7 @@ export function execCommand(requestUri: string): string | undefined {
 }
 
 /** The command and arguments of the last ephemeral container an event adds (`kubectl debug`). */
-export function ephemeralCommand(event: AuditEvent): string | undefined {
+function ephemeralCommand(event: AuditEvent): string | undefined {
   const spec = asObject(bodyOf(event)?.spec);
   const list = Array.isArray(spec?.ephemeralContainers) ? spec.ephemeralContainers : [];
   const last = asObject(list[list.length - 1]);

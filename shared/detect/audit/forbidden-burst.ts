@@ -4,7 +4,7 @@ import { exampleEvent } from './example-events';
 import { actor, baseEntities, identityKey, isAnonymous, isSystemIdentity } from './identity';
 
 /** Whether the API server turned the request away: unauthenticated (401) or unauthorized (403). */
-export function denied(event: AuditEvent): boolean {
+function denied(event: AuditEvent): boolean {
   return event.responseCode === 401 || event.responseCode === 403 || event.decision === 'forbid';
 }
 

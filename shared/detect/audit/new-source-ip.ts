@@ -22,7 +22,7 @@ const PRIVATE = 'private';
  * The network a caller is in, as the baseline learns it: every private address is one network
  * (pods and nodes move around inside the VPC), a public one is its /24 (IPv4) or /48 (IPv6).
  */
-export function callerNetwork(address: string): string | undefined {
+function callerNetwork(address: string): string | undefined {
   // Canonical IPv4 is keyed by its number: cheaper to hash than each event's fresh string.
   const ip = canonicalIpv4(address);
   const key = ip >= 0 ? ip : address;
