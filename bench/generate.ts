@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGzip } from 'node:zlib';
+import { FLOW_HEADER } from '../events/scenario/flow-log';
 import { Prng } from '../events/scenario/prng';
 
 /**
@@ -10,10 +11,7 @@ import { Prng } from '../events/scenario/prng';
  * once and reused.
  */
 
-/** The custom format our CDK stack configures for VPC Flow Logs (v5 fields). */
-export const FLOW_FIELDS =
-  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path';
-/** 1-based column numbers of what the peers aggregate: bytes per pkt-srcaddr, pkt-dstaddr, dstport. */
+/** 1-based column numbers in {@link FLOW_HEADER} of what the peers aggregate: bytes per pkt-srcaddr, pkt-dstaddr, dstport. */
 export const FLOW_COLUMNS = { pktSrc: 20, pktDst: 21, dstPort: 7, bytes: 10 } as const;
 
 const ACCOUNT = '123456789012';
@@ -107,7 +105,7 @@ function flowWorld(rng: Prng) {
 export function* flowLines(seed: number, records: number): Generator<string> {
   const rng = new Prng(seed);
   const w = flowWorld(rng);
-  yield FLOW_FIELDS;
+  yield FLOW_HEADER;
   const line = (
     node: Node,
     src: string,

@@ -2,7 +2,7 @@ import { ALL_DETECTORS } from './registry';
 import type { DetectorMeta, Equivalents } from './types';
 
 /** The peers each detector names its closest rule in. */
-export const PEERS: readonly { key: keyof Equivalents; name: string; catalog: string }[] = [
+const PEERS: readonly { key: keyof Equivalents; name: string; catalog: string }[] = [
   { key: 'falco', name: 'Falco', catalog: 'Falco k8saudit plugin rules (`k8s_audit_rules.yaml`)' },
   { key: 'guardduty', name: 'GuardDuty', catalog: 'Amazon GuardDuty EKS Protection finding types' },
   { key: 'elastic', name: 'Elastic', catalog: 'Elastic prebuilt detection rules for Kubernetes and EKS' },

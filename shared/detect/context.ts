@@ -19,6 +19,7 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     trustedRegistries: new GlobSet([...config.registries.trusted, ...EKS_REGISTRIES]),
     controllerIdentities: new GlobSet(config.identities.controllers),
     impersonators: new GlobSet(config.identities.impersonators),
+    forbiddenBurstIgnore: new GlobSet(config.audit.forbiddenBurst.ignore),
     systemWorkloads: new GlobSet([...BUILT_IN_SYSTEM_WORKLOADS, ...config.audit.systemWorkloads]),
     privilegedAllowlist: [
       { workload: new GlobSet(BUILT_IN_PRIVILEGED_WORKLOADS), allow: ALL_SETTINGS },
@@ -27,6 +28,14 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
         allow: entry.allow.includes('*') ? ALL_SETTINGS : new Set<string>(entry.allow),
       })),
     ],
+    exposureAllowlist: config.network.exposure.allow.map((entry) => {
+      const range = new CidrIndex<true>();
+      return {
+        workload: new GlobSet([entry.workload]),
+        to: entry.to,
+        ...(range.add(entry.to, true) ? { range } : {}),
+      };
+    }),
     knownNetworks: { contains: (address) => known.size > 0 && known.lookup(address) !== undefined },
     network: new NetworkLabels(config.network),
   };

@@ -1,6 +1,7 @@
 import type { Entities, FindingSource } from '../alert/finding';
 import type { Config, ConfigInput, Severity } from '../config/schema';
 import type { Origin } from '../ingest/types';
+import type { CidrIndex } from '../intel/cidr-index';
 import type { ThreatIntel } from '../intel/threat-intel';
 import type { NetworkLabels } from '../network/labels';
 import type { GlobSet } from '../util/glob';
@@ -64,10 +65,17 @@ export interface DetectContext {
   controllerIdentities: GlobSet;
   /** Identities allowed to impersonate others without an alert. */
   impersonators: GlobSet;
+  /** Identities whose denied requests are not counted toward a forbidden burst (`audit.forbiddenBurst.ignore`). */
+  forbiddenBurstIgnore: GlobSet;
   /** `namespace/name` of workloads expected in the system namespaces (built in plus configured). */
   systemWorkloads: GlobSet;
   /** Workloads allowed to run with some privileged settings, and which settings. */
   privilegedAllowlist: readonly { workload: GlobSet; allow: ReadonlySet<string> }[];
+  /**
+   * Accepted exposure paths (`network.exposure.allow`): a workload glob and what it may reach, a
+   * label, `*`, or a CIDR (then also as a `range`).
+   */
+  exposureAllowlist: readonly { workload: GlobSet; to: string; range?: CidrIndex<true> }[];
   /** Source networks whose calls never count as new (office, VPN, bastion). */
   knownNetworks: { contains(address: string): boolean };
   /** What the config says about addresses: labels, public entry points, sensitive ranges and ports. */

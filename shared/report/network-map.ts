@@ -100,8 +100,8 @@ export interface NetworkMapOptions {
 
 const DEFAULTS = { maxExternalNodes: 24, maxNodes: 64 } as const;
 
-export const INTERNET_GROUP = 'internet';
-export const AWS_GROUP = 'aws';
+const INTERNET_GROUP = 'internet';
+const AWS_GROUP = 'aws';
 /** Distinct addresses counted per node; past it the count is a floor. */
 const MAX_ADDRESSES = 1000;
 const OTHER_DESTINATIONS = 'net:other-destinations';
@@ -138,7 +138,7 @@ function subnetNode(subnet: string): { id: string; label: string } {
 }
 
 /** The node an endpoint is drawn as, before collapsing. */
-export function baseNodeOf(endpoint: MapEndpoint): BaseNode {
+function baseNodeOf(endpoint: MapEndpoint): BaseNode {
   const { entity } = endpoint;
   if (entity) {
     const external = entity.kind === 'external' || entity.kind === 'aws-service';

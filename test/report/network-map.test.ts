@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { subnetBlock } from '../../shared/network/address';
+import { unknownEntity } from '../../shared/network/entity';
 import { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
 import { placeFindings } from '../../shared/report/highlights';
 import { buildNetworkMap } from '../../shared/report/network-map';
@@ -113,6 +115,32 @@ describe('buildNetworkMap', () => {
     expect(map.nodes.some((n) => n.id === 'subnet:10.0.2.0/24')).toBe(true);
     expect(map.totals).toMatchObject({ collapsedExternal: 4, recordedEdges: 18 });
     expect(map.links.reduce((sum, l) => sum + l.flows, 0)).toBe(36);
+  });
+
+  it('draws one IPv6 /64 as one subnet node, whether its addresses are written short, long or by attribution', async () => {
+    // Prepare: three quiet clients of one /64, in shortened and long form and as an unknown entity
+    // (whose CIDR attribution gives).
+    const edges = [
+      exampleEdge({ client: 'fd00::5', server: '10.0.1.20', serverPort: 8080 }),
+      exampleEdge({ client: 'fd00:0000:0000:0000:0000:0000:0000:0009', server: '10.0.1.20', serverPort: 8080 }),
+      exampleEdge({
+        client: 'fd00::7',
+        server: '10.0.1.20',
+        serverPort: 8080,
+        clientEntity: unknownEntity('fd00::7', subnetBlock('fd00::7'), 'private'),
+      }),
+    ];
+    // Act: too many nodes, so the quiet clients collapse into their subnet.
+    const { map, index } = buildNetworkMap(await recorded(edges), { maxNodes: 2 });
+    const [place] = placeFindings(map, index, [
+      finding({ ruleId: 'net.port-scan', entities: { srcAddr: 'fd00:0:0:0::77' } }),
+    ]);
+    // Assess
+    expect(map.nodes.map((n) => [n.id, n.addresses])).toEqual([
+      ['subnet:fd00::/64', 3],
+      ['ip:10.0.1.20', 1],
+    ]);
+    expect(place?.nodes).toEqual(['subnet:fd00::/64']);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../ingest/types';
 import { asObject, bodyOf } from './images';
 
 /** The command of an exec, decoded from the repeated `command=` query parameters. */
-export function execCommand(requestUri: string): string | undefined {
+function execCommand(requestUri: string): string | undefined {
   const query = requestUri.indexOf('?');
   if (query === -1) return undefined;
   const params = new URLSearchParams(requestUri.slice(query + 1));
@@ -12,7 +12,7 @@ export function execCommand(requestUri: string): string | undefined {
 }
 
 /** The command and arguments of the last ephemeral container an event adds (`kubectl debug`). */
-export function ephemeralCommand(event: AuditEvent): string | undefined {
+function ephemeralCommand(event: AuditEvent): string | undefined {
   const spec = asObject(bodyOf(event)?.spec);
   const list = Array.isArray(spec?.ephemeralContainers) ? spec.ephemeralContainers : [];
   const last = asObject(list[list.length - 1]);
@@ -94,6 +94,10 @@ const CREDENTIAL_PATHS: [RegExp, string][] = [
 const FETCHERS = /\b(?:curl|wget|aria2c|axel|lwp-download|lwp-request|tftp|ftp|scp|rsync)\b/;
 const SCRIPTED_FETCH =
   /\b(?:python[0-9.]*|perl|ruby|php|node)\b.*\b(?:urllib|urlopen|requests\.get|http\.client|lwp::simple|net::http|file_get_contents\(['"]https?:|https?\.get)\b/;
+/** A download piped into a shell or an interpreter. */
+const PIPE_TO_INTERPRETER = new RegExp(String.raw`\|\s*(?:sudo\s+)?${SHELL}|\|\s*(?:python[0-9.]*|perl|ruby|node)\b`);
+/** A base64-decoded payload piped into a shell. */
+const ENCODED_SCRIPT = new RegExp(String.raw`\bbase64\s+(?:-d|--decode|-di)\b[^|]*\|\s*${SHELL}`);
 const LOCAL_ONLY = /^[^/]*(?:https?:\/\/)?(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:\/|\s|$)/;
 
 /** The metadata endpoints a pod can steal the node's or another workload's cloud credentials from. */
@@ -188,10 +192,10 @@ export function commandRisks(command: string): CommandRisk[] {
   const credential = CREDENTIAL_PATHS.find(([pattern]) => pattern.test(text));
   if (credential) risks.push({ kind: 'credential-file', detail: `reads ${credential[1]}` });
   const fetches = FETCHERS.test(text) || SCRIPTED_FETCH.test(text);
-  if (fetches && new RegExp(String.raw`\|\s*(?:sudo\s+)?${SHELL}|\|\s*(?:python[0-9.]*|perl|ruby|node)\b`).test(text)) {
+  if (fetches && PIPE_TO_INTERPRETER.test(text)) {
     risks.push({ kind: 'download-and-execute', detail: 'pipes a download into an interpreter' });
   }
-  if (new RegExp(String.raw`\bbase64\s+(?:-d|--decode|-di)\b[^|]*\|\s*${SHELL}`).test(text)) {
+  if (ENCODED_SCRIPT.test(text)) {
     risks.push({ kind: 'encoded-script', detail: 'runs a base64-encoded script' });
   }
   if (fetches && !risks.some((r) => r.kind === 'download-and-execute') && !fetchesOnlyLocally(text)) {

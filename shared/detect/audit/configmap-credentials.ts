@@ -36,7 +36,7 @@ function looksLikeValue(value: string): boolean {
  * The names of the keys (and of the settings inside their values) that look like credentials.
  * Only names are returned: the values stay in the log.
  */
-export function credentialKeys(data: Record<string, unknown>): string[] {
+function credentialKeys(data: Record<string, unknown>): string[] {
   const found: string[] = [];
   for (const [key, raw] of Object.entries(data)) {
     if (typeof raw !== 'string') continue;

@@ -5,7 +5,7 @@ import { actor, actorName, baseEntities, isSystemIdentity, objectName, succeeded
 import { asObject, bodyOf, pathOf } from './images';
 
 /** Whether a CSR's PKCS#10 request names the system:masters group (its subject's O), read from the DER bytes. */
-export function requestsMasters(request: unknown): boolean {
+function requestsMasters(request: unknown): boolean {
   if (typeof request !== 'string' || request.length > 64 * 1024) return false;
   const pem = Buffer.from(request, 'base64').toString('latin1');
   const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');

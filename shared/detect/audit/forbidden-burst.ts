@@ -1,23 +1,10 @@
 import type { AuditEvent } from '../../ingest/types';
-import { GlobSet } from '../../util/glob';
 import type { ThresholdDetector } from '../types';
 import { exampleEvent } from './example-events';
 import { actor, baseEntities, identityKey, isAnonymous, isSystemIdentity } from './identity';
 
-const ignoreSets = new WeakMap<readonly string[], GlobSet>();
-
-function ignored(username: string, globs: readonly string[]): boolean {
-  if (globs.length === 0) return false;
-  let set = ignoreSets.get(globs);
-  if (!set) {
-    set = new GlobSet(globs);
-    ignoreSets.set(globs, set);
-  }
-  return set.matches(username);
-}
-
 /** Whether the API server turned the request away: unauthenticated (401) or unauthorized (403). */
-export function denied(event: AuditEvent): boolean {
+function denied(event: AuditEvent): boolean {
   return event.responseCode === 401 || event.responseCode === 403 || event.decision === 'forbid';
 }
 
@@ -67,7 +54,7 @@ export const forbiddenBurst: ThresholdDetector<AuditEvent> = {
   count(event, context) {
     if (!denied(event) || event.stage === 'ResponseStarted') return undefined;
     const user = actor(event);
-    if (isSystemIdentity(user) || ignored(user.username, context.config.audit.forbiddenBurst.ignore)) return undefined;
+    if (isSystemIdentity(user) || context.forbiddenBurstIgnore.matches(user.username)) return undefined;
     if (isAnonymous(user)) return event.sourceIps[0] ? [`ip:${event.sourceIps[0]}`] : undefined;
     return [`user:${identityKey(user)}`];
   },

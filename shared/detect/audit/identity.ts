@@ -55,7 +55,7 @@ export function objectName(event: AuditEvent): string {
 }
 
 /** `metadata.name` (or `generateName` followed by `*`) of the request or response body. */
-export function bodyName(event: AuditEvent): string | undefined {
+function bodyName(event: AuditEvent): string | undefined {
   for (const body of [event.requestObject, event.responseObject]) {
     if (typeof body !== 'object' || body === null) continue;
     const metadata = (body as Record<string, unknown>).metadata as Record<string, unknown> | undefined;

@@ -10,7 +10,6 @@ import {
   identityKey,
   isAnonymous,
   isCicdIdentity,
-  isServiceAccount,
   isSystemIdentity,
   objectName,
   pastTense,
@@ -23,7 +22,7 @@ const PRIVATE = 'private';
  * The network a caller is in, as the baseline learns it: every private address is one network
  * (pods and nodes move around inside the VPC), a public one is its /24 (IPv4) or /48 (IPv6).
  */
-export function callerNetwork(address: string): string | undefined {
+function callerNetwork(address: string): string | undefined {
   // Canonical IPv4 is keyed by its number: cheaper to hash than each event's fresh string.
   const ip = canonicalIpv4(address);
   const key = ip >= 0 ? ip : address;
@@ -48,14 +47,9 @@ function networkOf(address: string): string | undefined {
   return classifier.classify(normalized) === 'public' ? addressBlock(normalized) : PRIVATE;
 }
 
-/** A service account, a node or a control-plane or EKS identity: not a person. */
+/** A service account, node or control-plane identity (`system:...`) or an EKS one (`eks:...`): not a person. */
 function isMachine(user: AuditUser): boolean {
-  return (
-    isServiceAccount(user) ||
-    isSystemIdentity(user) ||
-    user.username.startsWith('system:') ||
-    user.username.startsWith('eks:')
-  );
+  return isSystemIdentity(user) || user.username.startsWith('system:') || user.username.startsWith('eks:');
 }
 
 function split(value: string): { identity: string; network: string } {

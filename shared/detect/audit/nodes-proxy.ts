@@ -9,7 +9,7 @@ const COMMAND_PATHS = /^(?:run|exec|attach|portforward|containerlogs|checkpoint|
 const METRICS_PATHS = /^(?:metrics(?:\/.*)?|stats(?:\/.*)?|healthz|spec)?$/i;
 
 /** The kubelet path an `nodes/proxy` request reaches: the part after `/proxy/`. */
-export function kubeletPath(requestUri: string): string {
+function kubeletPath(requestUri: string): string {
   const path = requestUri.split('?')[0] ?? '';
   const at = path.indexOf('/proxy');
   return at === -1 ? '' : path.slice(at + '/proxy'.length).replace(/^\/+/, '');

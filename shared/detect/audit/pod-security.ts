@@ -67,7 +67,7 @@ export function isSensitiveHostPath(path: string): boolean {
 }
 
 /** Every isolation-breaking setting in the pod specs an event writes, in every kind of container. */
-export function podRisks(event: AuditEvent): PodRisk[] {
+function podRisks(event: AuditEvent): PodRisk[] {
   const risks: PodRisk[] = [];
   for (const spec of podSpecsOf(event)) {
     if (spec.hostNetwork === true) risks.push({ setting: 'hostNetwork', detail: 'the host network', high: false });

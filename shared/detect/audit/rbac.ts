@@ -12,7 +12,7 @@ export const RBAC_KINDS: Readonly<Record<string, string>> = {
 export const RBAC_RESOURCES: ReadonlySet<string> = new Set(Object.keys(RBAC_KINDS));
 
 /** Roles that grant (nearly) everything when bound. */
-export const ADMIN_ROLES: ReadonlySet<string> = new Set(['cluster-admin', 'admin']);
+const ADMIN_ROLES: ReadonlySet<string> = new Set(['cluster-admin', 'admin']);
 
 /** Subjects that stand for everyone, or for whoever holds a namespace's default token. */
 const EVERYONE = new Set([
@@ -39,7 +39,7 @@ export interface PolicyRule {
   nonResourceURLs: string[];
 }
 
-export function policyRules(value: unknown): PolicyRule[] {
+function policyRules(value: unknown): PolicyRule[] {
   if (!Array.isArray(value)) return [];
   return value
     .map(asObject)
@@ -68,7 +68,7 @@ export interface Subject {
   namespace?: string;
 }
 
-export function subjectsOf(value: unknown): Subject[] {
+function subjectsOf(value: unknown): Subject[] {
   if (!Array.isArray(value)) return [];
   return value
     .map(asObject)
@@ -118,16 +118,6 @@ export function rbacContent(event: AuditEvent): RbacContent | undefined {
     if (Object.keys(content).length > 0) return content;
   }
   return undefined;
-}
-
-/** The lines of an RBAC object's content, for the trail's diffs. */
-export function rbacLines(content: RbacContent): string[] {
-  const lines: string[] = [];
-  if (content.roleRef) lines.push(`roleRef ${content.roleRef}`);
-  for (const s of content.subjects ?? []) lines.push(`subject ${subjectText(s)}`);
-  for (const r of content.rules ?? []) lines.push(`rule ${ruleLine(r)}`);
-  for (const a of content.aggregation ?? []) lines.push(`aggregates ${a}`);
-  return lines;
 }
 
 const READ = ['get', 'list', 'watch', '*'];

@@ -17,7 +17,7 @@ export function endText(address: string, entity: NetworkEntity | undefined): str
 }
 
 /** `shop/web (10.0.1.5) -> 203.0.113.9:443/tcp`. */
-export function edgeText(edge: FlowEdge): string {
+function edgeText(edge: FlowEdge): string {
   return (
     `${endText(edge.client, edge.clientEntity)} -> ${endText(edge.server, edge.serverEntity)}` +
     `${edge.serverPort !== undefined ? `:${edge.serverPort}` : ''}/${protocolName(edge.protocol)}`

@@ -1,7 +1,5 @@
-import { CidrIndex } from '../../intel/cidr-index';
 import { isInternal } from '../../network/address';
 import type { FlowEdge } from '../../network/flow-edge';
-import { GlobSet } from '../../util/glob';
 import type { CorrelationDetector, CorrelationSide, CorrelationSighting, DetectContext } from '../types';
 import { edgeEvidence, protocolName } from './describe';
 import { exampleEdge, exampleWorkload } from './example-edges';
@@ -67,11 +65,10 @@ function sensitiveSide(edge: FlowEdge, context: DetectContext): CorrelationSide 
 
 /** Accepted paths from config: a workload glob and what it may reach (a label, a CIDR, or `*`). */
 function allowed(context: DetectContext, first: CorrelationSighting, second: CorrelationSighting): boolean {
-  for (const entry of context.config.network.exposure.allow) {
-    if (!new GlobSet([entry.workload]).matches(String(first.facts.workload))) continue;
+  for (const entry of context.exposureAllowlist) {
+    if (!entry.workload.matches(String(first.facts.workload))) continue;
     if (entry.to === '*' || entry.to === second.facts.range || entry.to === second.facts.sensitive) return true;
-    const range = new CidrIndex<true>();
-    if (range.add(entry.to, true) && range.lookup(String(second.facts.address))) return true;
+    if (entry.range?.lookup(String(second.facts.address))) return true;
   }
   return false;
 }
@@ -149,7 +146,12 @@ export const exposurePath: CorrelationDetector<FlowEdge> = {
       network: {
         entryPoints: { cidrs: [{ cidr: '10.0.0.0/24', label: 'alb' }] },
         sensitive: { cidrs: [{ cidr: '10.0.200.0/24', label: 'rds-subnets' }] },
-        exposure: { allow: [{ workload: 'shop/cart', to: 'rds-subnets' }] },
+        exposure: {
+          allow: [
+            { workload: 'shop/cart', to: 'rds-subnets' },
+            { workload: 'shop/admin-*', to: '10.0.200.0/28' },
+          ],
+        },
       },
     },
     fires: [
@@ -249,6 +251,21 @@ export const exposurePath: CorrelationDetector<FlowEdge> = {
           server: '10.0.200.10',
           serverPort: 5432,
           clientEntity: exampleWorkload('shop', 'cart'),
+        }),
+      ],
+      // Accepted by a workload glob and a CIDR.
+      [
+        exampleEdge({
+          client: '10.0.0.37',
+          server: '10.0.1.81',
+          serverPort: 8080,
+          serverEntity: exampleWorkload('shop', 'admin-ui'),
+        }),
+        exampleEdge({
+          client: '10.0.1.81',
+          server: '10.0.200.10',
+          serverPort: 5432,
+          clientEntity: exampleWorkload('shop', 'admin-ui'),
         }),
       ],
     ],

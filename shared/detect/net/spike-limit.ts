@@ -1,7 +1,7 @@
 import type { DetectContext, MetricStats } from '../types';
 
 /** The factor that turns a median absolute deviation into a standard-deviation-like spread for normal data. */
-export const MAD_SCALE = 1.4826;
+const MAD_SCALE = 1.4826;
 
 /**
  * The value above which an hour is a spike, from an edge's hourly statistics: the highest of an
