@@ -481,14 +481,10 @@ export class EdgeAggregator {
     const dstId = this.addressIds.idOf(record.dstAddr);
     const scopeId = this.scopeOf(record.vpcId, record.vpcId === undefined ? record.accountId : undefined);
     const seconds = slotSeconds(record.start ?? record.end ?? 0);
-    const clientId = fromClient ? srcId : dstId;
-    const serverId = fromClient ? dstId : srcId;
-    const serverPort = fromClient ? dstPort : srcPort;
     const table = this.tables[scopeId] as EdgeTable;
-    let at = table.find(clientId, serverId, edgePort(serverPort, protocol));
+    let at = this.slotOf(table, fromClient, srcId, dstId, srcPort, dstPort, protocol, seconds);
     if (at < 0) {
       at = -1 - at;
-      table.open(at, this.count, seconds);
       this.noteEdge(
         fromClient ? record.pktSrcAwsService : record.pktDstAwsService,
         fromClient ? record.pktDstAwsService : record.pktSrcAwsService,
@@ -542,14 +538,10 @@ export class EdgeAggregator {
     const start = values[FlowField.Start] as number;
     const end = values[FlowField.End] as number;
     const seconds = slotSeconds(start !== NO_COUNT ? start : end !== NO_COUNT ? end : 0);
-    const clientId = fromClient ? srcId : dstId;
-    const serverId = fromClient ? dstId : srcId;
-    const serverPort = fromClient ? dstPort : srcPort;
     const table = this.tables[scopeId] as EdgeTable;
-    let at = table.find(clientId, serverId, edgePort(serverPort, protocol));
+    let at = this.slotOf(table, fromClient, srcId, dstId, srcPort, dstPort, protocol, seconds);
     if (at < 0) {
       at = -1 - at;
-      table.open(at, this.count, seconds);
       this.noteEdge(
         line.text(fromClient ? FlowField.PktSrcAwsService : FlowField.PktDstAwsService),
         line.text(fromClient ? FlowField.PktDstAwsService : FlowField.PktSrcAwsService),
@@ -564,6 +556,24 @@ export class EdgeAggregator {
     if (table.fold(at, fromClient, Math.max(bytes, 0), Math.max(packets, 0), protocol, flags, action, seconds)) {
       this.origins[table.edgeAt(at)] = this.originOf(line);
     }
+  }
+
+  /** The slot of a record's edge; for an edge not seen before, -1 - its slot, opened for it. */
+  private slotOf(
+    table: EdgeTable,
+    fromClient: boolean,
+    srcId: number,
+    dstId: number,
+    srcPort: number,
+    dstPort: number,
+    protocol: number,
+    seconds: number,
+  ): number {
+    const at = fromClient
+      ? table.find(srcId, dstId, edgePort(dstPort, protocol))
+      : table.find(dstId, srcId, edgePort(srcPort, protocol));
+    if (at < 0) table.open(-1 - at, this.count, seconds);
+    return at;
   }
 
   /** The id of a line's address field, whose value (a number) the reader parsed. */
