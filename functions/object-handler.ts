@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { processObjectRecord } from '../shared/aws/object-records';
-import type { LogKind } from '../shared/engine/object-source';
+import type { LogKind } from '../shared/ingest/object-source';
 import type { Runtime } from './runtime';
 
 /**

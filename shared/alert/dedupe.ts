@@ -1,4 +1,4 @@
-import { keys } from '../baseline/keys';
+import { keys } from '../store/keys';
 import type { Table } from '../store/types';
 import { epochSeconds, MINUTE_MS } from '../util/time';
 

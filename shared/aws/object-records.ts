@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import type { Engine, ObjectOutcome } from '../engine/engine';
-import type { LogKind } from '../engine/object-source';
+import type { LogKind } from '../ingest/object-source';
 import { totalRejected } from '../ingest/stats';
 import { objectsFromNotification } from './s3-events';
 import { s3ObjectSource } from './s3-source';

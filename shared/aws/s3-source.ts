@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LogKind, ObjectSource } from '../engine/object-source';
 import { ReaderError } from '../ingest/errors';
+import type { LogKind, ObjectSource } from '../ingest/object-source';
 import type { ListFetcher } from '../intel/provider';
 import type { S3ObjectRef } from './s3-events';
 

@@ -1,8 +1,8 @@
 import type { CorrelationSighting } from '../detect/types';
+import { keys } from '../store/keys';
 import type { Item, Key, Table } from '../store/types';
 import { stableHash } from '../util/hash';
 import { epochSeconds } from '../util/time';
-import { keys } from './keys';
 
 function sightingOf(item: Item): CorrelationSighting {
   return {

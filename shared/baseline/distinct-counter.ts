@@ -1,6 +1,6 @@
+import { keys } from '../store/keys';
 import type { Table } from '../store/types';
 import { epochSeconds } from '../util/time';
-import { keys } from './keys';
 
 export interface DistinctSet {
   scope: string;

@@ -1,8 +1,8 @@
 import type { EdgeMetric, MetricStats } from '../detect/types';
 import { addTotals, type EdgeTotals, emptyTotals, type MapEdge, type NetworkMapStore } from '../network/network-map';
+import { keys, valueKey } from '../store/keys';
 import type { Item, Table } from '../store/types';
 import { DAY_MS, dayOf, epochSeconds } from '../util/time';
-import { keys, valueKey } from './keys';
 
 /** The baseline kind of per-edge hourly statistics: `BL#<scope>#edge-hourly`. */
 export const EDGE_STATS_KIND = 'edge-hourly';

@@ -3,7 +3,7 @@ import { CidrIndex } from '../intel/cidr-index';
 import { ThreatIntel } from '../intel/threat-intel';
 import { NetworkLabels } from '../network/labels';
 import { GlobSet } from '../util/glob';
-import { BUILT_IN_PRIVILEGED_WORKLOADS, BUILT_IN_SYSTEM_WORKLOADS, EKS_REGISTRIES } from './audit/eks-defaults';
+import { BUILT_IN_PRIVILEGED_WORKLOADS, BUILT_IN_SYSTEM_WORKLOADS, EKS_REGISTRIES } from './audit/lib/eks-defaults';
 import type { DetectContext } from './types';
 
 const ALL_SETTINGS: ReadonlySet<string> = new Set(PRIVILEGED_SETTINGS);

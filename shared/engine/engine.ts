@@ -2,7 +2,6 @@ import { AlertDeduper } from '../alert/dedupe';
 import type { BaselineContext, Entities, Finding } from '../alert/finding';
 import type { AlertSink } from '../alert/sink';
 import { BaselineStore } from '../baseline/baseline-store';
-import { keys } from '../baseline/keys';
 import { type RebaselineReport, rebaseline } from '../baseline/rebaseline';
 import type { Observation } from '../baseline/types';
 import { WindowCounter } from '../baseline/window-counter';
@@ -17,6 +16,13 @@ import type {
   ThresholdDetector,
 } from '../detect/types';
 import { readAuditObject } from '../ingest/audit-reader';
+import {
+  identifyObject,
+  type LogKind,
+  type ObjectIdentity,
+  type ObjectSource,
+  readFlowSource,
+} from '../ingest/object-source';
 import { newReadStats, type ReadStats, reject } from '../ingest/stats';
 import type { AuditEvent } from '../ingest/types';
 import { type FlowEdge, relayedDuplicates } from '../network/flow-edge';
@@ -24,11 +30,11 @@ import { aggregateMap } from '../network/network-map';
 import { EdgeMapSession } from '../record/edge-map-recorder';
 import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
 import type { Recorder, RecorderSession } from '../record/types';
+import { keys } from '../store/keys';
 import type { Table } from '../store/types';
 import { stableHash } from '../util/hash';
 import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso, MINUTE_MS } from '../util/time';
 import { FlowAnalysis, type FlowDraft, type NetworkRebaselineReport } from './flow-analysis';
-import { identifyObject, type LogKind, type ObjectIdentity, type ObjectSource, readFlowSource } from './object-source';
 
 export interface EngineOptions {
   config: Config;

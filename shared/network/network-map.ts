@@ -1,5 +1,5 @@
-import { keys, OBSERVATION_SHARDS } from '../baseline/keys';
 import type { Config } from '../config/schema';
+import { keys, OBSERVATION_SHARDS } from '../store/keys';
 import { type PackedRow, packRows, unpackRows } from '../store/packing';
 import type { Item, Table } from '../store/types';
 import { shardOf } from '../util/hash';

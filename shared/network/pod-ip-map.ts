@@ -1,4 +1,4 @@
-import { keys } from '../baseline/keys';
+import { keys } from '../store/keys';
 import type { Item, Table } from '../store/types';
 import { epochSeconds, HOUR_MS } from '../util/time';
 

@@ -1,9 +1,9 @@
-import { keys } from '../baseline/keys';
-import { isAwsAuth, mappingLine, parseMappings } from '../detect/audit/aws-auth';
-import { actor, succeeded } from '../detect/audit/identity';
-import { asObject, bodyOf } from '../detect/audit/images';
-import { RBAC_KINDS, RBAC_RESOURCES, rbacContent, rbacObject, ruleLine, subjectText } from '../detect/audit/rbac';
 import type { AuditEvent, Origin } from '../ingest/types';
+import { isAwsAuth, mappingLine, parseMappings } from '../kube/aws-auth';
+import { actor, succeeded } from '../kube/identity';
+import { asObject, bodyOf } from '../kube/images';
+import { RBAC_KINDS, RBAC_RESOURCES, rbacContent, rbacObject, ruleLine, subjectText } from '../kube/rbac';
+import { keys } from '../store/keys';
 import type { Item, Table } from '../store/types';
 import { GlobSet } from '../util/glob';
 import { DAY_MS, epochSeconds, iso } from '../util/time';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseMappings } from '../../shared/detect/audit/aws-auth';
-import { commandRisks, metadataTarget, parseLooseIpv4 } from '../../shared/detect/audit/command-analysis';
-import { isSensitiveHostPath } from '../../shared/detect/audit/pod-security';
+import { commandRisks, metadataTarget, parseLooseIpv4 } from '../../shared/detect/audit/lib/command-analysis';
+import { isSensitiveHostPath } from '../../shared/detect/audit/lib/pod-security';
+import { parseMappings } from '../../shared/kube/aws-auth';
 
 describe('command analysis', () => {
   it.each([

@@ -3,7 +3,7 @@ import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
-import type { ObjectSource } from '../../shared/engine/object-source';
+import type { ObjectSource } from '../../shared/ingest/object-source';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowParquet } from '../support/flow-parquet';

@@ -5,7 +5,7 @@ import {
   type ObjectSource,
   routeFromKey,
   type SourcePrefixes,
-} from '../../shared/engine/object-source';
+} from '../../shared/ingest/object-source';
 import { flowParquet } from '../support/flow-parquet';
 import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent } from '../support/formats';
 import { memorySource } from '../support/sources';

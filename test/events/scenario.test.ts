@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario, INCIDENTS, ScenarioError, type ScenarioManifest } from '../../events/scenario/generate';
 import { loadConfigFile } from '../../shared/config/load';
 import { severityRank } from '../../shared/config/schema';
-import { actor } from '../../shared/detect/audit/identity';
 import { newImageRegistry } from '../../shared/detect/audit/new-image-registry';
 import { buildDetectContext } from '../../shared/detect/context';
 import { newExternalDestination } from '../../shared/detect/net/new-external-destination';
@@ -16,6 +15,7 @@ import { readFlowObject } from '../../shared/ingest/flow-reader';
 import { newReadStats, type ReadStats, totalRejected } from '../../shared/ingest/stats';
 import type { AuditEvent } from '../../shared/ingest/types';
 import { ThreatIntelProvider } from '../../shared/intel/provider';
+import { actor } from '../../shared/kube/identity';
 import { AddressClassifier } from '../../shared/network/address';
 import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
 

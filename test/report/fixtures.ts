@@ -1,5 +1,5 @@
 import type { Finding } from '../../shared/alert/finding';
-import { exampleEdge } from '../../shared/detect/net/example-edges';
+import { exampleEdge } from '../../shared/detect/net/lib/example-edges';
 import type { NetworkEntity } from '../../shared/network/entity';
 import type { FlowEdge } from '../../shared/network/flow-edge';
 import type { FlowMapRecorder } from '../../shared/report/flow-map-recorder';

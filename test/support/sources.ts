@@ -1,4 +1,4 @@
-import type { ObjectSource } from '../../shared/engine/object-source';
+import type { ObjectSource } from '../../shared/ingest/object-source';
 import { streamOf } from './formats';
 
 /** An in-memory object source. */

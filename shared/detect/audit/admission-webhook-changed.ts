@@ -1,18 +1,18 @@
 import type { AuditEvent } from '../../ingest/types';
-import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
 import {
   actor,
   actorName,
-  baseEntities,
   isServiceAccount,
   isSystemIdentity,
   isWrite,
   objectName,
   pastTense,
   succeeded,
-} from './identity';
-import { bodyOf, pathOf } from './images';
+} from '../../kube/identity';
+import { bodyOf, pathOf } from '../../kube/images';
+import type { RuleDetector } from '../types';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const KINDS: Record<string, string> = {
   mutatingwebhookconfigurations: 'MutatingWebhookConfiguration',

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, isAnonymous, isWrite, objectName, pastTense, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, baseEntities, isAnonymous, isWrite, objectName, pastTense, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** What anyone may ask an API server: health, version, and the service account issuer's public keys. */
 const PUBLIC_PATHS =

@@ -1,9 +1,10 @@
 import type { AuditEvent } from '../../ingest/types';
+import { awsAuthMappings, isAdminMapping, isAwsAuth, mappingLine } from '../../kube/aws-auth';
+import { actor, actorName, isWrite, pastTense, succeeded } from '../../kube/identity';
+import { bodyOf } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { awsAuthMappings, isAdminMapping, isAwsAuth, mappingLine } from './aws-auth';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isWrite, pastTense, succeeded } from './identity';
-import { bodyOf } from './images';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const MAP_ROLES = `- rolearn: arn:aws:iam::123456789012:role/shop-prod-node-role
   username: system:node:{{EC2PrivateDNSName}}

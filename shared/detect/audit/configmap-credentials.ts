@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isSystemIdentity, objectName, pastTense, succeeded } from '../../kube/identity';
+import { asObject, bodyOf } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isSystemIdentity, objectName, pastTense, succeeded } from './identity';
-import { asObject, bodyOf } from './images';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const SECRET_WORD =
   '(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key(?:[_-]?id)?|private[_-]?key|credentials?|client[_-]?secret)';

@@ -1,16 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isSystemIdentity, isWrite, pastTense, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import {
-  actor,
-  actorName,
-  baseEntities,
-  isCicdIdentity,
-  isSystemIdentity,
-  isWrite,
-  pastTense,
-  succeeded,
-} from './identity';
+import { baseEntities, isCicdIdentity } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const DNS_CONFIGMAPS = new Set(['coredns', 'coredns-custom', 'kube-dns']);
 

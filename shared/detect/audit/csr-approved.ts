@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isSystemIdentity, objectName, succeeded } from '../../kube/identity';
+import { asObject, bodyOf, pathOf } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isSystemIdentity, objectName, succeeded } from './identity';
-import { asObject, bodyOf, pathOf } from './images';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** Whether a CSR's PKCS#10 request names the system:masters group (its subject's O), read from the DER bytes. */
 function requestsMasters(request: unknown): boolean {

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isSystemIdentity, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isSystemIdentity, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 export const eventsDeleted: RuleDetector<AuditEvent> = {
   id: 'audit.events-deleted',

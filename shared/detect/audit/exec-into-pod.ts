@@ -1,10 +1,11 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, succeeded } from '../../kube/identity';
 import { redact } from '../../util/redact';
 import type { RuleDetector } from '../types';
-import { sessionCommand } from './command-analysis';
-import { SYSTEM_NAMESPACES } from './eks-defaults';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isHuman, succeeded } from './identity';
+import { baseEntities, isHuman } from './lib/actor';
+import { sessionCommand } from './lib/command-analysis';
+import { SYSTEM_NAMESPACES } from './lib/eks-defaults';
+import { exampleEvent } from './lib/example-events';
 
 const INTERACTIVE = new Set(['exec', 'attach', 'portforward']);
 const TITLES: Record<string, string> = {

@@ -1,17 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, created, isSystemIdentity, objectName, succeeded } from '../../kube/identity';
+import { asObject, bodyOf, pathOf } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import {
-  actor,
-  actorName,
-  baseEntities,
-  created,
-  isCicdIdentity,
-  isSystemIdentity,
-  objectName,
-  succeeded,
-} from './identity';
-import { asObject, bodyOf, pathOf } from './images';
+import { baseEntities, isCicdIdentity } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** Web consoles that hand an attacker the cluster, its data or its credentials when exposed. */
 const DASHBOARDS =

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, identityKey, isAnonymous, isSystemIdentity } from '../../kube/identity';
 import type { ThresholdDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, baseEntities, identityKey, isAnonymous, isSystemIdentity } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** Whether the API server turned the request away: unauthenticated (401) or unauthorized (403). */
 function denied(event: AuditEvent): boolean {

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { isSystemIdentity, objectName, pastTense, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { baseEntities, isSystemIdentity, objectName, pastTense, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** Identities worth more than any person: the control plane, administrators, kube-system's controllers. */
 function isPrivileged(username: string, groups: readonly string[]): boolean {

@@ -1,8 +1,9 @@
 import type { Severity } from '../../config/schema';
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, objectName, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isHuman, objectName, succeeded } from './identity';
+import { baseEntities, isHuman } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** What a person should not delete by hand, and how bad it is when they do. */
 const DELETABLE: Record<string, { kind: string; severity: Severity }> = {

@@ -1,16 +1,16 @@
 import type { AuditEvent } from '../../ingest/types';
-import type { AnomalyDetector } from '../types';
-import { exampleEvent } from './example-events';
 import {
   actor,
-  baseEntities,
   identityKey,
   isAnonymous,
   isServiceAccount,
   isSystemIdentity,
   objectName,
   pastTense,
-} from './identity';
+} from '../../kube/identity';
+import type { AnomalyDetector } from '../types';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 export const newIdentity: AnomalyDetector<AuditEvent> = {
   id: 'audit.new-identity',

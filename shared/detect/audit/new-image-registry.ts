@@ -1,8 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, objectName, pastTense, succeeded } from '../../kube/identity';
+import { containersOf, isTrustedImage, parseImage, workloadKind } from '../../kube/images';
 import type { AnomalyDetector } from '../types';
-import { deploymentBody, exampleEvent, podBody } from './example-events';
-import { actor, objectName, pastTense, succeeded } from './identity';
-import { containersOf, isTrustedImage, parseImage, workloadKind } from './images';
+import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
 import { untrustedRegistryActive } from './untrusted-registry';
 
 export const newImageRegistry: AnomalyDetector<AuditEvent> = {

@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actorName, objectName, pastTense, succeeded } from '../../kube/identity';
+import { containersOf, isTrustedImage, parseImage, workloadKind } from '../../kube/images';
 import type { AnomalyDetector } from '../types';
-import { deploymentBody, exampleEvent, podBody } from './example-events';
-import { actorName, baseEntities, objectName, pastTense, succeeded } from './identity';
-import { containersOf, isTrustedImage, parseImage, workloadKind } from './images';
+import { baseEntities } from './lib/actor';
+import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
 
 function repositoryOf(image: string): string {
   const ref = parseImage(image);

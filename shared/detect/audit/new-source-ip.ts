@@ -1,19 +1,11 @@
 import ipaddr from 'ipaddr.js';
 import type { AuditEvent, AuditUser } from '../../ingest/types';
 import { canonicalIpv4 } from '../../intel/cidr-index';
+import { actor, identityKey, isAnonymous, isSystemIdentity, objectName, pastTense } from '../../kube/identity';
 import { AddressClassifier, addressBlock } from '../../network/address';
 import type { AnomalyDetector } from '../types';
-import { exampleEvent } from './example-events';
-import {
-  actor,
-  baseEntities,
-  identityKey,
-  isAnonymous,
-  isCicdIdentity,
-  isSystemIdentity,
-  objectName,
-  pastTense,
-} from './identity';
+import { baseEntities, isCicdIdentity } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const classifier = new AddressClassifier();
 const PRIVATE = 'private';

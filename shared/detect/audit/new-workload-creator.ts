@@ -1,17 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, identityKey, objectName, pastTense, succeeded } from '../../kube/identity';
+import { WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
 import type { AnomalyDetector } from '../types';
-import { deploymentBody, exampleEvent } from './example-events';
-import {
-  actor,
-  actorName,
-  baseEntities,
-  identityKey,
-  isController,
-  objectName,
-  pastTense,
-  succeeded,
-} from './identity';
-import { WORKLOAD_RESOURCES, workloadKind } from './images';
+import { baseEntities, isController } from './lib/actor';
+import { deploymentBody, exampleEvent } from './lib/example-events';
 
 const WRITES = new Set(['create', 'update', 'patch']);
 

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isServiceAccount, isSystemIdentity, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isServiceAccount, isSystemIdentity, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 /** Kubelet endpoints that run commands or hand out containers' insides. */
 const COMMAND_PATHS = /^(?:run|exec|attach|portforward|containerlogs|checkpoint|cri)\b/i;

@@ -1,18 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, created, isServiceAccount, objectName, succeeded } from '../../kube/identity';
+import { containersOf, WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { deploymentBody, exampleEvent, podBody } from './example-events';
-import {
-  actor,
-  actorName,
-  baseEntities,
-  created,
-  isCicdIdentity,
-  isController,
-  isServiceAccount,
-  objectName,
-  succeeded,
-} from './identity';
-import { containersOf, WORKLOAD_RESOURCES, workloadKind } from './images';
+import { baseEntities, isCicdIdentity, isController } from './lib/actor';
+import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
 
 const CHANGES = new Set(['create', 'update', 'patch']);
 

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, identityKey, isServiceAccount, isSystemIdentity, succeeded } from '../../kube/identity';
 import type { AnomalyDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, identityKey, isServiceAccount, isSystemIdentity, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const REVIEWS = new Set(['selfsubjectaccessreviews', 'selfsubjectrulesreviews']);
 

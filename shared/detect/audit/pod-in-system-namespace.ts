@@ -1,9 +1,10 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, created, isSystemIdentity, succeeded } from '../../kube/identity';
+import { containersOf, ownerWorkload, WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { SYSTEM_NAMESPACES } from './eks-defaults';
-import { exampleEvent, podBody } from './example-events';
-import { actor, actorName, baseEntities, created, isSystemIdentity, succeeded } from './identity';
-import { containersOf, ownerWorkload, WORKLOAD_RESOURCES, workloadKind } from './images';
+import { baseEntities } from './lib/actor';
+import { SYSTEM_NAMESPACES } from './lib/eks-defaults';
+import { exampleEvent, podBody } from './lib/example-events';
 
 function withOwner(body: Record<string, unknown>, kind: string, name: string): Record<string, unknown> {
   const metadata = (body.metadata ?? {}) as Record<string, unknown>;

@@ -1,9 +1,10 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actorName, created, succeeded } from '../../kube/identity';
+import { containersOf, ownerWorkload, WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { exampleEvent, podBody } from './example-events';
-import { actorName, baseEntities, created, succeeded } from './identity';
-import { containersOf, ownerWorkload, WORKLOAD_RESOURCES, workloadKind } from './images';
-import { unallowedRisks } from './pod-security';
+import { baseEntities } from './lib/actor';
+import { exampleEvent, podBody } from './lib/example-events';
+import { unallowedRisks } from './lib/pod-security';
 
 const CHANGES = new Set(['create', 'update', 'patch']);
 

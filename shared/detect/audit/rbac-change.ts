@@ -1,7 +1,5 @@
 import type { AuditEvent } from '../../ingest/types';
-import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isSystemIdentity, objectName, pastTense, succeeded } from './identity';
+import { actor, actorName, isSystemIdentity, objectName, pastTense, succeeded } from '../../kube/identity';
 import {
   isSystemRoleName,
   RBAC_KINDS,
@@ -11,7 +9,10 @@ import {
   riskyRules,
   ruleLine,
   subjectText,
-} from './rbac';
+} from '../../kube/rbac';
+import type { RuleDetector } from '../types';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const CHANGE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const EVERYONE = /binds system:(anonymous|unauthenticated)/;

@@ -1,9 +1,10 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, objectName, succeeded } from '../../kube/identity';
 import { redact } from '../../util/redact';
 import type { RuleDetector } from '../types';
-import { commandRisks, HIGH_RISKS, sessionCommand } from './command-analysis';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, objectName, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { commandRisks, HIGH_RISKS, sessionCommand } from './lib/command-analysis';
+import { exampleEvent } from './lib/example-events';
 
 function isSession(event: AuditEvent): boolean {
   const ref = event.objectRef;

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isWrite, objectName, pastTense, succeeded } from '../../kube/identity';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isWrite, objectName, pastTense, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 export const threatIntelCaller: RuleDetector<AuditEvent> = {
   id: 'audit.threat-intel-caller',

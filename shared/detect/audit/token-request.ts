@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, isSystemIdentity, succeeded } from '../../kube/identity';
+import { asObject, bodyOf, pathOf } from '../../kube/images';
 import type { RuleDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, isSystemIdentity, succeeded } from './identity';
-import { asObject, bodyOf, pathOf } from './images';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const DAY_SECONDS = 86_400;
 

@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actorName, created, succeeded } from '../../kube/identity';
+import { containersOf, isTrustedImage, ownerWorkload, parseImage, workloadKind } from '../../kube/images';
 import type { DetectContext, RuleDetector } from '../types';
-import { deploymentBody, exampleEvent, podBody } from './example-events';
-import { actorName, baseEntities, created, succeeded } from './identity';
-import { containersOf, isTrustedImage, ownerWorkload, parseImage, workloadKind } from './images';
+import { baseEntities } from './lib/actor';
+import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
 
 /** The rule is on when the config names trusted registries and the detector is not disabled. */
 export function untrustedRegistryActive(context: DetectContext): boolean {

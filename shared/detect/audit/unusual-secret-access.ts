@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../ingest/types';
+import { actor, actorName, identityKey, isSystemIdentity, pastTense, succeeded } from '../../kube/identity';
 import type { AnomalyDetector } from '../types';
-import { exampleEvent } from './example-events';
-import { actor, actorName, baseEntities, identityKey, isSystemIdentity, pastTense, succeeded } from './identity';
+import { baseEntities } from './lib/actor';
+import { exampleEvent } from './lib/example-events';
 
 const READS = new Set(['get', 'list', 'watch']);
 const CLUSTER_WIDE = '*';

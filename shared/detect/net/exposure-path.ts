@@ -1,8 +1,8 @@
 import { isInternal } from '../../network/address';
 import type { FlowEdge } from '../../network/flow-edge';
 import type { CorrelationDetector, CorrelationSide, CorrelationSighting, DetectContext } from '../types';
-import { edgeEvidence, protocolName } from './describe';
-import { exampleEdge, exampleWorkload } from './example-edges';
+import { edgeEvidence, protocolName } from './lib/describe';
+import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 const INTERNET = 'internet';
 

@@ -2,8 +2,8 @@ import { isInternal } from '../../network/address';
 import { HOSTING_SERVICES } from '../../network/attribution';
 import type { FlowEdge } from '../../network/flow-edge';
 import type { RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText, sourceKey } from './describe';
-import { exampleEdge, exampleWorkload } from './example-edges';
+import { edgeEntities, edgeEvidence, endText, sourceKey } from './lib/describe';
+import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 /** A public address, or one AWS names only as "hosted on AWS" (EC2, AMAZON): anyone can run a pool there. */
 function isPublicServer(edge: FlowEdge): boolean {

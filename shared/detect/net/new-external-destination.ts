@@ -2,8 +2,8 @@ import { addressBlock, isInternal } from '../../network/address';
 import { HOSTING_SERVICES } from '../../network/attribution';
 import type { FlowEdge } from '../../network/flow-edge';
 import type { AnomalyDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './describe';
-import { exampleEdge } from './example-edges';
+import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { exampleEdge } from './lib/example-edges';
 
 export const newExternalDestination: AnomalyDetector<FlowEdge> = {
   id: 'net.new-external-destination',

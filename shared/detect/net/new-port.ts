@@ -2,8 +2,8 @@ import { isInternal } from '../../network/address';
 import { type FlowEdge, isProbeLike } from '../../network/flow-edge';
 import { EPHEMERAL_FLOOR } from '../../network/ports';
 import type { AnomalyDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText, protocolName, sourceKey } from './describe';
-import { exampleEdge, exampleProbe, exampleWorkload } from './example-edges';
+import { edgeEntities, edgeEvidence, endText, protocolName, sourceKey } from './lib/describe';
+import { exampleEdge, exampleProbe, exampleWorkload } from './lib/example-edges';
 
 export const newPort: AnomalyDetector<FlowEdge> = {
   id: 'net.new-port',

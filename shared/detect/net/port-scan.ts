@@ -1,8 +1,8 @@
 import type { FlowEdge } from '../../network/flow-edge';
 import type { DistinctDetector } from '../types';
-import { edgeEntities, endText, protocolName } from './describe';
-import { exampleEdge, exampleProbe } from './example-edges';
-import { isScanProbe, listed, sortValues } from './scan-source';
+import { edgeEntities, endText, protocolName } from './lib/describe';
+import { exampleEdge, exampleProbe } from './lib/example-edges';
+import { isScanProbe, listed, sortValues } from './lib/scan-source';
 
 const ports = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 

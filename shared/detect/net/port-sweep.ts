@@ -1,8 +1,8 @@
 import type { FlowEdge } from '../../network/flow-edge';
 import type { DistinctDetector } from '../types';
-import { edgeEntities, endText, protocolName } from './describe';
-import { exampleEdge, exampleProbe } from './example-edges';
-import { isScanProbe, listed } from './scan-source';
+import { edgeEntities, endText, protocolName } from './lib/describe';
+import { exampleEdge, exampleProbe } from './lib/example-edges';
+import { isScanProbe, listed } from './lib/scan-source';
 
 const hosts = (count: number) => Array.from({ length: count }, (_, i) => `10.0.2.${10 + i}`);
 

@@ -2,8 +2,8 @@ import { isInternal } from '../../network/address';
 import type { FlowEdge } from '../../network/flow-edge';
 import { EPHEMERAL_FLOOR } from '../../network/ports';
 import type { DetectContext, RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './describe';
-import { exampleEdge, exampleWorkload } from './example-edges';
+import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 /**
  * Whether the server end is a configured public entry point: by range, by attribution, or because

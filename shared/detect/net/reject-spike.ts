@@ -1,9 +1,9 @@
 import { isInternal } from '../../network/address';
 import type { FlowEdge } from '../../network/flow-edge';
 import type { SpikeDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './describe';
-import { exampleEdge, exampleWorkload } from './example-edges';
-import { spikeLimit } from './spike-limit';
+import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { exampleEdge, exampleWorkload } from './lib/example-edges';
+import { spikeLimit } from './lib/spike-limit';
 
 /** An internal edge that never sees a REJECT, then now and then one, for four days. */
 const CLEAN = Array.from({ length: 96 }, (_, i) => (i % 40 === 0 ? 1 : 0));

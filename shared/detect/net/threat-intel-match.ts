@@ -1,7 +1,7 @@
 import type { FlowEdge } from '../../network/flow-edge';
 import type { RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './describe';
-import { exampleEdge } from './example-edges';
+import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { exampleEdge } from './lib/example-edges';
 
 export const threatIntelMatch: RuleDetector<FlowEdge> = {
   id: 'net.threat-intel-match',

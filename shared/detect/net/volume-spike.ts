@@ -1,9 +1,9 @@
 import { isInternal } from '../../network/address';
 import type { FlowEdge } from '../../network/flow-edge';
 import type { SpikeDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './describe';
-import { exampleEdge, exampleWorkload } from './example-edges';
-import { bytesText, spikeLimit } from './spike-limit';
+import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { exampleEdge, exampleWorkload } from './lib/example-edges';
+import { bytesText, spikeLimit } from './lib/spike-limit';
 
 /** A steady edge: about 4 MB an hour, give or take, for four days. */
 const STEADY = Array.from({ length: 96 }, (_, i) => 4_000_000 + ((i * 7919) % 11) * 100_000);

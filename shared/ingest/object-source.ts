@@ -1,10 +1,10 @@
-import { decompressed } from '../ingest/decompress';
-import { ReaderError } from '../ingest/errors';
-import { readFlowParquet } from '../ingest/flow-parquet-reader';
-import { type FlowLine, type FlowReadOptions, isKnownFlowField, readFlowLines } from '../ingest/flow-reader';
-import type { RandomAccessObject } from '../ingest/random-access';
-import { newReadStats } from '../ingest/stats';
-import type { FlowRecord } from '../ingest/types';
+import { decompressed } from './decompress';
+import { ReaderError } from './errors';
+import { readFlowParquet } from './flow-parquet-reader';
+import { type FlowLine, type FlowReadOptions, isKnownFlowField, readFlowLines } from './flow-reader';
+import type { RandomAccessObject } from './random-access';
+import { newReadStats } from './stats';
+import type { FlowRecord } from './types';
 
 export type LogKind = 'audit' | 'flow';
 /** How a flow-log object is encoded: text lines (gzipped or not) or Parquet. Audit objects are always text. */

@@ -1,4 +1,4 @@
-import type { DetectContext, MetricStats } from '../types';
+import type { DetectContext, MetricStats } from '../../types';
 
 /** The factor that turns a median absolute deviation into a standard-deviation-like spread for normal data. */
 const MAD_SCALE = 1.4826;

@@ -1,7 +1,7 @@
-import type { Entities } from '../../alert/finding';
-import { subnetBlock } from '../../network/address';
-import type { NetworkEntity } from '../../network/entity';
-import type { FlowEdge } from '../../network/flow-edge';
+import type { Entities } from '../../../alert/finding';
+import { subnetBlock } from '../../../network/address';
+import type { NetworkEntity } from '../../../network/entity';
+import type { FlowEdge } from '../../../network/flow-edge';
 
 const PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' };
 

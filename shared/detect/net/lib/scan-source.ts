@@ -1,6 +1,6 @@
-import { isInternal } from '../../network/address';
-import { type FlowEdge, isProbeLike } from '../../network/flow-edge';
-import type { DetectContext } from '../types';
+import { isInternal } from '../../../network/address';
+import { type FlowEdge, isProbeLike } from '../../../network/flow-edge';
+import type { DetectContext } from '../../types';
 
 /**
  * Whether an edge counts towards a scan or a sweep: an internal source (scans from the internet

@@ -1,7 +1,7 @@
-import { readAuditObject } from '../ingest/audit-reader';
-import { FlowField, NO_COUNT } from '../ingest/flow-reader';
-import { newReadStats } from '../ingest/stats';
+import { readAuditObject } from './audit-reader';
+import { FlowField, NO_COUNT } from './flow-reader';
 import { identifyObject, type ObjectSource, readFlowSource } from './object-source';
+import { newReadStats } from './stats';
 
 class Found extends Error {
   constructor(readonly time: number) {

@@ -1,6 +1,6 @@
-import type { AuditEvent } from '../../ingest/types';
-import type { DetectContext } from '../types';
-import { asObject, containersOf, ownerWorkload, podSpecsOf } from './images';
+import type { AuditEvent } from '../../../ingest/types';
+import { asObject, containersOf, ownerWorkload, podSpecsOf } from '../../../kube/images';
+import type { DetectContext } from '../../types';
 
 /** A pod setting that breaks the isolation between a container and its node. */
 export interface PodRisk {

@@ -1,6 +1,6 @@
-import { AddressClassifier } from '../../network/address';
-import { type NetworkEntity, workloadEntity } from '../../network/entity';
-import type { FlowEdge } from '../../network/flow-edge';
+import { AddressClassifier } from '../../../network/address';
+import { type NetworkEntity, workloadEntity } from '../../../network/entity';
+import type { FlowEdge } from '../../../network/flow-edge';
 
 const classifier = new AddressClassifier(['10.0.0.0/16']);
 

@@ -1,6 +1,4 @@
-import type { Entities } from '../../alert/finding';
-import type { AuditEvent, AuditUser } from '../../ingest/types';
-import type { DetectContext } from '../types';
+import type { AuditEvent, AuditUser } from '../ingest/types';
 
 /**
  * Identities that are the cluster itself: the control plane, EKS's own agents, nodes, and the
@@ -16,23 +14,6 @@ export function isSystemIdentity(user: AuditUser): boolean {
 
 export function isServiceAccount(user: AuditUser): boolean {
   return user.username.startsWith('system:serviceaccount:');
-}
-
-export function isCicdIdentity(user: AuditUser, context: DetectContext): boolean {
-  return context.cicdIdentities.matches(user.username);
-}
-
-/**
- * A person: not the cluster, not a service account, not a configured CI/CD identity. On EKS that
- * is an IAM user or role mapped by aws-auth or an access entry (including `kubernetes-admin`).
- */
-export function isHuman(user: AuditUser, context: DetectContext): boolean {
-  return (
-    !isSystemIdentity(user) &&
-    !isServiceAccount(user) &&
-    !user.username.startsWith('system:') &&
-    !isCicdIdentity(user, context)
-  );
 }
 
 /** The identity that acted: the impersonated user when impersonation was used. */
@@ -63,14 +44,6 @@ function bodyName(event: AuditEvent): string | undefined {
     if (typeof metadata?.generateName === 'string' && metadata.generateName) return `${metadata.generateName}*`;
   }
   return undefined;
-}
-
-/**
- * The cluster's own controllers and the configured operators: identities whose job is to create
- * and change workloads (the deployment controller, Argo CD, ...).
- */
-export function isController(user: AuditUser, context: DetectContext): boolean {
-  return isSystemIdentity(user) || context.controllerIdentities.matches(user.username);
 }
 
 /** A request the API server attributed to nobody. */
@@ -113,24 +86,6 @@ export function isWrite(verb: string): boolean {
  */
 export function created(event: AuditEvent): boolean {
   return event.verb === 'create' || ((event.verb === 'patch' || event.verb === 'update') && event.responseCode === 201);
-}
-
-/** The entities every audit finding carries: who, from where, what. */
-export function baseEntities(event: AuditEvent): Entities {
-  const user = actor(event);
-  const ref = event.objectRef;
-  return {
-    user: user.username,
-    groups: user.groups,
-    impersonatedBy: event.impersonatedUser ? event.user.username : undefined,
-    sourceIps: event.sourceIps,
-    userAgent: event.userAgent,
-    namespace: ref?.namespace,
-    resource: ref?.resource,
-    subresource: ref?.subresource,
-    name: ref?.name,
-    verb: event.verb,
-  };
 }
 
 const ASSUMED_ROLE_SESSION = /^(arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[^/]+)\/.+$/;

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import type { AuditEvent } from '../../ingest/types';
-import { asObject, bodyOf } from './images';
+import type { AuditEvent } from '../../../ingest/types';
+import { asObject, bodyOf } from '../../../kube/images';
 
 /** The command of an exec, decoded from the repeated `command=` query parameters. */
 function execCommand(requestUri: string): string | undefined {

@@ -1,0 +1,47 @@
+import type { Entities } from '../../../alert/finding';
+import type { AuditEvent, AuditUser } from '../../../ingest/types';
+import { actor, isServiceAccount, isSystemIdentity } from '../../../kube/identity';
+import type { DetectContext } from '../../types';
+
+export function isCicdIdentity(user: AuditUser, context: DetectContext): boolean {
+  return context.cicdIdentities.matches(user.username);
+}
+
+/**
+ * A person: not the cluster, not a service account, not a configured CI/CD identity. On EKS that
+ * is an IAM user or role mapped by aws-auth or an access entry (including `kubernetes-admin`).
+ */
+export function isHuman(user: AuditUser, context: DetectContext): boolean {
+  return (
+    !isSystemIdentity(user) &&
+    !isServiceAccount(user) &&
+    !user.username.startsWith('system:') &&
+    !isCicdIdentity(user, context)
+  );
+}
+
+/**
+ * The cluster's own controllers and the configured operators: identities whose job is to create
+ * and change workloads (the deployment controller, Argo CD, ...).
+ */
+export function isController(user: AuditUser, context: DetectContext): boolean {
+  return isSystemIdentity(user) || context.controllerIdentities.matches(user.username);
+}
+
+/** The entities every audit finding carries: who, from where, what. */
+export function baseEntities(event: AuditEvent): Entities {
+  const user = actor(event);
+  const ref = event.objectRef;
+  return {
+    user: user.username,
+    groups: user.groups,
+    impersonatedBy: event.impersonatedUser ? event.user.username : undefined,
+    sourceIps: event.sourceIps,
+    userAgent: event.userAgent,
+    namespace: ref?.namespace,
+    resource: ref?.resource,
+    subresource: ref?.subresource,
+    name: ref?.name,
+    verb: event.verb,
+  };
+}
