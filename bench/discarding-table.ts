@@ -9,7 +9,7 @@ import {
   type QueryOptions,
   type Table,
   type Update,
-} from '../shared/store/types';
+} from '../shared/store';
 
 /**
  * A table that counts what it is asked and keeps nothing, standing in for DynamoDB when measuring

@@ -16,11 +16,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileSource } from '../cli/local-files';
-import { CollectingSink } from '../shared/alert/sink';
-import { defaultConfig } from '../shared/config/load';
-import { buildDetectContext } from '../shared/detect/context';
-import { Engine } from '../shared/engine/engine';
-import { MemoryTable } from '../shared/store/memory-table';
+import { CollectingSink } from '../shared/alert';
+import { defaultConfig } from '../shared/config';
+import { buildDetectContext } from '../shared/detect';
+import { Engine } from '../shared/engine';
+import { MemoryTable } from '../shared/store';
 import { auditDocuments, ensure, flowLines, writeGzip } from './generate';
 
 /** The wall clock every run sees: processed-object markers and TTLs written from it hash the same. */
@@ -61,7 +61,7 @@ function findingText(finding: Record<string, unknown>, descriptions: Map<string,
 }
 
 async function detectorDescriptions(): Promise<Map<string, string>> {
-  const registry = (await import('../shared/detect/registry')) as {
+  const registry = (await import('../shared/detect')) as {
     ALL_DETECTORS: readonly { id: string; description: string }[];
   };
   return new Map(registry.ALL_DETECTORS.map((d) => [d.id, d.description]));

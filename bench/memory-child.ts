@@ -6,15 +6,13 @@
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { fileSource } from '../cli/local-files';
-import { CollectingSink } from '../shared/alert/sink';
-import { defaultConfig } from '../shared/config/load';
-import { buildDetectContext } from '../shared/detect/context';
-import { Engine } from '../shared/engine/engine';
-import { readFlowLines } from '../shared/ingest/flow-reader';
-import { newReadStats } from '../shared/ingest/stats';
-import { AddressClassifier } from '../shared/network/address';
-import { EdgeAggregator } from '../shared/network/flow-edge';
-import { MemoryTable } from '../shared/store/memory-table';
+import { CollectingSink } from '../shared/alert';
+import { defaultConfig } from '../shared/config';
+import { buildDetectContext } from '../shared/detect';
+import { Engine } from '../shared/engine';
+import { newReadStats, readFlowLines } from '../shared/ingest';
+import { AddressClassifier, EdgeAggregator } from '../shared/network';
+import { MemoryTable } from '../shared/store';
 import { DiscardingTable } from './discarding-table';
 
 const path = process.argv[2];

@@ -2,17 +2,15 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Finding } from '../shared/alert/finding';
-import { type AlertSink, CollectingSink, FanOutSink } from '../shared/alert/sink';
-import { Schedule } from '../shared/baseline/schedule';
-import { defaultConfig, loadConfigFile } from '../shared/config/load';
-import { type Config, type Severity, severityRank } from '../shared/config/schema';
-import { buildDetectContext } from '../shared/detect/context';
-import { Engine } from '../shared/engine/engine';
-import { ThreatIntelProvider } from '../shared/intel/provider';
+import type { Finding } from '../shared/alert';
+import { type AlertSink, CollectingSink, FanOutSink } from '../shared/alert';
+import { Schedule } from '../shared/baseline';
+import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
+import { buildDetectContext } from '../shared/detect';
+import { Engine } from '../shared/engine';
+import { ThreatIntelProvider } from '../shared/intel';
 import { ReportCollector, type WrittenReport } from '../shared/report';
-import { MemoryTable } from '../shared/store/memory-table';
-import { loadStateDir, saveStateDir } from '../shared/store/state-file';
+import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
 import { inDeliveryOrder, listFiles } from './local-files';
 import { jsonLine, tableHeader, tableRow } from './output';
 import { type RunSummary, SummaryBuilder } from './summary';
@@ -82,7 +80,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   if (options.snsTopicArn) {
     const [{ SNSClient }, { SnsPublisher }] = await Promise.all([
       import('@aws-sdk/client-sns'),
-      import('../shared/alert/sns-publisher'),
+      import('../shared/aws'),
     ]);
     sinks.push(new SnsPublisher({ client: new SNSClient({}), topicArn: options.snsTopicArn }));
   }

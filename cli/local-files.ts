@@ -1,8 +1,8 @@
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { firstEventTime } from '../shared/ingest/first-event-time';
-import type { ObjectSource } from '../shared/ingest/object-source';
+import type { ObjectSource } from '../shared/ingest';
+import { firstEventTime } from '../shared/ingest';
 import { UsageError } from './errors';
 
 /** A local log object and the time it would have been delivered. */

@@ -1,5 +1,5 @@
-import type { Finding } from '../shared/alert/finding';
-import { printable } from '../shared/util/redact';
+import type { Finding } from '../shared/alert';
+import { printable } from '../shared/util';
 
 const SEVERITY_COLOR: Record<string, string> = {
   critical: '\u001b[1;41;97m',

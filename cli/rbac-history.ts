@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
-import { RbacTrail, type RbacTrailEntry } from '../shared/record/rbac-trail';
-import { loadStateDir } from '../shared/store/state-file';
-import type { Table } from '../shared/store/types';
-import { printable } from '../shared/util/redact';
+import { RbacTrail, type RbacTrailEntry } from '../shared/record';
+import type { Table } from '../shared/store';
+import { loadStateDir } from '../shared/store';
+import { printable } from '../shared/util';
 import { analyze } from './analyze';
 import { UsageError } from './errors';
 
@@ -96,7 +96,7 @@ export async function rbacHistory(options: RbacHistoryOptions): Promise<number> 
 async function dynamoTable(tableName: string): Promise<Table> {
   const [{ DynamoDBClient }, { DynamoTable }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('../shared/store/dynamo-table'),
+    import('../shared/store'),
   ]);
   return new DynamoTable({ tableName, client: new DynamoDBClient({}) });
 }

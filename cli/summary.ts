@@ -1,9 +1,9 @@
-import type { Finding } from '../shared/alert/finding';
-import type { RebaselineReport } from '../shared/baseline/rebaseline';
-import { SEVERITIES, type Severity } from '../shared/config/schema';
-import type { ObjectOutcome } from '../shared/engine/engine';
-import { mergeStats, newReadStats, type ReadStats } from '../shared/ingest/stats';
-import type { TableCounters } from '../shared/store/types';
+import type { Finding } from '../shared/alert';
+import type { RebaselineReport } from '../shared/baseline';
+import { SEVERITIES, type Severity } from '../shared/config';
+import type { ObjectOutcome } from '../shared/engine';
+import { mergeStats, newReadStats, type ReadStats } from '../shared/ingest';
+import type { TableCounters } from '../shared/store';
 
 /** The run summary `--summary FILE` writes. */
 export interface RunSummary {

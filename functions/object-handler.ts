@@ -3,8 +3,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { processObjectRecord } from '../shared/aws/object-records';
-import type { LogKind } from '../shared/ingest/object-source';
+import { processObjectRecord } from '../shared/aws';
+import type { LogKind } from '../shared/ingest';
 import type { Runtime } from './runtime';
 
 /**

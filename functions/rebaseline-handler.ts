@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import type { RebaselineReport } from '../shared/baseline/rebaseline';
+import type { RebaselineReport } from '../shared/baseline';
 import type { Runtime } from './runtime';
 
 /** EventBridge schedule → fold observations into baselines and prune expired entries. */

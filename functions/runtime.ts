@@ -3,15 +3,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SnsPublisher } from '../shared/alert/sns-publisher';
-import { lambdaEnvironment } from '../shared/aws/environment';
-import { s3ListFetcher } from '../shared/aws/s3-source';
-import { configFromEnv } from '../shared/config/load';
-import type { Config } from '../shared/config/schema';
-import { buildDetectContext } from '../shared/detect/context';
-import { Engine } from '../shared/engine/engine';
-import { ThreatIntelProvider } from '../shared/intel/provider';
-import { DynamoTable } from '../shared/store/dynamo-table';
+import { lambdaEnvironment, SnsPublisher, s3ListFetcher } from '../shared/aws';
+import type { Config } from '../shared/config';
+import { configFromEnv } from '../shared/config';
+import { buildDetectContext } from '../shared/detect';
+import { Engine } from '../shared/engine';
+import { ThreatIntelProvider } from '../shared/intel';
+import { DynamoTable } from '../shared/store';
 
 /** Everything a handler needs, created once per Lambda container. */
 export interface Runtime {

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { type Severity, severitiesAtLeast } from '../shared/config/schema';
+import { type Severity, severitiesAtLeast } from '../shared/config';
 
 /** An email subscriber and the lowest severity they want. */
 export interface AlertEmail {

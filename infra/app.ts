@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { ConfigError } from '../shared/config/errors';
+import { ConfigError } from '../shared/config';
 import { loadDeployConfig } from './config';
 import { DriftwatchStack } from './driftwatch-stack';
 

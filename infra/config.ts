@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '../shared/config/errors';
-import { defaultConfig, loadConfigFile } from '../shared/config/load';
-import type { Config } from '../shared/config/schema';
+import type { Config } from '../shared/config';
+import { ConfigError, defaultConfig, loadConfigFile } from '../shared/config';
 
 /** The file the app reads when no `-c config=...` is given, relative to the working directory. */
 export const DEFAULT_CONFIG_FILE = 'driftwatch.config.json';

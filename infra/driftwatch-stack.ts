@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Config } from '../shared/config/schema';
+import type { Config } from '../shared/config';
 import { AuditLogSubscription } from './audit-log-subscription';
 import { FIREHOSE_ERROR_PREFIX } from './config';
 import { IngestionQueue } from './ingestion-queue';

@@ -1,8 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CONFIG_ENV } from '../shared/config/load';
-import type { Config } from '../shared/config/schema';
+import type { Config } from '../shared/config';
+import { CONFIG_ENV } from '../shared/config';
 import type { AlertTopic } from './alert-topic';
 import { DriftwatchFunction } from './driftwatch-function';
 import type { LogLocation } from './log-buckets';

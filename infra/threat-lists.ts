@@ -3,8 +3,8 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { parseS3Uri } from '../shared/aws/s3-source';
-import type { ThreatIntelSource } from '../shared/config/schema';
+import { parseS3Uri } from '../shared/aws';
+import type { ThreatIntelSource } from '../shared/config';
 import { resolveListPath } from './config';
 
 export interface ThreatListsProps {

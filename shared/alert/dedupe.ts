@@ -1,6 +1,6 @@
-import { keys } from '../store/keys';
-import type { Table } from '../store/types';
-import { epochSeconds, MINUTE_MS } from '../util/time';
+import type { Table } from '../store';
+import { keys } from '../store';
+import { epochSeconds, MINUTE_MS } from '../util';
 
 /**
  * Sends an alert once per dedupe key and window. The claim is a single conditional write, so two

@@ -1,5 +1,5 @@
-import type { Severity } from '../config/schema';
-import type { Origin } from '../ingest/types';
+import type { Severity } from '../config';
+import type { Origin } from '../ingest';
 
 export type FindingKind = 'rule' | 'anomaly';
 export type FindingSource = 'eks-audit' | 'vpc-flow';

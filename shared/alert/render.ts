@@ -1,4 +1,4 @@
-import { printable } from '../util/redact';
+import { printable } from '../util';
 import type { Finding } from './finding';
 
 const SUBJECT_LIMIT = 100;

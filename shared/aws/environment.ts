@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../config/errors';
-import { describeIssue } from '../config/load';
+import { ConfigError, describeIssue } from '../config';
 
 const EnvironmentSchema = z.object({
   TABLE_NAME: z.string().min(1),

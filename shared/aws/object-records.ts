@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
-import type { Engine, ObjectOutcome } from '../engine/engine';
-import type { LogKind } from '../ingest/object-source';
-import { totalRejected } from '../ingest/stats';
+import type { Engine, ObjectOutcome } from '../engine';
+import type { LogKind } from '../ingest';
+import { totalRejected } from '../ingest';
 import { objectsFromNotification } from './s3-events';
 import { s3ObjectSource } from './s3-source';
 

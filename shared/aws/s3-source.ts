@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ReaderError } from '../ingest/errors';
-import type { LogKind, ObjectSource } from '../ingest/object-source';
-import type { ListFetcher } from '../intel/provider';
+import type { LogKind, ObjectSource } from '../ingest';
+import { ReaderError } from '../ingest';
+import type { ListFetcher } from '../intel';
 import type { S3ObjectRef } from './s3-events';
 
 /**

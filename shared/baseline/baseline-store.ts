@@ -1,8 +1,6 @@
-import { keys, OBSERVATION_SHARDS } from '../store/keys';
-import { type PackedRow, packRows, unpackRows } from '../store/packing';
-import type { Item, Table } from '../store/types';
-import { shardOf } from '../util/hash';
-import { epochSeconds } from '../util/time';
+import type { Item, Table } from '../store';
+import { keys, OBSERVATION_SHARDS, type PackedRow, packRows, unpackRows } from '../store';
+import { epochSeconds, shardOf } from '../util';
 import type { BaselineEntry, Observation } from './types';
 
 /** How long and how many known baseline values a process keeps without reading them again. */

@@ -1,8 +1,7 @@
-import type { CorrelationSighting } from '../detect/types';
-import { keys } from '../store/keys';
-import type { Item, Key, Table } from '../store/types';
-import { stableHash } from '../util/hash';
-import { epochSeconds } from '../util/time';
+import type { CorrelationSighting } from '../detect';
+import type { Item, Key, Table } from '../store';
+import { keys } from '../store';
+import { epochSeconds, stableHash } from '../util';
 
 function sightingOf(item: Item): CorrelationSighting {
   return {

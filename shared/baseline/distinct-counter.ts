@@ -1,6 +1,6 @@
-import { keys } from '../store/keys';
-import type { Table } from '../store/types';
-import { epochSeconds } from '../util/time';
+import type { Table } from '../store';
+import { keys } from '../store';
+import { epochSeconds } from '../util';
 
 export interface DistinctSet {
   scope: string;

@@ -1,8 +1,8 @@
-import type { EdgeMetric, MetricStats } from '../detect/types';
-import { addTotals, type EdgeTotals, emptyTotals, type MapEdge, type NetworkMapStore } from '../network/network-map';
-import { keys, valueKey } from '../store/keys';
-import type { Item, Table } from '../store/types';
-import { DAY_MS, dayOf, epochSeconds } from '../util/time';
+import type { EdgeMetric, MetricStats } from '../detect';
+import { addTotals, type EdgeTotals, emptyTotals, type MapEdge, type NetworkMapStore } from '../network';
+import type { Item, Table } from '../store';
+import { keys, valueKey } from '../store';
+import { DAY_MS, dayOf, epochSeconds } from '../util';
 
 /** The baseline kind of per-edge hourly statistics: `BL#<scope>#edge-hourly`. */
 export const EDGE_STATS_KIND = 'edge-hourly';

@@ -1,4 +1,4 @@
-import { DAY_MS, dayOf, dayStart } from '../util/time';
+import { DAY_MS, dayOf, dayStart } from '../util';
 import type { BaselineStore } from './baseline-store';
 import type { BaselineEntry } from './types';
 

@@ -1,8 +1,7 @@
-import { type Config, PRIVILEGED_SETTINGS } from '../config/schema';
-import { CidrIndex } from '../intel/cidr-index';
-import { ThreatIntel } from '../intel/threat-intel';
-import { NetworkLabels } from '../network/labels';
-import { GlobSet } from '../util/glob';
+import { type Config, PRIVILEGED_SETTINGS } from '../config';
+import { CidrIndex, ThreatIntel } from '../intel';
+import { NetworkLabels } from '../network';
+import { GlobSet } from '../util';
 import { BUILT_IN_PRIVILEGED_WORKLOADS, BUILT_IN_SYSTEM_WORKLOADS, EKS_REGISTRIES } from './audit/lib/eks-defaults';
 import type { DetectContext } from './types';
 

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema';
-import type { AuditEvent } from '../ingest/types';
-import type { FlowEdge } from '../network/flow-edge';
+import type { Config } from '../config';
+import type { AuditEvent } from '../ingest';
+import type { FlowEdge } from '../network';
 import { admissionWebhookChanged } from './audit/admission-webhook-changed';
 import { anonymousAccess } from './audit/anonymous-access';
 import { awsAuthModified } from './audit/aws-auth-modified';

@@ -1,10 +1,9 @@
-import type { Entities, FindingSource } from '../alert/finding';
-import type { Config, ConfigInput, Severity } from '../config/schema';
-import type { Origin } from '../ingest/types';
-import type { CidrIndex } from '../intel/cidr-index';
-import type { ThreatIntel } from '../intel/threat-intel';
-import type { NetworkLabels } from '../network/labels';
-import type { GlobSet } from '../util/glob';
+import type { Entities, FindingSource } from '../alert';
+import type { Config, ConfigInput, Severity } from '../config';
+import type { Origin } from '../ingest';
+import type { CidrIndex, ThreatIntel } from '../intel';
+import type { NetworkLabels } from '../network';
+import type { GlobSet } from '../util';
 
 /** What a detector returns when it fires. The engine turns it into a Finding. */
 export interface Detection {

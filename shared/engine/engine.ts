@@ -1,39 +1,28 @@
-import { AlertDeduper } from '../alert/dedupe';
-import type { BaselineContext, Entities, Finding } from '../alert/finding';
-import type { AlertSink } from '../alert/sink';
-import { BaselineStore } from '../baseline/baseline-store';
-import { type RebaselineReport, rebaseline } from '../baseline/rebaseline';
-import type { Observation } from '../baseline/types';
-import { WindowCounter } from '../baseline/window-counter';
-import { type Config, type Severity, severityRank } from '../config/schema';
-import { AUDIT_DETECTORS, baselineKinds, type DetectorSet, enabledDetectors, FLOW_DETECTORS } from '../detect/registry';
-import type {
-  AnomalyDetector,
-  DetectContext,
-  Detection,
-  DetectorMeta,
-  Located,
-  ThresholdDetector,
-} from '../detect/types';
-import { readAuditObject } from '../ingest/audit-reader';
+import type { AlertSink, BaselineContext, Entities, Finding } from '../alert';
+import { AlertDeduper } from '../alert';
+import type { Observation } from '../baseline';
+import { BaselineStore, type RebaselineReport, rebaseline, WindowCounter } from '../baseline';
+import { type Config, type Severity, severityRank } from '../config';
+import type { AnomalyDetector, DetectContext, Detection, DetectorMeta, Located, ThresholdDetector } from '../detect';
+import { AUDIT_DETECTORS, baselineKinds, type DetectorSet, enabledDetectors, FLOW_DETECTORS } from '../detect';
+import type { AuditEvent } from '../ingest';
 import {
   identifyObject,
   type LogKind,
+  newReadStats,
   type ObjectIdentity,
   type ObjectSource,
+  type ReadStats,
+  readAuditObject,
   readFlowSource,
-} from '../ingest/object-source';
-import { newReadStats, type ReadStats, reject } from '../ingest/stats';
-import type { AuditEvent } from '../ingest/types';
-import { type FlowEdge, relayedDuplicates } from '../network/flow-edge';
-import { aggregateMap } from '../network/network-map';
-import { EdgeMapSession } from '../record/edge-map-recorder';
-import { AUDIT_RECORDERS, FLOW_RECORDERS } from '../record/registry';
-import type { Recorder, RecorderSession } from '../record/types';
-import { keys } from '../store/keys';
-import type { Table } from '../store/types';
-import { stableHash } from '../util/hash';
-import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso, MINUTE_MS } from '../util/time';
+  reject,
+} from '../ingest';
+import { aggregateMap, type FlowEdge, relayedDuplicates } from '../network';
+import type { Recorder, RecorderSession } from '../record';
+import { AUDIT_RECORDERS, EdgeMapSession, FLOW_RECORDERS } from '../record';
+import type { Table } from '../store';
+import { keys } from '../store';
+import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso, MINUTE_MS, stableHash } from '../util';
 import { FlowAnalysis, type FlowDraft, type NetworkRebaselineReport } from './flow-analysis';
 
 export interface EngineOptions {

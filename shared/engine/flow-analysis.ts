@@ -1,35 +1,42 @@
-import type { BaselineContext } from '../alert/finding';
-import { CorrelationStore } from '../baseline/correlation-store';
-import { DistinctCounter } from '../baseline/distinct-counter';
-import { type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore } from '../baseline/edge-stats';
-import type { Config } from '../config/schema';
-import type { DetectorSet } from '../detect/registry';
+import type { BaselineContext } from '../alert';
+import {
+  CorrelationStore,
+  DistinctCounter,
+  type EdgeStats,
+  type EdgeStatsFoldReport,
+  EdgeStatsStore,
+} from '../baseline';
+import type { Config } from '../config';
 import type {
   CorrelationDetector,
   CorrelationSighting,
   DetectContext,
   Detection,
   DetectorMeta,
+  DetectorSet,
   FlowLogHealth,
   Located,
   MetricStats,
   SpikeDetector,
-} from '../detect/types';
-import type { ReadStats } from '../ingest/stats';
-import { type AttributionResult, EntityResolver } from '../network/attribution';
-import { EdgeAggregator, type FlowEdge } from '../network/flow-edge';
-import { FlowSources, flowLogIdOf } from '../network/flow-sources';
+} from '../detect';
+import type { ReadStats } from '../ingest';
 import {
+  type AttributionResult,
   aggregateMap,
+  EdgeAggregator,
   type EdgeTotals,
+  EntityResolver,
+  type FlowEdge,
+  FlowSources,
+  flowLogIdOf,
   type MapEdge,
   mapEdgeId,
   NetworkMapStore,
   networkMapTtlDays,
-} from '../network/network-map';
-import { PodIpMap } from '../network/pod-ip-map';
-import type { Table } from '../store/types';
-import { DAY_MS, HOUR_MS, iso, MINUTE_MS } from '../util/time';
+  PodIpMap,
+} from '../network';
+import type { Table } from '../store';
+import { DAY_MS, HOUR_MS, iso, MINUTE_MS } from '../util';
 
 /** A detection of the flow analysis, in the shape the engine turns into a finding. */
 export interface FlowDraft {

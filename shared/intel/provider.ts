@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { ThreatIntelSource } from '../config/schema';
+import type { ThreatIntelSource } from '../config';
 import { ThreatIntel } from './threat-intel';
 
 /** Reads a list's text and a version tag (ETag or mtime) that changes when the list does. */

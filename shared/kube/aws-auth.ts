@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../ingest/types';
+import type { AuditEvent } from '../ingest';
 import { asObject, bodyOf } from './images';
 
 /** One IAM identity mapped into the cluster by the aws-auth ConfigMap. */

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditUser } from '../ingest/types';
+import type { AuditEvent, AuditUser } from '../ingest';
 
 /**
  * Identities that are the cluster itself: the control plane, EKS's own agents, nodes, and the

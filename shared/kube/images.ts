@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../ingest/types';
+import type { AuditEvent } from '../ingest';
 
 /** Resources whose objects carry a pod spec, and where in the object it sits. */
 const POD_SPEC_PATHS: Record<string, string[][]> = {

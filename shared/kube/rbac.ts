@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../ingest/types';
+import type { AuditEvent } from '../ingest';
 import { asObject, bodyOf } from './images';
 
 /** The RBAC resources, by their kind. */

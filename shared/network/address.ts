@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { CidrIndex, canonicalIpv4 } from '../intel/cidr-index';
+import { CidrIndex, canonicalIpv4 } from '../intel';
 
 /** Where an address sits, from the monitored VPC's point of view. */
 export type AddressClass = 'vpc' | 'private' | 'aws-service' | 'public';

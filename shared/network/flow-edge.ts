@@ -1,14 +1,6 @@
-import {
-  ActionCode,
-  DirectionCode,
-  FlowField,
-  type FlowLine,
-  NO_ADDRESS,
-  NO_COUNT,
-  TEXT_ADDRESS,
-} from '../ingest/flow-reader';
-import type { FlowRecord, Origin } from '../ingest/types';
-import { canonicalIpv4 } from '../intel/cidr-index';
+import type { FlowRecord, Origin } from '../ingest';
+import { ActionCode, DirectionCode, FlowField, type FlowLine, NO_ADDRESS, NO_COUNT, TEXT_ADDRESS } from '../ingest';
+import { canonicalIpv4 } from '../intel';
 import type { AddressClass, AddressClassifier } from './address';
 import type { NetworkEntity } from './entity';
 import { DEFAULT_SERVICE_PORTS, EPHEMERAL_FLOOR, type ServicePorts } from './ports';

@@ -1,6 +1,6 @@
-import { keys } from '../store/keys';
-import type { Table } from '../store/types';
-import { epochSeconds } from '../util/time';
+import type { Table } from '../store';
+import { keys } from '../store';
+import { epochSeconds } from '../util';
 
 /** A flow log and the last time it delivered. */
 export interface FlowSource {

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema';
-import { CidrIndex, parseCidr } from '../intel/cidr-index';
-import { GlobSet } from '../util/glob';
+import type { Config } from '../config';
+import { CidrIndex, parseCidr } from '../intel';
+import { GlobSet } from '../util';
 import { type AddressClass, AddressClassifier, isInternal } from './address';
 import { ServicePorts } from './ports';
 

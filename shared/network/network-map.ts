@@ -1,9 +1,7 @@
-import type { Config } from '../config/schema';
-import { keys, OBSERVATION_SHARDS } from '../store/keys';
-import { type PackedRow, packRows, unpackRows } from '../store/packing';
-import type { Item, Table } from '../store/types';
-import { shardOf } from '../util/hash';
-import { dayOf, epochSeconds, HOUR_MS } from '../util/time';
+import type { Config } from '../config';
+import type { Item, Table } from '../store';
+import { keys, OBSERVATION_SHARDS, type PackedRow, packRows, unpackRows } from '../store';
+import { dayOf, epochSeconds, HOUR_MS, shardOf } from '../util';
 import { isInternal } from './address';
 import type { FlowEdge } from './flow-edge';
 

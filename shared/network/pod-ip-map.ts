@@ -1,6 +1,6 @@
-import { keys } from '../store/keys';
-import type { Item, Table } from '../store/types';
-import { epochSeconds, HOUR_MS } from '../util/time';
+import type { Item, Table } from '../store';
+import { keys } from '../store';
+import { epochSeconds, HOUR_MS } from '../util';
 
 /** Who held an address from `from` on: a pod (and the workload that owns it) or a node. */
 export interface PodIpEntry {

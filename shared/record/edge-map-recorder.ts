@@ -1,6 +1,6 @@
-import type { FlowEdge } from '../network/flow-edge';
-import { aggregateMap, type MapEdge, NetworkMapStore, networkMapTtlDays } from '../network/network-map';
-import type { Table } from '../store/types';
+import type { FlowEdge } from '../network';
+import { aggregateMap, type MapEdge, NetworkMapStore, networkMapTtlDays } from '../network';
+import type { Table } from '../store';
 import type { Recorder, RecorderSession } from './types';
 
 /**

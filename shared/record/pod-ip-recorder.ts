@@ -1,6 +1,6 @@
-import type { AuditEvent } from '../ingest/types';
-import { type PodIpEntry, PodIpMap } from '../network/pod-ip-map';
-import type { Table } from '../store/types';
+import type { AuditEvent } from '../ingest';
+import { type PodIpEntry, PodIpMap } from '../network';
+import type { Table } from '../store';
 import type { Recorder, RecorderSession } from './types';
 
 /** The alphabet Kubernetes draws generated name suffixes and pod-template hashes from. */

@@ -1,12 +1,22 @@
-import type { AuditEvent, Origin } from '../ingest/types';
-import { isAwsAuth, mappingLine, parseMappings } from '../kube/aws-auth';
-import { actor, succeeded } from '../kube/identity';
-import { asObject, bodyOf } from '../kube/images';
-import { RBAC_KINDS, RBAC_RESOURCES, rbacContent, rbacObject, ruleLine, subjectText } from '../kube/rbac';
-import { keys } from '../store/keys';
-import type { Item, Table } from '../store/types';
-import { GlobSet } from '../util/glob';
-import { DAY_MS, epochSeconds, iso } from '../util/time';
+import type { AuditEvent, Origin } from '../ingest';
+import {
+  actor,
+  asObject,
+  bodyOf,
+  isAwsAuth,
+  mappingLine,
+  parseMappings,
+  RBAC_KINDS,
+  RBAC_RESOURCES,
+  rbacContent,
+  rbacObject,
+  ruleLine,
+  subjectText,
+  succeeded,
+} from '../kube';
+import type { Item, Table } from '../store';
+import { keys } from '../store';
+import { DAY_MS, epochSeconds, GlobSet, iso } from '../util';
 import type { Recorder, RecorderSession } from './types';
 
 /** How long a trail entry is kept: a little over a year, as audit retention usually asks. */

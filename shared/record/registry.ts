@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../ingest/types';
-import type { FlowEdge } from '../network/flow-edge';
+import type { AuditEvent } from '../ingest';
+import type { FlowEdge } from '../network';
 import { edgeMapRecorder } from './edge-map-recorder';
 import { podIpRecorder } from './pod-ip-recorder';
 import { rbacTrailRecorder } from './rbac-trail';

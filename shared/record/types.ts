@@ -1,5 +1,5 @@
-import type { Config } from '../config/schema';
-import type { Table } from '../store/types';
+import type { Config } from '../config';
+import type { Table } from '../store';
 
 /**
  * Keeps a record of events beyond detection, such as the RBAC change trail or the pod IP map.

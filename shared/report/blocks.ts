@@ -1,5 +1,5 @@
-import type { AddressClass } from '../network/address';
-import { addressBlock, subnetBlock } from '../network/address';
+import type { AddressClass } from '../network';
+import { addressBlock, subnetBlock } from '../network';
 
 /**
  * The block an address is folded into when it is not drawn on its own: public addresses by the

@@ -1,5 +1,5 @@
-import type { Recorder, RecorderSession } from '../record/types';
-import { dayOf } from '../util/time';
+import type { Recorder, RecorderSession } from '../record';
+import { dayOf } from '../util';
 
 /**
  * Counts events per UTC day of event time, for the report's per-day chart. A session's counts

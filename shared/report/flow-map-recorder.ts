@@ -1,8 +1,6 @@
-import type { AddressClass } from '../network/address';
-import type { NetworkEntity } from '../network/entity';
-import type { FlowEdge } from '../network/flow-edge';
-import type { Recorder, RecorderSession } from '../record/types';
-import { dayOf } from '../util/time';
+import type { AddressClass, FlowEdge, NetworkEntity } from '../network';
+import type { Recorder, RecorderSession } from '../record';
+import { dayOf } from '../util';
 import { blockOf } from './blocks';
 
 /** One end of a recorded edge: the address as logged, and who it is when attribution knew. */

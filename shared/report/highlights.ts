@@ -1,4 +1,4 @@
-import type { Entities, Finding } from '../alert/finding';
+import type { Entities, Finding } from '../alert';
 import type { MapIndex } from './map-index';
 import type { MapLink, NetworkMap } from './network-map';
 

@@ -1,4 +1,4 @@
-import { addressBlock, subnetBlock } from '../network/address';
+import { addressBlock, subnetBlock } from '../network';
 import type { NetworkMap } from './network-map';
 
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?\b/g;

@@ -1,5 +1,5 @@
-import { addressBlock, subnetBlock } from '../network/address';
-import type { EntityKind } from '../network/entity';
+import type { EntityKind } from '../network';
+import { addressBlock, subnetBlock } from '../network';
 import type { DroppedEdges, MapEndpoint, RecordedEdge } from './flow-map-recorder';
 import { MapIndex } from './map-index';
 

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Finding } from '../alert/finding';
-import type { AuditEvent } from '../ingest/types';
-import type { FlowEdge } from '../network/flow-edge';
-import type { Recorder } from '../record/types';
+import type { Finding } from '../alert';
+import type { AuditEvent } from '../ingest';
+import type { FlowEdge } from '../network';
+import type { Recorder } from '../record';
 import { DailyCountRecorder } from './daily-count-recorder';
 import { ReportError } from './errors';
 import { FlowMapRecorder, type FlowMapRecorderOptions } from './flow-map-recorder';

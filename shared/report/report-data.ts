@@ -1,6 +1,6 @@
-import type { Finding } from '../alert/finding';
-import { SEVERITIES, type Severity } from '../config/schema';
-import { DAY_MS, dayOf, dayStart, iso } from '../util/time';
+import type { Finding } from '../alert';
+import { SEVERITIES, type Severity } from '../config';
+import { DAY_MS, dayOf, dayStart, iso } from '../util';
 import type { DroppedEdges, RecordedEdge } from './flow-map-recorder';
 import { type FindingPlacement, mapReferences, placeFindings } from './highlights';
 import type { MapIndex } from './map-index';

@@ -1,5 +1,7 @@
 export * from './dynamo-table';
 export * from './errors';
+export { keys, OBSERVATION_SHARDS, valueKey } from './keys';
 export * from './memory-table';
+export { type PackedRow, packRows, unpackRows } from './packing';
 export * from './state-file';
 export * from './types';

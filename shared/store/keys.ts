@@ -1,4 +1,4 @@
-import { shardOf, stableHash } from '../util/hash';
+import { shardOf, stableHash } from '../util';
 
 /**
  * The single-table layout. Every key is built here.

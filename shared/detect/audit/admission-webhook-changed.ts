@@ -1,15 +1,16 @@
-import type { AuditEvent } from '../../ingest/types';
+import type { AuditEvent } from '../../ingest';
 import {
   actor,
   actorName,
+  bodyOf,
   isServiceAccount,
   isSystemIdentity,
   isWrite,
   objectName,
   pastTense,
+  pathOf,
   succeeded,
-} from '../../kube/identity';
-import { bodyOf, pathOf } from '../../kube/images';
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

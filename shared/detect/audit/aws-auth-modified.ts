@@ -1,7 +1,16 @@
-import type { AuditEvent } from '../../ingest/types';
-import { awsAuthMappings, isAdminMapping, isAwsAuth, mappingLine } from '../../kube/aws-auth';
-import { actor, actorName, isWrite, pastTense, succeeded } from '../../kube/identity';
-import { bodyOf } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actor,
+  actorName,
+  awsAuthMappings,
+  bodyOf,
+  isAdminMapping,
+  isAwsAuth,
+  isWrite,
+  mappingLine,
+  pastTense,
+  succeeded,
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

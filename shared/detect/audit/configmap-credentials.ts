@@ -1,6 +1,5 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, isSystemIdentity, objectName, pastTense, succeeded } from '../../kube/identity';
-import { asObject, bodyOf } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import { actor, actorName, asObject, bodyOf, isSystemIdentity, objectName, pastTense, succeeded } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, isSystemIdentity, isWrite, pastTense, succeeded } from '../../kube/identity';
+import type { AuditEvent } from '../../ingest';
+import { actor, actorName, isSystemIdentity, isWrite, pastTense, succeeded } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities, isCicdIdentity } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

@@ -1,6 +1,6 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, succeeded } from '../../kube/identity';
-import { redact } from '../../util/redact';
+import type { AuditEvent } from '../../ingest';
+import { actor, actorName, succeeded } from '../../kube';
+import { redact } from '../../util';
 import type { RuleDetector } from '../types';
 import { baseEntities, isHuman } from './lib/actor';
 import { sessionCommand } from './lib/command-analysis';

@@ -1,6 +1,15 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, created, isSystemIdentity, objectName, succeeded } from '../../kube/identity';
-import { asObject, bodyOf, pathOf } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actor,
+  actorName,
+  asObject,
+  bodyOf,
+  created,
+  isSystemIdentity,
+  objectName,
+  pathOf,
+  succeeded,
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities, isCicdIdentity } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, identityKey, isAnonymous, isSystemIdentity } from '../../kube/identity';
+import type { AuditEvent } from '../../ingest';
+import { actor, identityKey, isAnonymous, isSystemIdentity } from '../../kube';
 import type { ThresholdDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

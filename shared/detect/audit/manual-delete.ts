@@ -1,6 +1,6 @@
-import type { Severity } from '../../config/schema';
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, objectName, succeeded } from '../../kube/identity';
+import type { Severity } from '../../config';
+import type { AuditEvent } from '../../ingest';
+import { actor, actorName, objectName, succeeded } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities, isHuman } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

@@ -1,13 +1,5 @@
-import type { AuditEvent } from '../../ingest/types';
-import {
-  actor,
-  identityKey,
-  isAnonymous,
-  isServiceAccount,
-  isSystemIdentity,
-  objectName,
-  pastTense,
-} from '../../kube/identity';
+import type { AuditEvent } from '../../ingest';
+import { actor, identityKey, isAnonymous, isServiceAccount, isSystemIdentity, objectName, pastTense } from '../../kube';
 import type { AnomalyDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

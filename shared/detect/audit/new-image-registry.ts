@@ -1,6 +1,14 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, objectName, pastTense, succeeded } from '../../kube/identity';
-import { containersOf, isTrustedImage, parseImage, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actor,
+  containersOf,
+  isTrustedImage,
+  objectName,
+  parseImage,
+  pastTense,
+  succeeded,
+  workloadKind,
+} from '../../kube';
 import type { AnomalyDetector } from '../types';
 import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
 import { untrustedRegistryActive } from './untrusted-registry';

@@ -1,6 +1,14 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actorName, objectName, pastTense, succeeded } from '../../kube/identity';
-import { containersOf, isTrustedImage, parseImage, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actorName,
+  containersOf,
+  isTrustedImage,
+  objectName,
+  parseImage,
+  pastTense,
+  succeeded,
+  workloadKind,
+} from '../../kube';
 import type { AnomalyDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { deploymentBody, exampleEvent, podBody } from './lib/example-events';

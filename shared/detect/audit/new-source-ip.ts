@@ -1,8 +1,8 @@
 import ipaddr from 'ipaddr.js';
-import type { AuditEvent, AuditUser } from '../../ingest/types';
-import { canonicalIpv4 } from '../../intel/cidr-index';
-import { actor, identityKey, isAnonymous, isSystemIdentity, objectName, pastTense } from '../../kube/identity';
-import { AddressClassifier, addressBlock } from '../../network/address';
+import type { AuditEvent, AuditUser } from '../../ingest';
+import { canonicalIpv4 } from '../../intel';
+import { actor, identityKey, isAnonymous, isSystemIdentity, objectName, pastTense } from '../../kube';
+import { AddressClassifier, addressBlock } from '../../network';
 import type { AnomalyDetector } from '../types';
 import { baseEntities, isCicdIdentity } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

@@ -1,6 +1,14 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, identityKey, objectName, pastTense, succeeded } from '../../kube/identity';
-import { WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actor,
+  actorName,
+  identityKey,
+  objectName,
+  pastTense,
+  succeeded,
+  WORKLOAD_RESOURCES,
+  workloadKind,
+} from '../../kube';
 import type { AnomalyDetector } from '../types';
 import { baseEntities, isController } from './lib/actor';
 import { deploymentBody, exampleEvent } from './lib/example-events';

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, isServiceAccount, isSystemIdentity, succeeded } from '../../kube/identity';
+import type { AuditEvent } from '../../ingest';
+import { actor, actorName, isServiceAccount, isSystemIdentity, succeeded } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

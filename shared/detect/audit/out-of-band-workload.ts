@@ -1,6 +1,15 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, created, isServiceAccount, objectName, succeeded } from '../../kube/identity';
-import { containersOf, WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actor,
+  actorName,
+  containersOf,
+  created,
+  isServiceAccount,
+  objectName,
+  succeeded,
+  WORKLOAD_RESOURCES,
+  workloadKind,
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities, isCicdIdentity, isController } from './lib/actor';
 import { deploymentBody, exampleEvent, podBody } from './lib/example-events';

@@ -1,6 +1,15 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, created, isSystemIdentity, succeeded } from '../../kube/identity';
-import { containersOf, ownerWorkload, WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actor,
+  actorName,
+  containersOf,
+  created,
+  isSystemIdentity,
+  ownerWorkload,
+  succeeded,
+  WORKLOAD_RESOURCES,
+  workloadKind,
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { SYSTEM_NAMESPACES } from './lib/eks-defaults';

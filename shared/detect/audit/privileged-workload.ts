@@ -1,6 +1,13 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actorName, created, succeeded } from '../../kube/identity';
-import { containersOf, ownerWorkload, WORKLOAD_RESOURCES, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actorName,
+  containersOf,
+  created,
+  ownerWorkload,
+  succeeded,
+  WORKLOAD_RESOURCES,
+  workloadKind,
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent, podBody } from './lib/example-events';

@@ -1,7 +1,11 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, isSystemIdentity, objectName, pastTense, succeeded } from '../../kube/identity';
+import type { AuditEvent } from '../../ingest';
 import {
+  actor,
+  actorName,
+  isSystemIdentity,
   isSystemRoleName,
+  objectName,
+  pastTense,
   RBAC_KINDS,
   RBAC_RESOURCES,
   rbacContent,
@@ -9,7 +13,8 @@ import {
   riskyRules,
   ruleLine,
   subjectText,
-} from '../../kube/rbac';
+  succeeded,
+} from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';

@@ -1,6 +1,6 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actor, actorName, objectName, succeeded } from '../../kube/identity';
-import { redact } from '../../util/redact';
+import type { AuditEvent } from '../../ingest';
+import { actor, actorName, objectName, succeeded } from '../../kube';
+import { redact } from '../../util';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { commandRisks, HIGH_RISKS, sessionCommand } from './lib/command-analysis';

@@ -1,6 +1,14 @@
-import type { AuditEvent } from '../../ingest/types';
-import { actorName, created, succeeded } from '../../kube/identity';
-import { containersOf, isTrustedImage, ownerWorkload, parseImage, workloadKind } from '../../kube/images';
+import type { AuditEvent } from '../../ingest';
+import {
+  actorName,
+  containersOf,
+  created,
+  isTrustedImage,
+  ownerWorkload,
+  parseImage,
+  succeeded,
+  workloadKind,
+} from '../../kube';
 import type { DetectContext, RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { deploymentBody, exampleEvent, podBody } from './lib/example-events';

@@ -1,5 +1,5 @@
-import { isInternal } from '../../network/address';
-import type { FlowEdge } from '../../network/flow-edge';
+import type { FlowEdge } from '../../network';
+import { isInternal } from '../../network';
 import type { CorrelationDetector, CorrelationSide, CorrelationSighting, DetectContext } from '../types';
 import { edgeEvidence, protocolName } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';

@@ -1,6 +1,5 @@
-import { isInternal } from '../../network/address';
-import { HOSTING_SERVICES } from '../../network/attribution';
-import type { FlowEdge } from '../../network/flow-edge';
+import type { FlowEdge } from '../../network';
+import { HOSTING_SERVICES, isInternal } from '../../network';
 import type { RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, endText, sourceKey } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';

@@ -1,6 +1,5 @@
-import { addressBlock, isInternal } from '../../network/address';
-import { HOSTING_SERVICES } from '../../network/attribution';
-import type { FlowEdge } from '../../network/flow-edge';
+import type { FlowEdge } from '../../network';
+import { addressBlock, HOSTING_SERVICES, isInternal } from '../../network';
 import type { AnomalyDetector } from '../types';
 import { edgeEntities, edgeEvidence, endText } from './lib/describe';
 import { exampleEdge } from './lib/example-edges';

@@ -1,6 +1,4 @@
-import { isInternal } from '../../network/address';
-import { type FlowEdge, isProbeLike } from '../../network/flow-edge';
-import { EPHEMERAL_FLOOR } from '../../network/ports';
+import { EPHEMERAL_FLOOR, type FlowEdge, isInternal, isProbeLike } from '../../network';
 import type { AnomalyDetector } from '../types';
 import { edgeEntities, edgeEvidence, endText, protocolName, sourceKey } from './lib/describe';
 import { exampleEdge, exampleProbe, exampleWorkload } from './lib/example-edges';

@@ -1,4 +1,4 @@
-import type { FlowEdge } from '../../network/flow-edge';
+import type { FlowEdge } from '../../network';
 import type { DistinctDetector } from '../types';
 import { edgeEntities, endText, protocolName } from './lib/describe';
 import { exampleEdge, exampleProbe } from './lib/example-edges';

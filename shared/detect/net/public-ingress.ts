@@ -1,6 +1,5 @@
-import { isInternal } from '../../network/address';
-import type { FlowEdge } from '../../network/flow-edge';
-import { EPHEMERAL_FLOOR } from '../../network/ports';
+import type { FlowEdge } from '../../network';
+import { EPHEMERAL_FLOOR, isInternal } from '../../network';
 import type { DetectContext, RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, endText } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';

@@ -1,4 +1,4 @@
-import type { FlowEdge } from '../../network/flow-edge';
+import type { FlowEdge } from '../../network';
 import type { RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, endText } from './lib/describe';
 import { exampleEdge } from './lib/example-edges';

@@ -1,5 +1,5 @@
-import { isInternal } from '../../network/address';
-import type { FlowEdge } from '../../network/flow-edge';
+import type { FlowEdge } from '../../network';
+import { isInternal } from '../../network';
 import type { SpikeDetector } from '../types';
 import { edgeEntities, edgeEvidence, endText } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';

@@ -1,6 +1,6 @@
-import type { Entities } from '../../../alert/finding';
-import type { AuditEvent, AuditUser } from '../../../ingest/types';
-import { actor, isServiceAccount, isSystemIdentity } from '../../../kube/identity';
+import type { Entities } from '../../../alert';
+import type { AuditEvent, AuditUser } from '../../../ingest';
+import { actor, isServiceAccount, isSystemIdentity } from '../../../kube';
 import type { DetectContext } from '../../types';
 
 export function isCicdIdentity(user: AuditUser, context: DetectContext): boolean {

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import type { AuditEvent } from '../../../ingest/types';
-import { asObject, bodyOf } from '../../../kube/images';
+import type { AuditEvent } from '../../../ingest';
+import { asObject, bodyOf } from '../../../kube';
 
 /** The command of an exec, decoded from the repeated `command=` query parameters. */
 function execCommand(requestUri: string): string | undefined {

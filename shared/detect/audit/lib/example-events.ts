@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditUser, ObjectReference } from '../../../ingest/types';
+import type { AuditEvent, AuditUser, ObjectReference } from '../../../ingest';
 
 /** Builds audit events for detector examples: sensible defaults, overridden per example. */
 export interface ExampleEventInput {

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../../ingest/types';
-import { asObject, containersOf, ownerWorkload, podSpecsOf } from '../../../kube/images';
+import type { AuditEvent } from '../../../ingest';
+import { asObject, containersOf, ownerWorkload, podSpecsOf } from '../../../kube';
 import type { DetectContext } from '../../types';
 
 /** A pod setting that breaks the isolation between a container and its node. */

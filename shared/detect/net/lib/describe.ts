@@ -1,7 +1,6 @@
-import type { Entities } from '../../../alert/finding';
-import { subnetBlock } from '../../../network/address';
-import type { NetworkEntity } from '../../../network/entity';
-import type { FlowEdge } from '../../../network/flow-edge';
+import type { Entities } from '../../../alert';
+import type { FlowEdge, NetworkEntity } from '../../../network';
+import { subnetBlock } from '../../../network';
 
 const PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' };
 

@@ -1,6 +1,5 @@
-import { AddressClassifier } from '../../../network/address';
-import { type NetworkEntity, workloadEntity } from '../../../network/entity';
-import type { FlowEdge } from '../../../network/flow-edge';
+import type { FlowEdge } from '../../../network';
+import { AddressClassifier, type NetworkEntity, workloadEntity } from '../../../network';
 
 const classifier = new AddressClassifier(['10.0.0.0/16']);
 

@@ -1,5 +1,4 @@
-import { isInternal } from '../../../network/address';
-import { type FlowEdge, isProbeLike } from '../../../network/flow-edge';
+import { type FlowEdge, isInternal, isProbeLike } from '../../../network';
 import type { DetectContext } from '../../types';
 
 /**

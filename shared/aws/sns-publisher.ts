@@ -1,8 +1,7 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { detectorById } from '../detect/registry';
-import type { Finding } from './finding';
-import { renderEmail, renderSubject } from './render';
-import type { AlertSink } from './sink';
+import type { AlertSink, Finding } from '../alert';
+import { renderEmail, renderSubject } from '../alert';
+import { detectorById } from '../detect';
 
 /** SNS takes at most 10 messages per PublishBatch and 256 KB per message. */
 const BATCH = 10;

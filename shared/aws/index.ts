@@ -1,0 +1,4 @@
+export { lambdaEnvironment } from './environment';
+export { processObjectRecord } from './object-records';
+export { parseS3Uri, s3ListFetcher } from './s3-source';
+export { SnsPublisher } from './sns-publisher';

@@ -1,0 +1,1 @@
+export { Engine, type ObjectOutcome } from './engine';

@@ -1,0 +1,17 @@
+export { readAuditObject } from './audit-reader';
+export { GUNZIP_AHEAD } from './decompress';
+export { ReaderError } from './errors';
+export { firstEventTime } from './first-event-time';
+export {
+  ActionCode,
+  DirectionCode,
+  FlowField,
+  type FlowLine,
+  NO_ADDRESS,
+  NO_COUNT,
+  readFlowLines,
+  TEXT_ADDRESS,
+} from './flow-reader';
+export { identifyObject, type LogKind, type ObjectIdentity, type ObjectSource, readFlowSource } from './object-source';
+export { mergeStats, newReadStats, type ReadStats, reject, totalRejected } from './stats';
+export type { AuditEvent, AuditUser, FlowRecord, ObjectReference, Origin } from './types';

@@ -1,0 +1,4 @@
+export { GlobSet } from './glob';
+export { shardOf, stableHash } from './hash';
+export { printable, redact } from './redact';
+export { DAY_MS, dayOf, dayStart, epochSeconds, HOUR_MS, iso, MINUTE_MS } from './time';
