@@ -12,10 +12,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileSource } from '../cli/local-files';
+import { generateScenario } from '../events/scenario/generate';
 import { CollectingSink } from '../shared/alert';
 import { defaultConfig } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
@@ -78,8 +79,29 @@ function tableHash(items: Iterable<Record<string, unknown>>): { hash: string; co
   return { hash: sha(lines.join('\n')), count: lines.length };
 }
 
-function scenario(descriptions: Map<string, string>): Fingerprint {
-  const dir = mkdtempSync(join(tmpdir(), 'dw-fingerprint-'));
+/**
+ * The sample scenario, generated into a folder of fixed name with fixed file times: object ids
+ * hash the path and the file's size and time, so both must be the same in every run and checkout.
+ */
+async function scenarioFiles(): Promise<string> {
+  const root = join(tmpdir(), 'driftwatch-fingerprint');
+  rmSync(root, { recursive: true, force: true });
+  await generateScenario({ outDir: join(root, 'scenario') });
+  const touch = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) touch(child);
+      else utimesSync(child, FIXED_NOW / 1000, FIXED_NOW / 1000);
+    }
+  };
+  touch(join(root, 'scenario'));
+  return root;
+}
+
+async function scenario(descriptions: Map<string, string>): Promise<Fingerprint> {
+  const root = await scenarioFiles();
+  const dir = join(root, 'out');
+  mkdirSync(dir);
   try {
     const clock = join(dir, 'clock.mjs');
     writeFileSync(clock, `Date.now = () => ${FIXED_NOW};\n`);
@@ -88,8 +110,12 @@ function scenario(descriptions: Map<string, string>): Fingerprint {
       [
         '--import',
         clock,
-        'bin/driftwatch.mjs',
+        resolve('bin/driftwatch.mjs'),
         'analyze',
+        'scenario/audit',
+        'scenario/flow',
+        '--config',
+        resolve('events/scenario/driftwatch.config.json'),
         '--format',
         'json',
         '--out',
@@ -101,7 +127,7 @@ function scenario(descriptions: Map<string, string>): Fingerprint {
         '--report',
         join(dir, 'report.html'),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      { stdio: ['ignore', 'ignore', 'inherit'], cwd: root },
     );
     const findings = readFileSync(join(dir, 'findings.jsonl'), 'utf8')
       .split('\n')
@@ -139,7 +165,7 @@ function scenario(descriptions: Map<string, string>): Fingerprint {
       counts: { findings: findings.length, items: table.count },
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -177,7 +203,7 @@ async function main() {
       writeGzip(flow75, flowLines(20261104, 50_000_000), { separator: '\n', stopAtBytes: 75 * 1024 * 1024 }),
     );
   }
-  const results: Fingerprint[] = [scenario(descriptions), await benchObject(flow, descriptions)];
+  const results: Fingerprint[] = [await scenario(descriptions), await benchObject(flow, descriptions)];
   if (!quick) {
     results.push(await benchObject(audit, descriptions));
     results.push(await benchObject(flow75, descriptions));
