@@ -3,23 +3,14 @@ export { buildDetectContext } from './context';
 export {
   ALL_DETECTORS,
   AUDIT_DETECTORS,
+  AUDIT_KINDS,
+  type AuditDetector,
   baselineKinds,
   type DetectorSet,
   detectorById,
   enabledDetectors,
   FLOW_DETECTORS,
+  FLOW_KINDS,
+  type FlowDetector,
 } from './registry';
-export type {
-  AnomalyDetector,
-  CorrelationDetector,
-  CorrelationSighting,
-  DetectContext,
-  Detection,
-  DetectorMeta,
-  EdgeMetric,
-  FlowLogHealth,
-  Located,
-  MetricStats,
-  SpikeDetector,
-  ThresholdDetector,
-} from './types';
+export type * from './types';

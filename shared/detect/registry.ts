@@ -52,8 +52,18 @@ import type {
   ThresholdDetector,
 } from './types';
 
+/** The kinds that run on audit events: each event on its own, or counted under a key. */
+export const AUDIT_KINDS = ['rule', 'anomaly', 'threshold'] as const;
+/** Every kind runs on flow edges: the object's edges together, too (scans, paths, spikes, the log's health). */
+export const FLOW_KINDS = ['rule', 'anomaly', 'threshold', 'distinct', 'correlation', 'spike', 'health'] as const;
+
+/** A detector of audit events: only a kind the engine runs on audit events compiles here. */
+export type AuditDetector = Extract<Detector<AuditEvent>, { kind: (typeof AUDIT_KINDS)[number] }>;
+/** A detector of flow edges. */
+export type FlowDetector = Extract<Detector<FlowEdge>, { kind: (typeof FLOW_KINDS)[number] }>;
+
 /** Every audit-log detector, in catalog order. */
-export const AUDIT_DETECTORS: readonly Detector<AuditEvent>[] = [
+export const AUDIT_DETECTORS: readonly AuditDetector[] = [
   // Manual activity and forbidden actions
   execIntoPod,
   suspiciousExecCommand,
@@ -89,7 +99,7 @@ export const AUDIT_DETECTORS: readonly Detector<AuditEvent>[] = [
 ];
 
 /** Every flow-log detector, in catalog order. */
-export const FLOW_DETECTORS: readonly Detector<FlowEdge>[] = [
+export const FLOW_DETECTORS: readonly FlowDetector[] = [
   // Known-bad and forbidden destinations
   threatIntelMatch,
   miningPoolPort,
@@ -110,54 +120,21 @@ export const FLOW_DETECTORS: readonly Detector<FlowEdge>[] = [
 
 export const ALL_DETECTORS: readonly DetectorMeta[] = [...AUDIT_DETECTORS, ...FLOW_DETECTORS];
 
-export interface DetectorSet<E> {
-  rules: RuleDetector<E>[];
-  anomalies: AnomalyDetector<E>[];
-  thresholds: ThresholdDetector<E>[];
-  distinct: DistinctDetector<E>[];
-  correlations: CorrelationDetector<E>[];
-  spikes: SpikeDetector<E>[];
-  health: HealthDetector[];
-}
+/** Detectors split by kind: for each kind the detectors are of, the list of them. */
+export type DetectorSet<D extends { kind: string }> = { [K in D['kind']]: Extract<D, { kind: K }>[] };
 
-/** The detectors the config leaves enabled, split by kind. */
-export function enabledDetectors<E>(detectors: readonly Detector<E>[], config: Config): DetectorSet<E> {
-  const set: DetectorSet<E> = {
-    rules: [],
-    anomalies: [],
-    thresholds: [],
-    distinct: [],
-    correlations: [],
-    spikes: [],
-    health: [],
-  };
+/** The detectors the config leaves enabled, split by kind; every kind in `kinds` has a list, maybe empty. */
+export function enabledDetectors<D extends { id: string; kind: string }>(
+  detectors: readonly D[],
+  kinds: readonly D['kind'][],
+  config: Config,
+): DetectorSet<D> {
+  const set = Object.fromEntries(kinds.map((kind) => [kind, [] as D[]])) as Record<string, D[]>;
   for (const detector of detectors) {
     if (config.detectors[detector.id]?.enabled === false) continue;
-    switch (detector.kind) {
-      case 'rule':
-        set.rules.push(detector);
-        break;
-      case 'anomaly':
-        set.anomalies.push(detector);
-        break;
-      case 'threshold':
-        set.thresholds.push(detector);
-        break;
-      case 'distinct':
-        set.distinct.push(detector);
-        break;
-      case 'correlation':
-        set.correlations.push(detector);
-        break;
-      case 'spike':
-        set.spikes.push(detector);
-        break;
-      case 'health':
-        set.health.push(detector);
-        break;
-    }
+    set[detector.kind]?.push(detector);
   }
-  return set;
+  return set as DetectorSet<D>;
 }
 
 export function detectorById(id: string): DetectorMeta | undefined {

@@ -1,1 +1,2 @@
-export { Engine, type ObjectOutcome } from './engine';
+export { Engine, type EngineOptions } from './engine';
+export type { EngineRebaselineReport, NetworkOutcome, ObjectOutcome } from './types';

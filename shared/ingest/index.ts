@@ -12,6 +12,13 @@ export {
   readFlowLines,
   TEXT_ADDRESS,
 } from './flow-reader';
-export { identifyObject, type LogKind, type ObjectIdentity, type ObjectSource, readFlowSource } from './object-source';
+export {
+  identifyObject,
+  type LogKind,
+  type ObjectFormat,
+  type ObjectIdentity,
+  type ObjectSource,
+  readFlowSource,
+} from './object-source';
 export { mergeStats, newReadStats, type ReadStats, reject, totalRejected } from './stats';
 export type { AuditEvent, AuditUser, FlowRecord, ObjectReference, Origin } from './types';

@@ -2,12 +2,23 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
+import { portScan } from '../../shared/detect/net/port-scan';
 import { EXAMPLE_THREAT_LIST } from '../../shared/detect/net/threat-intel-match';
-import { ALL_DETECTORS, AUDIT_DETECTORS, FLOW_DETECTORS } from '../../shared/detect/registry';
-import type { DetectContext, Detector, Located } from '../../shared/detect/types';
+import {
+  ALL_DETECTORS,
+  AUDIT_DETECTORS,
+  AUDIT_KINDS,
+  type AuditDetector,
+  FLOW_DETECTORS,
+  FLOW_KINDS,
+  type FlowDetector,
+} from '../../shared/detect/registry';
+import type { DetectContext, Detector, DistinctDetector, Located } from '../../shared/detect/types';
+import type { Draft } from '../../shared/engine/draft';
+import type { AuditEvent } from '../../shared/ingest';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
-import { MINUTE_MS } from '../../shared/util/time';
-import { runKindExamples } from './kind-examples';
+import type { FlowEdge } from '../../shared/network';
+import { ExampleRunner, healthDrafts, withMetric } from './run-examples';
 
 const intel = new ThreatIntel();
 intel.addList('examples', EXAMPLE_THREAT_LIST);
@@ -17,85 +28,127 @@ function contextFor(detector: Detector<unknown>): DetectContext {
   return buildDetectContext(defaultConfig(detector.examples.config ?? {}), intel);
 }
 
-function runExamples<E extends Located>(detector: Detector<E>) {
+/** Every detection a draft carries says what happened and can be deduplicated. */
+function expectDetections(drafts: readonly Draft[]): void {
+  expect(drafts.length).toBeGreaterThan(0);
+  for (const { detection } of drafts) {
+    expect(detection.summary.length).toBeGreaterThan(10);
+    expect(detection.dedupeKey).toBeTruthy();
+  }
+}
+
+const cases = <T>(list: readonly T[]) => list.map((e, i) => [i, e] as const);
+
+/**
+ * Runs a detector's examples through the engine's evaluators ({@link ExampleRunner}): each
+ * example that must fire makes a draft, each that must stay quiet makes none.
+ */
+function runExamples(detector: AuditDetector | FlowDetector, source: 'audit' | 'flow') {
   const context = contextFor(detector as Detector<unknown>);
-  if (detector.kind === 'rule') {
-    describe(`${detector.id} (rule)`, () => {
-      it.each(detector.examples.fires.map((e, i) => [i, e] as const))('fires on example %i', (_i, event) => {
-        const detection = detector.detect(event, context);
-        expect(detection).toBeDefined();
-        expect(detection?.summary.length).toBeGreaterThan(10);
-        expect(detection?.dedupeKey).toBeTruthy();
-      });
-      it.each(detector.examples.quiet.map((e, i) => [i, e] as const))('stays quiet on example %i', (_i, event) => {
-        expect(detector.detect(event, context)).toBeUndefined();
-      });
-      const { dedupeKey } = detector;
-      if (dedupeKey) {
-        it('names the same finding as detect() on every example, without describing it', () => {
-          for (const event of [...detector.examples.fires, ...detector.examples.quiet]) {
-            expect(dedupeKey.call(detector, event, context)).toBe(detector.detect(event, context)?.dedupeKey);
+  const runner = <E extends Located>() => new ExampleRunner<E>(detector, context, source);
+  describe(`${detector.id} (${detector.kind})`, () => {
+    switch (detector.kind) {
+      case 'rule': {
+        const { examples } = detector;
+        it.each(cases<Located>(examples.fires))('fires on example %i', async (_i, event) => {
+          expectDetections(await runner().object([event]));
+        });
+        it.each(cases<Located>(examples.quiet))('stays quiet on example %i', async (_i, event) => {
+          expect(await runner().object([event])).toEqual([]);
+        });
+        const { dedupeKey } = detector;
+        if (dedupeKey) {
+          it('names the same finding as detect() on every example, without describing it', () => {
+            for (const event of [...examples.fires, ...examples.quiet] as never[]) {
+              expect(dedupeKey.call(detector, event, context)).toBe(detector.detect(event, context)?.dedupeKey);
+            }
+          });
+        }
+        return;
+      }
+      case 'anomaly': {
+        const { examples, baselineKind } = detector;
+        const learned = async (event: Located) => {
+          const r = runner();
+          await r.learn(baselineKind, examples.baseline, [event]);
+          return r.object([event]);
+        };
+        it.each(cases<Located>(examples.fires))('fires on example %i', async (_i, event) => {
+          expectDetections(await learned(event));
+        });
+        it.each(cases<Located>(examples.quiet))('stays quiet on example %i', async (_i, event) => {
+          expect(await learned(event)).toEqual([]);
+        });
+        it('stays quiet on every example while the scope is still learning', async () => {
+          for (const event of examples.fires as Located[]) {
+            const r = runner();
+            await r.learn(baselineKind, examples.baseline, [event]);
+            expect(await r.object([event], { learning: 'in progress' })).toEqual([]);
           }
         });
+        return;
       }
-    });
-    return;
-  }
-  if (detector.kind === 'threshold') {
-    describe(`${detector.id} (threshold)`, () => {
-      // Counted as the engine counts: per key and fixed window of event time.
-      const fired = (events: E[]) => {
-        const { threshold, windowMinutes } = detector.limits(context);
-        const windowMs = windowMinutes * MINUTE_MS;
-        const counts = new Map<string, { key: string; count: number; sample: E }>();
-        for (const event of events) {
-          for (const key of detector.count(event, context) ?? []) {
-            const id = `${key}\u0000${Math.floor(event.time / windowMs)}`;
-            const c = counts.get(id) ?? { key, count: 0, sample: event };
-            c.count++;
-            counts.set(id, c);
-          }
-        }
-        return [...counts.values()]
-          .filter((c) => c.count >= threshold)
-          .map((c) => detector.describe(c.key, c.count, c.sample, context))
-          .filter((d) => d !== undefined);
-      };
-      it.each(detector.examples.fires.map((e, i) => [i, e] as const))('fires on group %i', (_i, events) => {
-        const detections = fired(events);
-        expect(detections.length).toBeGreaterThan(0);
-        expect(detections[0]?.summary.length).toBeGreaterThan(10);
-      });
-      it.each(detector.examples.quiet.map((e, i) => [i, e] as const))('stays quiet on group %i', (_i, events) => {
-        expect(fired(events)).toEqual([]);
-      });
-    });
-    return;
-  }
-  // Distinct, correlation, spike and health detectors (the network analysis's kinds).
-  if (runKindExamples(detector, context)) return;
-  if (detector.kind !== 'anomaly') return; // other kinds run their examples in their own suites
-  describe(`${detector.id} (anomaly)`, () => {
-    const known = new Set(detector.examples.baseline);
-    const fired = (event: E) =>
-      (detector.observe(event, context) ?? [])
-        .filter((value) => !known.has(value))
-        .map((value) => detector.describe(value, event, context))
-        .filter((d) => d !== undefined);
-    it.each(detector.examples.fires.map((e, i) => [i, e] as const))('fires on example %i', (_i, event) => {
-      const detections = fired(event);
-      expect(detections.length).toBeGreaterThan(0);
-      expect(detections[0]?.summary.length).toBeGreaterThan(10);
-    });
-    it.each(detector.examples.quiet.map((e, i) => [i, e] as const))('stays quiet on example %i', (_i, event) => {
-      expect(fired(event)).toEqual([]);
-    });
+      case 'threshold':
+      case 'distinct':
+      case 'correlation': {
+        const { examples } = detector;
+        // One object holding the group, and one object per event on one table: the same answer both ways.
+        it.each(cases<Located[]>(examples.fires))(
+          'fires on group %i, in one object and across objects',
+          async (_i, events) => {
+            expectDetections(await runner().object(events));
+            expectDetections(await runner().oneObjectEach(events));
+          },
+        );
+        it.each(cases<Located[]>(examples.quiet))(
+          'stays quiet on group %i, in one object and across objects',
+          async (_i, events) => {
+            expect(await runner().object(events)).toEqual([]);
+            expect(await runner().oneObjectEach(events)).toEqual([]);
+          },
+        );
+        return;
+      }
+      case 'spike': {
+        const { examples, metric } = detector;
+        const spiked = async (example: { event: FlowEdge; observed: number }, history: readonly number[]) => {
+          const r = runner<FlowEdge>();
+          await r.history(example.event, history);
+          return r.object([withMetric(example.event, metric, example.observed)]);
+        };
+        it.each(cases(examples.fires))('fires on example %i', async (_i, example) => {
+          expectDetections(await spiked(example as { event: FlowEdge; observed: number }, examples.baseline));
+        });
+        it.each(cases(examples.quiet))('stays quiet on example %i', async (_i, example) => {
+          expect(await spiked(example as { event: FlowEdge; observed: number }, examples.baseline)).toEqual([]);
+        });
+        it('stays quiet while the history is short', async () => {
+          const example = examples.fires[0] as { event: FlowEdge; observed: number };
+          expect(await spiked(example, examples.baseline.slice(0, 5))).toEqual([]);
+        });
+        it('stays quiet with no history at all', async () => {
+          const example = examples.fires[0] as { event: FlowEdge; observed: number };
+          expect(await runner<FlowEdge>().object([withMetric(example.event, metric, example.observed)])).toEqual([]);
+        });
+        return;
+      }
+      case 'health': {
+        const { examples } = detector;
+        it.each(cases(examples.fires))('fires on example %i', async (_i, input) => {
+          expectDetections(await healthDrafts(runner<FlowEdge>(), input));
+        });
+        it.each(cases(examples.quiet))('stays quiet on example %i', async (_i, input) => {
+          expect(await healthDrafts(runner<FlowEdge>(), input)).toEqual([]);
+        });
+        return;
+      }
+    }
   });
 }
 
 describe('detector catalog', () => {
-  for (const detector of AUDIT_DETECTORS) runExamples(detector);
-  for (const detector of FLOW_DETECTORS) runExamples(detector);
+  for (const detector of AUDIT_DETECTORS) runExamples(detector, 'audit');
+  for (const detector of FLOW_DETECTORS) runExamples(detector, 'flow');
 
   it('gives every detector an id that matches its file, complete metadata, and examples both ways', () => {
     const ids = new Set<string>();
@@ -119,6 +172,16 @@ describe('detector catalog', () => {
       expect(examples.fires.length).toBeGreaterThan(0);
       expect(examples.quiet.length).toBeGreaterThan(0);
     }
+  });
+
+  it('runs on each source only the kinds the engine evaluates there, which the compiler holds too', () => {
+    for (const detector of AUDIT_DETECTORS) expect(AUDIT_KINDS, detector.id).toContain(detector.kind);
+    for (const detector of FLOW_DETECTORS) expect(FLOW_KINDS, detector.id).toContain(detector.kind);
+    // A distinct, correlation or spike detector of audit events would never fire: it does not compile.
+    const scan: DistinctDetector<AuditEvent> = { ...portScan, examples: { fires: [], quiet: [] } } as never;
+    // @ts-expect-error a distinct detector is no AuditDetector
+    const wrong: AuditDetector = scan;
+    expect(wrong.kind).toBe('distinct');
   });
 
   it('gives anomaly detectors a dedupe window of a day at least, as baselines learn once a day', () => {

@@ -1,0 +1,32 @@
+import type { Draft } from './draft';
+import type { ObjectRun } from './object-run';
+
+/**
+ * What the engine needs to know about the events of one log source: which baselines an event
+ * belongs to, which cluster it names, and what makes it the event it is.
+ */
+export interface EventShape<E> {
+  /** The scope whose baselines and windows the event counts in: its cluster, or its VPC. */
+  scope(event: E): string;
+  cluster(event: E): string;
+  /** The underlying event's identity, for a finding's id. */
+  identity(event: E): string;
+}
+
+/**
+ * Runs the detectors of one kind over objects. It lives as long as the engine (stores, caches);
+ * each object gets a session of its own.
+ */
+export interface Evaluator<E> {
+  begin(run: ObjectRun): EvaluatorSession<E>;
+}
+
+/** One evaluator's work on one object. */
+export interface EvaluatorSession<E> {
+  /** Sees one event: an audit event as it is read, a flow edge once attributed. */
+  see(event: E): void;
+  /** Writes what the object taught (observations), after its learning periods are noted. */
+  record?(): Promise<void>;
+  /** Reads and writes state across objects as the kind needs, and returns the drafts. */
+  finish(): Promise<Draft[]>;
+}

@@ -1,0 +1,84 @@
+import type { BaselineStore, EdgeStatsStore } from '../../baseline';
+import { CorrelationStore, DistinctCounter, WindowCounter } from '../../baseline';
+import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '../../detect';
+import type { AuditEvent } from '../../ingest';
+import type { FlowEdge, FlowSources, NetworkMapStore } from '../../network';
+import type { Table } from '../../store';
+import { HOUR_MS } from '../../util';
+import type { Evaluator, EventShape } from '../evaluator';
+import { AnomalyEvaluator } from './anomaly';
+import { CorrelationEvaluator } from './correlation';
+import { DistinctEvaluator } from './distinct';
+import { HealthEvaluator } from './health';
+import { RuleEvaluator } from './rule';
+import { SpikeEvaluator } from './spike';
+import { ThresholdEvaluator } from './threshold';
+
+export { HealthEvaluator };
+
+/** The stores evaluators keep their state in, shared by every object of an engine. */
+export interface EvaluatorStores {
+  table: Table;
+  baselines: BaselineStore;
+  map: NetworkMapStore;
+  edgeStats: EdgeStatsStore;
+  sources: FlowSources;
+}
+
+/** Audit events count in their cluster's baselines; the audit id is the event. */
+export const AUDIT_SHAPE: EventShape<AuditEvent> = {
+  scope: (event) => event.cluster,
+  cluster: (event) => event.cluster,
+  identity: (event) => event.auditId,
+};
+
+/** Flow edges count in their VPC's baselines; a conversation in an hour is the event. */
+export function flowShape(cluster: string): EventShape<FlowEdge> {
+  return {
+    scope: (edge) => edge.scope,
+    cluster: () => cluster,
+    identity: (e) =>
+      `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
+  };
+}
+
+/**
+ * The evaluators of the audit log's detector kinds, in the order their drafts are delivered:
+ * rules, thresholds, anomalies. The registry's types allow no other kind on audit events.
+ */
+export function auditEvaluators(
+  set: DetectorSet<AuditDetector>,
+  context: DetectContext,
+  stores: EvaluatorStores,
+): Evaluator<AuditEvent>[] {
+  return [
+    new RuleEvaluator(set.rule, context, AUDIT_SHAPE),
+    new ThresholdEvaluator(set.threshold, context, AUDIT_SHAPE, new WindowCounter(stores.table)),
+    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines),
+  ];
+}
+
+/**
+ * The evaluators of every flow detector kind, in the order their drafts are delivered: rules,
+ * thresholds, distinct values, correlations, spikes, the log's health, anomalies. The health
+ * evaluator also serves the rebaseline (silent logs).
+ */
+export function flowEvaluators(
+  set: DetectorSet<FlowDetector>,
+  context: DetectContext,
+  cluster: string,
+  stores: EvaluatorStores,
+): { evaluators: Evaluator<FlowEdge>[]; health: HealthEvaluator } {
+  const shape = flowShape(cluster);
+  const health = new HealthEvaluator(set.health, context, stores.sources);
+  const evaluators: Evaluator<FlowEdge>[] = [
+    new RuleEvaluator(set.rule, context, shape),
+    new ThresholdEvaluator(set.threshold, context, shape, new WindowCounter(stores.table)),
+    new DistinctEvaluator(set.distinct, context, shape, new DistinctCounter(stores.table)),
+    new CorrelationEvaluator(set.correlation, context, shape, new CorrelationStore(stores.table)),
+    new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map),
+    health,
+    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines),
+  ];
+  return { evaluators, health };
+}

@@ -1,0 +1,149 @@
+import type { EdgeStats, EdgeStatsStore } from '../../baseline';
+import type { DetectContext, EdgeMetric, MetricStats, SpikeDetector } from '../../detect';
+import type { EdgeTotals, FlowEdge, MapEdge, NetworkMapStore } from '../../network';
+import { aggregateMap, mapEdgeId } from '../../network';
+import { iso } from '../../util';
+import type { Draft } from '../draft';
+import type { Evaluator, EvaluatorSession } from '../evaluator';
+import type { ObjectRun } from '../object-run';
+
+/** Objects of a flow log arrive every 5 to 10 minutes: an hour's total is at most about 12 objects' worth. */
+const OBJECTS_PER_HOUR = 12;
+/** Statistics that let any value through: the lowest limit a spike detector can set (its floor). */
+const FLAT: MetricStats = { hours: Number.MAX_SAFE_INTEGER, days: Number.MAX_SAFE_INTEGER, median: 0, mad: 0, max: 0 };
+
+function edgeMetric(edge: FlowEdge, metric: EdgeMetric): number {
+  switch (metric) {
+    case 'bytesOut':
+      return edge.bytesToServer;
+    case 'bytesIn':
+      return edge.bytesToClient;
+    case 'flows':
+      return edge.flows;
+    case 'rejected':
+      return edge.rejected;
+    default:
+      return 0;
+  }
+}
+
+/** A map edge of this object that may spike for one detector, and its busiest flow edge. */
+interface Candidate {
+  detector: SpikeDetector<FlowEdge>;
+  id: string;
+  part: MapEdge;
+  sample: FlowEdge;
+}
+
+/**
+ * Spike detectors fire when a map edge's hourly total of a metric goes far above the edge's own
+ * hourly statistics, which the rebaseline computes from the network map. Silent while the scope
+ * learns and while an edge's history is short. Reads statistics only for this object's edges
+ * that could spike at all.
+ */
+export class SpikeEvaluator implements Evaluator<FlowEdge> {
+  constructor(
+    readonly detectors: readonly SpikeDetector<FlowEdge>[],
+    readonly context: DetectContext,
+    readonly stats: EdgeStatsStore,
+    readonly map: NetworkMapStore,
+  ) {}
+
+  begin(run: ObjectRun): EvaluatorSession<FlowEdge> {
+    const edges: FlowEdge[] = [];
+    return {
+      see: (edge) => {
+        edges.push(edge);
+      },
+      finish: () => (this.detectors.length === 0 || edges.length === 0 ? Promise.resolve([]) : this.detect(run, edges)),
+    };
+  }
+
+  private async detect(run: ObjectRun, edges: readonly FlowEdge[]): Promise<Draft[]> {
+    // This object's part of each map edge past the learning period, and the flow edges in it.
+    const members = new Map<string, FlowEdge[]>();
+    for (const edge of edges) {
+      const learning = run.learning.get(edge.scope);
+      if (!learning || edge.time < learning.end) continue;
+      const id = mapEdgeId(edge);
+      const list = members.get(id);
+      if (list) list.push(edge);
+      else members.set(id, [edge]);
+    }
+    if (members.size === 0) return [];
+    const candidates = this.candidates(run, members);
+    if (candidates.length === 0) return [];
+    const wanted = new Map<string, Set<string>>();
+    for (const { part } of candidates) {
+      const keys = wanted.get(part.scope) ?? new Set<string>();
+      keys.add(part.key);
+      wanted.set(part.scope, keys);
+    }
+    const stats = new Map<string, Map<string, EdgeStats>>();
+    for (const [scope, keys] of wanted) stats.set(scope, await this.stats.lookup(scope, [...keys]));
+    const totals = new Map<string, EdgeTotals>();
+    const decoded = new Map<string, MapEdge[]>();
+    const drafts: Draft[] = [];
+    for (const { detector, id, part, sample } of candidates) {
+      const edgeStats = stats.get(part.scope)?.get(part.key);
+      const metric = edgeStats?.metrics[detector.metric];
+      const limit = detector.limit(metric, this.context);
+      if (limit === undefined || !metric || !edgeStats) continue;
+      if (part[detector.metric] * OBJECTS_PER_HOUR <= limit) continue;
+      let hour = totals.get(id);
+      if (!hour) {
+        hour = await this.map.hourTotals(part.scope, part.hour, part.key, decoded);
+        totals.set(id, hour);
+      }
+      // The map already holds this object's part (recorders flush first); never count less than it.
+      const observed = Math.max(hour[detector.metric], part[detector.metric]);
+      if (observed <= limit) continue;
+      const detection = run.attempt(detector.id, sample, () =>
+        detector.describe(observed, limit, metric, sample, this.context),
+      );
+      if (!detection) continue;
+      drafts.push({
+        detector,
+        detection,
+        sample,
+        count: part.flows,
+        identity: `${part.scope}|${part.key}|${part.hour}`,
+        scope: part.scope,
+        cluster: run.cluster,
+        baseline: {
+          expected:
+            `hourly ${detector.metric} on this edge: median ${metric.median}, MAD ${metric.mad}, max ${metric.max} ` +
+            `over ${metric.hours} active hours on ${metric.days} days`,
+          since: iso(edgeStats.firstSeen),
+        },
+      });
+    }
+    return drafts;
+  }
+
+  /**
+   * The map edges that could spike for each detector: this object's part alone, scaled to an hour,
+   * reaches the detector's floor, and the detector watches one of its flow edges.
+   */
+  private candidates(run: ObjectRun, members: Map<string, FlowEdge[]>): Candidate[] {
+    const parts = aggregateMap([...members.values()].flat());
+    const candidates: Candidate[] = [];
+    for (const detector of this.detectors) {
+      // Without statistics, no hour can spike; with them, none below the detector's floor.
+      const floor = detector.limit(FLAT, this.context) ?? 0;
+      for (const [id, part] of parts) {
+        const value = part[detector.metric];
+        if (value <= 0 || value * OBJECTS_PER_HOUR < floor) continue;
+        const watched = (members.get(id) ?? []).filter(
+          (e) => run.attempt(detector.id, e, () => detector.applies(e, this.context)) ?? false,
+        );
+        if (watched.length === 0) continue;
+        const sample = watched.reduce((a, b) =>
+          edgeMetric(b, detector.metric) > edgeMetric(a, detector.metric) ? b : a,
+        );
+        candidates.push({ detector, id, part, sample });
+      }
+    }
+    return candidates;
+  }
+}

@@ -1,0 +1,49 @@
+import type { DetectContext } from '../detect';
+import type { ObjectFormat, ObjectSource } from '../ingest';
+import { readFlowSource } from '../ingest';
+import type { AttributionResult, FlowEdge } from '../network';
+import { EdgeAggregator, EntityResolver, PodIpMap, relayedDuplicates } from '../network';
+import type { Table } from '../store';
+import type { ObjectRun } from './object-run';
+
+/** A flow object read: its edges, who each end is, and the edges a relay logged twice. */
+export interface FlowObject {
+  edges: FlowEdge[];
+  /** Edges a NAT gateway logged again for connections its clients' edges show: mapped, not detected on. */
+  relayed: Set<FlowEdge>;
+  attribution: AttributionResult;
+}
+
+/**
+ * Reads a flow object into edges (records folded into conversations between a client and a server
+ * port) and names both ends of each before anything sees them.
+ */
+export class FlowReading {
+  private readonly resolver: EntityResolver;
+
+  constructor(
+    private readonly context: DetectContext,
+    table: Table,
+    /** The configured flow-log format, for text without a header. */
+    private readonly format: readonly string[] | undefined,
+  ) {
+    this.resolver = new EntityResolver(context.network, new PodIpMap(table));
+  }
+
+  async read(source: ObjectSource, format: ObjectFormat, run: ObjectRun): Promise<FlowObject> {
+    const labels = this.context.network;
+    const aggregator = new EdgeAggregator(labels.classifier, {
+      servicePorts: labels.servicePorts,
+      watchInterfaces: labels.entryInterfaces,
+    });
+    await readFlowSource(source, format, { stats: run.stats, format: this.format }, aggregator);
+    run.outcome.edges = aggregator.size;
+    const edges = aggregator.close();
+    // Load balancers configured by interface: their addresses, learned from this object's records.
+    const entryAddresses = new Set<string>();
+    for (const addresses of aggregator.interfaceAddresses.values()) for (const a of addresses) entryAddresses.add(a);
+    const attribution = await this.resolver.attribute(edges, entryAddresses);
+    // The map keeps a NAT gateway's own leg of a connection; detection names the pod only once.
+    return { edges, relayed: relayedDuplicates(edges, aggregator.relays), attribution };
+  }
+}

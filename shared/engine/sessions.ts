@@ -1,0 +1,55 @@
+import type { Config } from '../config';
+import type { Located } from '../detect';
+import type { Recorder, RecorderSession } from '../record';
+import type { Table } from '../store';
+import type { Draft } from './draft';
+import type { Evaluator, EvaluatorSession, EventShape } from './evaluator';
+import type { ObjectRun } from './object-run';
+
+/** Everything that sees one object's events: the evaluators of its source's detector kinds, and the recorders. */
+export class ObjectSessions<E extends Located> {
+  private readonly evaluators: EvaluatorSession<E>[];
+  private readonly recorders: RecorderSession<E>[];
+
+  constructor(
+    private readonly run: ObjectRun,
+    private readonly shape: EventShape<E>,
+    evaluators: readonly Evaluator<E>[],
+    recorders: readonly Recorder<E>[],
+    config: Config,
+  ) {
+    this.evaluators = evaluators.map((e) => e.begin(run));
+    const object = { id: run.objectId, uri: run.uri, config };
+    this.recorders = recorders.map((r) => r.begin(object));
+  }
+
+  /** An event for detection and the recorders. */
+  see(event: E): void {
+    this.run.noteTime(this.shape.scope(event), event.time);
+    for (const evaluator of this.evaluators) evaluator.see(event);
+    for (const recorder of this.recorders) recorder.see(event);
+  }
+
+  /** An event for the recorders only (a relay's copy of a connection). */
+  recordOnly(event: E): void {
+    for (const recorder of this.recorders) recorder.see(event);
+  }
+
+  /** The session of a recorder of this class, if one runs. */
+  recorder<R extends RecorderSession<E>>(type: abstract new (...args: never[]) => R): R | undefined {
+    return this.recorders.find((r): r is R => r instanceof type);
+  }
+
+  /** Writes what the object taught: observations first, then each recorder's records. */
+  async flush(table: Table): Promise<void> {
+    for (const evaluator of this.evaluators) await evaluator.record?.();
+    for (const recorder of this.recorders) await recorder.flush(table);
+  }
+
+  /** Each evaluator's drafts, in the evaluators' order. */
+  async finish(): Promise<Draft[]> {
+    const drafts: Draft[] = [];
+    for (const evaluator of this.evaluators) drafts.push(...(await evaluator.finish()));
+    return drafts;
+  }
+}

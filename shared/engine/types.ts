@@ -1,0 +1,52 @@
+import type { Finding } from '../alert';
+import type { EdgeStatsFoldReport, RebaselineReport } from '../baseline';
+import type { LogKind, ObjectIdentity, ReadStats } from '../ingest';
+
+export interface ObjectOutcome {
+  uri: string;
+  kind: LogKind | 'unknown';
+  /** Why the object was not analysed, if it was not. */
+  skipped?: 'already-processed' | 'unknown-kind';
+  /** What the key and the content said the object is (absent when it was already processed). */
+  identity?: ObjectIdentity;
+  stats: ReadStats;
+  /** Findings that opened a new dedupe window and were sent. */
+  findings: Finding[];
+  /** Findings inside an open dedupe window, not sent again. */
+  suppressed: number;
+  /** Findings below `alerts.minSeverity`, counted but not sent. */
+  belowThreshold: Finding[];
+  observations: number;
+  /** Detectors that threw, by id; the event was skipped for that detector only. */
+  detectorErrors: Record<string, number>;
+  edges?: number;
+  /** For flow objects: the network map this object adds to, and how many addresses were named. */
+  network?: NetworkOutcome;
+  firstEventTime?: number;
+  lastEventTime?: number;
+}
+
+/** What a flow object adds to the network map. */
+export interface NetworkOutcome {
+  /** Keys of the map edges (entity pairs, port, protocol, direction) in the object. */
+  mapEdges: string[];
+  /** Ids of the entities at either end. */
+  entities: string[];
+  /** Distinct internal addresses looked up in the pod IP map, and how many it named. */
+  addressesLookedUp: number;
+  addressesAttributed: number;
+  /** Edges a NAT gateway logged again for connections its clients' edges show: mapped, not detected on. */
+  relayedEdges: number;
+}
+
+export interface NetworkRebaselineReport extends EdgeStatsFoldReport {
+  /** Flow logs found silent. */
+  silentLogs: number;
+}
+
+/** The rebaseline report, with the network map's part. */
+export interface EngineRebaselineReport extends RebaselineReport {
+  network?: NetworkRebaselineReport;
+  /** Findings the rebaseline raised (a flow log that stopped arriving). */
+  findings?: Finding[];
+}
