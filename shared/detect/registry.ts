@@ -40,17 +40,7 @@ import { publicIngress } from './net/public-ingress';
 import { rejectSpike } from './net/reject-spike';
 import { threatIntelMatch } from './net/threat-intel-match';
 import { volumeSpike } from './net/volume-spike';
-import type {
-  AnomalyDetector,
-  CorrelationDetector,
-  Detector,
-  DetectorMeta,
-  DistinctDetector,
-  HealthDetector,
-  RuleDetector,
-  SpikeDetector,
-  ThresholdDetector,
-} from './types';
+import type { AnomalyDetector, Detector, DetectorMeta } from './types';
 
 /** The kinds that run on audit events: each event on its own, or counted under a key. */
 export const AUDIT_KINDS = ['rule', 'anomaly', 'threshold'] as const;
