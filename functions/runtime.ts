@@ -8,8 +8,8 @@ import type { Config } from '../shared/config';
 import { configFromEnv } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
-import { ThreatIntelProvider } from '../shared/intel';
-import { DynamoTable } from '../shared/store';
+import { type ThreatIntel, ThreatIntelProvider } from '../shared/intel';
+import { DynamoTable, type Table } from '../shared/store';
 
 /** Everything a handler needs, created once per Lambda container. */
 export interface Runtime {
@@ -17,7 +17,13 @@ export interface Runtime {
   metrics: Metrics;
   config: Config;
   s3: S3Client;
-  /** An engine with the current threat lists (reloaded when they change). */
+  /** The state table; its counters are the container's reads and writes so far. */
+  table: Table;
+  /**
+   * The container's engine. It is built once and kept while the threat lists stay the same, so
+   * its caches (scopes and learning starts, baseline values known, correlation sightings written)
+   * serve every object a warm container processes; a change to the lists builds a new one.
+   */
   engine(): Promise<Engine>;
 }
 
@@ -26,6 +32,8 @@ export interface RuntimeOverrides {
   dynamo?: DynamoDBClient;
   sns?: SNSClient;
   env?: NodeJS.ProcessEnv;
+  /** Wall clock, for when the threat lists are checked again. @default Date.now */
+  now?: () => number;
 }
 
 export function createRuntime(serviceName: string, overrides: RuntimeOverrides = {}): Runtime {
@@ -41,14 +49,23 @@ export function createRuntime(serviceName: string, overrides: RuntimeOverrides =
     s3: s3ListFetcher(s3),
     warn: (message) => logger.warn(message),
   });
+  const now = overrides.now ?? Date.now;
+  let current: { intel: ThreatIntel; engine: Engine } | undefined;
   return {
     logger,
     metrics,
     config,
     s3,
+    table,
     async engine() {
-      const context = buildDetectContext(config, await intel.get());
-      return new Engine({ config, table, context, sink });
+      const lists = await intel.get(now());
+      if (current?.intel !== lists) {
+        current = {
+          intel: lists,
+          engine: new Engine({ config, table, context: buildDetectContext(config, lists), sink }),
+        };
+      }
+      return current.engine;
     },
   };
 }

@@ -31,7 +31,8 @@ beforeEach(() => {
   snsMock.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
 });
 
-function runtime(name: string) {
+function runtime(name: string, options: { list?: string; now?: () => number } = {}) {
+  const list = options.list ?? 'intel/threats.txt';
   return createRuntime(name, {
     s3: s3.client,
     dynamo: dynamo.client,
@@ -41,10 +42,11 @@ function runtime(name: string) {
       TOPIC_ARN: TOPIC,
       [CONFIG_ENV]: JSON.stringify({
         clusterName: 'fallback',
-        threatIntel: { sources: [{ s3Uri: `s3://${s3.bucket}/intel/threats.txt`, name: 'test-threats' }] },
+        threatIntel: { sources: [{ s3Uri: `s3://${s3.bucket}/${list}`, name: 'test-threats' }] },
         network: { vpcCidrs: ['10.0.0.0/16'] },
       }),
     },
+    ...(options.now ? { now: options.now } : {}),
   });
 }
 
@@ -194,6 +196,56 @@ describe('audit-processor', () => {
     const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);
     expect(published()).toHaveLength(1);
+  });
+});
+
+describe('a warm Lambda container', () => {
+  /** An audit object of one person reading a config map: the same shape every time, another audit id. */
+  const readObject = (n: number) =>
+    gzip(
+      cwlData(
+        [
+          JSON.stringify(
+            rawAuditEvent({
+              auditID: `warm-${n}`,
+              verb: 'get',
+              user: { username: 'bob', groups: ['system:authenticated'] },
+              objectRef: { resource: 'configmaps', namespace: 'shop', name: 'settings' },
+              responseStatus: { code: 200 },
+            }),
+          ),
+        ],
+        'warm-cluster',
+      ),
+    );
+
+  it('keeps one engine while the threat lists stay the same: the second object reads less than a cold start does', async () => {
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    await put('intel/warm.txt', '203.0.113.0/24\n');
+    for (const n of [1, 2, 3]) await put(`audit/warm/${n}.gz`, readObject(n));
+    const warm = runtime('audit-processor', { list: 'intel/warm.txt', now: () => clock });
+    const handler = objectHandler('audit', warm);
+    const readsOf = async (rt: typeof warm, h: typeof handler, key: string) => {
+      const before = rt.table.counters.readRequests;
+      const result = await h(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
+      expect(result.batchItemFailures).toEqual([]);
+      return rt.table.counters.readRequests - before;
+    };
+
+    const engine = await warm.engine();
+    const first = await readsOf(warm, handler, 'audit/warm/1.gz');
+    const second = await readsOf(warm, handler, 'audit/warm/2.gz');
+    expect(await warm.engine()).toBe(engine);
+    const cold = runtime('audit-processor', { list: 'intel/warm.txt', now: () => clock });
+    const coldStart = await readsOf(cold, objectHandler('audit', cold), 'audit/warm/3.gz');
+    expect(second).toBeLessThan(coldStart);
+    expect(second).toBeLessThan(first);
+
+    // A changed list is seen at the next check: a new engine, with the new list.
+    await put('intel/warm.txt', '198.51.100.0/24\n');
+    expect(await warm.engine()).toBe(engine);
+    clock += 301_000;
+    expect(await warm.engine()).not.toBe(engine);
   });
 });
 
