@@ -5,9 +5,10 @@
  * the findings in order, every table item, the run summary, the report's data and each object's
  * outcome. Run it before and after a change; the lines must match.
  *
- * Wall-clock values (run duration, start time, the report's `generatedAt`) are left out. So is a
- * finding's `description`: it is the detector's fixed text, added to the finding contract after
- * the first fingerprints were taken, and checked against the registry here instead.
+ * Wall-clock values (run duration, start time, the report's `generatedAt`) are left out. So are
+ * two fields added to the finding contract after the first fingerprints were taken: `description`
+ * (the detector's fixed text, checked against the registry here instead) and `roles` (the parts
+ * its entities play, which the report's placement of findings holds to account).
  * Options: `--quick` (scenario and the 1.2M-record flow object only), `--json FILE`.
  */
 import { execFileSync } from 'node:child_process';
@@ -52,9 +53,9 @@ function canonical(value: unknown): string {
   return JSON.stringify(norm(value));
 }
 
-/** A finding as hashed: its `description` checked and set aside (see the header). */
+/** A finding as hashed: its `description` checked and set aside, and its `roles` set aside (see the header). */
 function findingText(finding: Record<string, unknown>, descriptions: Map<string, string>): string {
-  const { description, ...rest } = finding;
+  const { description, roles: _roles, ...rest } = finding;
   if (description !== undefined && description !== descriptions.get(String(finding.ruleId))) {
     throw new Error(`finding ${String(finding.id)} carries a description that is not its detector's`);
   }

@@ -40,6 +40,32 @@ export interface BaselineContext {
   known?: string[];
 }
 
+/** One end of traffic, as the log named it and as attribution did. */
+export interface Endpoint {
+  /** The address, verbatim from the log. */
+  address?: string;
+  /** The entity attribution named (`workload:shop/web`, `node:ip-10-0-1-5`, `external:203.0.113.0/24`). */
+  entity?: string;
+  /** What people call it (a label, `internet`), when neither of the others says it. */
+  name?: string;
+}
+
+/**
+ * The part each thing a finding names plays in it, typed, for readers that place a finding (the
+ * report's network map) without parsing entity names: the two ends of the traffic it is about,
+ * or the hops of a path.
+ */
+export interface FindingRoles {
+  /** The end that opened the connections. */
+  client?: Endpoint;
+  /** The end that listened. */
+  server?: Endpoint;
+  /** The server's port. */
+  port?: number;
+  /** A path through the network, hop by hop: the public source, an entry point, a workload, a sensitive resource. */
+  path?: Endpoint[];
+}
+
 /** The unit of output: a JSON Line in the CLI, the JSON payload in SNS. A stable contract. */
 export interface Finding {
   /** Stable hash: the same for the same underlying event. */
@@ -53,7 +79,11 @@ export interface Finding {
   title: string;
   /** One human sentence. */
   summary: string;
+  /** Why the rule matters: the detector's description, so a message stands on its own. */
+  description: string;
   entities: Entities;
+  /** What part the entities play, for findings about traffic. */
+  roles?: FindingRoles;
   /** A short excerpt; never secret values. */
   evidence: string;
   origin: Origin;

@@ -37,7 +37,7 @@ function where(finding: Finding): string {
 }
 
 /** The plain-text email body: what, who, where, when, why it matters, and what the baseline expected. */
-export function renderEmail(finding: Finding, description: string): string {
+export function renderEmail(finding: Finding): string {
   const line = (label: string, value: string) => `${label.padEnd(16)}${printable(value, 2000)}`;
   const lines = [
     printable(`${finding.severity.toUpperCase()}: ${finding.title}`, 300),
@@ -46,7 +46,7 @@ export function renderEmail(finding: Finding, description: string): string {
     line('Who:', who(finding)),
     line('Where:', where(finding)),
     line('When:', `${finding.time} (event time)${finding.count > 1 ? `, ${finding.count} events` : ''}`),
-    line('Why it matters:', description),
+    line('Why it matters:', finding.description),
   ];
   if (finding.baseline) {
     lines.push(

@@ -1,7 +1,6 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertSink, Finding } from '../alert';
 import { renderEmail, renderSubject } from '../alert';
-import { detectorById } from '../detect';
 
 /** SNS takes at most 10 messages per PublishBatch and 256 KB per message. */
 const BATCH = 10;
@@ -47,7 +46,6 @@ export class SnsPublisher implements AlertSink {
 }
 
 export function toEntry(finding: Finding, id: string) {
-  const description = detectorById(finding.ruleId)?.description ?? '';
   let json = JSON.stringify(finding);
   if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES / 2) {
     json = JSON.stringify({
@@ -56,7 +54,7 @@ export function toEntry(finding: Finding, id: string) {
       entities: { cluster: finding.entities.cluster },
     });
   }
-  const email = renderEmail(finding, description).slice(0, MAX_MESSAGE_BYTES / 4);
+  const email = renderEmail(finding).slice(0, MAX_MESSAGE_BYTES / 4);
   return {
     Id: id,
     Subject: renderSubject(finding),

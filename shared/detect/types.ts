@@ -1,4 +1,4 @@
-import type { Entities, FindingSource } from '../alert';
+import type { Entities, FindingRoles, FindingSource } from '../alert';
 import type { Config, ConfigInput, Severity } from '../config';
 import type { Origin } from '../ingest';
 import type { CidrIndex, ThreatIntel } from '../intel';
@@ -14,6 +14,8 @@ export interface Detection {
   /** Overrides the detector's default severity for this finding. */
   severity?: Severity;
   entities: Entities;
+  /** The part the entities play: the ends of the traffic, or the hops of a path. */
+  roles?: FindingRoles;
   /** A short excerpt of the evidence. Never put secret values here. */
   evidence: string;
   /** Two detections with the same key are one alert within the dedupe window. */

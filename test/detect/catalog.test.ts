@@ -28,12 +28,18 @@ function contextFor(detector: Detector<unknown>): DetectContext {
   return buildDetectContext(defaultConfig(detector.examples.config ?? {}), intel);
 }
 
-/** Every detection a draft carries says what happened and can be deduplicated. */
+/**
+ * Every detection a draft carries says what happened and can be deduplicated; one about traffic
+ * says which end is the client, so the report can place it on the map.
+ */
 function expectDetections(drafts: readonly Draft[]): void {
   expect(drafts.length).toBeGreaterThan(0);
-  for (const { detection } of drafts) {
+  for (const { detector, detection } of drafts) {
     expect(detection.summary.length).toBeGreaterThan(10);
     expect(detection.dedupeKey).toBeTruthy();
+    if (detector.source === 'vpc-flow' && (detector as { kind?: string }).kind !== 'health') {
+      expect(detection.roles?.client?.address, detector.id).toBeTruthy();
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { objectHandler } from '../../functions/object-handler';
 import { rebaselineHandler } from '../../functions/rebaseline-handler';
 import { createRuntime } from '../../functions/runtime';
 import { CONFIG_ENV } from '../../shared/config/load';
+import { execIntoPod } from '../../shared/detect/audit/exec-into-pod';
 import { DynamoTable } from '../../shared/store/dynamo-table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent } from '../support/formats';
@@ -105,6 +106,9 @@ describe('audit-processor', () => {
     for (const section of ['What happened:', 'Who:', 'Where:', 'When:', 'Why it matters:', 'Evidence:']) {
       expect(message.email).toContain(section);
     }
+    // The finding carries its detector's description: the message stands alone, for email and for machines.
+    expect(finding.description).toBe(execIntoPod.description);
+    expect(message.email).toContain(`Why it matters: ${execIntoPod.description.slice(0, 60)}`);
 
     // The state went to DynamoDB: the processed-object marker and the dedupe window.
     const table = new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client });

@@ -34,6 +34,7 @@ export function finding(input: Partial<Finding> & { ruleId: string }): Finding {
     time: '2026-11-10T10:00:00.000Z',
     title: input.ruleId,
     summary: `${input.ruleId} fired`,
+    description: 'Why it matters.',
     entities: {},
     evidence: 'evidence',
     origin: { uri: 's3://bucket/flow/object.log.gz', line: 7 },

@@ -1,7 +1,8 @@
+import type { Endpoint } from '../../alert';
 import type { FlowEdge } from '../../network';
 import { isInternal } from '../../network';
 import type { CorrelationDetector, CorrelationSide, CorrelationSighting, DetectContext } from '../types';
-import { edgeEvidence, protocolName } from './lib/describe';
+import { edgeEvidence, edgeRoles, protocolName } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 const INTERNET = 'internet';
@@ -115,6 +116,17 @@ export const exposurePath: CorrelationDetector<FlowEdge> = {
     const publicSource = String(upstream?.facts.publicSource ?? first.facts.publicSource);
     const publicAddress = upstream?.facts.publicAddress ?? first.facts.publicAddress;
     const path = [publicSource, ...(entry ? [entry] : []), workload, sensitive];
+    const target = second.value.slice(0, second.value.lastIndexOf('|'));
+    const hops: Endpoint[] = [
+      publicAddress !== undefined ? { address: String(publicAddress), name: publicSource } : { name: publicSource },
+      ...(entry ? [{ entity: first.value, name: entry }] : []),
+      { entity: key, name: workload },
+      {
+        address: String(second.facts.address),
+        ...(target.startsWith('ip:') ? {} : { entity: target }),
+        name: sensitive,
+      },
+    ];
     return {
       summary:
         `${workload} receives traffic from ${entry ? `the internet (${publicSource}) through ${entry}` : publicSource} ` +
@@ -134,6 +146,7 @@ export const exposurePath: CorrelationDetector<FlowEdge> = {
         path,
         exposure: { publicSource, ...(entry ? { entryPoint: entry } : {}), workload, sensitive, port },
       },
+      roles: { ...edgeRoles(sample), path: hops },
       evidence:
         `public side: ${workload} reached from ${entry ?? publicSource} between ${new Date(first.firstTime).toISOString()} ` +
         `and ${new Date(first.lastTime).toISOString()}; sensitive side: ${edgeEvidence(sample)}`,

@@ -1,7 +1,7 @@
 import type { FlowEdge } from '../../network';
 import { HOSTING_SERVICES, isInternal } from '../../network';
 import type { RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText, sourceKey } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText, sourceKey } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 /** A public address, or one AWS names only as "hosted on AWS" (EC2, AMAZON): anyone can run a pool there. */
@@ -47,6 +47,7 @@ export const miningPoolPort: RuleDetector<FlowEdge> = {
         `${endText(edge.client, edge.clientEntity)} connected to ${edge.server} on port ${edge.serverPort}, ` +
         `a port mining pools use, and exchanged ${edge.bytesToServer + edge.bytesToClient} bytes.`,
       entities: { ...edgeEntities(edge), miningPort: edge.serverPort },
+      roles: edgeRoles(edge),
       evidence: edgeEvidence(edge),
       dedupeKey: `${edge.scope}|${sourceKey(edge)}|${edge.server}|${edge.serverPort}`,
     };

@@ -1,7 +1,7 @@
 import type { FlowEdge } from '../../network';
 import { addressBlock, HOSTING_SERVICES, isInternal } from '../../network';
 import type { AnomalyDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
 import { exampleEdge } from './lib/example-edges';
 
 export const newExternalDestination: AnomalyDetector<FlowEdge> = {
@@ -41,6 +41,7 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
     return {
       summary: `${endText(edge.client, edge.clientEntity)} connected to ${edge.server}${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, in ${block}, a destination this VPC had not used before.`,
       entities: { ...edgeEntities(edge), destinationBlock: block },
+      roles: edgeRoles(edge),
       evidence: edgeEvidence(edge),
       dedupeKey: `${edge.scope}|${block}`,
     };

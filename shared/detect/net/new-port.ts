@@ -1,6 +1,6 @@
 import { EPHEMERAL_FLOOR, type FlowEdge, isInternal, isProbeLike } from '../../network';
 import type { AnomalyDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText, protocolName, sourceKey } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText, protocolName, sourceKey } from './lib/describe';
 import { exampleEdge, exampleProbe, exampleWorkload } from './lib/example-edges';
 
 export const newPort: AnomalyDetector<FlowEdge> = {
@@ -42,6 +42,7 @@ export const newPort: AnomalyDetector<FlowEdge> = {
         `${endText(edge.client, edge.clientEntity)} connected to ${endText(edge.server, edge.serverEntity)} on port ` +
         `${port}, a port it had not used before.`,
       entities: { ...edgeEntities(edge), source: sourceKey(edge), port },
+      roles: edgeRoles(edge),
       evidence: edgeEvidence(edge),
       dedupeKey: `${edge.scope}|${value}`,
     };

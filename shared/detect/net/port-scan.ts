@@ -1,6 +1,6 @@
 import type { FlowEdge } from '../../network';
 import type { DistinctDetector } from '../types';
-import { edgeEntities, endText, protocolName } from './lib/describe';
+import { edgeEntities, edgeRoles, endText, protocolName } from './lib/describe';
 import { exampleEdge, exampleProbe } from './lib/example-edges';
 import { isScanProbe, listed, sortValues } from './lib/scan-source';
 
@@ -46,6 +46,7 @@ export const portScan: DistinctDetector<FlowEdge> = {
         `${endText(edge.client, edge.clientEntity)} probed ${values.length} ports of ` +
         `${endText(edge.server, edge.serverEntity)} within ${context.config.network.portScan.windowMinutes} minutes.`,
       entities: { ...edgeEntities(edge), ports: sorted.slice(0, 50), portCount: values.length },
+      roles: edgeRoles(edge),
       evidence: `ports probed: ${listed(sorted)}`,
       dedupeKey: `${edge.scope}|${edge.client}|${edge.server}`,
     };

@@ -1,6 +1,6 @@
 import type { FlowEdge } from '../../network';
 import type { DistinctDetector } from '../types';
-import { edgeEntities, endText, protocolName } from './lib/describe';
+import { edgeEntities, endpointOf, endText, protocolName } from './lib/describe';
 import { exampleEdge, exampleProbe } from './lib/example-edges';
 import { isScanProbe, listed } from './lib/scan-source';
 
@@ -50,6 +50,11 @@ export const portSweep: DistinctDetector<FlowEdge> = {
         dstAddr: undefined,
         hosts: [...values].slice(0, 50),
         hostCount: values.length,
+      },
+      // A sweep has one client and many servers: the hosts are listed, none is the server.
+      roles: {
+        client: endpointOf(edge.client, edge.clientEntity),
+        ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
       },
       evidence: `hosts probed on ${port}: ${listed([...values].sort())}`,
       dedupeKey: `${edge.scope}|${edge.client}|${port}`,

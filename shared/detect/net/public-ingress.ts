@@ -1,7 +1,7 @@
 import type { FlowEdge } from '../../network';
 import { EPHEMERAL_FLOOR, isInternal } from '../../network';
 import type { DetectContext, RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 /**
@@ -74,6 +74,7 @@ export const publicIngress: RuleDetector<FlowEdge> = {
         `${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, which is not a public entry point; ` +
         `${edge.accepted} flow records were accepted.`,
       entities: edgeEntities(edge),
+      roles: edgeRoles(edge),
       evidence: edgeEvidence(edge),
       dedupeKey: keyOf(edge),
     };

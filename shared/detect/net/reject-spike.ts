@@ -1,7 +1,7 @@
 import type { FlowEdge } from '../../network';
 import { isInternal } from '../../network';
 import type { SpikeDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
 import { spikeLimit } from './lib/spike-limit';
 
@@ -42,6 +42,7 @@ export const rejectSpike: SpikeDetector<FlowEdge> = {
         `${endText(edge.server, edge.serverEntity)}${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''} ` +
         `were REJECTed in one hour; the edge's median hour has ${stats.median} (spike above ${Math.round(limit)}).`,
       entities: { ...edgeEntities(edge), rejected: observed, expectedRejected: stats.median },
+      roles: edgeRoles(edge),
       evidence: `${edgeEvidence(edge)}; hour total ${observed} rejected; baseline median ${stats.median}, MAD ${stats.mad}, max ${stats.max} over ${stats.hours} hours`,
       dedupeKey: `${edge.scope}|${edge.clientEntity?.id ?? edge.client}|${edge.serverEntity?.id ?? edge.server}|${edge.serverPort ?? ''}`,
     };

@@ -1,6 +1,6 @@
 import type { FlowEdge } from '../../network';
 import type { RuleDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
 import { exampleEdge } from './lib/example-edges';
 
 export const threatIntelMatch: RuleDetector<FlowEdge> = {
@@ -42,6 +42,7 @@ export const threatIntelMatch: RuleDetector<FlowEdge> = {
         `${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''}, listed in ${hit.list} (${hit.entry})` +
         `${established ? '' : '; all of it was rejected'}.`,
       entities: { ...edgeEntities(edge), threatList: hit.list, listedAddress: listed, listEntry: hit.entry },
+      roles: edgeRoles(edge),
       evidence: `${edgeEvidence(edge)}; ${listed} matches ${hit.entry}${hit.note ? ` (${hit.note})` : ''} in ${hit.list}`,
       dedupeKey: `${edge.scope}|${listed}|${other}`,
     };

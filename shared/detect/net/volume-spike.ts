@@ -1,7 +1,7 @@
 import type { FlowEdge } from '../../network';
 import { isInternal } from '../../network';
 import type { SpikeDetector } from '../types';
-import { edgeEntities, edgeEvidence, endText } from './lib/describe';
+import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
 import { bytesText, spikeLimit } from './lib/spike-limit';
 
@@ -48,6 +48,7 @@ export const volumeSpike: SpikeDetector<FlowEdge> = {
         `${edge.serverPort !== undefined ? ` port ${edge.serverPort}` : ''} in one hour; its median hour is ` +
         `${bytesText(stats.median)} (spike above ${bytesText(limit)}).`,
       entities: { ...edgeEntities(edge), bytesOut: observed, expectedBytes: stats.median },
+      roles: edgeRoles(edge),
       evidence: `${edgeEvidence(edge)}; hour total ${observed} bytes sent; baseline median ${stats.median}, MAD ${stats.mad}, max ${stats.max} over ${stats.hours} hours`,
       dedupeKey: `${edge.scope}|${edge.clientEntity?.id ?? edge.client}|${edge.serverEntity?.id ?? edge.server}|${edge.serverPort ?? ''}`,
     };

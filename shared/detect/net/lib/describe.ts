@@ -1,4 +1,4 @@
-import type { Entities } from '../../../alert';
+import type { Endpoint, Entities, FindingRoles } from '../../../alert';
 import type { FlowEdge, NetworkEntity } from '../../../network';
 import { subnetBlock } from '../../../network';
 
@@ -70,4 +70,18 @@ export function sourceKey(edge: FlowEdge): string {
   const entity = edge.clientEntity;
   if (entity && entity.kind !== 'unknown' && entity.kind !== 'external') return entity.id;
   return `subnet:${entity?.cidr ?? subnetBlock(edge.client)}`;
+}
+
+/** An end of an edge: the address as logged, and the entity attribution named. */
+export function endpointOf(address: string, entity: NetworkEntity | undefined): Endpoint {
+  return entity ? { address, entity: entity.id } : { address };
+}
+
+/** The roles of an edge's ends, for readers that place a finding on the network map. */
+export function edgeRoles(edge: FlowEdge): FindingRoles {
+  return {
+    client: endpointOf(edge.client, edge.clientEntity),
+    server: endpointOf(edge.server, edge.serverEntity),
+    ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
+  };
 }
