@@ -8,7 +8,6 @@ export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const CLUSTER = 'shop-prod';
 export const VPC_ID = 'vpc-0a1b2c3d4e5f60718';
-export const VPC_CIDR = '10.0.0.0/16';
 export const FLOW_LOG_ID = 'fl-0a1b2c3d4e5f';
 export const KUBERNETES_VERSION = 'v1.31.2-eks-7f9249a';
 /** The account's own ECR registry. */
@@ -360,12 +359,6 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     managedBy: 'eks-addon',
   },
 ];
-
-export function workload(key: string): WorkloadSpec {
-  const found = WORKLOADS.find((w) => `${w.namespace}/${w.name}` === key);
-  if (!found) throw new Error(`no workload ${key}`);
-  return found;
-}
 
 /** A public service our pods call, by /24. */
 export interface ExternalService {

@@ -21,6 +21,7 @@ import { ObjectRun } from './object-run';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
 
+/** The options of {@link Engine}: what differs between the Lambdas, the CLI and the tests. */
 export interface EngineOptions {
   config: Config;
   table: Table;

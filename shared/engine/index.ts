@@ -1,2 +1,4 @@
-export { Engine, type EngineOptions } from './engine';
-export type { EngineRebaselineReport, NetworkOutcome, ObjectOutcome } from './types';
+export { Engine } from './engine';
+/** @public The engine's options: what differs between the Lambdas, the CLI and the tests. */
+export type { EngineOptions } from './engine';
+export type { ObjectOutcome } from './types';

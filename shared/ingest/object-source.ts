@@ -222,11 +222,6 @@ export function randomAccess(source: ObjectSource): RandomAccessObject | undefin
   return { uri: source.uri, size, read: (start, end) => readRange.call(source, start, end) };
 }
 
-/** Reads the first few kilobytes of an object, decompressed, to sniff its kind. */
-export async function sniffKind(source: ObjectSource): Promise<LogKind | 'unknown'> {
-  return (await identifyObject(source)).kind;
-}
-
 /** What takes a flow object's records: text lines as the reader parsed them, Parquet rows as records. */
 export interface FlowSink {
   add(record: FlowRecord): void;

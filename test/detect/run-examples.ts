@@ -3,7 +3,6 @@ import type { Config } from '../../shared/config';
 import type {
   AuditDetector,
   DetectContext,
-  Detection,
   FlowDetector,
   FlowLogHealth,
   FlowLogSilence,
@@ -167,11 +166,6 @@ export function healthDrafts(
   input: HealthDetector['examples']['fires'][number],
 ): Promise<Draft[]> | Draft[] {
   return input.kind === 'object' ? runner.inspect(input) : runner.silence(input);
-}
-
-/** The detections of a detector among drafts (other detectors never run: they are not enabled). */
-export function detections(drafts: readonly Draft[]): Detection[] {
-  return drafts.map((d) => d.detection);
 }
 
 /** A flow edge carrying `observed` as its own hour's total of a metric. */
