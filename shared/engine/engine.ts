@@ -17,7 +17,7 @@ import type { Evaluator, EventShape } from './evaluator';
 import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
 import { ObjectLedger } from './ledger';
-import { ObjectRun } from './object-run';
+import { type Learning, ObjectRun } from './object-run';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
 
@@ -172,7 +172,7 @@ export class Engine {
 
   /** Notes each scope's first event and sets the object's learning periods. */
   private async learn(run: ObjectRun): Promise<void> {
-    const learning = new Map<string, { start: number; end: number }>();
+    const learning = new Map<string, Learning>();
     for (const [scope, first] of run.firstTimes) {
       const start = await this.baselines.noteEvents(scope, first);
       learning.set(scope, { start, end: start + this.config.learning.days * DAY_MS });

@@ -1,4 +1,4 @@
-export { Engine } from './engine';
 /** @public The engine's options: what differs between the Lambdas, the CLI and the tests. */
 export type { EngineOptions } from './engine';
+export { Engine } from './engine';
 export type { ObjectOutcome } from './types';

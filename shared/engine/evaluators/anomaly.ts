@@ -11,13 +11,13 @@ import type { ObjectRun } from '../object-run';
  * for the rebaseline to learn from, and looked up in one batch per baseline.
  */
 export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
-  private readonly byId: ReadonlyMap<string, AnomalyDetector<E>>;
+  readonly byId: ReadonlyMap<string, AnomalyDetector<E>>;
 
   constructor(
-    private readonly detectors: readonly AnomalyDetector<E>[],
-    private readonly context: DetectContext,
-    private readonly shape: EventShape<E>,
-    private readonly baselines: BaselineStore,
+    readonly detectors: readonly AnomalyDetector<E>[],
+    readonly context: DetectContext,
+    readonly shape: EventShape<E>,
+    readonly baselines: BaselineStore,
   ) {
     this.byId = new Map(detectors.map((d) => [d.id, d]));
   }
@@ -25,50 +25,76 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
   begin(run: ObjectRun): EvaluatorSession<E> {
     return new AnomalySession(this, run);
   }
+}
 
-  /** Sees one event: the values it shows, into the object's observations. */
-  observe(run: ObjectRun, observations: Map<string, Observation<E>>, event: E): void {
+class AnomalySession<E extends Located> implements EvaluatorSession<E> {
+  /** The object's observations by scope, baseline kind, value and day. */
+  private readonly observations = new Map<string, Observation<E>>();
+
+  constructor(
+    private readonly evaluator: AnomalyEvaluator<E>,
+    private readonly run: ObjectRun,
+  ) {}
+
+  /** The values the event shows, into the object's observations. */
+  see(event: E): void {
+    const { detectors, context, shape } = this.evaluator;
     let scope: string | undefined;
-    for (const anomaly of this.detectors) {
-      const values = run.attempt(anomaly.id, event, () => anomaly.observe(event, this.context));
+    for (const anomaly of detectors) {
+      const values = this.run.attempt(anomaly.id, event, () => anomaly.observe(event, context));
       if (!values) continue;
-      scope ??= this.shape.scope(event);
+      scope ??= shape.scope(event);
       const day = dayOf(event.time);
-      for (const value of values) {
-        const key = `${scope}\u0000${anomaly.baselineKind}\u0000${value}\u0000${day}`;
-        const o = observations.get(key);
-        if (!o) {
-          observations.set(key, {
-            scope,
-            kind: anomaly.baselineKind,
-            value,
-            day,
-            count: 1,
-            firstTime: event.time,
-            lastTime: event.time,
-            sample: event,
-            detectorId: anomaly.id,
-          });
-          continue;
-        }
-        o.count++;
-        if (event.time < o.firstTime) {
-          o.firstTime = event.time;
-          o.sample = event;
-        }
-        if (event.time > o.lastTime) o.lastTime = event.time;
-      }
+      for (const value of values) this.observe(anomaly, scope, day, value, event);
     }
   }
 
+  private observe(anomaly: AnomalyDetector<E>, scope: string, day: string, value: string, event: E): void {
+    const key = `${scope}\u0000${anomaly.baselineKind}\u0000${value}\u0000${day}`;
+    const o = this.observations.get(key);
+    if (!o) {
+      this.observations.set(key, {
+        scope,
+        kind: anomaly.baselineKind,
+        value,
+        day,
+        count: 1,
+        firstTime: event.time,
+        lastTime: event.time,
+        sample: event,
+        detectorId: anomaly.id,
+      });
+      return;
+    }
+    o.count++;
+    if (event.time < o.firstTime) {
+      o.firstTime = event.time;
+      o.sample = event;
+    }
+    if (event.time > o.lastTime) o.lastTime = event.time;
+  }
+
+  /** Writes the observations, for the rebaseline to learn from. */
+  async record(): Promise<void> {
+    const { baselines } = this.evaluator;
+    this.run.outcome.observations = await baselines.writeObservations(this.run.objectId, this.observations.values());
+  }
+
+  async finish(): Promise<Draft[]> {
+    const drafts: Draft[] = [];
+    for (const group of groupObservations(this.observations.values())) drafts.push(...(await this.describeNew(group)));
+    return drafts;
+  }
+
   /** The drafts of one baseline: its values past the learning period that the baseline has not seen. */
-  async describeNew(run: ObjectRun, group: ObservationGroup<E>): Promise<Draft[]> {
-    const learning = run.learning.get(group.scope);
-    const detector = this.byId.get(group.detectorId);
+  private async describeNew(group: ObservationGroup<E>): Promise<Draft[]> {
+    const { baselines, byId, context, shape } = this.evaluator;
+    const learning = this.run.learning.get(group.scope);
+    const detector = byId.get(group.detectorId);
     if (!learning || !detector) return [];
     const candidates = group.items.filter((o) => o.firstTime >= learning.end);
     if (candidates.length === 0) return [];
-    const known = await this.baselines.lookup(
+    const known = await baselines.lookup(
       group.scope,
       group.kind,
       candidates.map((o) => o.value),
@@ -77,9 +103,9 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
     let sample: string[] | undefined;
     for (const o of candidates) {
       if (known.has(o.value)) continue;
-      const detection = run.attempt(detector.id, o.sample, () => detector.describe(o.value, o.sample, this.context));
+      const detection = this.run.attempt(detector.id, o.sample, () => detector.describe(o.value, o.sample, context));
       if (!detection) continue;
-      sample ??= (await this.baselines.sample(group.scope, group.kind)).map((e) => e.value);
+      sample ??= (await baselines.sample(group.scope, group.kind)).map((e) => e.value);
       drafts.push({
         detector,
         detection,
@@ -94,37 +120,8 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
         count: o.count,
         identity: `${group.scope}|${o.value}`,
         scope: group.scope,
-        cluster: this.shape.cluster(o.sample),
+        cluster: shape.cluster(o.sample),
       });
-    }
-    return drafts;
-  }
-
-  async write(run: ObjectRun, observations: Map<string, Observation<E>>): Promise<void> {
-    run.outcome.observations = await this.baselines.writeObservations(run.objectId, observations.values());
-  }
-}
-
-class AnomalySession<E extends Located> implements EvaluatorSession<E> {
-  private readonly observations = new Map<string, Observation<E>>();
-
-  constructor(
-    private readonly evaluator: AnomalyEvaluator<E>,
-    private readonly run: ObjectRun,
-  ) {}
-
-  see(event: E): void {
-    this.evaluator.observe(this.run, this.observations, event);
-  }
-
-  async record(): Promise<void> {
-    await this.evaluator.write(this.run, this.observations);
-  }
-
-  async finish(): Promise<Draft[]> {
-    const drafts: Draft[] = [];
-    for (const group of groupObservations(this.observations.values())) {
-      drafts.push(...(await this.evaluator.describeNew(this.run, group)));
     }
     return drafts;
   }

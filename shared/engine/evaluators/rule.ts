@@ -21,13 +21,13 @@ interface Hit<E> {
  */
 export class RuleEvaluator<E extends Located> implements Evaluator<E> {
   constructor(
-    private readonly rules: readonly RuleDetector<E>[],
-    private readonly context: DetectContext,
-    private readonly shape: EventShape<E>,
+    readonly rules: readonly RuleDetector<E>[],
+    readonly context: DetectContext,
+    readonly shape: EventShape<E>,
   ) {}
 
   begin(run: ObjectRun): EvaluatorSession<E> {
-    return new RuleSession(this.rules, this.context, this.shape, run);
+    return new RuleSession(this, run);
   }
 }
 
@@ -35,15 +35,14 @@ class RuleSession<E extends Located> implements EvaluatorSession<E> {
   private readonly hits = new Map<string, Hit<E>>();
 
   constructor(
-    private readonly rules: readonly RuleDetector<E>[],
-    private readonly context: DetectContext,
-    private readonly shape: EventShape<E>,
+    private readonly evaluator: RuleEvaluator<E>,
     private readonly run: ObjectRun,
   ) {}
 
   see(event: E): void {
-    const { context, run } = this;
-    for (const rule of this.rules) {
+    const { run } = this;
+    const { context, rules } = this.evaluator;
+    for (const rule of rules) {
       if (rule.dedupeKey) {
         // A rule that can name its finding cheaply: only the first event of a finding is described.
         const known = run.attempt(rule.id, event, () => rule.dedupeKey?.(event, context));
@@ -63,7 +62,7 @@ class RuleSession<E extends Located> implements EvaluatorSession<E> {
     const key = `${rule.id}\u0000${detection.dedupeKey}`;
     const hit = this.hits.get(key);
     if (!hit) {
-      const { shape } = this;
+      const { shape } = this.evaluator;
       this.hits.set(key, {
         rule,
         detection,
