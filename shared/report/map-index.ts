@@ -1,3 +1,4 @@
+import type { Endpoint } from '../alert';
 import { addressBlock, subnetBlock } from '../network';
 import type { NetworkMap } from './network-map';
 
@@ -8,8 +9,7 @@ const IPV6ISH = /^[0-9a-f:]+(?:\/\d{1,3})?$/i;
 /**
  * Finds the nodes of a map that a finding's entity names: a node or entity id, a label, an
  * address or block seen on the map, a group (`internet`, a namespace), or text that holds one of
- * these (`rds-subnets (10.0.200.0/24)`, `203.0.113.9:443`). Findings are written by detectors
- * that may name things in any of these ways, so the report reads them defensively.
+ * these (`rds-subnets (10.0.200.0/24)`, `203.0.113.9:443`).
  */
 export class MapIndex {
   private readonly byRef = new Map<string, Set<string>>();
@@ -38,22 +38,19 @@ export class MapIndex {
     this.byRef.set(key, ids);
   }
 
-  /** Node ids for a reference: a string, an object with `id`/`label`/`address`, or an array of those. */
-  resolve(ref: unknown, depth = 0): Set<string> {
+  /** Node ids of an endpoint of a finding: its entity when drawn, else its address, else its name. */
+  endpoint(endpoint: Endpoint): Set<string> {
+    for (const ref of [endpoint.entity, endpoint.address, endpoint.name]) {
+      const ids = this.resolve(ref);
+      if (ids.size > 0) return ids;
+    }
+    return new Set();
+  }
+
+  /** Node ids for a reference: an id, a label, an address or block, or text that holds one. */
+  resolve(ref: string | undefined, depth = 0): Set<string> {
     const out = new Set<string>();
-    if (depth > 3 || ref === null || ref === undefined) return out;
-    if (Array.isArray(ref)) {
-      for (const item of ref) for (const id of this.resolve(item, depth + 1)) out.add(id);
-      return out;
-    }
-    if (typeof ref === 'object') {
-      for (const key of ['id', 'entityId', 'address', 'addr', 'ip', 'label', 'name']) {
-        const ids = this.resolve((ref as Record<string, unknown>)[key], depth + 1);
-        if (ids.size > 0) return ids;
-      }
-      return out;
-    }
-    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 300) return out;
+    if (depth > 3 || ref === undefined || ref.length === 0 || ref.length > 300) return out;
     const exact = this.byRef.get(ref.toLowerCase());
     if (exact) return new Set(exact);
     const hostPort = IPV4_PORT.exec(ref);

@@ -2,7 +2,7 @@ import type { Finding } from '../alert';
 import { SEVERITIES, type Severity } from '../config';
 import { DAY_MS, dayOf, dayStart, iso } from '../util';
 import type { DroppedEdges, RecordedEdge } from './flow-map-recorder';
-import { type FindingPlacement, mapReferences, placeFindings } from './highlights';
+import { type FindingPlacement, placeFindings, roleEndpoints } from './highlights';
 import type { MapIndex } from './map-index';
 import {
   buildNetworkMap,
@@ -93,15 +93,16 @@ export interface ReportData {
 const MAX_PORTS_PER_LINK = 8;
 const MAX_PINNED_TEXT = 300;
 
-/** Every string a flow finding names as an end of a flow or a hop of a path, nested a little. */
+/** Every entity, address and name a finding's roles give an end of its traffic or a hop of its path. */
 function mentioned(findings: readonly Finding[]): Set<string> {
   const out = new Set<string>();
-  const visit = (value: unknown, depth: number) => {
-    if (typeof value === 'string' && value.length <= MAX_PINNED_TEXT) out.add(value);
-    else if (depth < 3 && Array.isArray(value)) for (const v of value) visit(v, depth + 1);
-    else if (depth < 3 && value && typeof value === 'object') for (const v of Object.values(value)) visit(v, depth + 1);
-  };
-  for (const f of findings) if (f.source === 'vpc-flow') visit(mapReferences(f.entities ?? {}), 0);
+  for (const f of findings) {
+    for (const endpoint of roleEndpoints(f.roles)) {
+      for (const ref of [endpoint.entity, endpoint.address, endpoint.name]) {
+        if (ref !== undefined && ref.length <= MAX_PINNED_TEXT) out.add(ref);
+      }
+    }
+  }
   return out;
 }
 

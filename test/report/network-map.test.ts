@@ -133,7 +133,7 @@ describe('buildNetworkMap', () => {
     // Act: too many nodes, so the quiet clients collapse into their subnet.
     const { map, index } = buildNetworkMap(await recorded(edges), { maxNodes: 2 });
     const [place] = placeFindings(map, index, [
-      finding({ ruleId: 'net.port-scan', entities: { srcAddr: 'fd00:0:0:0::77' } }),
+      finding({ ruleId: 'net.port-scan', roles: { client: { address: 'fd00:0:0:0::77' } } }),
     ]);
     // Assess
     expect(map.nodes.map((n) => [n.id, n.addresses])).toEqual([
@@ -145,15 +145,21 @@ describe('buildNetworkMap', () => {
 });
 
 describe('placeFindings', () => {
-  it('points a flow finding at the link between its srcAddr and dstAddr, on its port', async () => {
+  it('points a flow finding at the link between its client and server, on its port', async () => {
     const { map, index } = buildNetworkMap(await recorded());
     const [threat, scan, audit] = placeFindings(map, index, [
       finding({
         ruleId: 'net.threat-intel-match',
-        entities: { srcAddr: '10.0.1.21', dstAddr: '198.51.100.77', dstPort: 3333, protocol: 6 },
+        // Entity names play no part: only the typed roles do.
+        entities: { srcAddr: '10.0.1.99', dstAddr: '10.0.1.98', sourceWorkload: 'shop/web' },
+        roles: { client: { address: '10.0.1.21' }, server: { address: '198.51.100.77' }, port: 3333 },
       }),
-      finding({ ruleId: 'net.port-scan', entities: { srcAddr: '10.0.1.21' } }),
-      finding({ ruleId: 'audit.exec-into-pod', source: 'eks-audit', entities: { user: '10.0.1.21' } }),
+      finding({ ruleId: 'net.port-scan', roles: { client: { address: '10.0.1.21' } } }),
+      finding({
+        ruleId: 'audit.exec-into-pod',
+        source: 'eks-audit',
+        entities: { user: '10.0.1.21', srcAddr: '10.0.1.21' },
+      }),
     ]);
     expect(threat).toEqual({
       links: ['ip:10.0.1.21->net:198.51.100.0/24'],
@@ -164,13 +170,14 @@ describe('placeFindings', () => {
     expect(audit).toEqual({ links: [], nodes: [], exposure: false });
   });
 
-  it('draws an exposure path from entities.exposure, through the load balancer when there is no direct link', async () => {
+  it('draws a path by its hops, through the load balancer when there is no direct link', async () => {
     const { map, index } = buildNetworkMap(await recorded());
     const [place] = placeFindings(map, index, [
       finding({
-        ruleId: 'net.exposure-path',
-        entities: {
-          exposure: { publicSource: '203.0.113.7', workload: '10.0.1.20', sensitive: '10.0.200.10', port: 5432 },
+        ruleId: 'net.any-rule-with-a-path',
+        roles: {
+          path: [{ address: '203.0.113.7' }, { address: '10.0.1.20' }, { address: '10.0.200.10' }],
+          port: 5432,
         },
       }),
     ]);
@@ -182,7 +189,7 @@ describe('placeFindings', () => {
     ]);
   });
 
-  it('draws an exposure path from entities.path, by entity ids and labels', async () => {
+  it('draws an exposure path by entity ids, else by names', async () => {
     const web = workload('shop', 'web');
     const lb = { id: 'load-balancer:shop/web', label: 'shop/web (ALB)', group: 'shop', kind: 'load-balancer' as const };
     const rds = {
@@ -226,11 +233,24 @@ describe('placeFindings', () => {
     const [byIds, byLabels] = placeFindings(map, index, [
       finding({
         ruleId: 'net.exposure-path',
-        entities: { path: ['external:203.0.113.0/24', 'workload:shop/web', 'cidr:rds-subnets'], dstPort: 5432 },
+        roles: {
+          path: [
+            { entity: 'external:203.0.113.0/24' },
+            { entity: 'workload:shop/web', name: 'not a label' },
+            { entity: 'cidr:rds-subnets' },
+          ],
+          port: 5432,
+        },
       }),
       finding({
         ruleId: 'net.exposure-path',
-        entities: { path: ['internet', 'shop/web', 'rds-subnets (10.0.200.0/24)'] },
+        roles: {
+          path: [
+            { name: 'internet' },
+            { entity: 'workload:shop/gone', name: 'shop/web' },
+            { name: 'rds-subnets (10.0.200.0/24)' },
+          ],
+        },
       }),
     ]);
     const expected = [

@@ -9,9 +9,12 @@ import { generateScenario } from '../../events/scenario/generate';
 import type { ScenarioManifest } from '../../events/scenario/types';
 import type { Finding } from '../../shared/alert/finding';
 import { severityRank } from '../../shared/config/schema';
+import { exposurePath } from '../../shared/detect/net/exposure-path';
 import { addressBlock } from '../../shared/network/address';
 import { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
-import { EXPOSURE_RULE } from '../../shared/report/highlights';
+
+const EXPOSURE_RULE = exposurePath.id;
+
 import type { MapNode } from '../../shared/report/network-map';
 import { renderReportHtml } from '../../shared/report/render-html';
 import { buildReportData, type RunFacts } from '../../shared/report/report-data';
@@ -360,8 +363,9 @@ describe.skipIf(NO_CHROMIUM)('HTML report of an exposure path, in Chromium', () 
       findings: [
         finding({
           ruleId: EXPOSURE_RULE,
-          entities: {
-            exposure: { publicSource: '203.0.113.7', workload: '10.0.1.20', sensitive: '10.0.200.10', port: 5432 },
+          roles: {
+            path: [{ address: '203.0.113.7' }, { address: '10.0.1.20' }, { address: '10.0.200.10' }],
+            port: 5432,
           },
         }),
       ],
