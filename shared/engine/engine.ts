@@ -4,7 +4,7 @@ import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext } from '../detect';
 import { AUDIT_DETECTORS, AUDIT_KINDS, baselineKinds, enabledDetectors, FLOW_DETECTORS, FLOW_KINDS } from '../detect';
-import type { AuditEvent, ObjectFormat, ObjectSource } from '../ingest';
+import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
 import { identifyObject, readAuditObject, reject } from '../ingest';
 import type { FlowEdge } from '../network';
 import { FlowSources, NetworkMapStore, networkMapTtlDays } from '../network';
@@ -95,38 +95,33 @@ export class Engine {
 
   /** Identify, read, record, detect, deliver, mark done. */
   async process(source: ObjectSource): Promise<ObjectOutcome> {
-    const run = new ObjectRun(
-      stableHash(source.uri, source.version),
-      source.uri,
-      this.config.clusterName,
-      this.clock,
-      source.kind,
-    );
-    if (await this.ledger.isDone(run.objectId)) {
-      run.outcome.skipped = 'already-processed';
-      return run.outcome;
+    const objectId = stableHash(source.uri, source.version);
+    const run = new ObjectRun(objectId, source.uri, this.config.clusterName, this.clock, source.kind);
+    if (await this.ledger.isDone(objectId)) return run.skipped('already-processed');
+    const identity = await this.identify(source, run);
+    if (identity.kind === 'unknown') {
+      await this.ledger.markDone(objectId, source.uri);
+      return run.skipped('unknown-kind');
     }
+    const sessions =
+      identity.kind === 'audit' ? await this.readAudit(source, run) : await this.readFlow(source, identity.format, run);
+    await this.record(run, sessions);
+    const drafts = await sessions.finish();
+    run.delivered(await this.delivery.deliver(drafts));
+    await this.ledger.markDone(objectId, source.uri);
+    return run.outcome;
+  }
+
+  /** What the object is; an object of neither kind is counted as rejected, with the reason. */
+  private async identify(source: ObjectSource, run: ObjectRun): Promise<ObjectIdentity> {
     const { sources } = this.config;
     const identity = await identifyObject(source, { prefixes: sources, flowFormat: sources.flow.format });
     run.identified(identity);
     if (identity.kind === 'unknown') {
       run.stats.objects++;
       reject(run.stats, 'unrecognized-content', { uri: source.uri, line: 1 }, identity.detail);
-      run.outcome.skipped = 'unknown-kind';
-      await this.ledger.markDone(run.objectId, run.uri);
-      return run.outcome;
     }
-    const sessions =
-      identity.kind === 'audit' ? await this.readAudit(source, run) : await this.readFlow(source, identity.format, run);
-    run.closeTimes();
-    await this.learn(run);
-    await sessions.flush(this.table);
-    const delivered = await this.delivery.deliver(await sessions.finish());
-    run.outcome.findings = delivered.sent;
-    run.outcome.suppressed = delivered.suppressed;
-    run.outcome.belowThreshold = delivered.belowThreshold;
-    await this.ledger.markDone(run.objectId, run.uri);
-    return run.outcome;
+    return identity;
   }
 
   /** Streams an audit object's events to its sessions: nothing holds the events themselves. */
@@ -170,14 +165,19 @@ export class Engine {
     return sessions;
   }
 
-  /** Notes each scope's first event and sets the object's learning periods. */
-  private async learn(run: ObjectRun): Promise<void> {
+  /**
+   * What the object taught: each scope's first event (which starts its learning period), then the
+   * observations and the recorders' records.
+   */
+  private async record(run: ObjectRun, sessions: ObjectSessions<AuditEvent> | ObjectSessions<FlowEdge>): Promise<void> {
+    run.closeTimes();
     const learning = new Map<string, Learning>();
     for (const [scope, first] of run.firstTimes) {
       const start = await this.baselines.noteEvents(scope, first);
       learning.set(scope, { start, end: start + this.config.learning.days * DAY_MS });
     }
     run.learning = learning;
+    await sessions.flush(this.table);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Located } from '../detect';
 import type { ObjectIdentity, ReadStats } from '../ingest';
 import { newReadStats, reject } from '../ingest';
+import type { Delivered } from './delivery';
 import type { ObjectOutcome } from './types';
 
 /** A scope's learning period: statistical detectors stay silent before `end`. */
@@ -43,10 +44,23 @@ export class ObjectRun {
     };
   }
 
+  /** The outcome of an object that was not analysed, and why. */
+  skipped(why: NonNullable<ObjectOutcome['skipped']>): ObjectOutcome {
+    this.outcome.skipped = why;
+    return this.outcome;
+  }
+
+  /** Notes what became of the object's findings. */
+  delivered(delivered: Delivered): void {
+    this.outcome.findings = delivered.sent;
+    this.outcome.suppressed = delivered.suppressed;
+    this.outcome.belowThreshold = delivered.belowThreshold;
+  }
+
   /** The object's kind and format, once identified. */
   identified(identity: ObjectIdentity): void {
     this.outcome.identity = identity;
-    if (identity.kind !== 'unknown') this.outcome.kind = identity.kind;
+    this.outcome.kind = identity.kind;
   }
 
   /** Notes an event's time: the scope's first event starts its learning period. */

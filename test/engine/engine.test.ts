@@ -169,9 +169,12 @@ describe('Engine', () => {
     expect(sink.findings.map((f) => [f.ruleId, f.severity])).toEqual([['audit.rbac-change', 'critical']]);
   });
 
-  it('reports an object that is neither log kind without reading it as one', async () => {
+  it('reports an object that is neither log kind without reading it as one, whatever queue it came by', async () => {
     const outcome = await engine.process(memorySource('junk.bin', Buffer.from([0, 1, 2, 3, 250, 251])));
     expect(outcome.skipped).toBe('unknown-kind');
+    expect(outcome.kind).toBe('unknown');
     expect(outcome.stats.rejected['unrecognized-content']).toBe(1);
+    const byAuditQueue = await engine.process({ ...memorySource('junk2.bin', Buffer.from([0, 9, 9])), kind: 'audit' });
+    expect(byAuditQueue).toMatchObject({ skipped: 'unknown-kind', kind: 'unknown' });
   });
 });
