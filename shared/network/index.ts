@@ -1,7 +1,8 @@
 export { type AddressClass, AddressClassifier, addressBlock, isInternal, subnetBlock } from './address';
 export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attribution';
+export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { EdgeAggregator, type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
+export { type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
 export { NetworkLabels } from './labels';
 export {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FlowField, type FlowLine, readFlowLines, readFlowObject } from '../../shared/ingest/flow-reader';
 import { newReadStats } from '../../shared/ingest/stats';
 import { AddressClassifier } from '../../shared/network/address';
-import { EdgeAggregator } from '../../shared/network/flow-edge';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import { FLOW_HEADER_V5, streamOf } from '../support/formats';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
@@ -88,6 +88,31 @@ describe('EdgeAggregator.addLine', () => {
       ),
       { numRuns: RUNS },
     );
+  });
+
+  it('learns the same relays and watched-interface addresses from lines as from records', async () => {
+    // Prepare: a NAT gateway (IPv4 and IPv6 relays), an interface that relays nothing, a line
+    // without packet addresses, and the watched load balancer sending and receiving.
+    const text = [
+      FLOW_HEADER_V5,
+      '5 1 eni-nat 10.0.9.9 203.0.113.9 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 10.0.1.5 203.0.113.9 r az - - egress 1',
+      '5 1 eni-nat 203.0.113.9 10.0.9.9 443 43512 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 18 IPv4 203.0.113.9 10.0.1.5 r az - - ingress 1',
+      '5 1 eni-nat fd00::9 2001:db8::7 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv6 fd00:0:0:0::9 2001:db8::7 r az - - egress 1',
+      '5 1 eni-0a 10.0.2.9 10.0.3.7 43512 5432 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 10.0.2.9 10.0.3.7 r az - - egress 1',
+      '5 1 eni-0a 10.0.2.8 10.0.3.7 43512 5432 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1',
+      '5 1 eni-lb 10.0.4.4 10.0.5.5 43512 8080 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 198.51.100.20 10.0.5.5 r az - - egress 1',
+      '5 1 eni-lb 198.51.100.20 10.0.4.5 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - ingress 1',
+      '5 1 eni-lb 198.51.100.21 - 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 - 10.0.4.6 r az - - ingress 1',
+    ].join('\n');
+    // Act
+    const byLine = await aggregate(text, 64, true);
+    const byRecord = await aggregate(text, 64 * 1024, false);
+    // Assess
+    for (const learned of [byLine, byRecord]) {
+      expect(learned.relays).toEqual(['10.0.4.4', '10.0.9.9', 'fd00::9']);
+      expect(learned.interfaces).toEqual([['eni-lb', ['10.0.4.4', '10.0.4.5', '10.0.4.6']]]);
+    }
+    expect(byLine.edges).toEqual(byRecord.edges);
   });
 
   it('folds replies into the conversation and keeps the earliest line as its origin', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AddressClassifier } from '../../shared/network/address';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import { unknownEntity, workloadEntity } from '../../shared/network/entity';
-import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
+import type { FlowEdge } from '../../shared/network/flow-edge';
 import {
   aggregateMap,
   directionOf,

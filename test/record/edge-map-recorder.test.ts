@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config/load';
 import { AddressClassifier } from '../../shared/network/address';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import { workloadEntity } from '../../shared/network/entity';
-import { EdgeAggregator } from '../../shared/network/flow-edge';
 import { NetworkMapStore } from '../../shared/network/network-map';
 import { edgeMapRecorder } from '../../shared/record/edge-map-recorder';
 import { MemoryTable } from '../../shared/store/memory-table';
