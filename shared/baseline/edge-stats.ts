@@ -1,5 +1,5 @@
 import type { EdgeMetric, MetricStats } from '../detect';
-import { addTotals, type EdgeTotals, emptyTotals, type MapEdge, type NetworkMapStore } from '../network';
+import { addTotals, type EdgeTotals, emptyTotals, type HourlyEdge, type HourlyEdgeStore } from '../network';
 import type { Item, Table } from '../store';
 import { keys, valueKey } from '../store';
 import { DAY_MS, dayOf, epochSeconds } from '../util';
@@ -54,7 +54,7 @@ export function statsOf(hours: HourlyValues): Record<EdgeMetric, MetricStats> {
 
 export interface EdgeStatsFoldReport {
   daysFolded: number;
-  /** Map items read. */
+  /** Hourly edges read (the name is the rebaseline report's). */
   mapItemsRead: number;
   /** Edges whose statistics were rewritten. */
   edgesUpdated: number;
@@ -66,7 +66,7 @@ export interface EdgeStatsOptions {
 }
 
 /**
- * Per-edge hourly statistics, folded from the network map by the rebaseline job. Each edge keeps
+ * Per-edge hourly statistics, folded from the hourly edges by the rebaseline job. Each edge keeps
  * its hourly values for the window (`EDGEHIST#<scope>#<shard>`, the input) and the statistics the
  * detectors read (`BL#<scope>#edge-hourly`, small, read with one batch per object). Folding a day
  * replaces that day's values, so reruns and late objects never double count. Only edges the spike
@@ -96,29 +96,34 @@ export class EdgeStatsStore {
   }
 
   /**
-   * Folds the map's pending days of every scope into the statistics. The current and previous day
+   * Folds the hourly edges' pending days of every scope into the statistics. The current and previous day
    * stay pending (objects for them may still arrive) and are folded again next time.
    */
-  async fold(map: NetworkMapStore, scopes: readonly string[], now: number): Promise<EdgeStatsFoldReport> {
+  async fold(hourly: HourlyEdgeStore, scopes: readonly string[], now: number): Promise<EdgeStatsFoldReport> {
     const report: EdgeStatsFoldReport = { daysFolded: 0, mapItemsRead: 0, edgesUpdated: 0 };
     const today = dayOf(now);
     const keepPendingFrom = dayOf(now - DAY_MS);
     const windowStart = dayOf(now - this.options.windowDays * DAY_MS);
     for (const scope of scopes) {
-      const due = (await map.pendingDays(scope)).filter((day) => day <= today);
+      const due = (await hourly.pendingDays(scope)).filter((day) => day <= today);
       for (const day of due) {
-        const items = await map.day(scope, day);
+        const items = await hourly.day(scope, day);
         report.mapItemsRead += items.length;
         if (day >= windowStart) report.edgesUpdated += await this.foldDay(scope, day, items, windowStart);
         report.daysFolded++;
       }
       const settled = due.filter((day) => day < keepPendingFrom);
-      if (due.length > 0) await map.markFolded(scope, settled, now);
+      if (due.length > 0) await hourly.markFolded(scope, settled, now);
     }
     return report;
   }
 
-  private async foldDay(scope: string, day: string, items: readonly MapEdge[], windowStart: string): Promise<number> {
+  private async foldDay(
+    scope: string,
+    day: string,
+    items: readonly HourlyEdge[],
+    windowStart: string,
+  ): Promise<number> {
     const perEdge = new Map<string, Map<string, EdgeTotals>>();
     const first = new Map<string, number>();
     const last = new Map<string, number>();

@@ -17,9 +17,9 @@ import {
   readFlowSource,
   reject,
 } from '../ingest';
-import { aggregateMap, type FlowEdge, relayedDuplicates } from '../network';
+import { type FlowEdge, hourlyEdges, relayedDuplicates } from '../network';
 import type { Recorder, RecorderSession } from '../record';
-import { AUDIT_RECORDERS, EdgeMapSession, FLOW_RECORDERS } from '../record';
+import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
 import type { Table } from '../store';
 import { keys } from '../store';
 import { DAY_MS, dayOf, epochSeconds, HOUR_MS, iso, MINUTE_MS, stableHash } from '../util';
@@ -339,8 +339,8 @@ export class Engine {
         );
       }
       // What the object adds to the map, from the map recorder's fold (one per map edge, not per flow edge).
-      const mapSession = recorders.find((r): r is EdgeMapSession => r instanceof EdgeMapSession);
-      for (const part of mapSession?.mapEdges() ?? aggregateMap(flowEdges).values()) {
+      const mapSession = recorders.find((r): r is HourlyEdgeSession => r instanceof HourlyEdgeSession);
+      for (const part of mapSession?.hourlyEdges() ?? hourlyEdges(flowEdges).values()) {
         mapEdges.add(part.key);
         entities.add(part.client);
         entities.add(part.server);

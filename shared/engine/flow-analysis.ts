@@ -22,17 +22,17 @@ import type {
 import type { ReadStats } from '../ingest';
 import {
   type AttributionResult,
-  aggregateMap,
   EdgeAggregator,
   type EdgeTotals,
   EntityResolver,
   type FlowEdge,
   FlowSources,
   flowLogIdOf,
-  type MapEdge,
-  mapEdgeId,
-  NetworkMapStore,
-  networkMapTtlDays,
+  type HourlyEdge,
+  HourlyEdgeStore,
+  hourlyEdgeId,
+  hourlyEdges,
+  hourlyEdgeTtlDays,
   PodIpMap,
 } from '../network';
 import type { Table } from '../store';
@@ -106,7 +106,7 @@ function edgeMetric(edge: FlowEdge, metric: string): number {
 export class FlowAnalysis {
   private readonly context: DetectContext;
   private readonly resolver: EntityResolver;
-  private readonly map: NetworkMapStore;
+  private readonly map: HourlyEdgeStore;
   private readonly stats: EdgeStatsStore;
   private readonly distinct: DistinctCounter;
   private readonly correlations: CorrelationStore;
@@ -116,7 +116,7 @@ export class FlowAnalysis {
   constructor(options: { table: Table; context: DetectContext; config: Config }) {
     this.context = options.context;
     this.resolver = new EntityResolver(options.context.network, new PodIpMap(options.table));
-    this.map = new NetworkMapStore(options.table, { ttlDays: networkMapTtlDays(options.config) });
+    this.map = new HourlyEdgeStore(options.table, { ttlDays: hourlyEdgeTtlDays(options.config) });
     this.stats = new EdgeStatsStore(options.table, { windowDays: options.config.network.stats.windowDays });
     this.distinct = new DistinctCounter(options.table);
     this.correlations = new CorrelationStore(options.table);
@@ -354,17 +354,17 @@ export class FlowAnalysis {
     for (const edge of object.edges) {
       const learning = object.learning.get(edge.scope);
       if (!learning || edge.time < learning.end) continue;
-      const id = mapEdgeId(edge);
+      const id = hourlyEdgeId(edge);
       const list = members.get(id);
       if (list) list.push(edge);
       else members.set(id, [edge]);
     }
     if (members.size === 0) return [];
-    const parts = aggregateMap([...members.values()].flat());
+    const parts = hourlyEdges([...members.values()].flat());
     interface Candidate {
       detector: SpikeDetector<FlowEdge>;
       id: string;
-      part: MapEdge;
+      part: HourlyEdge;
       sample: FlowEdge;
     }
     const candidates: Candidate[] = [];
@@ -397,7 +397,7 @@ export class FlowAnalysis {
     const stats = new Map<string, Map<string, EdgeStats>>();
     for (const [scope, keys] of wanted) stats.set(scope, await this.stats.lookup(scope, [...keys]));
     const totals = new Map<string, EdgeTotals>();
-    const decoded = new Map<string, MapEdge[]>();
+    const decoded = new Map<string, HourlyEdge[]>();
     const drafts: FlowDraft[] = [];
     for (const { detector, id, part, sample } of candidates) {
       const edgeStats = stats.get(part.scope)?.get(part.key);

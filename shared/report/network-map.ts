@@ -1,7 +1,7 @@
 import type { EntityKind } from '../network';
 import { addressBlock, subnetBlock } from '../network';
-import type { DroppedEdges, MapEndpoint, RecordedEdge } from './flow-map-recorder';
 import { MapIndex } from './map-index';
+import type { DroppedEdges, RunEdge, RunEndpoint } from './run-edge-recorder';
 
 /** What a node of the map stands for. */
 export type MapNodeKind = EntityKind | 'address' | 'subnet' | 'block' | 'other';
@@ -67,6 +67,7 @@ export interface NetworkMap {
   links: MapLink[];
   /** What went into it, and what was folded or collapsed to keep it readable. */
   totals: {
+    /** Run edges drawn (the name is the report data's, which the page reads). */
     recordedEdges: number;
     foldedEdges: number;
     dropped: DroppedEdges;
@@ -127,7 +128,7 @@ interface BaseNode {
   refs: string[];
 }
 
-function groupOfSubnet(subnet: string, addressClass: MapEndpoint['addressClass']): MapGroup {
+function groupOfSubnet(subnet: string, addressClass: RunEndpoint['addressClass']): MapGroup {
   return addressClass === 'vpc'
     ? { id: `subnet:${subnet}`, label: `VPC ${subnet}`, kind: 'subnet' }
     : { id: 'private', label: 'private, outside the VPC', kind: 'private' };
@@ -138,7 +139,7 @@ function subnetNode(subnet: string): { id: string; label: string } {
 }
 
 /** The node an endpoint is drawn as, before collapsing. */
-function baseNodeOf(endpoint: MapEndpoint): BaseNode {
+function baseNodeOf(endpoint: RunEndpoint): BaseNode {
   const { entity } = endpoint;
   if (entity) {
     const external = entity.kind === 'external' || entity.kind === 'aws-service';
@@ -213,7 +214,7 @@ interface NodeBuild {
 }
 
 /**
- * Turns the recorded edges into the map the report draws. Nodes are the attributed entities when
+ * Turns the run edges into the map the report draws. Nodes are the attributed entities when
  * edges carry them, grouped by `NetworkEntity.group` (namespace, CIDR label, `internet`, `aws`).
  * Without entities, internal addresses are nodes grouped by subnet, public addresses are their
  * /24 (or /48) inside one `internet` group, and AWS services are one node each. To keep it
@@ -221,13 +222,13 @@ interface NodeBuild {
  * many nodes, internal addresses become their subnet; nodes that findings name are kept.
  */
 export function buildNetworkMap(
-  edges: readonly RecordedEdge[],
+  edges: readonly RunEdge[],
   options: NetworkMapOptions = {},
 ): { map: NetworkMap; index: MapIndex } {
   const o = { ...DEFAULTS, ...options };
   const pinned = new Set(options.pinned ?? []);
   const builds = new Map<string, NodeBuild>();
-  const touch = (endpoint: MapEndpoint, edge: RecordedEdge, serves: boolean): string => {
+  const touch = (endpoint: RunEndpoint, edge: RunEdge, serves: boolean): string => {
     const base = baseNodeOf(endpoint);
     let build = builds.get(base.id);
     if (!build) {

@@ -1,7 +1,6 @@
 import type { Finding } from '../alert';
 import { SEVERITIES, type Severity } from '../config';
 import { DAY_MS, dayOf, dayStart, iso } from '../util';
-import type { DroppedEdges, RecordedEdge } from './flow-map-recorder';
 import { type FindingPlacement, mapReferences, placeFindings } from './highlights';
 import type { MapIndex } from './map-index';
 import {
@@ -12,6 +11,7 @@ import {
   type NetworkMap,
   type NetworkMapOptions,
 } from './network-map';
+import type { DroppedEdges, RunEdge } from './run-edge-recorder';
 
 /** The facts of a run the report shows; the CLI's `RunSummary` has them all. */
 export interface RunFacts {
@@ -32,7 +32,7 @@ export interface RunFacts {
 export interface ReportInput {
   run: RunFacts;
   findings: readonly Finding[];
-  edges: readonly RecordedEdge[];
+  edges: readonly RunEdge[];
   dropped?: DroppedEdges;
   /** Audit events per UTC day. */
   auditEventsByDay?: Record<string, number>;

@@ -53,8 +53,9 @@ export const keys = {
     `RBAC#${scope}#${kind}#${namespace}#${name}`,
   rbacLog: (scope: string) => `RBACLOG#${scope}`,
   podIp: (address: string) => ({ pk: `PODIP#${address}`, sk: 'MAP' }),
-  networkMapPartition: (scope: string, day: string, shard: number) => `NETMAP#${scope}#${day}#${shard}`,
-  networkMapMeta: (scope: string) => ({ pk: `SCOPE#${scope}`, sk: 'NETMAP' }),
+  // Hourly edges were first called the network map: the stored prefixes keep that name.
+  hourlyEdgePartition: (scope: string, day: string, shard: number) => `NETMAP#${scope}#${day}#${shard}`,
+  hourlyEdgeMeta: (scope: string) => ({ pk: `SCOPE#${scope}`, sk: 'NETMAP' }),
   edgeHistory: (scope: string, edgeKey: string) => ({
     pk: `EDGEHIST#${scope}#${shardOf(edgeKey, OBSERVATION_SHARDS)}`,
     sk: valueKey(edgeKey),

@@ -3,7 +3,8 @@ import { CorrelationStore } from '../../shared/baseline/correlation-store';
 import { DistinctCounter } from '../../shared/baseline/distinct-counter';
 import { EdgeStatsStore } from '../../shared/baseline/edge-stats';
 import { FlowSources } from '../../shared/network/flow-sources';
-import { type MapEdge, NetworkMapStore } from '../../shared/network/network-map';
+import type { HourlyEdge } from '../../shared/network/hourly-edge';
+import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { PodIpMap } from '../../shared/network/pod-ip-map';
 import { DynamoTable } from '../../shared/store/dynamo-table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
@@ -39,9 +40,9 @@ describe('network stores on dynalite', () => {
   });
 
   it('writes the map, folds it into statistics, and reads them back', async () => {
-    const map = new NetworkMapStore(table);
+    const map = new HourlyEdgeStore(table);
     const key = 'egress|workload:a/b|external:192.0.2.0/24|443|6';
-    const edge = (hour: number, bytesOut: number): MapEdge => ({
+    const edge = (hour: number, bytesOut: number): HourlyEdge => ({
       scope: 'vpc-dyn',
       hour,
       key,

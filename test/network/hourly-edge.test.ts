@@ -3,14 +3,8 @@ import { AddressClassifier } from '../../shared/network/address';
 import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import { unknownEntity, workloadEntity } from '../../shared/network/entity';
 import type { FlowEdge } from '../../shared/network/flow-edge';
-import {
-  aggregateMap,
-  directionOf,
-  mapEdgeKey,
-  mapEnds,
-  mapPlacement,
-  NetworkMapStore,
-} from '../../shared/network/network-map';
+import { directionOf, hourlyEdgeKey, hourlyEdges, hourlyEnds, hourlyPlacement } from '../../shared/network/hourly-edge';
+import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowRecord } from './support';
 
@@ -23,7 +17,7 @@ function edges(records: Parameters<typeof flowRecord>[0][]): FlowEdge[] {
   return [...aggregator.values()];
 }
 
-describe('the network map', () => {
+describe('hourly edges', () => {
   it('keys edges by direction, the entities at both ends, port and protocol', () => {
     const [internal, egress, ingress] = edges([
       { srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080 },
@@ -31,7 +25,7 @@ describe('the network map', () => {
       { srcAddr: '198.51.100.9', srcPort: 50000, dstAddr: '10.0.0.37', dstPort: 443 },
     ]) as [FlowEdge, FlowEdge, FlowEdge];
     internal.clientEntity = workloadEntity('shop', 'web');
-    expect(mapEdgeKey(internal)).toBe('internal|workload:shop/web|ip:10.0.2.9|8080|6');
+    expect(hourlyEdgeKey(internal)).toBe('internal|workload:shop/web|ip:10.0.2.9|8080|6');
     expect([directionOf(internal), directionOf(egress), directionOf(ingress)]).toEqual([
       'internal',
       'egress',
@@ -44,16 +38,16 @@ describe('the network map', () => {
       { srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080 },
       { srcAddr: '10.0.1.58', dstAddr: '10.0.2.9', dstPort: 8080 },
     ]) as [FlowEdge, FlowEdge];
-    expect(mapPlacement(edge)).toMatchObject({ key: 'internal|ip:10.0.1.57|ip:10.0.2.9|8080|6' });
+    expect(hourlyPlacement(edge)).toMatchObject({ key: 'internal|ip:10.0.1.57|ip:10.0.2.9|8080|6' });
     edge.clientEntity = workloadEntity('shop', 'web');
-    expect(mapPlacement(edge).key).toBe('internal|workload:shop/web|ip:10.0.2.9|8080|6');
-    expect(mapPlacement(edge).client).toBe(edge.clientEntity);
-    expect(mapEnds(edge)).toEqual(['workload:shop/web', 'ip:10.0.2.9']);
+    expect(hourlyPlacement(edge).key).toBe('internal|workload:shop/web|ip:10.0.2.9|8080|6');
+    expect(hourlyPlacement(edge).client).toBe(edge.clientEntity);
+    expect(hourlyEnds(edge)).toEqual(['workload:shop/web', 'ip:10.0.2.9']);
     edge.serverEntity = unknownEntity('10.0.2.9', '10.0.2.0/24', 'vpc');
     other.serverEntity = unknownEntity('10.0.2.9', '10.0.2.0/24', 'vpc');
-    expect(mapPlacement(edge).server).toEqual({ id: 'subnet:10.0.2.0/24', label: '10.0.2.0/24' });
-    expect(mapPlacement(edge).server).toBe(mapPlacement(other).server);
-    expect(mapPlacement(edge).hour).toBe(Math.floor(edge.time / HOUR) * HOUR);
+    expect(hourlyPlacement(edge).server).toEqual({ id: 'subnet:10.0.2.0/24', label: '10.0.2.0/24' });
+    expect(hourlyPlacement(edge).server).toBe(hourlyPlacement(other).server);
+    expect(hourlyPlacement(edge).hour).toBe(Math.floor(edge.time / HOUR) * HOUR);
   });
 
   it('folds the pods of a workload into one edge per hour', () => {
@@ -66,19 +60,19 @@ describe('the network map', () => {
       ...edges([{ srcAddr: '10.0.1.58', dstAddr: '10.0.2.9', dstPort: 8080, bytes: 400, start: (T0 + HOUR) / 1000 }]),
     ];
     for (const edge of list) edge.clientEntity = workloadEntity('shop', 'web');
-    const map = [...aggregateMap(list).values()];
-    expect(map.map((m) => [new Date(m.hour).toISOString(), m.bytesOut, m.flows])).toEqual([
+    const hourly = [...hourlyEdges(list).values()];
+    expect(hourly.map((m) => [new Date(m.hour).toISOString(), m.bytesOut, m.flows])).toEqual([
       ['2026-11-01T10:00:00.000Z', 300, 2],
       ['2026-11-01T11:00:00.000Z', 400, 1],
     ]);
   });
 
-  it('writes each object once per map edge, sums an hour over objects, and lists the days to fold', async () => {
+  it('writes each object once per hourly edge, sums an hour over objects, and lists the days to fold', async () => {
     // Prepare
     const table = new MemoryTable();
-    const store = new NetworkMapStore(table);
+    const store = new HourlyEdgeStore(table);
     const part = (bytes: number) => [
-      ...aggregateMap(
+      ...hourlyEdges(
         edges([{ srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080, bytes, start: T0 / 1000 }]),
       ).values(),
     ];
