@@ -1,5 +1,5 @@
 import type { EdgeMetric, MetricStats } from '../detect';
-import { addTotals, type EdgeTotals, emptyTotals, type HourlyEdge, type HourlyEdgeStore } from '../network';
+import { addTraffic, emptyTraffic, type HourlyEdge, type HourlyEdgeStore, type Traffic } from '../network';
 import type { Item, Table } from '../store';
 import { keys, valueKey } from '../store';
 import { DAY_MS, dayOf, epochSeconds } from '../util';
@@ -8,6 +8,20 @@ import { DAY_MS, dayOf, epochSeconds } from '../util';
 export const EDGE_STATS_KIND = 'edge-hourly';
 
 export const EDGE_METRICS: readonly EdgeMetric[] = ['bytesOut', 'bytesIn', 'flows', 'rejected'];
+
+/** A metric's value in some traffic: the statistics name the bytes after the client, `bytesOut` sent and `bytesIn` received. */
+export function edgeMetric(traffic: Traffic, metric: EdgeMetric): number {
+  switch (metric) {
+    case 'bytesOut':
+      return traffic.bytesToServer;
+    case 'bytesIn':
+      return traffic.bytesToClient;
+    case 'flows':
+      return traffic.flows;
+    case 'rejected':
+      return traffic.rejected;
+  }
+}
 
 /** What the spike detectors compare an hour against: robust statistics of each metric over the edge's active hours. */
 export interface EdgeStats {
@@ -18,7 +32,7 @@ export interface EdgeStats {
   metrics: Record<EdgeMetric, MetricStats>;
 }
 
-/** Hourly values of an edge within the window, by `YYYY-MM-DDTHH`: [bytesOut, bytesIn, flows, rejected]. */
+/** Hourly values of an edge within the window, by `YYYY-MM-DDTHH`: {@link EDGE_METRICS} in order. */
 type HourlyValues = Record<string, [number, number, number, number]>;
 
 function median(sorted: readonly number[]): number {
@@ -124,7 +138,7 @@ export class EdgeStatsStore {
     items: readonly HourlyEdge[],
     windowStart: string,
   ): Promise<number> {
-    const perEdge = new Map<string, Map<string, EdgeTotals>>();
+    const perEdge = new Map<string, Map<string, Traffic>>();
     const first = new Map<string, number>();
     const last = new Map<string, number>();
     for (const item of items) {
@@ -136,8 +150,8 @@ export class EdgeStatsStore {
         hours = new Map();
         perEdge.set(key, hours);
       }
-      const totals = hours.get(hour) ?? emptyTotals();
-      addTotals(totals, item);
+      const totals = hours.get(hour) ?? emptyTraffic();
+      addTraffic(totals, item);
       hours.set(hour, totals);
       first.set(key, Math.min(first.get(key) ?? Number.POSITIVE_INFINITY, Number(item.firstTime)));
       last.set(key, Math.max(last.get(key) ?? 0, Number(item.lastTime)));
@@ -155,7 +169,9 @@ export class EdgeStatsStore {
         // The day being folded is replaced whole; hours before the window are dropped.
         if (hour.slice(0, 10) !== day && hour.slice(0, 10) >= windowStart) values[hour] = row;
       }
-      for (const [hour, t] of hours) values[hour] = [t.bytesOut, t.bytesIn, t.flows, t.rejected];
+      for (const [hour, t] of hours) {
+        values[hour] = EDGE_METRICS.map((metric) => edgeMetric(t, metric)) as HourlyValues[string];
+      }
       const firstSeen = Math.min(Number(previous?.firstSeen ?? Number.POSITIVE_INFINITY), first.get(key) ?? 0);
       const lastSeen = Math.max(Number(previous?.lastSeen ?? 0), last.get(key) ?? 0);
       const expiresAt = epochSeconds(lastSeen) + (this.options.windowDays + 7) * 86_400;

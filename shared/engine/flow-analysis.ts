@@ -5,6 +5,7 @@ import {
   type EdgeStats,
   type EdgeStatsFoldReport,
   EdgeStatsStore,
+  edgeMetric,
 } from '../baseline';
 import type { Config } from '../config';
 import type {
@@ -23,7 +24,6 @@ import type { ReadStats } from '../ingest';
 import {
   type AttributionResult,
   EdgeAggregator,
-  type EdgeTotals,
   EntityResolver,
   type FlowEdge,
   FlowSources,
@@ -34,6 +34,7 @@ import {
   hourlyEdges,
   hourlyEdgeTtlDays,
   PodIpMap,
+  type Traffic,
 } from '../network';
 import type { Table } from '../store';
 import { DAY_MS, HOUR_MS, iso, MINUTE_MS } from '../util';
@@ -81,21 +82,6 @@ const OBJECTS_PER_HOUR = 12;
 const FORGET_SILENT_MS = 7 * DAY_MS;
 /** Statistics that let any value through: the lowest limit a spike detector can set (its floor). */
 const FLAT: MetricStats = { hours: Number.MAX_SAFE_INTEGER, days: Number.MAX_SAFE_INTEGER, median: 0, mad: 0, max: 0 };
-
-function edgeMetric(edge: FlowEdge, metric: string): number {
-  switch (metric) {
-    case 'bytesOut':
-      return edge.bytesToServer;
-    case 'bytesIn':
-      return edge.bytesToClient;
-    case 'flows':
-      return edge.flows;
-    case 'rejected':
-      return edge.rejected;
-    default:
-      return 0;
-  }
-}
 
 /**
  * The flow side of the engine beyond per-edge rules and new values: naming both ends of every
@@ -373,7 +359,7 @@ export class FlowAnalysis {
       // Without statistics, no hour can spike; with them, none below the detector's floor.
       const floor = detector.limit(FLAT, this.context) ?? 0;
       for (const [id, part] of parts) {
-        const value = part[detector.metric];
+        const value = edgeMetric(part, detector.metric);
         if (value <= 0 || value * OBJECTS_PER_HOUR < floor) continue;
         const edges = (members.get(id) ?? []).filter((e) => {
           try {
@@ -396,7 +382,7 @@ export class FlowAnalysis {
     if (candidates.length === 0) return [];
     const stats = new Map<string, Map<string, EdgeStats>>();
     for (const [scope, keys] of wanted) stats.set(scope, await this.stats.lookup(scope, [...keys]));
-    const totals = new Map<string, EdgeTotals>();
+    const totals = new Map<string, Traffic>();
     const decoded = new Map<string, HourlyEdge[]>();
     const drafts: FlowDraft[] = [];
     for (const { detector, id, part, sample } of candidates) {
@@ -404,14 +390,14 @@ export class FlowAnalysis {
       const metric = edgeStats?.metrics[detector.metric];
       const limit = detector.limit(metric, this.context);
       if (limit === undefined || !metric || !edgeStats) continue;
-      if (part[detector.metric] * OBJECTS_PER_HOUR <= limit) continue;
+      if (edgeMetric(part, detector.metric) * OBJECTS_PER_HOUR <= limit) continue;
       let hour = totals.get(id);
       if (!hour) {
         hour = await this.map.hourTotals(part.scope, part.hour, part.key, decoded);
         totals.set(id, hour);
       }
       // The map already holds this object's part (recorders flush first); never count less than it.
-      const observed = Math.max(hour[detector.metric], part[detector.metric]);
+      const observed = Math.max(edgeMetric(hour, detector.metric), edgeMetric(part, detector.metric));
       if (observed <= limit) continue;
       let detection: Detection | undefined;
       try {

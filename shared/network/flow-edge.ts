@@ -3,12 +3,13 @@ import { NO_COUNT } from '../ingest';
 import type { AddressClass } from './address';
 import type { NetworkEntity } from './entity';
 import { DEFAULT_SERVICE_PORTS, EPHEMERAL_FLOOR, type ServicePorts } from './ports';
+import { type Traffic, trafficBytes } from './traffic';
 
 /**
  * Flows between a client and a server port, aggregated over one object. Replies are folded into
  * the connection they answer, so an edge is one conversation, not two half-flows.
  */
-export interface FlowEdge {
+export interface FlowEdge extends Traffic {
   scope: string;
   client: string;
   server: string;
@@ -18,12 +19,6 @@ export interface FlowEdge {
   serverClass: AddressClass;
   clientService?: string;
   serverService?: string;
-  bytesToServer: number;
-  bytesToClient: number;
-  packets: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
   /** Client records that opened a TCP connection (SYN without ACK): attempts, for probe detection. */
   opened?: number;
   /** First record's time (epoch ms) and location. */
@@ -139,8 +134,7 @@ export function isProbeLike(edge: FlowEdge): boolean {
   if (edge.flows === 0) return false;
   if (edge.accepted === 0 && edge.rejected > 0) return true;
   if (edge.protocol !== 6 || !edge.opened) return false;
-  const bytes = edge.bytesToServer + edge.bytesToClient;
-  return edge.packets <= 3 * edge.flows && bytes <= 180 * edge.flows;
+  return edge.packets <= 3 * edge.flows && trafficBytes(edge) <= 180 * edge.flows;
 }
 
 /**

@@ -2,7 +2,8 @@ import type { Config } from '../config';
 import type { Item, Table } from '../store';
 import { keys, OBSERVATION_SHARDS, type PackedRow, packRows, unpackRows } from '../store';
 import { dayOf, epochSeconds, shardOf } from '../util';
-import { addTotals, type EdgeTotals, emptyTotals, type HourlyEdge } from './hourly-edge';
+import type { HourlyEdge } from './hourly-edge';
+import { addTraffic, emptyTraffic, type Traffic } from './traffic';
 
 /** `HH` of an hour, for sort keys. */
 function hourOfDay(hour: number): string {
@@ -31,8 +32,8 @@ const ROW_FIELDS = [
   'serverLabel',
   'port',
   'protocol',
-  'bytesOut',
-  'bytesIn',
+  'bytesToServer',
+  'bytesToClient',
   'packets',
   'flows',
   'accepted',
@@ -117,7 +118,7 @@ export class HourlyEdgeStore {
   }
 
   /**
-   * An edge's totals in one hour, over every object written so far. `cache` keeps the decoded
+   * An edge's traffic in one hour, summed over every object written so far. `cache` keeps the decoded
    * shard-hours of one object's lookups, so asking about many edges reads each once.
    */
   async hourTotals(
@@ -125,7 +126,7 @@ export class HourlyEdgeStore {
     hour: number,
     key: string,
     cache: Map<string, HourlyEdge[]> = new Map(),
-  ): Promise<EdgeTotals> {
+  ): Promise<Traffic> {
     const pk = keys.hourlyEdgePartition(scope, dayOf(hour), HourlyEdgeStore.shard(key));
     const prefix = `${hourOfDay(hour)}#`;
     let edges = cache.get(`${pk}\u0000${prefix}`);
@@ -136,8 +137,8 @@ export class HourlyEdgeStore {
       }
       cache.set(`${pk}\u0000${prefix}`, edges);
     }
-    const totals = emptyTotals();
-    for (const edge of edges) if (edge.key === key && edge.hour === hour) addTotals(totals, edge);
+    const totals = emptyTraffic();
+    for (const edge of edges) if (edge.key === key && edge.hour === hour) addTraffic(totals, edge);
     return totals;
   }
 

@@ -1,26 +1,17 @@
 import { HOUR_MS } from '../util';
 import { isInternal } from './address';
 import type { FlowEdge } from './flow-edge';
+import { addTraffic, emptyTraffic, type Traffic } from './traffic';
 
 /** Which way an edge crosses the VPC's boundary, from the client's side. */
 export type EdgeDirection = 'internal' | 'egress' | 'ingress' | 'external';
-
-/** Traffic counts of an edge. `bytesOut` is what the client sent, `bytesIn` what it received. */
-export interface EdgeTotals {
-  bytesOut: number;
-  bytesIn: number;
-  packets: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
-}
 
 /**
  * An hourly edge: who talked to whom in one hour (entities, not addresses), on which port and
  * protocol, and how much. Built from an object's flow edges and written once per object
  * ({@link HourlyEdgeStore}); the per-edge hourly statistics are folded from them, by `key`.
  */
-export interface HourlyEdge extends EdgeTotals {
+export interface HourlyEdge extends Traffic {
   scope: string;
   /** Start of the hour, epoch ms. */
   hour: number;
@@ -119,10 +110,6 @@ export function hourlyEdgeKey(edge: FlowEdge): string {
   return hourlyPlacement(edge).key;
 }
 
-export function emptyTotals(): EdgeTotals {
-  return { bytesOut: 0, bytesIn: 0, packets: 0, flows: 0, accepted: 0, rejected: 0 };
-}
-
 /** The id of the hourly edge a flow edge belongs to, within an object: scope, hour and key. */
 export function hourlyEdgeId(edge: FlowEdge): string {
   const { hour, key } = hourlyPlacement(edge);
@@ -163,36 +150,16 @@ export function hourlyEdges(edges: Iterable<FlowEdge>): Map<string, HourlyEdge> 
         serverLabel: server.label,
         port: edge.serverPort,
         protocol: edge.protocol,
-        bytesOut: edge.bytesToServer,
-        bytesIn: edge.bytesToClient,
-        packets: edge.packets,
-        flows: edge.flows,
-        accepted: edge.accepted,
-        rejected: edge.rejected,
+        ...emptyTraffic(),
         firstTime: edge.time,
         lastTime: edge.lastTime,
       };
       keyed.set(key, hourly);
       out.set(hourlyEdgeIdOf(edge.scope, hour, key), hourly);
-      continue;
     }
-    hourly.bytesOut += edge.bytesToServer;
-    hourly.bytesIn += edge.bytesToClient;
-    hourly.packets += edge.packets;
-    hourly.flows += edge.flows;
-    hourly.accepted += edge.accepted;
-    hourly.rejected += edge.rejected;
+    addTraffic(hourly, edge);
     hourly.firstTime = Math.min(hourly.firstTime, edge.time);
     hourly.lastTime = Math.max(hourly.lastTime, edge.lastTime);
   }
   return out;
-}
-
-export function addTotals(into: EdgeTotals, item: Partial<EdgeTotals>): void {
-  into.bytesOut += Number(item.bytesOut ?? 0);
-  into.bytesIn += Number(item.bytesIn ?? 0);
-  into.packets += Number(item.packets ?? 0);
-  into.flows += Number(item.flows ?? 0);
-  into.accepted += Number(item.accepted ?? 0);
-  into.rejected += Number(item.rejected ?? 0);
 }

@@ -5,6 +5,9 @@
  * - **flow edge** (`FlowEdge`, flow-edge.ts): one object's conversation between a client address
  *   and a server address, port and protocol, in one scope, replies folded in. `EdgeAggregator`
  *   folds flow records into them, through the hash tables of edge-tables.ts.
+ * - **traffic** (`Traffic`, traffic.ts): the counts every kind of edge sums, with `addTraffic`
+ *   only: bytes to the server and to the client, packets, flow records, accepted and rejected.
+ *   The statistics call the bytes `bytesOut` and `bytesIn` (`EdgeMetric`).
  * - **scope**: the VPC (else the account) whose baselines a record belongs to.
  * - **relay**: an interface address that forwards packets addressed elsewhere (a NAT gateway);
  *   its edges that repeat a client's own are the **relayed duplicates**.
@@ -27,8 +30,9 @@ export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
 export { type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
-export { addTotals, type EdgeTotals, emptyTotals, type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
+export { type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
 export { type PodIpEntry, PodIpMap } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
+export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

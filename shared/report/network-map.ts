@@ -1,5 +1,5 @@
-import type { EntityKind } from '../network';
-import { addressBlock, subnetBlock } from '../network';
+import type { EntityKind, Traffic } from '../network';
+import { addressBlock, addTraffic, emptyTraffic, subnetBlock, trafficBytes } from '../network';
 import { MapIndex } from './map-index';
 import type { DroppedEdges, RunEdge, RunEndpoint } from './run-edge-recorder';
 
@@ -32,27 +32,21 @@ export interface MapGroup {
   kind: MapGroupKind;
 }
 
-/** Traffic on one server port of a link. */
-export interface MapPort {
+/** Traffic on one server port of a link, as drawn: bytes both ways, not each. */
+export interface MapPort extends Pick<Traffic, 'flows' | 'accepted' | 'rejected'> {
   port?: number;
   protocol?: number;
+  /** Bytes both ways. */
   bytes: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
 }
 
-/** Traffic from one node to another (client to server), over all ports. */
-export interface MapLink {
+/** Traffic from one node to another (client to server), over all ports, as drawn: no packets. */
+export interface MapLink extends Omit<Traffic, 'packets'> {
   id: string;
   source: string;
   target: string;
+  /** Bytes both ways. */
   bytes: number;
-  bytesToServer: number;
-  bytesToClient: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
   /** Epoch ms of the first and last record. */
   firstTime: number;
   lastTime: number;
@@ -206,11 +200,51 @@ function groupKindOf(group: string): MapGroupKind {
 interface NodeBuild {
   base: BaseNode;
   addresses: Set<string>;
-  bytes: number;
-  flows: number;
+  traffic: Traffic;
   pinned: boolean;
   /** Seen as the server of an edge: a destination, not only a client. */
   serves: boolean;
+}
+
+/** A link's traffic as it is summed, before it is drawn. */
+interface LinkBuild {
+  id: string;
+  source: string;
+  target: string;
+  traffic: Traffic;
+  firstTime: number;
+  lastTime: number;
+  ports: Map<string, { port?: number; protocol?: number; traffic: Traffic }>;
+}
+
+/** A link as drawn, its busiest ports first. */
+function drawLink(link: LinkBuild): MapLink {
+  const { traffic } = link;
+  return {
+    id: link.id,
+    source: link.source,
+    target: link.target,
+    bytes: trafficBytes(traffic),
+    bytesToServer: traffic.bytesToServer,
+    bytesToClient: traffic.bytesToClient,
+    flows: traffic.flows,
+    accepted: traffic.accepted,
+    rejected: traffic.rejected,
+    firstTime: link.firstTime,
+    lastTime: link.lastTime,
+    ports: [...link.ports.values()]
+      .map(
+        ({ port, protocol, traffic: t }): MapPort => ({
+          ...(port !== undefined ? { port } : {}),
+          ...(protocol !== undefined ? { protocol } : {}),
+          bytes: trafficBytes(t),
+          flows: t.flows,
+          accepted: t.accepted,
+          rejected: t.rejected,
+        }),
+      )
+      .sort((a, b) => b.bytes - a.bytes || b.flows - a.flows),
+  };
 }
 
 /**
@@ -232,15 +266,14 @@ export function buildNetworkMap(
     const base = baseNodeOf(endpoint);
     let build = builds.get(base.id);
     if (!build) {
-      build = { base, addresses: new Set(), bytes: 0, flows: 0, pinned: false, serves: false };
+      build = { base, addresses: new Set(), traffic: emptyTraffic(), pinned: false, serves: false };
       builds.set(base.id, build);
     }
     if (serves) build.serves = true;
     for (const address of [endpoint.address, ...(endpoint.otherAddresses ?? [])]) {
       if (build.addresses.size < MAX_ADDRESSES) build.addresses.add(address);
     }
-    build.bytes += edge.bytesToServer + edge.bytesToClient;
-    build.flows += edge.flows;
+    addTraffic(build.traffic, edge);
     if (!build.pinned && [...base.refs, ...(endpoint.otherAddresses ?? [])].some((r) => pinned.has(r))) {
       build.pinned = true;
     }
@@ -254,7 +287,12 @@ export function buildNetworkMap(
   let collapsedExternal = 0;
   const blocks = [...builds.values()]
     .filter((b) => b.base.external && b.base.kind !== 'aws-service')
-    .sort((a, b) => Number(b.serves) - Number(a.serves) || b.bytes - a.bytes || a.base.id.localeCompare(b.base.id));
+    .sort(
+      (a, b) =>
+        Number(b.serves) - Number(a.serves) ||
+        trafficBytes(b.traffic) - trafficBytes(a.traffic) ||
+        a.base.id.localeCompare(b.base.id),
+    );
   if (blocks.length > o.maxExternalNodes) {
     // Room for the "other" nodes the collapsed blocks go into.
     const others = new Set(blocks.slice(o.maxExternalNodes - 2).map((b) => b.serves)).size;
@@ -286,7 +324,7 @@ export function buildNetworkMap(
     const subnets = new Set<string>();
     const quietest = [...builds.values()]
       .filter((b) => b.base.subnet && !b.pinned)
-      .sort((a, b) => a.bytes - b.bytes || a.base.id.localeCompare(b.base.id));
+      .sort((a, b) => trafficBytes(a.traffic) - trafficBytes(b.traffic) || a.base.id.localeCompare(b.base.id));
     for (const b of quietest) {
       if (drawn <= o.maxNodes) break;
       const subnet = b.base.subnet as { id: string; label: string };
@@ -329,11 +367,11 @@ export function buildNetworkMap(
     }
     node.addresses += b.addresses.size;
     for (const a of b.addresses) if (node.sampleAddresses.length < 5) node.sampleAddresses.push(a);
-    node.bytes += b.bytes;
-    node.flows += b.flows;
+    node.bytes += trafficBytes(b.traffic);
+    node.flows += b.traffic.flows;
   }
 
-  const links = new Map<string, MapLink & { portMap: Map<string, MapPort> }>();
+  const links = new Map<string, LinkBuild>();
   edges.forEach((edge, i) => {
     const [c, s] = ends[i] as readonly [string, string];
     const source = target.get(c)?.id ?? c;
@@ -345,56 +383,29 @@ export function buildNetworkMap(
         id,
         source,
         target: targetId,
-        bytes: 0,
-        bytesToServer: 0,
-        bytesToClient: 0,
-        flows: 0,
-        accepted: 0,
-        rejected: 0,
+        traffic: emptyTraffic(),
         firstTime: edge.firstTime,
         lastTime: edge.lastTime,
-        ports: [],
-        portMap: new Map(),
+        ports: new Map(),
       };
       links.set(id, link);
     }
-    const bytes = edge.bytesToServer + edge.bytesToClient;
-    link.bytes += bytes;
-    link.bytesToServer += edge.bytesToServer;
-    link.bytesToClient += edge.bytesToClient;
-    link.flows += edge.flows;
-    link.accepted += edge.accepted;
-    link.rejected += edge.rejected;
+    addTraffic(link.traffic, edge);
     link.firstTime = Math.min(link.firstTime, edge.firstTime);
     link.lastTime = Math.max(link.lastTime, edge.lastTime);
     const portKey = `${edge.serverPort ?? ''}/${edge.protocol ?? ''}`;
-    let port = link.portMap.get(portKey);
+    let port = link.ports.get(portKey);
     if (!port) {
-      port = {
-        ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
-        ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
-        bytes: 0,
-        flows: 0,
-        accepted: 0,
-        rejected: 0,
-      };
-      link.portMap.set(portKey, port);
+      port = { port: edge.serverPort, protocol: edge.protocol, traffic: emptyTraffic() };
+      link.ports.set(portKey, port);
     }
-    port.bytes += bytes;
-    port.flows += edge.flows;
-    port.accepted += edge.accepted;
-    port.rejected += edge.rejected;
+    addTraffic(port.traffic, edge);
   });
 
   const map: NetworkMap = {
     nodes: [...nodes.values()].sort((a, b) => a.group.localeCompare(b.group) || a.id.localeCompare(b.id)),
     groups: [...groups.values()].sort((a, b) => a.id.localeCompare(b.id)),
-    links: [...links.values()]
-      .map(({ portMap, ...link }) => ({
-        ...link,
-        ports: [...portMap.values()].sort((a, b) => b.bytes - a.bytes || b.flows - a.flows),
-      }))
-      .sort((a, b) => a.id.localeCompare(b.id)),
+    links: [...links.values()].map(drawLink).sort((a, b) => a.id.localeCompare(b.id)),
     totals: {
       recordedEdges: edges.length,
       foldedEdges: edges.filter((e) => e.folded).length,

@@ -1,4 +1,5 @@
-import type { AddressClass, FlowEdge, NetworkEntity } from '../network';
+import type { AddressClass, FlowEdge, NetworkEntity, Traffic } from '../network';
+import { addTraffic, emptyTraffic, trafficBytes } from '../network';
 import type { Recorder, RecorderSession } from '../record';
 import { dayOf } from '../util';
 import { blockOf } from './blocks';
@@ -20,17 +21,11 @@ export interface RunEndpoint {
  * A run edge: flows between a client and a server port, summed over the whole run from every
  * object's flow edges. What the report draws its map from.
  */
-export interface RunEdge {
+export interface RunEdge extends Traffic {
   client: RunEndpoint;
   server: RunEndpoint;
   serverPort?: number;
   protocol?: number;
-  bytesToServer: number;
-  bytesToClient: number;
-  packets: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
   /** Epoch ms of the first and last record. */
   firstTime: number;
   lastTime: number;
@@ -155,7 +150,7 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
     }
     this.dropped.objectEdges++;
     this.dropped.flows += edge.flows;
-    this.dropped.bytes += edge.bytesToServer + edge.bytesToClient;
+    this.dropped.bytes += trafficBytes(edge);
   }
 
   private keep(map: Map<string, RunEdge>, key: string, edge: RunEdge): RunEdge {
@@ -170,12 +165,7 @@ function start(client: RunEndpoint, server: RunEndpoint, edge: FlowEdge, folded:
     server,
     ...(edge.serverPort !== undefined ? { serverPort: edge.serverPort } : {}),
     ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
-    bytesToServer: 0,
-    bytesToClient: 0,
-    packets: 0,
-    flows: 0,
-    accepted: 0,
-    rejected: 0,
+    ...emptyTraffic(),
     firstTime: edge.time,
     lastTime: edge.lastTime,
     objects: 0,
@@ -194,12 +184,7 @@ function noteAddress(endpoint: RunEndpoint, address: string): void {
 function sum(into: RunEdge, edge: FlowEdge): void {
   noteAddress(into.client, edge.client);
   noteAddress(into.server, edge.server);
-  into.bytesToServer += edge.bytesToServer;
-  into.bytesToClient += edge.bytesToClient;
-  into.packets += edge.packets;
-  into.flows += edge.flows;
-  into.accepted += edge.accepted;
-  into.rejected += edge.rejected;
+  addTraffic(into, edge);
   into.objects++;
   if (edge.time < into.firstTime) into.firstTime = edge.time;
   if (edge.lastTime > into.lastTime) into.lastTime = edge.lastTime;

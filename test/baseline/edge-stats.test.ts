@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const KEY = 'egress|workload:payments/worker|external:140.82.112.0/24|443|6';
 
-function hourlyEdge(hour: number, bytesOut: number, extra: Partial<HourlyEdge> = {}): HourlyEdge {
+function hourlyEdge(hour: number, bytesToServer: number, extra: Partial<HourlyEdge> = {}): HourlyEdge {
   return {
     scope: 'vpc-0a',
     hour,
@@ -21,8 +21,8 @@ function hourlyEdge(hour: number, bytesOut: number, extra: Partial<HourlyEdge> =
     serverLabel: '140.82.112.0/24',
     port: 443,
     protocol: 6,
-    bytesOut,
-    bytesIn: 10 * bytesOut,
+    bytesToServer,
+    bytesToClient: 10 * bytesToServer,
     packets: 10,
     flows: 2,
     accepted: 2,

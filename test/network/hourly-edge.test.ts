@@ -61,7 +61,7 @@ describe('hourly edges', () => {
     ];
     for (const edge of list) edge.clientEntity = workloadEntity('shop', 'web');
     const hourly = [...hourlyEdges(list).values()];
-    expect(hourly.map((m) => [new Date(m.hour).toISOString(), m.bytesOut, m.flows])).toEqual([
+    expect(hourly.map((m) => [new Date(m.hour).toISOString(), m.bytesToServer, m.flows])).toEqual([
       ['2026-11-01T10:00:00.000Z', 300, 2],
       ['2026-11-01T11:00:00.000Z', 400, 1],
     ]);
@@ -82,8 +82,8 @@ describe('hourly edges', () => {
     await store.write('object-1', part(100));
     // Assess
     const key = part(1)[0]?.key as string;
-    expect((await store.hourTotals('vpc-0a', T0, key)).bytesOut).toBe(350);
-    expect((await store.hourTotals('vpc-0a', T0 + HOUR, key)).bytesOut).toBe(0);
+    expect((await store.hourTotals('vpc-0a', T0, key)).bytesToServer).toBe(350);
+    expect((await store.hourTotals('vpc-0a', T0 + HOUR, key)).bytesToServer).toBe(0);
     expect(await store.pendingDays('vpc-0a')).toEqual(['2026-11-01']);
     expect(await store.day('vpc-0a', '2026-11-01')).toHaveLength(2);
   });

@@ -30,7 +30,7 @@ describe('hourlyEdgeRecorder', () => {
     expect(items).toEqual([
       expect.objectContaining({
         key: 'internal|workload:shop/web|ip:10.0.2.9|443|6',
-        bytesOut: 2000,
+        bytesToServer: 2000,
         flows: 200,
         direction: 'internal',
       }),
