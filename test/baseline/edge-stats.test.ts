@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EdgeStatsStore, metricStats } from '../../shared/baseline/edge-stats';
+import { EDGE_METRICS, EdgeStatsStore, edgeMetric, metricStats } from '../../shared/baseline/edge-stats';
 import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { MemoryTable } from '../../shared/store/memory-table';
@@ -32,6 +32,18 @@ function hourlyEdge(hour: number, bytesToServer: number, extra: Partial<HourlyEd
     ...extra,
   };
 }
+
+describe('edgeMetric', () => {
+  it('reads each statistic from the traffic count it is named after, from the client', () => {
+    const traffic = { bytesToServer: 1, bytesToClient: 2, packets: 3, flows: 4, accepted: 5, rejected: 6 };
+    expect(EDGE_METRICS.map((metric) => [metric, edgeMetric(traffic, metric)])).toEqual([
+      ['bytesOut', 1],
+      ['bytesIn', 2],
+      ['flows', 4],
+      ['rejected', 6],
+    ]);
+  });
+});
 
 describe('metricStats', () => {
   it('computes the median, the median absolute deviation and the maximum', () => {
@@ -66,6 +78,10 @@ describe('EdgeStatsStore', () => {
     expect(entry?.metrics.bytesIn.median).toBe(40_000);
     // The previous day stays pending (objects for it may still arrive); the folded ones are done.
     expect(await store.pendingDays('vpc-0a')).toEqual(['2026-11-03']);
+    // The history keeps each hour as [bytesOut, bytesIn, flows, rejected], the stored format.
+    const history = [...table.items()].find((item) => String(item.pk).startsWith('EDGEHIST#'));
+    const hours = (history?.hours ?? {}) as Record<string, number[]>;
+    expect(hours['2026-11-01T03']).toEqual([1_000_000, 10_000_000, 2, 0]);
   });
 
   it('replaces a day folded again when late objects arrive, and drops hours past the window', async () => {

@@ -6,6 +6,7 @@ import type { FlowEdge } from '../../shared/network/flow-edge';
 import { directionOf, hourlyEdgeKey, hourlyEdges, hourlyEnds, hourlyPlacement } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { MemoryTable } from '../../shared/store/memory-table';
+import { unpackRows } from '../../shared/store/packing';
 import { flowRecord } from './support';
 
 const HOUR = 3_600_000;
@@ -86,5 +87,41 @@ describe('hourly edges', () => {
     expect((await store.hourTotals('vpc-0a', T0 + HOUR, key)).bytesToServer).toBe(0);
     expect(await store.pendingDays('vpc-0a')).toEqual(['2026-11-01']);
     expect(await store.day('vpc-0a', '2026-11-01')).toHaveLength(2);
+  });
+
+  it('stores an hourly edge as the row earlier releases wrote and read (fields by position)', async () => {
+    // Prepare: one hourly edge; the row below is the stored format (bytesToServer and
+    // bytesToClient sit where the statistics' bytesOut and bytesIn always were).
+    const table = new MemoryTable();
+    const [edge] = edges([{ srcAddr: '10.0.1.57', dstAddr: '10.0.2.9', dstPort: 8080, bytes: 100, start: T0 / 1000 }]);
+    if (!edge) throw new Error('no edge');
+    edge.clientEntity = workloadEntity('shop', 'web');
+    const hourly = [...hourlyEdges([edge]).values()];
+    // Act
+    await new HourlyEdgeStore(table).write('object-1', hourly);
+    // Assess
+    const rows = [...table.items()].flatMap((item) => (item.packed ? unpackRows(item.packed as Uint8Array) : []));
+    expect(rows).toEqual([
+      [
+        'vpc-0a',
+        T0,
+        'internal|workload:shop/web|ip:10.0.2.9|8080|6',
+        'internal',
+        'workload:shop/web',
+        'ip:10.0.2.9',
+        'shop/web',
+        '10.0.2.9',
+        8080,
+        6,
+        100,
+        0,
+        edge.packets,
+        1,
+        1,
+        0,
+        T0,
+        T0,
+      ],
+    ]);
   });
 });
