@@ -1,6 +1,6 @@
 import type { Entities, Finding } from '../alert';
 import type { MapIndex } from './map-index';
-import type { MapLink, NetworkMap } from './network-map';
+import type { MapLink, NetworkMap } from './network-map-types';
 
 /** The rule whose findings name a whole path: public source -> workload -> sensitive resource. */
 export const EXPOSURE_RULE = 'net.exposure-path';

@@ -3,14 +3,8 @@ import { SEVERITIES, type Severity } from '../config';
 import { DAY_MS, dayOf, dayStart, iso } from '../util';
 import { type FindingPlacement, mapReferences, placeFindings } from './highlights';
 import type { MapIndex } from './map-index';
-import {
-  buildNetworkMap,
-  type MapGroup,
-  type MapLink,
-  type MapNode,
-  type NetworkMap,
-  type NetworkMapOptions,
-} from './network-map';
+import { buildNetworkMap, type NetworkMapOptions } from './network-map';
+import type { MapGroup, MapLink, MapNode, NetworkMap } from './network-map-types';
 import type { DroppedEdges, RunEdge } from './run-edge-recorder';
 
 /** The facts of a run the report shows; the CLI's `RunSummary` has them all. */

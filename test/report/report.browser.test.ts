@@ -11,7 +11,7 @@ import type { Finding } from '../../shared/alert/finding';
 import { severityRank } from '../../shared/config/schema';
 import { addressBlock } from '../../shared/network/address';
 import { EXPOSURE_RULE } from '../../shared/report/highlights';
-import type { MapNode } from '../../shared/report/network-map';
+import type { MapNode } from '../../shared/report/network-map-types';
 import { renderReportHtml } from '../../shared/report/render-html';
 import { buildReportData, type RunFacts } from '../../shared/report/report-data';
 import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
