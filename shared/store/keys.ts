@@ -15,8 +15,8 @@ import { shardOf, stableHash } from '../util';
  * | `RBAC#<scope>#<kind>#<ns>#<name>` | `<iso time>#<auditId>`     | RBAC trail: versions of one object    |
  * | `RBACLOG#<scope>`               | `<iso time>#<auditId>`      | RBAC trail: every change, by time     |
  * | `PODIP#<address>`               | `MAP`                       | pod IP map: who held the address when |
- * | `NETMAP#<scope>#<day>#<shard>`  | `<HH>#<edgeHash>#<objectId>` | one object's traffic on a map edge in an hour |
- * | `SCOPE#<scope>`                 | `NETMAP`                    | map days not yet folded into edge stats |
+ * | `NETMAP#<scope>#<day>#<shard>`  | `<HH>#<edgeHash>#<objectId>` | one object's hourly edges (packed rows) |
+ * | `SCOPE#<scope>`                 | `NETMAP`                    | hourly-edge days not yet folded into edge stats |
  * | `EDGEHIST#<scope>#<shard>`      | edge key                    | an edge's hourly values, the stats' input |
  * | `BL#<scope>#edge-hourly`        | edge key                    | an edge's hourly statistics           |
  * | `DISTINCT#<scope>#<ruleId>#<hash>#<window>` | objectId        | one object's distinct values in a window |
