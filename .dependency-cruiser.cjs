@@ -11,11 +11,11 @@ const LAYERS = [
   'store', // the Table contract, DynamoDB and in-memory tables, the key layout
   'ingest', // object identification and the readers: bytes in, AuditEvent and FlowRecord out
   'kube', // what audit events mean in Kubernetes terms: who acted, images, RBAC, aws-auth
-  'network', // addresses, entities, flow edges, attribution, the network map's rows
+  'network', // addresses, entities, flow edges, attribution, hourly edges and their rows
   'alert', // the Finding contract, rendering, sinks, SNS
   'detect', // detector types, the catalog, the registry
   'baseline', // baselines, learning, observations, per-edge statistics, the rebaseline
-  'record', // recorders: the RBAC trail, the pod IP map, the network map
+  'record', // recorders: the RBAC trail, the pod IP map, hourly edges
   'engine', // one object in, findings out
   'report', // the HTML report
   'aws', // S3 and SQS adapters of the Lambdas

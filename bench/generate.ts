@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGzip } from 'node:zlib';
-import { FLOW_HEADER } from '../events/scenario/flow-log';
 import { Prng } from '../events/scenario/prng';
+import { STACK_FLOW_FORMAT, STACK_FLOW_HEADER } from '../shared/ingest';
 
 /**
  * Seeded generators of benchmark objects that look like a busy EKS cluster's logs: the same seed
@@ -11,8 +11,17 @@ import { Prng } from '../events/scenario/prng';
  * once and reused.
  */
 
-/** 1-based column numbers in {@link FLOW_HEADER} of what the peers aggregate: bytes per pkt-srcaddr, pkt-dstaddr, dstport. */
-export const FLOW_COLUMNS = { pktSrc: 20, pktDst: 21, dstPort: 7, bytes: 10 } as const;
+/** 1-based column numbers in {@link STACK_FLOW_HEADER} of what the peers aggregate: bytes per pkt-srcaddr, pkt-dstaddr, dstport. */
+export const FLOW_COLUMNS = {
+  pktSrc: column('pkt-srcaddr'),
+  pktDst: column('pkt-dstaddr'),
+  dstPort: column('dstport'),
+  bytes: column('bytes'),
+} as const;
+
+function column(field: (typeof STACK_FLOW_FORMAT)[number]): number {
+  return STACK_FLOW_FORMAT.indexOf(field) + 1;
+}
 
 const ACCOUNT = '123456789012';
 const VPC = 'vpc-0a1b2c3d4e5f60718';
@@ -105,7 +114,7 @@ function flowWorld(rng: Prng) {
 export function* flowLines(seed: number, records: number): Generator<string> {
   const rng = new Prng(seed);
   const w = flowWorld(rng);
-  yield FLOW_HEADER;
+  yield STACK_FLOW_HEADER;
   const line = (
     node: Node,
     src: string,

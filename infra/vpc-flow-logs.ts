@@ -1,41 +1,8 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { S3_CREATE_DEFAULT_LOGGING_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { STACK_FLOW_FORMAT } from '../shared/ingest';
 import type { LogLocation } from './log-buckets';
-
-/**
- * The fields Driftwatch asks for, in order: the version 2 defaults, then what maps traffic to
- * workloads (`pkt-srcaddr`/`pkt-dstaddr` carry pod IPs), to places and to AWS services.
- */
-export const FLOW_LOG_FIELDS: readonly ec2.LogFormat[] = [
-  ec2.LogFormat.VERSION,
-  ec2.LogFormat.ACCOUNT_ID,
-  ec2.LogFormat.INTERFACE_ID,
-  ec2.LogFormat.SRC_ADDR,
-  ec2.LogFormat.DST_ADDR,
-  ec2.LogFormat.SRC_PORT,
-  ec2.LogFormat.DST_PORT,
-  ec2.LogFormat.PROTOCOL,
-  ec2.LogFormat.PACKETS,
-  ec2.LogFormat.BYTES,
-  ec2.LogFormat.START_TIMESTAMP,
-  ec2.LogFormat.END_TIMESTAMP,
-  ec2.LogFormat.ACTION,
-  ec2.LogFormat.LOG_STATUS,
-  ec2.LogFormat.VPC_ID,
-  ec2.LogFormat.SUBNET_ID,
-  ec2.LogFormat.INSTANCE_ID,
-  ec2.LogFormat.TCP_FLAGS,
-  ec2.LogFormat.TRAFFIC_TYPE,
-  ec2.LogFormat.PKT_SRC_ADDR,
-  ec2.LogFormat.PKT_DST_ADDR,
-  ec2.LogFormat.REGION,
-  ec2.LogFormat.AZ_ID,
-  ec2.LogFormat.PKT_SRC_AWS_SERVICE,
-  ec2.LogFormat.PKT_DST_AWS_SERVICE,
-  ec2.LogFormat.FLOW_DIRECTION,
-  ec2.LogFormat.TRAFFIC_PATH,
-];
 
 /** A VPC known only by its id: `FlowLogResourceType.fromVpc` wants an IVpc, which would mean a lookup. */
 class ExistingVpc extends ec2.FlowLogResourceType {
@@ -83,7 +50,8 @@ export class VpcFlowLogs extends Construct {
           }),
           trafficType: ec2.FlowLogTrafficType.ALL,
           maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
-          logFormat: [...FLOW_LOG_FIELDS],
+          // The reader's own list, so the logs are written in the format it reads.
+          logFormat: STACK_FLOW_FORMAT.map((field) => ec2.LogFormat.field(field)),
         }),
     );
   }

@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
+import { STACK_FLOW_HEADER } from '../../shared/ingest';
 import type { AuditRecord } from './audit-log';
 import { ACCOUNT, API_SERVER_INSTANCES, CLUSTER, FLOW_LOG_ID, REGION } from './cluster';
-import { FLOW_HEADER, type FlowLine } from './flow-log';
+import type { FlowLine } from './flow-log';
 import { streamOf } from './prng';
 
 /**
@@ -115,7 +116,7 @@ export function flowObject(
   if (lines.length === 0) return undefined;
   const rng = streamOf(seed, 'flow-delivery', hour);
   const sorted = [...lines].sort((x, y) => x.start - y.start);
-  const text = `${FLOW_HEADER}\n${sorted.map((l) => l.text).join('\n')}\n`;
+  const text = `${STACK_FLOW_HEADER}\n${sorted.map((l) => l.text).join('\n')}\n`;
   const t = parts(start + hour * HOUR_MS);
   const prefix =
     `flow/AWSLogs/aws-account-id=${ACCOUNT}/aws-service=vpcflowlogs/aws-region=${REGION}` +

@@ -1,37 +1,5 @@
+import { STACK_FLOW_FORMAT } from '../../shared/ingest';
 import { ACCOUNT, type Eni, REGION, VPC_ID } from './cluster';
-
-/** The custom format our CDK stack configures for VPC Flow Logs (version 5 fields). */
-export const FLOW_FIELDS = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  'vpc-id',
-  'subnet-id',
-  'instance-id',
-  'tcp-flags',
-  'type',
-  'pkt-srcaddr',
-  'pkt-dstaddr',
-  'region',
-  'az-id',
-  'pkt-src-aws-service',
-  'pkt-dst-aws-service',
-  'flow-direction',
-  'traffic-path',
-] as const;
-
-export const FLOW_HEADER = FLOW_FIELDS.join(' ');
 
 /** One line of a flow-log object and the second its capture window started. */
 export interface FlowLine {
@@ -168,7 +136,7 @@ export function conversationLines(c: Conversation): FlowLine[] {
 
 /** A NODATA record: the interface saw no traffic during the capture window. */
 export function nodataLine(eni: Eni, start: number, end: number): FlowLine {
-  const values = FLOW_FIELDS.map(() => '-') as string[];
+  const values = STACK_FLOW_FORMAT.map(() => '-') as string[];
   values[0] = '5';
   values[1] = ACCOUNT;
   values[2] = eni.id;

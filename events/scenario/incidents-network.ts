@@ -1,5 +1,6 @@
+import { STACK_FLOW_FORMAT } from '../../shared/ingest';
 import { ACCOUNT, DATABASE, EXTERNAL, NODES, VPC_ID } from './cluster';
-import { type Conversation, FLOW_FIELDS, TRAFFIC_PATH } from './flow-log';
+import { type Conversation, TRAFFIC_PATH } from './flow-log';
 import type { IncidentContext, IncidentDefinition } from './incident-types';
 import { ephemeralPort, externalCall } from './traffic';
 import type { Pod } from './world';
@@ -311,7 +312,7 @@ const skipData: IncidentDefinition = {
     if (!node) throw new Error('flow-log-skipdata: no node');
     const start = Math.floor(ctx.time / 1000);
     const lines = [0, 1, 2].map((i) => {
-      const values = FLOW_FIELDS.map(() => '-') as string[];
+      const values = STACK_FLOW_FORMAT.map(() => '-') as string[];
       values[0] = '5';
       values[1] = ACCOUNT;
       values[2] = node.eni.id;

@@ -1,5 +1,5 @@
 import type { EdgeMetric, MetricStats } from '../detect';
-import { addTotals, type EdgeTotals, emptyTotals, type MapEdge, type NetworkMapStore } from '../network';
+import { addTraffic, emptyTraffic, type HourlyEdge, type HourlyEdgeStore, type Traffic } from '../network';
 import type { Item, Table } from '../store';
 import { keys, valueKey } from '../store';
 import { DAY_MS, dayOf, epochSeconds } from '../util';
@@ -8,6 +8,20 @@ import { DAY_MS, dayOf, epochSeconds } from '../util';
 export const EDGE_STATS_KIND = 'edge-hourly';
 
 export const EDGE_METRICS: readonly EdgeMetric[] = ['bytesOut', 'bytesIn', 'flows', 'rejected'];
+
+/** A metric's value in some traffic: the statistics name the bytes after the client, `bytesOut` sent and `bytesIn` received. */
+export function edgeMetric(traffic: Traffic, metric: EdgeMetric): number {
+  switch (metric) {
+    case 'bytesOut':
+      return traffic.bytesToServer;
+    case 'bytesIn':
+      return traffic.bytesToClient;
+    case 'flows':
+      return traffic.flows;
+    case 'rejected':
+      return traffic.rejected;
+  }
+}
 
 /** What the spike detectors compare an hour against: robust statistics of each metric over the edge's active hours. */
 export interface EdgeStats {
@@ -18,7 +32,7 @@ export interface EdgeStats {
   metrics: Record<EdgeMetric, MetricStats>;
 }
 
-/** Hourly values of an edge within the window, by `YYYY-MM-DDTHH`: [bytesOut, bytesIn, flows, rejected]. */
+/** Hourly values of an edge within the window, by `YYYY-MM-DDTHH`: {@link EDGE_METRICS} in order. */
 type HourlyValues = Record<string, [number, number, number, number]>;
 
 function median(sorted: readonly number[]): number {
@@ -54,7 +68,7 @@ export function statsOf(hours: HourlyValues): Record<EdgeMetric, MetricStats> {
 
 export interface EdgeStatsFoldReport {
   daysFolded: number;
-  /** Map items read. */
+  /** Hourly edges read (the name is the rebaseline report's). */
   mapItemsRead: number;
   /** Edges whose statistics were rewritten. */
   edgesUpdated: number;
@@ -66,7 +80,7 @@ export interface EdgeStatsOptions {
 }
 
 /**
- * Per-edge hourly statistics, folded from the network map by the rebaseline job. Each edge keeps
+ * Per-edge hourly statistics, folded from the hourly edges by the rebaseline job. Each edge keeps
  * its hourly values for the window (`EDGEHIST#<scope>#<shard>`, the input) and the statistics the
  * detectors read (`BL#<scope>#edge-hourly`, small, read with one batch per object). Folding a day
  * replaces that day's values, so reruns and late objects never double count. Only edges the spike
@@ -96,30 +110,35 @@ export class EdgeStatsStore {
   }
 
   /**
-   * Folds the map's pending days of every scope into the statistics. The current and previous day
+   * Folds the hourly edges' pending days of every scope into the statistics. The current and previous day
    * stay pending (objects for them may still arrive) and are folded again next time.
    */
-  async fold(map: NetworkMapStore, scopes: readonly string[], now: number): Promise<EdgeStatsFoldReport> {
+  async fold(hourly: HourlyEdgeStore, scopes: readonly string[], now: number): Promise<EdgeStatsFoldReport> {
     const report: EdgeStatsFoldReport = { daysFolded: 0, mapItemsRead: 0, edgesUpdated: 0 };
     const today = dayOf(now);
     const keepPendingFrom = dayOf(now - DAY_MS);
     const windowStart = dayOf(now - this.options.windowDays * DAY_MS);
     for (const scope of scopes) {
-      const due = (await map.pendingDays(scope)).filter((day) => day <= today);
+      const due = (await hourly.pendingDays(scope)).filter((day) => day <= today);
       for (const day of due) {
-        const items = await map.day(scope, day);
+        const items = await hourly.day(scope, day);
         report.mapItemsRead += items.length;
         if (day >= windowStart) report.edgesUpdated += await this.foldDay(scope, day, items, windowStart);
         report.daysFolded++;
       }
       const settled = due.filter((day) => day < keepPendingFrom);
-      if (due.length > 0) await map.markFolded(scope, settled, now);
+      if (due.length > 0) await hourly.markFolded(scope, settled, now);
     }
     return report;
   }
 
-  private async foldDay(scope: string, day: string, items: readonly MapEdge[], windowStart: string): Promise<number> {
-    const perEdge = new Map<string, Map<string, EdgeTotals>>();
+  private async foldDay(
+    scope: string,
+    day: string,
+    items: readonly HourlyEdge[],
+    windowStart: string,
+  ): Promise<number> {
+    const perEdge = new Map<string, Map<string, Traffic>>();
     const first = new Map<string, number>();
     const last = new Map<string, number>();
     for (const item of items) {
@@ -131,8 +150,8 @@ export class EdgeStatsStore {
         hours = new Map();
         perEdge.set(key, hours);
       }
-      const totals = hours.get(hour) ?? emptyTotals();
-      addTotals(totals, item);
+      const totals = hours.get(hour) ?? emptyTraffic();
+      addTraffic(totals, item);
       hours.set(hour, totals);
       first.set(key, Math.min(first.get(key) ?? Number.POSITIVE_INFINITY, Number(item.firstTime)));
       last.set(key, Math.max(last.get(key) ?? 0, Number(item.lastTime)));
@@ -150,7 +169,9 @@ export class EdgeStatsStore {
         // The day being folded is replaced whole; hours before the window are dropped.
         if (hour.slice(0, 10) !== day && hour.slice(0, 10) >= windowStart) values[hour] = row;
       }
-      for (const [hour, t] of hours) values[hour] = [t.bytesOut, t.bytesIn, t.flows, t.rejected];
+      for (const [hour, t] of hours) {
+        values[hour] = EDGE_METRICS.map((metric) => edgeMetric(t, metric)) as HourlyValues[string];
+      }
       const firstSeen = Math.min(Number(previous?.firstSeen ?? Number.POSITIVE_INFINITY), first.get(key) ?? 0);
       const lastSeen = Math.max(Number(previous?.lastSeen ?? 0), last.get(key) ?? 0);
       const expiresAt = epochSeconds(lastSeen) + (this.options.windowDays + 7) * 86_400;

@@ -1,7 +1,7 @@
 export { BaselineStore } from './baseline-store';
 export { CorrelationStore } from './correlation-store';
 export { DistinctCounter } from './distinct-counter';
-export { type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore } from './edge-stats';
+export { type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
 export { type RebaselineReport, rebaseline } from './rebaseline';
 export { Schedule } from './schedule';
 export type { Observation } from './types';

@@ -7,9 +7,9 @@ import { AUDIT_DETECTORS, AUDIT_KINDS, baselineKinds, enabledDetectors, FLOW_DET
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
 import { identifyObject, readAuditObject, reject } from '../ingest';
 import type { FlowEdge } from '../network';
-import { FlowSources, NetworkMapStore, networkMapTtlDays } from '../network';
+import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
 import type { Recorder } from '../record';
-import { AUDIT_RECORDERS, EdgeMapSession, FLOW_RECORDERS } from '../record';
+import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
 import type { Table } from '../store';
 import { DAY_MS, stableHash } from '../util';
 import { FindingDelivery } from './delivery';
@@ -50,7 +50,7 @@ export class Engine {
   private readonly ledger: ObjectLedger;
   private readonly delivery: FindingDelivery;
   private readonly flowReading: FlowReading;
-  private readonly map: NetworkMapStore;
+  private readonly map: HourlyEdgeStore;
   private readonly edgeStats: EdgeStatsStore;
   private readonly health: HealthEvaluator;
   private readonly flowShape: EventShape<FlowEdge>;
@@ -66,7 +66,7 @@ export class Engine {
     this.ledger = new ObjectLedger(table, this.clock);
     this.delivery = new FindingDelivery(config, new AlertDeduper(table), options.sink);
     this.flowReading = new FlowReading(context, table, config.sources.flow.format);
-    this.map = new NetworkMapStore(table, { ttlDays: networkMapTtlDays(config) });
+    this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
     const stores = {
       table,
@@ -150,7 +150,7 @@ export class Engine {
     // What the object adds to the map, from the map recorder's fold (one per map edge, not per flow edge).
     const mapEdges = new Set<string>();
     const entities = new Set<string>();
-    for (const part of sessions.recorder(EdgeMapSession)?.mapEdges() ?? []) {
+    for (const part of sessions.recorder(HourlyEdgeSession)?.hourlyEdges() ?? []) {
       mapEdges.add(part.key);
       entities.add(part.client);
       entities.add(part.server);

@@ -22,6 +22,32 @@ export const DEFAULT_FLOW_FORMAT = [
   'log-status',
 ] as const;
 
+/**
+ * The custom format of the flow logs Driftwatch's stack creates (infra/vpc-flow-logs.ts), in
+ * order: the version 2 defaults, then the version 3 to 5 fields that map traffic to workloads
+ * (`pkt-srcaddr`/`pkt-dstaddr` carry pod IPs), to places and to AWS services. The sample scenario,
+ * the benchmarks and the tests write their logs in it. Every field is one this reader knows.
+ */
+export const STACK_FLOW_FORMAT = [
+  ...DEFAULT_FLOW_FORMAT,
+  'vpc-id',
+  'subnet-id',
+  'instance-id',
+  'tcp-flags',
+  'type',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'region',
+  'az-id',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+  'flow-direction',
+  'traffic-path',
+] as const;
+
+/** The header line of a plain-text object in {@link STACK_FLOW_FORMAT}. */
+export const STACK_FLOW_HEADER = STACK_FLOW_FORMAT.join(' ');
+
 export interface FlowReadOptions {
   uri: string;
   stats: ReadStats;

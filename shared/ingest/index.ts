@@ -10,6 +10,8 @@ export {
   NO_ADDRESS,
   NO_COUNT,
   readFlowLines,
+  STACK_FLOW_FORMAT,
+  STACK_FLOW_HEADER,
   TEXT_ADDRESS,
 } from './flow-reader';
 export {

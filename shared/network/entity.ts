@@ -1,7 +1,7 @@
 /**
  * Who an address is, as far as Driftwatch can tell: a workload (from pod IPs the audit log
  * reported), a node, a load balancer, a labelled CIDR, an AWS service, or the outside world.
- * The network map, the report and flow findings name entities instead of bare IPs.
+ * Hourly edges, the report's map and flow findings name entities instead of bare IPs.
  */
 export type EntityKind =
   | 'workload'

@@ -1,18 +1,38 @@
+/**
+ * Addresses, who they are, and the traffic between them. One name per concept, here and in the
+ * report that builds on this module:
+ *
+ * - **flow edge** (`FlowEdge`, flow-edge.ts): one object's conversation between a client address
+ *   and a server address, port and protocol, in one scope, replies folded in. `EdgeAggregator`
+ *   folds flow records into them, through the hash tables of edge-tables.ts.
+ * - **traffic** (`Traffic`, traffic.ts): the counts every kind of edge sums, with `addTraffic`
+ *   only: bytes to the server and to the client, packets, flow records, accepted and rejected.
+ *   The statistics call the bytes `bytesOut` and `bytesIn` (`EdgeMetric`).
+ * - **scope**: the VPC (else the account) whose baselines a record belongs to.
+ * - **relay**: an interface address that forwards packets addressed elsewhere (a NAT gateway);
+ *   its edges that repeat a client's own are the **relayed duplicates**.
+ * - **entity** (`NetworkEntity`, entity.ts): who an address is; attribution names both ends of
+ *   every flow edge.
+ * - **hourly edge** (`HourlyEdge`, hourly-edge.ts): one hour of traffic from one entity to
+ *   another on a server port, as one object adds it. Its `key` names the edge across hours; the
+ *   per-edge hourly statistics are kept by that key. `HourlyEdgeStore` (hourly-edge-store.ts)
+ *   keeps them as packed rows under `NETMAP#`, a prefix that keeps their first name.
+ *
+ * In shared/report:
+ * - **run edge** (`RunEdge`): flow edges summed over a whole run by client and server endpoint
+ *   (`RunEndpoint`), port and protocol; `RunEdgeRecorder` collects them.
+ * - **network map** (`NetworkMap`): what the report draws from the run edges: nodes in groups,
+ *   and links between them, per port.
+ */
 export { type AddressClass, AddressClassifier, addressBlock, isInternal, subnetBlock } from './address';
 export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attribution';
+export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { EdgeAggregator, type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
+export { type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
+export { type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
+export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
-export {
-  addTotals,
-  aggregateMap,
-  type EdgeTotals,
-  emptyTotals,
-  type MapEdge,
-  mapEdgeId,
-  NetworkMapStore,
-  networkMapTtlDays,
-} from './network-map';
 export { type PodIpEntry, PodIpMap } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
+export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

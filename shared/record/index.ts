@@ -1,4 +1,4 @@
-export { EdgeMapSession } from './edge-map-recorder';
+export { HourlyEdgeSession } from './hourly-edge-recorder';
 export { RbacTrail, type RbacTrailEntry } from './rbac-trail';
 export { AUDIT_RECORDERS, FLOW_RECORDERS } from './registry';
 export type { Recorder, RecorderSession } from './types';

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../ingest';
 import type { FlowEdge } from '../network';
-import { edgeMapRecorder } from './edge-map-recorder';
+import { hourlyEdgeRecorder } from './hourly-edge-recorder';
 import { podIpRecorder } from './pod-ip-recorder';
 import { rbacTrailRecorder } from './rbac-trail';
 import type { Recorder } from './types';
@@ -9,4 +9,4 @@ import type { Recorder } from './types';
 export const AUDIT_RECORDERS: Recorder<AuditEvent>[] = [podIpRecorder, rbacTrailRecorder];
 
 /** Recorders that see every flow edge of an object. */
-export const FLOW_RECORDERS: Recorder<FlowEdge>[] = [edgeMapRecorder];
+export const FLOW_RECORDERS: Recorder<FlowEdge>[] = [hourlyEdgeRecorder];

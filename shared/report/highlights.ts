@@ -1,6 +1,6 @@
 import type { Endpoint, Finding, FindingRoles } from '../alert';
 import type { MapIndex } from './map-index';
-import type { MapLink, NetworkMap } from './network-map';
+import type { MapLink, NetworkMap } from './network-map-types';
 
 /** Where one finding sits on the map. */
 export interface FindingPlacement {

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../alert';
 import { addressBlock, subnetBlock } from '../network';
-import type { NetworkMap } from './network-map';
+import type { NetworkMap } from './network-map-types';
 
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?\b/g;
 const IPV4_PORT = /^((?:\d{1,3}\.){3}\d{1,3}):\d+$/;

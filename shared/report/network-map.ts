@@ -1,81 +1,8 @@
-import type { EntityKind } from '../network';
-import { addressBlock, subnetBlock } from '../network';
-import type { DroppedEdges, MapEndpoint, RecordedEdge } from './flow-map-recorder';
+import type { Traffic } from '../network';
+import { addressBlock, addTraffic, emptyTraffic, subnetBlock, trafficBytes } from '../network';
 import { MapIndex } from './map-index';
-
-/** What a node of the map stands for. */
-export type MapNodeKind = EntityKind | 'address' | 'subnet' | 'block' | 'other';
-
-/** How a group of the map was formed. */
-export type MapGroupKind = 'entity' | 'internet' | 'aws' | 'subnet' | 'private';
-
-/** A node of the drawn map: an entity, an internal address, an external block or service. */
-export interface MapNode {
-  id: string;
-  label: string;
-  /** Id of the {@link MapGroup} that holds it. */
-  group: string;
-  kind: MapNodeKind;
-  /** True for the outside world: public blocks and AWS services. */
-  external: boolean;
-  /** How many distinct logged addresses (or folded blocks) it stands for. */
-  addresses: number;
-  /** A few of them, for the reader. */
-  sampleAddresses: string[];
-  bytes: number;
-  flows: number;
-}
-
-export interface MapGroup {
-  id: string;
-  label: string;
-  kind: MapGroupKind;
-}
-
-/** Traffic on one server port of a link. */
-export interface MapPort {
-  port?: number;
-  protocol?: number;
-  bytes: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
-}
-
-/** Traffic from one node to another (client to server), over all ports. */
-export interface MapLink {
-  id: string;
-  source: string;
-  target: string;
-  bytes: number;
-  bytesToServer: number;
-  bytesToClient: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
-  /** Epoch ms of the first and last record. */
-  firstTime: number;
-  lastTime: number;
-  /** The busiest ports first. */
-  ports: MapPort[];
-}
-
-/** The network map as drawn: nodes in groups, and links between them. */
-export interface NetworkMap {
-  nodes: MapNode[];
-  groups: MapGroup[];
-  links: MapLink[];
-  /** What went into it, and what was folded or collapsed to keep it readable. */
-  totals: {
-    recordedEdges: number;
-    foldedEdges: number;
-    dropped: DroppedEdges;
-    /** External blocks drawn as one "other" node. */
-    collapsedExternal: number;
-    /** Internal addresses drawn as their subnet. */
-    collapsedAddresses: number;
-  };
-}
+import type { MapGroup, MapGroupKind, MapLink, MapNode, MapNodeKind, MapPort, NetworkMap } from './network-map-types';
+import type { DroppedEdges, RunEdge, RunEndpoint } from './run-edge-recorder';
 
 /** Options of {@link buildNetworkMap}. */
 export interface NetworkMapOptions {
@@ -127,7 +54,7 @@ interface BaseNode {
   refs: string[];
 }
 
-function groupOfSubnet(subnet: string, addressClass: MapEndpoint['addressClass']): MapGroup {
+function groupOfSubnet(subnet: string, addressClass: RunEndpoint['addressClass']): MapGroup {
   return addressClass === 'vpc'
     ? { id: `subnet:${subnet}`, label: `VPC ${subnet}`, kind: 'subnet' }
     : { id: 'private', label: 'private, outside the VPC', kind: 'private' };
@@ -138,7 +65,7 @@ function subnetNode(subnet: string): { id: string; label: string } {
 }
 
 /** The node an endpoint is drawn as, before collapsing. */
-function baseNodeOf(endpoint: MapEndpoint): BaseNode {
+function baseNodeOf(endpoint: RunEndpoint): BaseNode {
   const { entity } = endpoint;
   if (entity) {
     const external = entity.kind === 'external' || entity.kind === 'aws-service';
@@ -205,15 +132,55 @@ function groupKindOf(group: string): MapGroupKind {
 interface NodeBuild {
   base: BaseNode;
   addresses: Set<string>;
-  bytes: number;
-  flows: number;
+  traffic: Traffic;
   pinned: boolean;
   /** Seen as the server of an edge: a destination, not only a client. */
   serves: boolean;
 }
 
+/** A link's traffic as it is summed, before it is drawn. */
+interface LinkBuild {
+  id: string;
+  source: string;
+  target: string;
+  traffic: Traffic;
+  firstTime: number;
+  lastTime: number;
+  ports: Map<string, { port?: number; protocol?: number; traffic: Traffic }>;
+}
+
+/** A link as drawn, its busiest ports first. */
+function drawLink(link: LinkBuild): MapLink {
+  const { traffic } = link;
+  return {
+    id: link.id,
+    source: link.source,
+    target: link.target,
+    bytes: trafficBytes(traffic),
+    bytesToServer: traffic.bytesToServer,
+    bytesToClient: traffic.bytesToClient,
+    flows: traffic.flows,
+    accepted: traffic.accepted,
+    rejected: traffic.rejected,
+    firstTime: link.firstTime,
+    lastTime: link.lastTime,
+    ports: [...link.ports.values()]
+      .map(
+        ({ port, protocol, traffic: t }): MapPort => ({
+          ...(port !== undefined ? { port } : {}),
+          ...(protocol !== undefined ? { protocol } : {}),
+          bytes: trafficBytes(t),
+          flows: t.flows,
+          accepted: t.accepted,
+          rejected: t.rejected,
+        }),
+      )
+      .sort((a, b) => b.bytes - a.bytes || b.flows - a.flows),
+  };
+}
+
 /**
- * Turns the recorded edges into the map the report draws. Nodes are the attributed entities when
+ * Turns the run edges into the map the report draws. Nodes are the attributed entities when
  * edges carry them, grouped by `NetworkEntity.group` (namespace, CIDR label, `internet`, `aws`).
  * Without entities, internal addresses are nodes grouped by subnet, public addresses are their
  * /24 (or /48) inside one `internet` group, and AWS services are one node each. To keep it
@@ -221,25 +188,24 @@ interface NodeBuild {
  * many nodes, internal addresses become their subnet; nodes that findings name are kept.
  */
 export function buildNetworkMap(
-  edges: readonly RecordedEdge[],
+  edges: readonly RunEdge[],
   options: NetworkMapOptions = {},
 ): { map: NetworkMap; index: MapIndex } {
   const o = { ...DEFAULTS, ...options };
   const pinned = new Set(options.pinned ?? []);
   const builds = new Map<string, NodeBuild>();
-  const touch = (endpoint: MapEndpoint, edge: RecordedEdge, serves: boolean): string => {
+  const touch = (endpoint: RunEndpoint, edge: RunEdge, serves: boolean): string => {
     const base = baseNodeOf(endpoint);
     let build = builds.get(base.id);
     if (!build) {
-      build = { base, addresses: new Set(), bytes: 0, flows: 0, pinned: false, serves: false };
+      build = { base, addresses: new Set(), traffic: emptyTraffic(), pinned: false, serves: false };
       builds.set(base.id, build);
     }
     if (serves) build.serves = true;
     for (const address of [endpoint.address, ...(endpoint.otherAddresses ?? [])]) {
       if (build.addresses.size < MAX_ADDRESSES) build.addresses.add(address);
     }
-    build.bytes += edge.bytesToServer + edge.bytesToClient;
-    build.flows += edge.flows;
+    addTraffic(build.traffic, edge);
     if (!build.pinned && [...base.refs, ...(endpoint.otherAddresses ?? [])].some((r) => pinned.has(r))) {
       build.pinned = true;
     }
@@ -253,7 +219,12 @@ export function buildNetworkMap(
   let collapsedExternal = 0;
   const blocks = [...builds.values()]
     .filter((b) => b.base.external && b.base.kind !== 'aws-service')
-    .sort((a, b) => Number(b.serves) - Number(a.serves) || b.bytes - a.bytes || a.base.id.localeCompare(b.base.id));
+    .sort(
+      (a, b) =>
+        Number(b.serves) - Number(a.serves) ||
+        trafficBytes(b.traffic) - trafficBytes(a.traffic) ||
+        a.base.id.localeCompare(b.base.id),
+    );
   if (blocks.length > o.maxExternalNodes) {
     // Room for the "other" nodes the collapsed blocks go into.
     const others = new Set(blocks.slice(o.maxExternalNodes - 2).map((b) => b.serves)).size;
@@ -285,7 +256,7 @@ export function buildNetworkMap(
     const subnets = new Set<string>();
     const quietest = [...builds.values()]
       .filter((b) => b.base.subnet && !b.pinned)
-      .sort((a, b) => a.bytes - b.bytes || a.base.id.localeCompare(b.base.id));
+      .sort((a, b) => trafficBytes(a.traffic) - trafficBytes(b.traffic) || a.base.id.localeCompare(b.base.id));
     for (const b of quietest) {
       if (drawn <= o.maxNodes) break;
       const subnet = b.base.subnet as { id: string; label: string };
@@ -328,11 +299,11 @@ export function buildNetworkMap(
     }
     node.addresses += b.addresses.size;
     for (const a of b.addresses) if (node.sampleAddresses.length < 5) node.sampleAddresses.push(a);
-    node.bytes += b.bytes;
-    node.flows += b.flows;
+    node.bytes += trafficBytes(b.traffic);
+    node.flows += b.traffic.flows;
   }
 
-  const links = new Map<string, MapLink & { portMap: Map<string, MapPort> }>();
+  const links = new Map<string, LinkBuild>();
   edges.forEach((edge, i) => {
     const [c, s] = ends[i] as readonly [string, string];
     const source = target.get(c)?.id ?? c;
@@ -344,56 +315,29 @@ export function buildNetworkMap(
         id,
         source,
         target: targetId,
-        bytes: 0,
-        bytesToServer: 0,
-        bytesToClient: 0,
-        flows: 0,
-        accepted: 0,
-        rejected: 0,
+        traffic: emptyTraffic(),
         firstTime: edge.firstTime,
         lastTime: edge.lastTime,
-        ports: [],
-        portMap: new Map(),
+        ports: new Map(),
       };
       links.set(id, link);
     }
-    const bytes = edge.bytesToServer + edge.bytesToClient;
-    link.bytes += bytes;
-    link.bytesToServer += edge.bytesToServer;
-    link.bytesToClient += edge.bytesToClient;
-    link.flows += edge.flows;
-    link.accepted += edge.accepted;
-    link.rejected += edge.rejected;
+    addTraffic(link.traffic, edge);
     link.firstTime = Math.min(link.firstTime, edge.firstTime);
     link.lastTime = Math.max(link.lastTime, edge.lastTime);
     const portKey = `${edge.serverPort ?? ''}/${edge.protocol ?? ''}`;
-    let port = link.portMap.get(portKey);
+    let port = link.ports.get(portKey);
     if (!port) {
-      port = {
-        ...(edge.serverPort !== undefined ? { port: edge.serverPort } : {}),
-        ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
-        bytes: 0,
-        flows: 0,
-        accepted: 0,
-        rejected: 0,
-      };
-      link.portMap.set(portKey, port);
+      port = { port: edge.serverPort, protocol: edge.protocol, traffic: emptyTraffic() };
+      link.ports.set(portKey, port);
     }
-    port.bytes += bytes;
-    port.flows += edge.flows;
-    port.accepted += edge.accepted;
-    port.rejected += edge.rejected;
+    addTraffic(port.traffic, edge);
   });
 
   const map: NetworkMap = {
     nodes: [...nodes.values()].sort((a, b) => a.group.localeCompare(b.group) || a.id.localeCompare(b.id)),
     groups: [...groups.values()].sort((a, b) => a.id.localeCompare(b.id)),
-    links: [...links.values()]
-      .map(({ portMap, ...link }) => ({
-        ...link,
-        ports: [...portMap.values()].sort((a, b) => b.bytes - a.bytes || b.flows - a.flows),
-      }))
-      .sort((a, b) => a.id.localeCompare(b.id)),
+    links: [...links.values()].map(drawLink).sort((a, b) => a.id.localeCompare(b.id)),
     totals: {
       recordedEdges: edges.length,
       foldedEdges: edges.filter((e) => e.folded).length,

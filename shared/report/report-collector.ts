@@ -6,16 +6,17 @@ import type { FlowEdge } from '../network';
 import type { Recorder } from '../record';
 import { DailyCountRecorder } from './daily-count-recorder';
 import { ReportError } from './errors';
-import { FlowMapRecorder, type FlowMapRecorderOptions } from './flow-map-recorder';
 import type { MapIndex } from './map-index';
-import type { NetworkMap, NetworkMapOptions } from './network-map';
+import type { NetworkMapOptions } from './network-map';
+import type { NetworkMap } from './network-map-types';
 import { renderReportHtml } from './render-html';
 import { buildReportData, type ReportData, type RunFacts } from './report-data';
+import { RunEdgeRecorder, type RunEdgeRecorderOptions } from './run-edge-recorder';
 
 /** Options of {@link ReportCollector}. */
 export interface ReportCollectorOptions {
-  /** Caps of the flow map recorder. */
-  flowMap?: FlowMapRecorderOptions;
+  /** Caps of the run edge recorder. */
+  runEdges?: RunEdgeRecorderOptions;
   /** How the map is drawn (node caps). */
   map?: Omit<NetworkMapOptions, 'pinned' | 'dropped'>;
 }
@@ -43,24 +44,24 @@ export interface WrittenReport {
  * `EngineOptions.extraRecorders`), then builds and writes the report.
  */
 export class ReportCollector {
-  readonly flowMap: FlowMapRecorder;
+  readonly runEdges: RunEdgeRecorder;
   readonly auditEvents = new DailyCountRecorder<AuditEvent>('report.audit-per-day', (event) => event.time);
 
   constructor(private readonly options: ReportCollectorOptions = {}) {
-    this.flowMap = new FlowMapRecorder(options.flowMap);
+    this.runEdges = new RunEdgeRecorder(options.runEdges);
   }
 
   get recorders(): { audit: Recorder<AuditEvent>[]; flow: Recorder<FlowEdge>[] } {
-    return { audit: [this.auditEvents], flow: [this.flowMap] };
+    return { audit: [this.auditEvents], flow: [this.runEdges] };
   }
 
   build(run: ReportRun): { data: ReportData; map: NetworkMap; index: MapIndex } {
     return buildReportData({
       ...run,
-      edges: this.flowMap.edges(),
-      dropped: this.flowMap.dropped,
+      edges: this.runEdges.edges(),
+      dropped: this.runEdges.dropped,
       auditEventsByDay: this.auditEvents.byDay(),
-      flowRecordsByDay: this.flowMap.flowsByDay(),
+      flowRecordsByDay: this.runEdges.flowsByDay(),
       ...(this.options.map ? { map: this.options.map } : {}),
     });
   }

@@ -1,17 +1,11 @@
 import type { Finding } from '../alert';
 import { SEVERITIES, type Severity } from '../config';
 import { DAY_MS, dayOf, dayStart, iso } from '../util';
-import type { DroppedEdges, RecordedEdge } from './flow-map-recorder';
 import { type FindingPlacement, placeFindings, roleEndpoints } from './highlights';
 import type { MapIndex } from './map-index';
-import {
-  buildNetworkMap,
-  type MapGroup,
-  type MapLink,
-  type MapNode,
-  type NetworkMap,
-  type NetworkMapOptions,
-} from './network-map';
+import { buildNetworkMap, type NetworkMapOptions } from './network-map';
+import type { MapGroup, MapLink, MapNode, NetworkMap } from './network-map-types';
+import type { DroppedEdges, RunEdge } from './run-edge-recorder';
 
 /** The facts of a run the report shows; the CLI's `RunSummary` has them all. */
 export interface RunFacts {
@@ -32,7 +26,7 @@ export interface RunFacts {
 export interface ReportInput {
   run: RunFacts;
   findings: readonly Finding[];
-  edges: readonly RecordedEdge[];
+  edges: readonly RunEdge[];
   dropped?: DroppedEdges;
   /** Audit events per UTC day. */
   auditEventsByDay?: Record<string, number>;

@@ -15,8 +15,8 @@ import { shardOf, stableHash } from '../util';
  * | `RBAC#<scope>#<kind>#<ns>#<name>` | `<iso time>#<auditId>`     | RBAC trail: versions of one object    |
  * | `RBACLOG#<scope>`               | `<iso time>#<auditId>`      | RBAC trail: every change, by time     |
  * | `PODIP#<address>`               | `MAP`                       | pod IP map: who held the address when |
- * | `NETMAP#<scope>#<day>#<shard>`  | `<HH>#<edgeHash>#<objectId>` | one object's traffic on a map edge in an hour |
- * | `SCOPE#<scope>`                 | `NETMAP`                    | map days not yet folded into edge stats |
+ * | `NETMAP#<scope>#<day>#<shard>`  | `<HH>#<edgeHash>#<objectId>` | one object's hourly edges (packed rows) |
+ * | `SCOPE#<scope>`                 | `NETMAP`                    | hourly-edge days not yet folded into edge stats |
  * | `EDGEHIST#<scope>#<shard>`      | edge key                    | an edge's hourly values, the stats' input |
  * | `BL#<scope>#edge-hourly`        | edge key                    | an edge's hourly statistics           |
  * | `DISTINCT#<scope>#<ruleId>#<hash>#<window>` | objectId        | one object's distinct values in a window |
@@ -53,8 +53,9 @@ export const keys = {
     `RBAC#${scope}#${kind}#${namespace}#${name}`,
   rbacLog: (scope: string) => `RBACLOG#${scope}`,
   podIp: (address: string) => ({ pk: `PODIP#${address}`, sk: 'MAP' }),
-  networkMapPartition: (scope: string, day: string, shard: number) => `NETMAP#${scope}#${day}#${shard}`,
-  networkMapMeta: (scope: string) => ({ pk: `SCOPE#${scope}`, sk: 'NETMAP' }),
+  // Hourly edges were first called the network map: the stored prefixes keep that name.
+  hourlyEdgePartition: (scope: string, day: string, shard: number) => `NETMAP#${scope}#${day}#${shard}`,
+  hourlyEdgeMeta: (scope: string) => ({ pk: `SCOPE#${scope}`, sk: 'NETMAP' }),
   edgeHistory: (scope: string, edgeKey: string) => ({
     pk: `EDGEHIST#${scope}#${shardOf(edgeKey, OBSERVATION_SHARDS)}`,
     sk: valueKey(edgeKey),

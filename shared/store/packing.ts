@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
  * Many small rows in few items. DynamoDB bills writes per kilobyte of item, with one unit at the
- * least, so one object's observations or map edges written an item each cost a unit apiece;
+ * least, so one object's observations or hourly edges written an item each cost a unit apiece;
  * packed as gzipped JSON into items of up to `maxBytes` they cost a unit per kilobyte of
  * compressed data, several times less. Rows are arrays of JSON values.
  */

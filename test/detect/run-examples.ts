@@ -23,7 +23,7 @@ import {
 import { ObjectRun } from '../../shared/engine/object-run';
 import type { AuditEvent } from '../../shared/ingest';
 import type { FlowEdge } from '../../shared/network';
-import { aggregateMap, FlowSources, NetworkMapStore } from '../../shared/network';
+import { FlowSources, HourlyEdgeStore, hourlyEdges } from '../../shared/network';
 import { MemoryTable } from '../../shared/store';
 import { HOUR_MS } from '../../shared/util';
 
@@ -51,7 +51,7 @@ export class ExampleRunner<E extends Located> {
     this.stores = {
       table: this.table,
       baselines: this.baselines,
-      map: new NetworkMapStore(this.table),
+      map: new HourlyEdgeStore(this.table),
       edgeStats: new EdgeStatsStore(this.table, { windowDays: config.network.stats.windowDays }),
       sources: new FlowSources(this.table),
     };
@@ -139,7 +139,7 @@ export class ExampleRunner<E extends Located> {
       flows: value,
       rejected: value,
     }));
-    await this.stores.map.write('example-history', aggregateMap(hours).values());
+    await this.stores.map.write('example-history', hourlyEdges(hours).values());
     await this.stores.edgeStats.fold(this.stores.map, [edge.scope], edge.time);
   }
 

@@ -3,15 +3,16 @@ import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { STACK_FLOW_FORMAT, STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import type { ObjectSource } from '../../shared/ingest/object-source';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowParquet } from '../support/flow-parquet';
-import { FLOW_HEADER_V5, gzip } from '../support/formats';
+import { gzip } from '../support/formats';
 import { memorySource } from '../support/sources';
 
 const START = Math.floor(Date.parse('2026-11-01T10:00:00Z') / 1000);
-const FIELDS = FLOW_HEADER_V5.split(' ');
+const FIELDS = [...STACK_FLOW_FORMAT];
 
 function row(dst: string): Record<string, string | number | null> {
   const values =
@@ -39,7 +40,7 @@ describe('Engine over each flow-log format', () => {
   it('finds the same threat-list contact in a text object and in a Parquet object', async () => {
     const text = gzip(
       [
-        FLOW_HEADER_V5,
+        STACK_FLOW_HEADER,
         ...['203.0.113.50', '140.82.112.3'].map((d) =>
           Object.values(row(d))
             .map((v) => v ?? '-')

@@ -4,10 +4,11 @@ import { defaultConfig } from '../../shared/config/load';
 import type { Config } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { DAY_MS } from '../../shared/util/time';
-import { FLOW_HEADER_V5, gzip, rawAuditEvent } from '../support/formats';
+import { gzip, rawAuditEvent } from '../support/formats';
 import { memorySource } from '../support/sources';
 
 const DAY0 = Date.parse('2026-11-01T00:00:00Z');
@@ -121,7 +122,7 @@ describe('Engine', () => {
 
   it('aggregates flow records into edges and matches the threat list', async () => {
     const body = [
-      FLOW_HEADER_V5,
+      STACK_FLOW_HEADER,
       flowLine('10.0.64.5', '198.51.100.66', 443, 0),
       flowLine('10.0.64.5', '198.51.100.66', 443, 0, 900),
       flowLine('10.0.64.5', '10.0.200.10', 5432, 0),
@@ -137,7 +138,7 @@ describe('Engine', () => {
 
   it('flags a new external destination block after learning, not one the baseline knows', async () => {
     const day = (d: number, dst: string) =>
-      memorySource(`flow-${d}-${dst}`, [FLOW_HEADER_V5, flowLine('10.0.64.5', dst, 443, d)].join('\n'));
+      memorySource(`flow-${d}-${dst}`, [STACK_FLOW_HEADER, flowLine('10.0.64.5', dst, 443, d)].join('\n'));
     await engine.process(day(0, '140.82.112.3'));
     await engine.rebaseline(DAY0 + DAY_MS);
     await engine.process(day(8, '140.82.112.9'));

@@ -6,9 +6,10 @@ import type { Config, ConfigInput } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { publicIngress } from '../../shared/detect/net/public-ingress';
 import { Engine } from '../../shared/engine/engine';
+import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowKey, flowLine, flowObject, type LineInput, podStatus } from '../network/support';
-import { FLOW_HEADER_V5 } from '../support/formats';
+
 import { memorySource } from '../support/sources';
 
 const DAY = 86_400_000;
@@ -304,7 +305,7 @@ describe('Engine: network analysis', () => {
       memorySource(
         flowKey(T0 + HOUR),
         [
-          FLOW_HEADER_V5,
+          STACK_FLOW_HEADER,
           flowLine({ src: '10.0.1.5', dst: '10.0.2.9', dstPort: 443, start: seconds(T0 + HOUR) }),
           skip,
         ].join('\n'),

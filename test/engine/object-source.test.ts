@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import {
   identifyObject,
   kindFromContent,
@@ -7,7 +8,7 @@ import {
   type SourcePrefixes,
 } from '../../shared/ingest/object-source';
 import { flowParquet } from '../support/flow-parquet';
-import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent } from '../support/formats';
+import { cwlData, gzip, rawAuditEvent } from '../support/formats';
 import { memorySource } from '../support/sources';
 
 const PREFIXES: SourcePrefixes = { audit: { prefix: 'audit/' }, flow: { prefix: 'flow/' } };
@@ -73,7 +74,7 @@ describe('routeFromKey', () => {
 
 describe('kindFromContent', () => {
   it('takes flow headers in any order, default-format lines, and lines of the configured format', () => {
-    expect(kindFromContent(`${FLOW_HEADER_V5}\n`)).toBe('flow');
+    expect(kindFromContent(`${STACK_FLOW_HEADER}\n`)).toBe('flow');
     expect(kindFromContent('dstaddr srcaddr action log-status\n')).toBe('flow');
     expect(kindFromContent('2 123456789012 eni-0a 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n')).toBe('flow');
     expect(kindFromContent('10.0.0.1 10.0.0.2 ACCEPT OK\n')).toBe('unknown');
@@ -93,7 +94,7 @@ describe('kindFromContent', () => {
 
 describe('identifyObject', () => {
   const auditBody = gzip(cwlData([JSON.stringify(rawAuditEvent())]));
-  const flowBody = gzip(`${FLOW_HEADER_V5}\n`);
+  const flowBody = gzip(`${STACK_FLOW_HEADER}\n`);
 
   it('confirms the key with the content', async () => {
     const flowKey = `s3://b/flow/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/01/${FLOW_FILE}.log.gz`;
@@ -154,7 +155,7 @@ describe('identifyObject', () => {
   });
 
   it('does not read past its sniff of a large object', async () => {
-    const big = gzip(`${FLOW_HEADER_V5}\n${'x'.repeat(4 * 1024 * 1024)}`);
+    const big = gzip(`${STACK_FLOW_HEADER}\n${'x'.repeat(4 * 1024 * 1024)}`);
     let requested: number | undefined;
     const source: ObjectSource = {
       ...memorySource('s3://b/flow/big.log.gz', big),

@@ -17,7 +17,8 @@ import type { AuditEvent } from '../../shared/ingest/types';
 import { ThreatIntelProvider } from '../../shared/intel/provider';
 import { actor } from '../../shared/kube/identity';
 import { AddressClassifier } from '../../shared/network/address';
-import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
+import type { FlowEdge } from '../../shared/network/flow-edge';
 
 const CONFIG = 'events/scenario/driftwatch.config.json';
 const DAY_MS = 86_400_000;

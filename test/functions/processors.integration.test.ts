@@ -7,9 +7,10 @@ import { rebaselineHandler } from '../../functions/rebaseline-handler';
 import { createRuntime } from '../../functions/runtime';
 import { CONFIG_ENV } from '../../shared/config/load';
 import { execIntoPod } from '../../shared/detect/audit/exec-into-pod';
+import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { DynamoTable } from '../../shared/store/dynamo-table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
-import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent } from '../support/formats';
+import { cwlData, gzip, rawAuditEvent } from '../support/formats';
 import { lambdaContext, s3Notification, sqsEvent } from '../support/lambda';
 import { type LocalS3, startS3rver } from '../support/s3rver';
 
@@ -260,7 +261,7 @@ describe('flow-processor and rebaseline', () => {
       `5 123456789012 eni-0a 10.0.1.1 ${dst} 44321 443 6 5 500 ${start} ${start + 60} ACCEPT OK vpc-0int subnet-0a i-0a 2 IPv4 10.0.64.5 ${dst} eu-west-1 euw1-az1 - - egress 8`;
     const key =
       'flow/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=01/hour=10/123456789012_vpcflowlogs_eu-west-1_fl-0a_20261101T1000Z_abcd1234.log.gz';
-    await put(key, gzip([FLOW_HEADER_V5, line('203.0.113.50'), line('140.82.112.3')].join('\n')));
+    await put(key, gzip([STACK_FLOW_HEADER, line('203.0.113.50'), line('140.82.112.3')].join('\n')));
     const handler = objectHandler('flow', runtime('flow-processor'));
     const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);

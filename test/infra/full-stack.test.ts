@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config/load';
+import { STACK_FLOW_FORMAT } from '../../shared/ingest/flow-reader';
 import {
   allowedActions,
   allowedResources,
@@ -26,37 +27,8 @@ const AUDIT_OBJECTS = 'arn:<AWS::Partition>:s3:::acme-eks-audit-logs/eks/audit/*
 const FLOW_OBJECTS = 'arn:<AWS::Partition>:s3:::acme-vpc-flow-logs/vpc/flow/*';
 const S3_THREAT_LIST = 'arn:<AWS::Partition>:s3:::acme-threat-intel/lists/firehol_level1.netset';
 
-const FLOW_LOG_FORMAT = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  'vpc-id',
-  'subnet-id',
-  'instance-id',
-  'tcp-flags',
-  'type',
-  'pkt-srcaddr',
-  'pkt-dstaddr',
-  'region',
-  'az-id',
-  'pkt-src-aws-service',
-  'pkt-dst-aws-service',
-  'flow-direction',
-  'traffic-path',
-]
-  .map((field) => `\${${field}}`)
-  .join(' ');
+/** The reader's list of the stack's fields, as CloudFormation spells a flow log's format. */
+const FLOW_LOG_FORMAT = STACK_FLOW_FORMAT.map((field) => `\${${field}}`).join(' ');
 
 /** The threat-list object the asset step uploaded: `<assets bucket>/<hash>.netset`. */
 function threatListAsset(): { bucket: string; key: string } {
@@ -254,7 +226,7 @@ describe('DriftwatchStack with a full config', () => {
 
   describe('VPC flow logs', () => {
     it.each(['vpc-0a1b2c3d4e5f67890', 'vpc-0123456789abcdef0'])(
-      'logs all traffic of %s to the flow prefix in the custom format, hourly Hive partitions',
+      'logs all traffic of %s to the flow prefix in the format the reader reads, hourly Hive partitions',
       (vpcId) => {
         synth.template.hasResourceProperties('AWS::EC2::FlowLog', {
           ResourceId: vpcId,

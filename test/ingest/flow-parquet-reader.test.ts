@@ -2,41 +2,16 @@ import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { readFlowParquet } from '../../shared/ingest/flow-parquet-reader';
+import { STACK_FLOW_FORMAT } from '../../shared/ingest/flow-reader';
 import { newReadStats, type ReadStats } from '../../shared/ingest/stats';
 import type { FlowRecord } from '../../shared/ingest/types';
 import { type FlowParquetOptions, type FlowRow, flowParquet, memoryRandomAccess } from '../support/flow-parquet';
 
 /** The fields of our CDK stack's custom format plus v4, v7 and v8 fields and one from the future. */
 const FIELDS = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  'vpc-id',
-  'subnet-id',
-  'instance-id',
-  'tcp-flags',
-  'type',
-  'pkt-srcaddr',
-  'pkt-dstaddr',
-  'region',
-  'az-id',
+  ...STACK_FLOW_FORMAT,
   'sublocation-type',
   'sublocation-id',
-  'pkt-src-aws-service',
-  'pkt-dst-aws-service',
-  'flow-direction',
-  'traffic-path',
   'ecs-cluster-name',
   'ecs-task-id',
   'reject-reason',

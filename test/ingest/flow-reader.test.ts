@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFlowObject } from '../../shared/ingest/flow-reader';
+import { codeOf, readFlowObject, STACK_FLOW_FORMAT, STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { newReadStats, type ReadStats } from '../../shared/ingest/stats';
-import { collect, FLOW_HEADER_V5, type FlowRecord, gzip } from '../support/formats';
+import { collect, type FlowRecord, gzip } from '../support/formats';
 
 async function read(data: string | Buffer, format?: string[]): Promise<{ records: FlowRecord[]; stats: ReadStats }> {
   const stats = newReadStats();
@@ -17,6 +17,15 @@ const V2_HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const v2 = (src: string, dst: string, sport: number, dport: number, action = 'ACCEPT') =>
   `2 123456789012 eni-0a1b ${src} ${dst} ${sport} ${dport} 6 10 840 1793527200 1793527260 ${action} OK`;
+
+describe('STACK_FLOW_FORMAT', () => {
+  it('asks for fields the reader knows, each one once (infra and the reader share this list)', () => {
+    const codes = STACK_FLOW_FORMAT.map(codeOf);
+    expect(codes.filter((code) => code === codeOf('a field the reader does not know'))).toEqual([]);
+    expect(new Set(codes).size).toBe(STACK_FLOW_FORMAT.length);
+    expect(STACK_FLOW_HEADER.split(' ')).toEqual([...STACK_FLOW_FORMAT]);
+  });
+});
 
 describe('readFlowObject', () => {
   it('reads the default format with its header, gzipped', async () => {
@@ -45,7 +54,7 @@ describe('readFlowObject', () => {
   it('reads a custom v5 header in any order and prefers the packet-level addresses', async () => {
     const line =
       '5 123456789012 eni-0c 10.0.1.10 10.0.2.20 43512 8080 6 4 300 1793527200 1793527260 ACCEPT OK vpc-0a subnet-0b i-0c 2 IPv4 10.0.64.7 10.0.65.8 eu-west-1 euw1-az1 - - egress 1';
-    const { records } = await read(`${FLOW_HEADER_V5}\n${line}\n`);
+    const { records } = await read(`${STACK_FLOW_HEADER}\n${line}\n`);
     expect(records[0]).toMatchObject({
       srcAddr: '10.0.64.7',
       dstAddr: '10.0.65.8',

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readAuditObject } from '../../shared/ingest/audit-reader';
 import { readFlowParquet } from '../../shared/ingest/flow-parquet-reader';
-import { readFlowObject } from '../../shared/ingest/flow-reader';
+import { readFlowObject, STACK_FLOW_FORMAT, STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { newReadStats, type ReadStats, totalRejected } from '../../shared/ingest/stats';
 import type { AuditEvent, FlowRecord } from '../../shared/ingest/types';
 import { flowParquet, memoryRandomAccess } from '../support/flow-parquet';
-import { cwlData, FLOW_HEADER_V5, gzip, rawAuditEvent, streamOf } from '../support/formats';
+import { cwlData, gzip, rawAuditEvent, streamOf } from '../support/formats';
 
 // CI runs 150 cases per property; a deeper soak: FUZZ_RUNS=3000 npx vitest run test/ingest/fuzz --testTimeout=600000
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
@@ -167,7 +167,7 @@ describe('flow reader under hostile input', () => {
         async (slots) => {
           const lines = slots.map((bad, i) => (bad === undefined ? flowLine(i) : bad.replace(/\n/g, ' ')));
           const { records, stats } = await readFlow(
-            Buffer.from(`${FLOW_HEADER_V5}\n${lines.join('\n')}\n${FLOW_HEADER_V5}\n${flowLine(99)}\n`),
+            Buffer.from(`${STACK_FLOW_HEADER}\n${lines.join('\n')}\n${STACK_FLOW_HEADER}\n${flowLine(99)}\n`),
             500,
           );
           const expected = [...slots.flatMap((bad, i) => (bad === undefined ? [40000 + i] : [])), 40099];
@@ -189,7 +189,7 @@ describe('flow reader under hostile input', () => {
   });
 
   it('never throws on truncated gzip', async () => {
-    const whole = gzip([FLOW_HEADER_V5, ...Array.from({ length: 200 }, (_, i) => flowLine(i))].join('\n'));
+    const whole = gzip([STACK_FLOW_HEADER, ...Array.from({ length: 200 }, (_, i) => flowLine(i))].join('\n'));
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: whole.length }), async (cut) => {
         const { records } = await readFlow(whole.subarray(0, cut));
@@ -209,7 +209,7 @@ describe('both readers and invalid UTF-8', () => {
         async (slots, chunk) => {
           const lines = slots.map((bad, i) => (bad ? spliced(flowLine(i), bad[0], bad[1]) : Buffer.from(flowLine(i))));
           const data = Buffer.concat([
-            Buffer.from(`${FLOW_HEADER_V5}\n`),
+            Buffer.from(`${STACK_FLOW_HEADER}\n`),
             ...lines.flatMap((l) => [l, Buffer.from('\n')]),
           ]);
           const { records, stats } = await readFlow(data, chunk);
@@ -255,7 +255,7 @@ describe('oversized records', () => {
   });
 
   it('flow: skips a line over 1 MiB and keeps the lines around it', async () => {
-    const data = `${FLOW_HEADER_V5}\n${flowLine(0)}\n5 ${'9'.repeat(1_100_000)}\n${flowLine(1)}\n`;
+    const data = `${STACK_FLOW_HEADER}\n${flowLine(0)}\n5 ${'9'.repeat(1_100_000)}\n${flowLine(1)}\n`;
     const { records, stats } = await readFlow(Buffer.from(data), 64 * 1024);
     expect(records.map((r) => r.srcPort)).toEqual([40000, 40001]);
     expect(stats.rejected).toEqual({ 'oversized-record': 1 });
@@ -274,7 +274,7 @@ describe('flow reader and hostile field names', () => {
 });
 
 describe('Parquet reader under hostile input', () => {
-  const fields = FLOW_HEADER_V5.split(' ');
+  const fields = [...STACK_FLOW_FORMAT];
   const rows = Array.from({ length: 120 }, (_, i) =>
     Object.fromEntries(
       flowLine(i)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config/load';
 import { EntityResolver } from '../../shared/network/attribution';
-import { EdgeAggregator, type FlowEdge } from '../../shared/network/flow-edge';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
+import type { FlowEdge } from '../../shared/network/flow-edge';
 import { NetworkLabels } from '../../shared/network/labels';
 import { PodIpMap } from '../../shared/network/pod-ip-map';
 import { MemoryTable } from '../../shared/store/memory-table';

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalIpv4 } from '../../shared/intel/cidr-index';
 import { AddressClassifier } from '../../shared/network/address';
-import {
-  EdgeAggregator,
-  type FlowEdge,
-  isProbeLike,
-  recordIsFromClient,
-  relayedDuplicates,
-} from '../../shared/network/flow-edge';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
+import { type FlowEdge, isProbeLike, recordIsFromClient, relayedDuplicates } from '../../shared/network/flow-edge';
 import { ServicePorts } from '../../shared/network/ports';
 import { flowRecord } from './support';
 

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FlowField, type FlowLine, readFlowLines, readFlowObject } from '../../shared/ingest/flow-reader';
+import {
+  FlowField,
+  type FlowLine,
+  readFlowLines,
+  readFlowObject,
+  STACK_FLOW_HEADER,
+} from '../../shared/ingest/flow-reader';
 import { newReadStats } from '../../shared/ingest/stats';
 import { AddressClassifier } from '../../shared/network/address';
-import { EdgeAggregator } from '../../shared/network/flow-edge';
-import { FLOW_HEADER_V5, streamOf } from '../support/formats';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
+import { streamOf } from '../support/formats';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const classifier = new AddressClassifier(['10.0.0.0/16', 'fd00::/8']);
@@ -76,7 +82,7 @@ describe('EdgeAggregator.addLine', () => {
         fc.array(line, { minLength: 1, maxLength: 60 }),
         fc.integer({ min: 7, max: 400 }),
         async (lines, chunk) => {
-          const text = `${FLOW_HEADER_V5}\n${lines.join('\n')}\n`;
+          const text = `${STACK_FLOW_HEADER}\n${lines.join('\n')}\n`;
           const byLine = await aggregate(text, chunk, true);
           const byRecord = await aggregate(text, 64 * 1024, false);
           expect(byLine.edges).toEqual(byRecord.edges);
@@ -90,9 +96,34 @@ describe('EdgeAggregator.addLine', () => {
     );
   });
 
+  it('learns the same relays and watched-interface addresses from lines as from records', async () => {
+    // Prepare: a NAT gateway (IPv4 and IPv6 relays), an interface that relays nothing, a line
+    // without packet addresses, and the watched load balancer sending and receiving.
+    const text = [
+      STACK_FLOW_HEADER,
+      '5 1 eni-nat 10.0.9.9 203.0.113.9 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 10.0.1.5 203.0.113.9 r az - - egress 1',
+      '5 1 eni-nat 203.0.113.9 10.0.9.9 443 43512 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 18 IPv4 203.0.113.9 10.0.1.5 r az - - ingress 1',
+      '5 1 eni-nat fd00::9 2001:db8::7 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv6 fd00:0:0:0::9 2001:db8::7 r az - - egress 1',
+      '5 1 eni-0a 10.0.2.9 10.0.3.7 43512 5432 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 10.0.2.9 10.0.3.7 r az - - egress 1',
+      '5 1 eni-0a 10.0.2.8 10.0.3.7 43512 5432 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1',
+      '5 1 eni-lb 10.0.4.4 10.0.5.5 43512 8080 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 198.51.100.20 10.0.5.5 r az - - egress 1',
+      '5 1 eni-lb 198.51.100.20 10.0.4.5 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - ingress 1',
+      '5 1 eni-lb 198.51.100.21 - 43512 443 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 - 10.0.4.6 r az - - ingress 1',
+    ].join('\n');
+    // Act
+    const byLine = await aggregate(text, 64, true);
+    const byRecord = await aggregate(text, 64 * 1024, false);
+    // Assess
+    for (const learned of [byLine, byRecord]) {
+      expect(learned.relays).toEqual(['10.0.4.4', '10.0.9.9', 'fd00::9']);
+      expect(learned.interfaces).toEqual([['eni-lb', ['10.0.4.4', '10.0.4.5', '10.0.4.6']]]);
+    }
+    expect(byLine.edges).toEqual(byRecord.edges);
+  });
+
   it('folds replies into the conversation and keeps the earliest line as its origin', async () => {
     const text = [
-      FLOW_HEADER_V5,
+      STACK_FLOW_HEADER,
       '5 1 eni-0a 10.0.1.5 10.0.2.9 43512 5432 6 4 300 1793527260 1793527320 ACCEPT OK vpc-0a s i 2 IPv4 10.0.1.5 10.0.2.9 r az - - egress 1',
       '5 1 eni-0a 10.0.2.9 10.0.1.5 5432 43512 6 6 900 1793527200 1793527260 ACCEPT OK vpc-0a s i 18 IPv4 10.0.2.9 10.0.1.5 r az - - ingress 1',
       '5 1 eni-0a 10.0.1.5 10.0.2.9 43513 5432 6 1 60 1793527400 1793527460 REJECT OK vpc-0a s i 2 IPv4 10.0.1.5 10.0.2.9 r az - - egress 1',
@@ -124,11 +155,11 @@ describe('EdgeAggregator.addLine', () => {
       '5 1 eni-0a 10.0.1.5 10.0.2.9 43512 443 6 1 100 1793527200 1793527260 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1';
     const read = (text: string) =>
       readFlowLines(streamOf(text), { uri: 'f.log', stats: newReadStats() }, (l) => edges.addLine(l));
-    await read(`${FLOW_HEADER_V5}\n${row}\n`);
+    await read(`${STACK_FLOW_HEADER}\n${row}\n`);
     const [first] = [...edges.values()];
     if (!first) throw new Error('no edge');
     first.clientEntity = { kind: 'external', id: 'x', name: 'x' } as never;
-    await read(`${FLOW_HEADER_V5}\n${row}\n`);
+    await read(`${STACK_FLOW_HEADER}\n${row}\n`);
     const [again] = [...edges.values()];
     expect(again).toBe(first);
     expect(again).toMatchObject({ flows: 2, bytesToServer: 200, clientEntity: { id: 'x' } });
@@ -141,7 +172,7 @@ describe('EdgeAggregator.close', () => {
     const row =
       '5 1 eni-0a 10.0.1.5 10.0.2.9 43512 443 6 1 100 1793527200 1793527260 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1';
     const read = () =>
-      readFlowLines(streamOf(`${FLOW_HEADER_V5}\n${row}\n`), { uri: 'f.log', stats: newReadStats() }, (l) =>
+      readFlowLines(streamOf(`${STACK_FLOW_HEADER}\n${row}\n`), { uri: 'f.log', stats: newReadStats() }, (l) =>
         edges.addLine(l),
       );
     await read();
@@ -155,7 +186,7 @@ describe('EdgeAggregator.close', () => {
 describe('FlowLine', () => {
   it('gives text only when asked, reusing strings, and compares bytes without making one', async () => {
     const seen: { vpc?: string; same: boolean; other: boolean; missing: boolean; port: number }[] = [];
-    const text = `${FLOW_HEADER_V5}\n${[1, 2].map(() => '5 1 eni-0a 10.0.1.5 10.0.2.9 43512 443 6 1 100 1793527200 1793527260 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1').join('\n')}\n`;
+    const text = `${STACK_FLOW_HEADER}\n${[1, 2].map(() => '5 1 eni-0a 10.0.1.5 10.0.2.9 43512 443 6 1 100 1793527200 1793527260 ACCEPT OK vpc-0a s i 2 IPv4 - - r az - - egress 1').join('\n')}\n`;
     await readFlowLines(streamOf(text, 13), { uri: 'f', stats: newReadStats() }, (l: FlowLine) =>
       seen.push({
         vpc: l.text(FlowField.VpcId),

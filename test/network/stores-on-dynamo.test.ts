@@ -3,7 +3,8 @@ import { CorrelationStore } from '../../shared/baseline/correlation-store';
 import { DistinctCounter } from '../../shared/baseline/distinct-counter';
 import { EdgeStatsStore } from '../../shared/baseline/edge-stats';
 import { FlowSources } from '../../shared/network/flow-sources';
-import { type MapEdge, NetworkMapStore } from '../../shared/network/network-map';
+import type { HourlyEdge } from '../../shared/network/hourly-edge';
+import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { PodIpMap } from '../../shared/network/pod-ip-map';
 import { DynamoTable } from '../../shared/store/dynamo-table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
@@ -39,9 +40,9 @@ describe('network stores on dynalite', () => {
   });
 
   it('writes the map, folds it into statistics, and reads them back', async () => {
-    const map = new NetworkMapStore(table);
+    const map = new HourlyEdgeStore(table);
     const key = 'egress|workload:a/b|external:192.0.2.0/24|443|6';
-    const edge = (hour: number, bytesOut: number): MapEdge => ({
+    const edge = (hour: number, bytesToServer: number): HourlyEdge => ({
       scope: 'vpc-dyn',
       hour,
       key,
@@ -52,8 +53,8 @@ describe('network stores on dynalite', () => {
       serverLabel: '192.0.2.0/24',
       port: 443,
       protocol: 6,
-      bytesOut,
-      bytesIn: 1,
+      bytesToServer,
+      bytesToClient: 1,
       packets: 1,
       flows: 1,
       accepted: 1,
@@ -62,7 +63,7 @@ describe('network stores on dynalite', () => {
       lastTime: hour,
     });
     for (let h = 0; h < 30; h++) await map.write(`o${h}`, [edge(T0 + h * HOUR, 1000 + h)]);
-    expect((await map.hourTotals('vpc-dyn', T0 + 2 * HOUR, key)).bytesOut).toBe(1002);
+    expect((await map.hourTotals('vpc-dyn', T0 + 2 * HOUR, key)).bytesToServer).toBe(1002);
     const stats = new EdgeStatsStore(table, { windowDays: 14 });
     expect((await stats.fold(map, ['vpc-dyn'], T0 + 3 * DAY)).edgesUpdated).toBe(2);
     expect((await stats.lookup('vpc-dyn', [key])).get(key)?.metrics.bytesOut).toMatchObject({

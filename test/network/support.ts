@@ -1,5 +1,6 @@
+import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import type { FlowRecord } from '../../shared/ingest/types';
-import { FLOW_HEADER_V5, rawAuditEvent } from '../support/formats';
+import { rawAuditEvent } from '../support/formats';
 
 /** A normalized flow record: 10.0.1.5:45000 -> 10.0.2.9:443 TCP, accepted, unless overridden. */
 export function flowRecord(input: Partial<FlowRecord> = {}): FlowRecord {
@@ -41,7 +42,7 @@ export interface LineInput {
   dstService?: string;
 }
 
-/** One line of a version 5 flow log in the header order of {@link FLOW_HEADER_V5}. */
+/** One line of a version 5 flow log in the header order of {@link STACK_FLOW_HEADER}. */
 export function flowLine(l: LineInput): string {
   return [
     5,
@@ -76,7 +77,7 @@ export function flowLine(l: LineInput): string {
 
 /** A flow-log object body: the header and the lines. */
 export function flowObject(lines: readonly LineInput[]): string {
-  return [FLOW_HEADER_V5, ...lines.map(flowLine)].join('\n');
+  return [STACK_FLOW_HEADER, ...lines.map(flowLine)].join('\n');
 }
 
 /** A VPC Flow Logs object key, so the engine can tell which flow log it belongs to. */

@@ -2,13 +2,13 @@ import type { Finding } from '../../shared/alert/finding';
 import { exampleEdge } from '../../shared/detect/net/lib/example-edges';
 import type { NetworkEntity } from '../../shared/network/entity';
 import type { FlowEdge } from '../../shared/network/flow-edge';
-import type { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
+import type { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { MemoryTable } from '../../shared/store/memory-table';
 
 export { exampleEdge };
 
 /** Shows edges to a recorder as the engine does, one session per object, flushed at the end. */
-export async function record(recorder: FlowMapRecorder, objectId: string, edges: FlowEdge[]): Promise<void> {
+export async function record(recorder: RunEdgeRecorder, objectId: string, edges: FlowEdge[]): Promise<void> {
   const session = recorder.begin({ id: objectId, uri: `s3://bucket/${objectId}` });
   for (const edge of edges) session.see(edge);
   await session.flush(new MemoryTable());

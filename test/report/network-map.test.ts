@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { subnetBlock } from '../../shared/network/address';
 import { unknownEntity } from '../../shared/network/entity';
-import { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
 import { placeFindings } from '../../shared/report/highlights';
 import { buildNetworkMap } from '../../shared/report/network-map';
+import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { exampleEdge, finding, record, workload } from './fixtures';
 
 /** Internet -> load balancer -> web -> database; a miner; S3; an IPv6 client. */
@@ -19,7 +19,7 @@ function shop() {
 }
 
 async function recorded(edges = shop()) {
-  const recorder = new FlowMapRecorder();
+  const recorder = new RunEdgeRecorder();
   await record(recorder, 'o1', edges);
   return recorder.edges();
 }

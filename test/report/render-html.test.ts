@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
 import { escapeHtml, loadReportAssets, renderReportHtml, scriptSafeJson } from '../../shared/report/render-html';
 import { buildReportData, type ReportData, type RunFacts } from '../../shared/report/report-data';
+import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { exampleEdge, finding, record } from './fixtures';
 
 const HOSTILE = [
@@ -31,7 +31,7 @@ function run(): RunFacts {
 }
 
 async function hostileReport(): Promise<{ html: string; data: ReportData }> {
-  const recorder = new FlowMapRecorder();
+  const recorder = new RunEdgeRecorder();
   await record(recorder, 'o1', [exampleEdge({ client: '10.0.1.21', server: '198.51.100.77', serverPort: 3333 })]);
   const { data } = buildReportData({
     run: run(),

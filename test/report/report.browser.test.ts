@@ -11,13 +11,13 @@ import type { Finding } from '../../shared/alert/finding';
 import { severityRank } from '../../shared/config/schema';
 import { exposurePath } from '../../shared/detect/net/exposure-path';
 import { addressBlock } from '../../shared/network/address';
-import { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
+import type { MapNode } from '../../shared/report/network-map-types';
 
 const EXPOSURE_RULE = exposurePath.id;
 
-import type { MapNode } from '../../shared/report/network-map';
 import { renderReportHtml } from '../../shared/report/render-html';
 import { buildReportData, type RunFacts } from '../../shared/report/report-data';
+import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { Capture } from '../support/capture';
 import { findChromium } from '../support/chromium';
 import { exampleEdge, finding, record } from './fixtures';
@@ -350,7 +350,7 @@ function smallRun(): RunFacts {
 describe.skipIf(NO_CHROMIUM)('HTML report of an exposure path, in Chromium', () => {
   it('draws each hop of the path, through the load balancer, in the exposure style', async () => {
     // Prepare: internet -> load balancer -> web -> database, plus traffic that is not on the path.
-    const recorder = new FlowMapRecorder();
+    const recorder = new RunEdgeRecorder();
     await record(recorder, 'o1', [
       exampleEdge({ client: '203.0.113.7', server: '10.0.0.37', serverPort: 443 }),
       exampleEdge({ client: '10.0.0.37', server: '10.0.1.20', serverPort: 8080 }),

@@ -59,9 +59,6 @@ export function streamOf(data: string | Buffer, chunkSize = 16 * 1024): AsyncIte
   return Readable.from(chunks);
 }
 
-export const FLOW_HEADER_V5 =
-  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path';
-
 export async function collect<T>(
   read: (source: AsyncIterable<Uint8Array>, onItem: (item: T) => void) => Promise<void>,
   data: string | Buffer,

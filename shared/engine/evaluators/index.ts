@@ -2,7 +2,7 @@ import type { BaselineStore, EdgeStatsStore } from '../../baseline';
 import { CorrelationStore, DistinctCounter, WindowCounter } from '../../baseline';
 import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '../../detect';
 import type { AuditEvent } from '../../ingest';
-import type { FlowEdge, FlowSources, NetworkMapStore } from '../../network';
+import type { FlowEdge, FlowSources, HourlyEdgeStore } from '../../network';
 import type { Table } from '../../store';
 import { HOUR_MS } from '../../util';
 import type { Evaluator, EventShape } from '../evaluator';
@@ -20,7 +20,7 @@ export { HealthEvaluator };
 export interface EvaluatorStores {
   table: Table;
   baselines: BaselineStore;
-  map: NetworkMapStore;
+  map: HourlyEdgeStore;
   edgeStats: EdgeStatsStore;
   sources: FlowSources;
 }

@@ -1,7 +1,8 @@
 import type { EdgeStats, EdgeStatsStore } from '../../baseline';
-import type { DetectContext, EdgeMetric, MetricStats, SpikeDetector } from '../../detect';
-import type { EdgeTotals, FlowEdge, MapEdge, NetworkMapStore } from '../../network';
-import { aggregateMap, mapEdgeId } from '../../network';
+import { edgeMetric } from '../../baseline';
+import type { DetectContext, MetricStats, SpikeDetector } from '../../detect';
+import type { FlowEdge, HourlyEdge, HourlyEdgeStore, Traffic } from '../../network';
+import { hourlyEdgeId, hourlyEdges } from '../../network';
 import { iso } from '../../util';
 import type { Draft } from '../draft';
 import type { Evaluator, EvaluatorSession } from '../evaluator';
@@ -12,26 +13,11 @@ const OBJECTS_PER_HOUR = 12;
 /** Statistics that let any value through: the lowest limit a spike detector can set (its floor). */
 const FLAT: MetricStats = { hours: Number.MAX_SAFE_INTEGER, days: Number.MAX_SAFE_INTEGER, median: 0, mad: 0, max: 0 };
 
-function edgeMetric(edge: FlowEdge, metric: EdgeMetric): number {
-  switch (metric) {
-    case 'bytesOut':
-      return edge.bytesToServer;
-    case 'bytesIn':
-      return edge.bytesToClient;
-    case 'flows':
-      return edge.flows;
-    case 'rejected':
-      return edge.rejected;
-    default:
-      return 0;
-  }
-}
-
 /** A map edge of this object that may spike for one detector, and its busiest flow edge. */
 interface Candidate {
   detector: SpikeDetector<FlowEdge>;
   id: string;
-  part: MapEdge;
+  part: HourlyEdge;
   sample: FlowEdge;
 }
 
@@ -46,7 +32,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     readonly detectors: readonly SpikeDetector<FlowEdge>[],
     readonly context: DetectContext,
     readonly stats: EdgeStatsStore,
-    readonly map: NetworkMapStore,
+    readonly map: HourlyEdgeStore,
   ) {}
 
   begin(run: ObjectRun): EvaluatorSession<FlowEdge> {
@@ -65,7 +51,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     for (const edge of edges) {
       const learning = run.learning.get(edge.scope);
       if (!learning || edge.time < learning.end) continue;
-      const id = mapEdgeId(edge);
+      const id = hourlyEdgeId(edge);
       const list = members.get(id);
       if (list) list.push(edge);
       else members.set(id, [edge]);
@@ -81,22 +67,22 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     }
     const stats = new Map<string, Map<string, EdgeStats>>();
     for (const [scope, keys] of wanted) stats.set(scope, await this.stats.lookup(scope, [...keys]));
-    const totals = new Map<string, EdgeTotals>();
-    const decoded = new Map<string, MapEdge[]>();
+    const totals = new Map<string, Traffic>();
+    const decoded = new Map<string, HourlyEdge[]>();
     const drafts: Draft[] = [];
     for (const { detector, id, part, sample } of candidates) {
       const edgeStats = stats.get(part.scope)?.get(part.key);
       const metric = edgeStats?.metrics[detector.metric];
       const limit = detector.limit(metric, this.context);
       if (limit === undefined || !metric || !edgeStats) continue;
-      if (part[detector.metric] * OBJECTS_PER_HOUR <= limit) continue;
+      if (edgeMetric(part, detector.metric) * OBJECTS_PER_HOUR <= limit) continue;
       let hour = totals.get(id);
       if (!hour) {
         hour = await this.map.hourTotals(part.scope, part.hour, part.key, decoded);
         totals.set(id, hour);
       }
       // The map already holds this object's part (recorders flush first); never count less than it.
-      const observed = Math.max(hour[detector.metric], part[detector.metric]);
+      const observed = Math.max(edgeMetric(hour, detector.metric), edgeMetric(part, detector.metric));
       if (observed <= limit) continue;
       const detection = run.attempt(detector.id, sample, () =>
         detector.describe(observed, limit, metric, sample, this.context),
@@ -126,13 +112,13 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
    * reaches the detector's floor, and the detector watches one of its flow edges.
    */
   private candidates(run: ObjectRun, members: Map<string, FlowEdge[]>): Candidate[] {
-    const parts = aggregateMap([...members.values()].flat());
+    const parts = hourlyEdges([...members.values()].flat());
     const candidates: Candidate[] = [];
     for (const detector of this.detectors) {
       // Without statistics, no hour can spike; with them, none below the detector's floor.
       const floor = detector.limit(FLAT, this.context) ?? 0;
       for (const [id, part] of parts) {
-        const value = part[detector.metric];
+        const value = edgeMetric(part, detector.metric);
         if (value <= 0 || value * OBJECTS_PER_HOUR < floor) continue;
         const watched = (members.get(id) ?? []).filter(
           (e) => run.attempt(detector.id, e, () => detector.applies(e, this.context)) ?? false,

@@ -1,10 +1,11 @@
-import type { AddressClass, FlowEdge, NetworkEntity } from '../network';
+import type { AddressClass, FlowEdge, NetworkEntity, Traffic } from '../network';
+import { addTraffic, emptyTraffic, trafficBytes } from '../network';
 import type { Recorder, RecorderSession } from '../record';
 import { dayOf } from '../util';
 import { blockOf } from './blocks';
 
-/** One end of a recorded edge: the address as logged, and who it is when attribution knew. */
-export interface MapEndpoint {
+/** One end of a run edge: the address as logged, and who it is when attribution knew. */
+export interface RunEndpoint {
   /** The address, or for a folded tail edge the block (`10.0.1.0/24`) it was folded into. */
   address: string;
   addressClass: AddressClass;
@@ -16,18 +17,15 @@ export interface MapEndpoint {
   otherAddresses?: string[];
 }
 
-/** Flows between a client and a server port, summed over the whole run. */
-export interface RecordedEdge {
-  client: MapEndpoint;
-  server: MapEndpoint;
+/**
+ * A run edge: flows between a client and a server port, summed over the whole run from every
+ * object's flow edges. What the report draws its map from.
+ */
+export interface RunEdge extends Traffic {
+  client: RunEndpoint;
+  server: RunEndpoint;
   serverPort?: number;
   protocol?: number;
-  bytesToServer: number;
-  bytesToClient: number;
-  packets: number;
-  flows: number;
-  accepted: number;
-  rejected: number;
   /** Epoch ms of the first and last record. */
   firstTime: number;
   lastTime: number;
@@ -44,8 +42,8 @@ export interface DroppedEdges {
   bytes: number;
 }
 
-/** Options of {@link FlowMapRecorder}. */
-export interface FlowMapRecorderOptions {
+/** Options of {@link RunEdgeRecorder}. */
+export interface RunEdgeRecorderOptions {
   /**
    * Most edges kept one by one, keyed by (client, server, port, protocol). Edges first seen once
    * the cap is reached are folded by address block (or entity) into the tail.
@@ -53,7 +51,7 @@ export interface FlowMapRecorderOptions {
    */
   maxEdges?: number;
   /**
-   * Most folded edges in the tail. Past it, edges are only counted in {@link FlowMapRecorder.dropped}.
+   * Most folded edges in the tail. Past it, edges are only counted in {@link RunEdgeRecorder.dropped}.
    * @default 2000
    */
   maxFoldedEdges?: number;
@@ -62,12 +60,12 @@ export interface FlowMapRecorderOptions {
 const DEFAULTS = { maxEdges: 20_000, maxFoldedEdges: 2_000 } as const;
 const MAX_OTHER_ADDRESSES = 8;
 
-function endpointKey(endpoint: MapEndpoint): string {
+function endpointKey(endpoint: RunEndpoint): string {
   return endpoint.entity ? `e:${endpoint.entity.id}` : `a:${endpoint.address}`;
 }
 
 /** The endpoint a tail edge keeps: the entity when there is one, else the address's block. */
-function foldEndpoint(endpoint: MapEndpoint): MapEndpoint {
+function foldEndpoint(endpoint: RunEndpoint): RunEndpoint {
   if (endpoint.entity || endpoint.addressClass === 'aws-service') return endpoint;
   return {
     address: blockOf(endpoint.address, endpoint.addressClass),
@@ -77,23 +75,23 @@ function foldEndpoint(endpoint: MapEndpoint): MapEndpoint {
 }
 
 /**
- * Collects the network map of a whole run for the HTML report: every flow edge of every object,
+ * Collects the run edges of a whole run for the HTML report: every flow edge of every object,
  * summed by (client, server, port, protocol), where client and server are the attributed
  * entities when edges carry them and the addresses otherwise. Memory is bounded: past
  * `maxEdges` distinct edges, new ones are folded by block into a capped tail, and past that only
- * counted. It writes nothing to the table; a session's edges join the map when it is flushed, so
+ * counted. It writes nothing to the table; a session's edges join the run's when it is flushed, so
  * an object counts once it has been processed, and once only.
  */
-export class FlowMapRecorder implements Recorder<FlowEdge> {
-  readonly id = 'report.flow-map';
-  private readonly options: Required<FlowMapRecorderOptions>;
-  private readonly kept = new Map<string, RecordedEdge>();
-  private readonly tail = new Map<string, RecordedEdge>();
+export class RunEdgeRecorder implements Recorder<FlowEdge> {
+  readonly id = 'report.run-edges';
+  private readonly options: Required<RunEdgeRecorderOptions>;
+  private readonly kept = new Map<string, RunEdge>();
+  private readonly tail = new Map<string, RunEdge>();
   private readonly flushed = new Set<string>();
   private readonly flowsPerDay = new Map<string, number>();
   readonly dropped: DroppedEdges = { objectEdges: 0, flows: 0, bytes: 0 };
 
-  constructor(options: FlowMapRecorderOptions = {}) {
+  constructor(options: RunEdgeRecorderOptions = {}) {
     this.options = { ...DEFAULTS, ...options };
   }
 
@@ -112,8 +110,8 @@ export class FlowMapRecorder implements Recorder<FlowEdge> {
     };
   }
 
-  /** The recorded edges: those kept one by one, then the folded tail. */
-  edges(): RecordedEdge[] {
+  /** The run edges: those kept one by one, then the folded tail. */
+  edges(): RunEdge[] {
     return [...this.kept.values(), ...this.tail.values()];
   }
 
@@ -124,13 +122,13 @@ export class FlowMapRecorder implements Recorder<FlowEdge> {
 
   private add(edge: FlowEdge): void {
     this.flowsPerDay.set(dayOf(edge.time), (this.flowsPerDay.get(dayOf(edge.time)) ?? 0) + edge.flows);
-    const client: MapEndpoint = {
+    const client: RunEndpoint = {
       address: edge.client,
       addressClass: edge.clientClass,
       ...(edge.clientService ? { service: edge.clientService } : {}),
       ...(edge.clientEntity ? { entity: edge.clientEntity } : {}),
     };
-    const server: MapEndpoint = {
+    const server: RunEndpoint = {
       address: edge.server,
       addressClass: edge.serverClass,
       ...(edge.serverService ? { service: edge.serverService } : {}),
@@ -152,27 +150,22 @@ export class FlowMapRecorder implements Recorder<FlowEdge> {
     }
     this.dropped.objectEdges++;
     this.dropped.flows += edge.flows;
-    this.dropped.bytes += edge.bytesToServer + edge.bytesToClient;
+    this.dropped.bytes += trafficBytes(edge);
   }
 
-  private keep(map: Map<string, RecordedEdge>, key: string, edge: RecordedEdge): RecordedEdge {
+  private keep(map: Map<string, RunEdge>, key: string, edge: RunEdge): RunEdge {
     map.set(key, edge);
     return edge;
   }
 }
 
-function start(client: MapEndpoint, server: MapEndpoint, edge: FlowEdge, folded: boolean): RecordedEdge {
+function start(client: RunEndpoint, server: RunEndpoint, edge: FlowEdge, folded: boolean): RunEdge {
   return {
     client,
     server,
     ...(edge.serverPort !== undefined ? { serverPort: edge.serverPort } : {}),
     ...(edge.protocol !== undefined ? { protocol: edge.protocol } : {}),
-    bytesToServer: 0,
-    bytesToClient: 0,
-    packets: 0,
-    flows: 0,
-    accepted: 0,
-    rejected: 0,
+    ...emptyTraffic(),
     firstTime: edge.time,
     lastTime: edge.lastTime,
     objects: 0,
@@ -181,22 +174,17 @@ function start(client: MapEndpoint, server: MapEndpoint, edge: FlowEdge, folded:
 }
 
 /** Notes another address of an entity endpoint. */
-function noteAddress(endpoint: MapEndpoint, address: string): void {
+function noteAddress(endpoint: RunEndpoint, address: string): void {
   if (!endpoint.entity || endpoint.block || endpoint.address === address) return;
   endpoint.otherAddresses ??= [];
   const others = endpoint.otherAddresses;
   if (others.length < MAX_OTHER_ADDRESSES && !others.includes(address)) others.push(address);
 }
 
-function sum(into: RecordedEdge, edge: FlowEdge): void {
+function sum(into: RunEdge, edge: FlowEdge): void {
   noteAddress(into.client, edge.client);
   noteAddress(into.server, edge.server);
-  into.bytesToServer += edge.bytesToServer;
-  into.bytesToClient += edge.bytesToClient;
-  into.packets += edge.packets;
-  into.flows += edge.flows;
-  into.accepted += edge.accepted;
-  into.rejected += edge.rejected;
+  addTraffic(into, edge);
   into.objects++;
   if (edge.time < into.firstTime) into.firstTime = edge.time;
   if (edge.lastTime > into.lastTime) into.lastTime = edge.lastTime;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FlowMapRecorder } from '../../shared/report/flow-map-recorder';
+import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { exampleEdge, record, workload } from './fixtures';
 
-describe('FlowMapRecorder', () => {
+describe('RunEdgeRecorder', () => {
   it('sums edges across objects by client, server, port and protocol', async () => {
     // Prepare
-    const recorder = new FlowMapRecorder();
+    const recorder = new RunEdgeRecorder();
     const a = exampleEdge({ client: '10.0.1.5', server: '10.0.200.10', serverPort: 5432 });
     // Act
     await record(recorder, 'o1', [a, exampleEdge({ client: '10.0.1.5', server: '10.0.200.10', serverPort: 6379 })]);
@@ -30,7 +30,7 @@ describe('FlowMapRecorder', () => {
   });
 
   it('keys by entity when edges carry one: two pod IPs of one workload are one edge', async () => {
-    const recorder = new FlowMapRecorder();
+    const recorder = new RunEdgeRecorder();
     const web = workload('shop', 'web');
     await record(recorder, 'o1', [
       exampleEdge({ client: '10.0.1.5', server: '10.0.2.9', serverPort: 8080, clientEntity: web }),
@@ -41,7 +41,7 @@ describe('FlowMapRecorder', () => {
   });
 
   it('counts an object once it is flushed, and once only', async () => {
-    const recorder = new FlowMapRecorder();
+    const recorder = new RunEdgeRecorder();
     const session = recorder.begin({ id: 'o1', uri: 'u' });
     session.see(exampleEdge({ client: '10.0.1.5', server: '203.0.113.9' }));
     expect(recorder.edges()).toHaveLength(0);
@@ -53,7 +53,7 @@ describe('FlowMapRecorder', () => {
 
   it('keeps memory bounded: past the cap edges fold by block, past the tail cap they are only counted', async () => {
     // Prepare: two kept edges, then three more that fold into two blocks, with room for one.
-    const recorder = new FlowMapRecorder({ maxEdges: 2, maxFoldedEdges: 1 });
+    const recorder = new RunEdgeRecorder({ maxEdges: 2, maxFoldedEdges: 1 });
     const edges = [
       exampleEdge({ client: '10.0.1.5', server: '203.0.113.9' }),
       exampleEdge({ client: '10.0.1.6', server: '203.0.113.9' }),

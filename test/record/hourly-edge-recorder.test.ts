@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config/load';
 import { AddressClassifier } from '../../shared/network/address';
+import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import { workloadEntity } from '../../shared/network/entity';
-import { EdgeAggregator } from '../../shared/network/flow-edge';
-import { NetworkMapStore } from '../../shared/network/network-map';
-import { edgeMapRecorder } from '../../shared/record/edge-map-recorder';
+import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
+import { hourlyEdgeRecorder } from '../../shared/record/hourly-edge-recorder';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowRecord } from '../network/support';
 
-describe('edgeMapRecorder', () => {
-  it('writes an object’s map edges once each, whatever the number of records', async () => {
+describe('hourlyEdgeRecorder', () => {
+  it('writes an object’s hourly edges once each, whatever the number of records', async () => {
     // Prepare: 200 records of two pods of one workload to one server.
     const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
     for (let i = 0; i < 200; i++) {
       aggregator.add(flowRecord({ srcAddr: i % 2 ? '10.0.1.57' : '10.0.1.58', srcPort: 40000 + i, bytes: 10 }));
     }
     const table = new MemoryTable();
-    const session = edgeMapRecorder.begin({ id: 'object-1', uri: 'test' });
+    const session = hourlyEdgeRecorder.begin({ id: 'object-1', uri: 'test' });
     // Act
     for (const edge of aggregator.values()) {
       edge.clientEntity = workloadEntity('shop', 'web');
@@ -24,25 +24,25 @@ describe('edgeMapRecorder', () => {
     }
     const before = table.counters.writeRequests;
     await session.flush(table);
-    // Assess: one map item and the scope's pending day.
+    // Assess: one item and the scope's pending day.
     expect(table.counters.writeRequests - before).toBe(2);
-    const items = await new NetworkMapStore(table).day('vpc-0a', '2026-11-01');
+    const items = await new HourlyEdgeStore(table).day('vpc-0a', '2026-11-01');
     expect(items).toEqual([
       expect.objectContaining({
         key: 'internal|workload:shop/web|ip:10.0.2.9|443|6',
-        bytesOut: 2000,
+        bytesToServer: 2000,
         flows: 200,
         direction: 'internal',
       }),
     ]);
   });
 
-  it('keeps map items as long as the configured statistics window, plus a week', async () => {
+  it('keeps hourly edges as long as the configured statistics window, plus a week', async () => {
     const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
     aggregator.add(flowRecord({ srcAddr: '10.0.1.57', bytes: 10 }));
     const config = defaultConfig({ network: { stats: { windowDays: 30 } } });
     const table = new MemoryTable();
-    const session = edgeMapRecorder.begin({ id: 'object-1', uri: 'test', config });
+    const session = hourlyEdgeRecorder.begin({ id: 'object-1', uri: 'test', config });
     for (const edge of aggregator.values()) session.see(edge);
     await session.flush(table);
     const [item] = [...table.items()].filter((i) => i.pk.startsWith('NETMAP#') && i.packed !== undefined);
