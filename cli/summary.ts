@@ -67,7 +67,7 @@ export class SummaryBuilder {
     entriesPruned: 0,
   };
   private readonly detectorErrors: Record<string, number> = {};
-  private readonly mapEdges = new Set<string>();
+  private readonly hourlyEdges = new Set<string>();
   private readonly entities = new Set<string>();
   private addressesLookedUp = 0;
   private addressesAttributed = 0;
@@ -90,7 +90,7 @@ export class SummaryBuilder {
     for (const [id, n] of Object.entries(outcome.detectorErrors))
       this.detectorErrors[id] = (this.detectorErrors[id] ?? 0) + n;
     if (outcome.network) {
-      for (const key of outcome.network.mapEdges) this.mapEdges.add(key);
+      for (const key of outcome.network.hourlyEdges) this.hourlyEdges.add(key);
       for (const id of outcome.network.entities) this.entities.add(id);
       this.addressesLookedUp += outcome.network.addressesLookedUp;
       this.addressesAttributed += outcome.network.addressesAttributed;
@@ -144,7 +144,7 @@ export class SummaryBuilder {
         ? { eventTimeRange: { first: new Date(this.first).toISOString(), last: new Date(this.last).toISOString() } }
         : {}),
       network: {
-        edges: this.mapEdges.size,
+        edges: this.hourlyEdges.size,
         entities: this.entities.size,
         addressesLookedUp: this.addressesLookedUp,
         addressesAttributed: this.addressesAttributed,

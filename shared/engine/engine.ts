@@ -32,7 +32,7 @@ export interface EngineOptions {
   clock?: () => number;
   /**
    * Recorders of audit events and flow edges, in addition to the registry's (RBAC trail, pod IP
-   * map, ...). The CLI adds one that collects the network map for the report.
+   * map, ...). The CLI adds one that collects the run's edges for the report's network map.
    */
   extraRecorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
 }
@@ -147,16 +147,16 @@ export class Engine {
       if (flow.relayed.has(edge)) sessions.recordOnly(edge);
       else sessions.see(edge);
     }
-    // What the object adds to the map, from the map recorder's fold (one per map edge, not per flow edge).
-    const mapEdges = new Set<string>();
+    // What the object adds to the hourly edges, from their recorder's fold (one per hourly edge, not per flow edge).
+    const hourlyEdges = new Set<string>();
     const entities = new Set<string>();
     for (const part of sessions.recorder(HourlyEdgeSession)?.hourlyEdges() ?? []) {
-      mapEdges.add(part.key);
+      hourlyEdges.add(part.key);
       entities.add(part.client);
       entities.add(part.server);
     }
     run.outcome.network = {
-      mapEdges: [...mapEdges],
+      hourlyEdges: [...hourlyEdges],
       entities: [...entities],
       addressesLookedUp: flow.attribution.lookedUp,
       addressesAttributed: flow.attribution.attributed,
@@ -181,7 +181,7 @@ export class Engine {
   }
 
   /**
-   * Folds observations into baselines and the network map into per-edge hourly statistics, and
+   * Folds observations into baselines and the hourly edges into per-edge hourly statistics, and
    * reports flow logs that stopped arriving; `now` is event time in a replay, wall-clock in Lambda.
    */
   async rebaseline(now: number): Promise<EngineRebaselineReport> {

@@ -20,16 +20,16 @@ export interface ObjectOutcome {
   /** Detectors that threw, by id; the event was skipped for that detector only. */
   detectorErrors: Record<string, number>;
   edges?: number;
-  /** For flow objects: the network map this object adds to, and how many addresses were named. */
+  /** For flow objects: the hourly edges this object adds to, and how many addresses were named. */
   network?: NetworkOutcome;
   firstEventTime?: number;
   lastEventTime?: number;
 }
 
-/** What a flow object adds to the network map. */
+/** What a flow object adds to the hourly edges, the network's stored shape. */
 export interface NetworkOutcome {
-  /** Keys of the map edges (entity pairs, port, protocol, direction) in the object. */
-  mapEdges: string[];
+  /** Keys of the hourly edges (entity pairs, port, protocol, direction) in the object. */
+  hourlyEdges: string[];
   /** Ids of the entities at either end. */
   entities: string[];
   /** Distinct internal addresses looked up in the pod IP map, and how many it named. */
@@ -44,7 +44,7 @@ export interface NetworkRebaselineReport extends EdgeStatsFoldReport {
   silentLogs: number;
 }
 
-/** The rebaseline report, with the network map's part. */
+/** The rebaseline report, with the hourly edges' part. */
 export interface EngineRebaselineReport extends RebaselineReport {
   network?: NetworkRebaselineReport;
   /** Findings the rebaseline raised (a flow log that stopped arriving). */

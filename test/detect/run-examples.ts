@@ -125,7 +125,7 @@ export class ExampleRunner<E extends Located> {
   }
 
   /**
-   * Gives an edge an hourly history of `values` (every metric), the way the network map and the
+   * Gives an edge an hourly history of `values` (every metric), the way the hourly edges and the
    * rebaseline build one: map rows written, then folded into per-edge statistics.
    */
   async history(edge: FlowEdge, values: readonly number[]): Promise<void> {

@@ -81,7 +81,7 @@ describe('Engine: network analysis', () => {
       },
     });
     expect(outcome.network).toEqual({
-      mapEdges: ['egress|workload:shop/web|external:192.0.2.0/24|3333|6'],
+      hourlyEdges: ['egress|workload:shop/web|external:192.0.2.0/24|3333|6'],
       entities: ['workload:shop/web', 'external:192.0.2.0/24'],
       addressesLookedUp: 1,
       addressesAttributed: 1,

@@ -1,5 +1,5 @@
 import type { FlowEdge } from '../../network';
-import { HOSTING_SERVICES, isInternal } from '../../network';
+import { HOSTING_SERVICES, isInternal, trafficBytes } from '../../network';
 import type { RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, edgeRoles, endText, sourceKey } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
@@ -45,7 +45,7 @@ export const miningPoolPort: RuleDetector<FlowEdge> = {
       severity: named ? 'high' : 'medium',
       summary:
         `${endText(edge.client, edge.clientEntity)} connected to ${edge.server} on port ${edge.serverPort}, ` +
-        `a port mining pools use, and exchanged ${edge.bytesToServer + edge.bytesToClient} bytes.`,
+        `a port mining pools use, and exchanged ${trafficBytes(edge)} bytes.`,
       entities: { ...edgeEntities(edge), miningPort: edge.serverPort },
       roles: edgeRoles(edge),
       evidence: edgeEvidence(edge),

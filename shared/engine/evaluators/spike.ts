@@ -13,7 +13,7 @@ const OBJECTS_PER_HOUR = 12;
 /** Statistics that let any value through: the lowest limit a spike detector can set (its floor). */
 const FLAT: MetricStats = { hours: Number.MAX_SAFE_INTEGER, days: Number.MAX_SAFE_INTEGER, median: 0, mad: 0, max: 0 };
 
-/** A map edge of this object that may spike for one detector, and its busiest flow edge. */
+/** An hourly edge of this object that may spike for one detector, and its busiest flow edge. */
 interface Candidate {
   detector: SpikeDetector<FlowEdge>;
   id: string;
@@ -22,8 +22,8 @@ interface Candidate {
 }
 
 /**
- * Spike detectors fire when a map edge's hourly total of a metric goes far above the edge's own
- * hourly statistics, which the rebaseline computes from the network map. Silent while the scope
+ * Spike detectors fire when an hourly edge's total of a metric goes far above the edge's own
+ * hourly statistics, which the rebaseline computes from the stored hourly edges. Silent while the scope
  * learns and while an edge's history is short. Reads statistics only for this object's edges
  * that could spike at all.
  */
@@ -46,7 +46,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
   }
 
   private async detect(run: ObjectRun, edges: readonly FlowEdge[]): Promise<Draft[]> {
-    // This object's part of each map edge past the learning period, and the flow edges in it.
+    // This object's part of each hourly edge past the learning period, and the flow edges in it.
     const members = new Map<string, FlowEdge[]>();
     for (const edge of edges) {
       const learning = run.learning.get(edge.scope);
@@ -108,7 +108,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
   }
 
   /**
-   * The map edges that could spike for each detector: this object's part alone, scaled to an hour,
+   * The hourly edges that could spike for each detector: this object's part alone, scaled to an hour,
    * reaches the detector's floor, and the detector watches one of its flow edges.
    */
   private candidates(run: ObjectRun, members: Map<string, FlowEdge[]>): Candidate[] {
