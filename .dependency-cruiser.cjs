@@ -54,6 +54,14 @@ module.exports = {
       },
     },
     {
+      name: 'sdk-in-adapters',
+      comment:
+        'Only shared/aws loads the AWS SDK: everything below it stays free of it at load time (the CLI, the bench, cold starts).',
+      severity: 'error',
+      from: { path: '^shared/', pathNot: '^shared/aws/' },
+      to: { path: 'node_modules/@aws-sdk/' },
+    },
+    {
       name: 'core-stands-alone',
       comment:
         'shared/ is the domain core: it never imports the CLI, the functions, the CDK app, events, bench or tests.',
@@ -99,7 +107,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|cdk\\.out|test)/' },
+    exclude: { path: '^(cdk\\.out|test)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

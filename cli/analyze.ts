@@ -4,7 +4,6 @@ import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Finding } from '../shared/alert';
 import { type AlertSink, CollectingSink, FanOutSink } from '../shared/alert';
-import { Schedule } from '../shared/baseline';
 import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
@@ -13,6 +12,7 @@ import { ReportCollector, type WrittenReport } from '../shared/report';
 import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
 import { inDeliveryOrder, listFiles } from './local-files';
 import { jsonLine, tableHeader, tableRow } from './output';
+import { Schedule } from './schedule';
 import { type RunSummary, SummaryBuilder } from './summary';
 
 export type OutputFormat = 'table' | 'json';

@@ -96,7 +96,7 @@ export async function rbacHistory(options: RbacHistoryOptions): Promise<number> 
 async function dynamoTable(tableName: string): Promise<Table> {
   const [{ DynamoDBClient }, { DynamoTable }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('../shared/store'),
+    import('../shared/aws'),
   ]);
   return new DynamoTable({ tableName, client: new DynamoDBClient({}) });
 }

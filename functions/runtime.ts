@@ -3,13 +3,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { lambdaEnvironment, SnsPublisher, s3ListFetcher } from '../shared/aws';
+import { DynamoTable, lambdaEnvironment, SnsPublisher, s3ListFetcher } from '../shared/aws';
 import type { Config } from '../shared/config';
 import { configFromEnv } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
 import { type ThreatIntel, ThreatIntelProvider } from '../shared/intel';
-import { DynamoTable, type Table } from '../shared/store';
+import type { Table } from '../shared/store';
 
 /** Everything a handler needs, created once per Lambda container. */
 export interface Runtime {

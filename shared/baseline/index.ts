@@ -3,6 +3,5 @@ export { CorrelationStore } from './correlation-store';
 export { DistinctCounter } from './distinct-counter';
 export { type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
 export { type RebaselineReport, rebaseline } from './rebaseline';
-export { Schedule } from './schedule';
 export type { Observation } from './types';
 export { WindowCounter } from './window-counter';

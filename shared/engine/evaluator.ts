@@ -1,3 +1,5 @@
+import type { DetectContext } from '../detect';
+import { MINUTE_MS } from '../util';
 import type { Draft } from './draft';
 import type { ObjectRun } from './object-run';
 
@@ -29,4 +31,22 @@ export interface EvaluatorSession<E> {
   record?(): Promise<void>;
   /** Reads and writes state across objects as the kind needs, and returns the drafts. */
   finish(): Promise<Draft[]>;
+}
+
+/** A detector that counts per key in fixed windows of event time, with its limits. */
+export interface Windowed<D> {
+  detector: D;
+  threshold: number;
+  windowMs: number;
+}
+
+/** Each detector with its threshold and window, read once: they come from the config. */
+export function windowed<D extends { limits(context: DetectContext): { threshold: number; windowMinutes: number } }>(
+  detectors: readonly D[],
+  context: DetectContext,
+): Windowed<D>[] {
+  return detectors.map((detector) => {
+    const { threshold, windowMinutes } = detector.limits(context);
+    return { detector, threshold, windowMs: windowMinutes * MINUTE_MS };
+  });
 }

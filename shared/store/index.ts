@@ -1,4 +1,3 @@
-export * from './dynamo-table';
 export * from './errors';
 export { keys, OBSERVATION_SHARDS, valueKey } from './keys';
 export * from './memory-table';

@@ -12,7 +12,7 @@ import {
 } from './types';
 
 /**
- * An in-process table with the same semantics as {@link DynamoTable}: conditional writes,
+ * An in-process table with the same semantics as the DynamoDB table (`DynamoTable`, shared/aws): conditional writes,
  * atomic counters, string sets and sorted sort keys. The CLI's embedded store.
  */
 export class MemoryTable implements Table {

@@ -1,6 +1,6 @@
 /**
  * A small key-value table with the DynamoDB semantics Driftwatch relies on. The Lambdas use
- * {@link DynamoTable}; the CLI uses {@link MemoryTable}, persisted to disk. One contract test
+ * `DynamoTable` (in the AWS adapters, `shared/aws`); the CLI uses {@link MemoryTable}, persisted to disk. One contract test
  * suite runs against both, so the domain stores above them behave the same everywhere.
  */
 export interface Item {

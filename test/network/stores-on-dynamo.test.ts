@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { CorrelationStore } from '../../shared/baseline/correlation-store';
 import { DistinctCounter } from '../../shared/baseline/distinct-counter';
 import { EdgeStatsStore } from '../../shared/baseline/edge-stats';
@@ -6,7 +7,6 @@ import { FlowSources } from '../../shared/network/flow-sources';
 import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { PodIpMap } from '../../shared/network/pod-ip-map';
-import { DynamoTable } from '../../shared/store/dynamo-table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 
 /**

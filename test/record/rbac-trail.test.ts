@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CollectingSink } from '../../shared/alert/sink';
+import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
 import { RbacTrail } from '../../shared/record/rbac-trail';
-import { DynamoTable } from '../../shared/store/dynamo-table';
 import { MemoryTable } from '../../shared/store/memory-table';
 import type { Table } from '../../shared/store/types';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';

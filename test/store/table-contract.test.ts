@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoTable } from '../../shared/store/dynamo-table';
+import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { MemoryTable } from '../../shared/store/memory-table';
 import type { Table } from '../../shared/store/types';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';

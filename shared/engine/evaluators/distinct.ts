@@ -1,8 +1,7 @@
 import type { DistinctCounter } from '../../baseline';
 import type { DetectContext, DistinctDetector, Located } from '../../detect';
-import { MINUTE_MS } from '../../util';
 import type { Draft } from '../draft';
-import type { Evaluator, EvaluatorSession, EventShape } from '../evaluator';
+import { type Evaluator, type EvaluatorSession, type EventShape, type Windowed, windowed } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 
 /** The distinct values one object showed under one key of a detector in one window. */
@@ -14,19 +13,13 @@ interface Group<E> {
   sample: E;
 }
 
-interface Counting<E> {
-  detector: DistinctDetector<E>;
-  threshold: number;
-  windowMs: number;
-}
-
 /**
  * Distinct detectors fire when the distinct values seen under one key (the ports one source
  * probed on one host) reach a threshold within a window. Each object's values are kept in the
  * table, so a scan spread over objects still adds up.
  */
 export class DistinctEvaluator<E extends Located> implements Evaluator<E> {
-  readonly counting: readonly Counting<E>[];
+  readonly counting: readonly Windowed<DistinctDetector<E>>[];
 
   constructor(
     detectors: readonly DistinctDetector<E>[],
@@ -34,10 +27,7 @@ export class DistinctEvaluator<E extends Located> implements Evaluator<E> {
     readonly shape: EventShape<E>,
     readonly store: DistinctCounter,
   ) {
-    this.counting = detectors.map((detector) => {
-      const { threshold, windowMinutes } = detector.limits(context);
-      return { detector, threshold, windowMs: windowMinutes * MINUTE_MS };
-    });
+    this.counting = windowed(detectors, context);
   }
 
   begin(run: ObjectRun): EvaluatorSession<E> {
@@ -90,7 +80,10 @@ class DistinctSession<E extends Located> implements EvaluatorSession<E> {
   }
 
   /** Adds the group's values to the window's in the table; a draft when the window has enough. */
-  private async complete({ detector, threshold, windowMs }: Counting<E>, group: Group<E>): Promise<Draft | undefined> {
+  private async complete(
+    { detector, threshold, windowMs }: Windowed<DistinctDetector<E>>,
+    group: Group<E>,
+  ): Promise<Draft | undefined> {
     const { context, shape, store } = this.evaluator;
     const stored = await store.add(
       this.run.objectId,

@@ -1,8 +1,7 @@
 import type { WindowCounter } from '../../baseline';
 import type { DetectContext, Located, ThresholdDetector } from '../../detect';
-import { MINUTE_MS } from '../../util';
 import type { Draft } from '../draft';
-import type { Evaluator, EvaluatorSession, EventShape } from '../evaluator';
+import { type Evaluator, type EvaluatorSession, type EventShape, type Windowed, windowed } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 
 /** One object's events counted towards one key of a threshold detector in one window. */
@@ -18,20 +17,13 @@ interface Tally<E> {
   sample: E;
 }
 
-interface Counting<E> {
-  detector: ThresholdDetector<E>;
-  threshold: number;
-  windowMs: number;
-}
-
 /**
  * Threshold detectors fire when the events counted under one key reach a threshold within a
  * fixed window of event time. Each object's counts join the window's in the table, so a burst
  * spread over many objects and invocations still adds up.
  */
 export class ThresholdEvaluator<E extends Located> implements Evaluator<E> {
-  /** Each detector with its limits, read once: they come from the config. */
-  readonly counting: readonly Counting<E>[];
+  readonly counting: readonly Windowed<ThresholdDetector<E>>[];
 
   constructor(
     detectors: readonly ThresholdDetector<E>[],
@@ -39,10 +31,7 @@ export class ThresholdEvaluator<E extends Located> implements Evaluator<E> {
     readonly shape: EventShape<E>,
     readonly counter: WindowCounter,
   ) {
-    this.counting = detectors.map((detector) => {
-      const { threshold, windowMinutes } = detector.limits(context);
-      return { detector, threshold, windowMs: windowMinutes * MINUTE_MS };
-    });
+    this.counting = windowed(detectors, context);
   }
 
   begin(run: ObjectRun): EvaluatorSession<E> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Schedule } from '../../shared/baseline/schedule';
+import { Schedule } from '../../cli/schedule';
 import { ConfigError } from '../../shared/config/errors';
 
 const t = (iso: string) => Date.parse(iso);

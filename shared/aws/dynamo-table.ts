@@ -9,7 +9,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { StoreError } from './errors';
 import {
   type Condition,
   countRead,
@@ -19,9 +18,10 @@ import {
   type Key,
   newCounters,
   type QueryOptions,
+  StoreError,
   type Table,
   type Update,
-} from './types';
+} from '../store';
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;

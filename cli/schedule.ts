@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { ConfigError } from '../config';
+import { ConfigError } from '../shared/config';
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.+)\)$/;
