@@ -126,7 +126,14 @@ export class Engine {
 
   /** Streams an audit object's events to its sessions: nothing holds the events themselves. */
   private async readAudit(source: ObjectSource, run: ObjectRun): Promise<ObjectSessions<AuditEvent>> {
-    const sessions = new ObjectSessions(run, AUDIT_SHAPE, this.audit.evaluators, this.audit.recorders, this.config);
+    const sessions = new ObjectSessions(
+      run,
+      AUDIT_SHAPE,
+      this.audit.evaluators,
+      this.audit.recorders,
+      this.config,
+      false,
+    );
     await readAuditObject(
       await source.open(),
       { uri: source.uri, stats: run.stats, cluster: this.config.clusterName },
@@ -142,7 +149,14 @@ export class Engine {
     run: ObjectRun,
   ): Promise<ObjectSessions<FlowEdge>> {
     const flow = await this.flowReading.read(source, format, run);
-    const sessions = new ObjectSessions(run, this.flowShape, this.flow.evaluators, this.flow.recorders, this.config);
+    const sessions = new ObjectSessions(
+      run,
+      this.flowShape,
+      this.flow.evaluators,
+      this.flow.recorders,
+      this.config,
+      true,
+    );
     for (const edge of flow.edges) {
       if (flow.relayed.has(edge)) sessions.recordOnly(edge);
       else sessions.see(edge);

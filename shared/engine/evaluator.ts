@@ -29,8 +29,12 @@ export interface EvaluatorSession<E> {
   see(event: E): void;
   /** Writes what the object taught (observations), after its learning periods are noted. */
   record?(): Promise<void>;
-  /** Reads and writes state across objects as the kind needs, and returns the drafts. */
-  finish(): Promise<Draft[]>;
+  /**
+   * Reads and writes state across objects as the kind needs, and returns the drafts. `events` are
+   * the object's events when its source keeps them (a flow object's edges, once for every kind
+   * that judges them together); audit events stream and are not kept.
+   */
+  finish(events: readonly E[]): Promise<Draft[]>;
 }
 
 /** A detector that counts per key in fixed windows of event time, with its limits. */

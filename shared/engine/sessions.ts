@@ -10,6 +10,8 @@ import type { ObjectRun } from './object-run';
 export class ObjectSessions<E extends Located> {
   private readonly evaluators: EvaluatorSession<E>[];
   private readonly recorders: RecorderSession<E>[];
+  /** The events detection saw, kept for the kinds that judge an object's events together. */
+  private readonly kept: E[] = [];
 
   constructor(
     private readonly run: ObjectRun,
@@ -17,6 +19,8 @@ export class ObjectSessions<E extends Located> {
     evaluators: readonly Evaluator<E>[],
     recorders: readonly Recorder<E>[],
     config: Config,
+    /** Keep the events for `finish`: flow edges are few enough; audit events stream. */
+    private readonly keep: boolean,
   ) {
     this.evaluators = evaluators.map((e) => e.begin(run));
     const object = { id: run.objectId, uri: run.uri, config };
@@ -26,6 +30,7 @@ export class ObjectSessions<E extends Located> {
   /** An event for detection and the recorders. */
   see(event: E): void {
     this.run.noteTime(this.shape.scope(event), event.time);
+    if (this.keep) this.kept.push(event);
     for (const evaluator of this.evaluators) evaluator.see(event);
     for (const recorder of this.recorders) recorder.see(event);
   }
@@ -49,7 +54,7 @@ export class ObjectSessions<E extends Located> {
   /** Each evaluator's drafts, in the evaluators' order. */
   async finish(): Promise<Draft[]> {
     const drafts: Draft[] = [];
-    for (const evaluator of this.evaluators) drafts.push(...(await evaluator.finish()));
+    for (const evaluator of this.evaluators) drafts.push(...(await evaluator.finish(this.kept)));
     return drafts;
   }
 }

@@ -11,7 +11,7 @@ import type {
 } from '../../shared/detect';
 import { AUDIT_KINDS, enabledDetectors, FLOW_KINDS } from '../../shared/detect';
 import type { Draft } from '../../shared/engine/draft';
-import type { Evaluator } from '../../shared/engine/evaluator';
+import type { Evaluator, EventShape } from '../../shared/engine/evaluator';
 import {
   AUDIT_SHAPE,
   auditEvaluators,
@@ -21,7 +21,7 @@ import {
   type HealthEvaluator,
 } from '../../shared/engine/evaluators';
 import { ObjectRun } from '../../shared/engine/object-run';
-import type { AuditEvent } from '../../shared/ingest';
+import { ObjectSessions } from '../../shared/engine/sessions';
 import type { FlowEdge } from '../../shared/network';
 import { FlowSources, HourlyEdgeStore, hourlyEdges } from '../../shared/network';
 import { MemoryTable } from '../../shared/store';
@@ -66,10 +66,12 @@ export class ExampleRunner<E extends Located> {
     }
   }
 
+  private shape(): EventShape<E> {
+    return (this.source === 'audit' ? AUDIT_SHAPE : flowShape('example')) as unknown as EventShape<E>;
+  }
+
   private scopeOf(event: E): string {
-    return this.source === 'audit'
-      ? AUDIT_SHAPE.scope(event as unknown as AuditEvent)
-      : flowShape('').scope(event as unknown as FlowEdge);
+    return this.shape().scope(event);
   }
 
   private newRun(): ObjectRun {
@@ -83,17 +85,20 @@ export class ExampleRunner<E extends Located> {
    */
   async object(events: readonly E[], options: { learning?: 'over' | 'in progress' } = {}): Promise<Draft[]> {
     const run = this.newRun();
-    const sessions = this.evaluators.map((e) => e.begin(run));
-    for (const event of events) {
-      run.noteTime(this.scopeOf(event), event.time);
-      for (const session of sessions) session.see(event);
-    }
+    // The engine's sessions, with no recorders; flow objects keep their edges, as in the engine.
+    const sessions = new ObjectSessions(
+      run,
+      this.shape(),
+      this.evaluators,
+      [],
+      this.context.config,
+      this.source === 'flow',
+    );
+    for (const event of events) sessions.see(event);
     const end = options.learning === 'in progress' ? Number.MAX_SAFE_INTEGER : 0;
     run.learning = new Map([...run.firstTimes.keys()].map((scope) => [scope, { start: 0, end }]));
-    for (const session of sessions) await session.record?.();
-    const drafts: Draft[] = [];
-    for (const session of sessions) drafts.push(...(await session.finish()));
-    return drafts;
+    await sessions.flush(this.table);
+    return sessions.finish();
   }
 
   /** Each event in an object of its own, in order, on the same table: what adds up across objects. */

@@ -54,22 +54,30 @@ export class CorrelationEvaluator<E extends Spanned> implements Evaluator<E> {
 }
 
 class CorrelationSession<E extends Spanned> implements EvaluatorSession<E> {
-  /** Per detector, in the evaluator's order: its groups by scope and key. */
-  private readonly groups: Map<string, Group<E>>[];
-
   constructor(
     private readonly evaluator: CorrelationEvaluator<E>,
     private readonly run: ObjectRun,
-  ) {
-    this.groups = evaluator.detectors.map(() => new Map());
+  ) {}
+
+  /** Nothing per event: each detector groups the object's events in turn when the session finishes, so that only one detector's groups are alive at a time. */
+  see(): void {}
+
+  async finish(events: readonly E[]): Promise<Draft[]> {
+    const drafts: Draft[] = [];
+    for (const detector of this.evaluator.detectors) {
+      const groups = this.groups(detector, events);
+      if (groups.size > 0) drafts.push(...(await this.correlate(detector, groups)));
+    }
+    return drafts;
   }
 
-  see(event: E): void {
-    const { detectors, context, shape } = this.evaluator;
-    detectors.forEach((detector, i) => {
+  /** One detector's sides in the object, by scope and key: each side and value once, with its earliest event. */
+  private groups(detector: CorrelationDetector<E>, events: readonly E[]): Map<string, Group<E>> {
+    const { context, shape } = this.evaluator;
+    const groups = new Map<string, Group<E>>();
+    for (const event of events) {
       const sides = this.run.attempt(detector.id, event, () => detector.sides(event, context));
-      if (!sides) return;
-      const groups = this.groups[i] as Map<string, Group<E>>;
+      if (!sides) continue;
       const scope = shape.scope(event);
       for (const side of sides) {
         const id = `${scope}\u0000${side.key}`;
@@ -88,16 +96,8 @@ class CorrelationSession<E extends Spanned> implements EvaluatorSession<E> {
         const sample = group.samples.get(at);
         if (!sample || event.time < sample.time) group.samples.set(at, event);
       }
-    });
-  }
-
-  async finish(): Promise<Draft[]> {
-    const drafts: Draft[] = [];
-    for (const [i, detector] of this.evaluator.detectors.entries()) {
-      const groups = this.groups[i] as Map<string, Group<E>>;
-      if (groups.size > 0) drafts.push(...(await this.correlate(detector, groups)));
     }
-    return drafts;
+    return groups;
   }
 
   private async correlate(detector: CorrelationDetector<E>, groups: Map<string, Group<E>>): Promise<Draft[]> {

@@ -36,22 +36,32 @@ export class DistinctEvaluator<E extends Located> implements Evaluator<E> {
 }
 
 class DistinctSession<E extends Located> implements EvaluatorSession<E> {
-  /** Per detector, in the evaluator's order. */
-  private readonly groups: Map<string, Group<E>>[];
-
   constructor(
     private readonly evaluator: DistinctEvaluator<E>,
     private readonly run: ObjectRun,
-  ) {
-    this.groups = evaluator.counting.map(() => new Map());
+  ) {}
+
+  /** Nothing per event: each detector groups the object's events in turn when the session finishes, so that only one detector's groups are alive at a time. */
+  see(): void {}
+
+  async finish(events: readonly E[]): Promise<Draft[]> {
+    const drafts: Draft[] = [];
+    for (const counted of this.evaluator.counting) {
+      for (const group of this.groups(counted, events).values()) {
+        const draft = await this.complete(counted, group);
+        if (draft) drafts.push(draft);
+      }
+    }
+    return drafts;
   }
 
-  see(event: E): void {
-    const { counting, context, shape } = this.evaluator;
-    counting.forEach(({ detector, windowMs }, i) => {
+  /** One detector's distinct values of the object, by scope, key and window. */
+  private groups({ detector, windowMs }: Windowed<DistinctDetector<E>>, events: readonly E[]): Map<string, Group<E>> {
+    const { context, shape } = this.evaluator;
+    const groups = new Map<string, Group<E>>();
+    for (const event of events) {
       const values = this.run.attempt(detector.id, event, () => detector.distinct(event, context));
-      if (!values) return;
-      const groups = this.groups[i] as Map<string, Group<E>>;
+      if (!values) continue;
       const scope = shape.scope(event);
       for (const { key, value } of values) {
         const windowStart = Math.floor(event.time / windowMs) * windowMs;
@@ -64,19 +74,8 @@ class DistinctSession<E extends Located> implements EvaluatorSession<E> {
         group.values.add(value);
         if (event.time < group.sample.time) group.sample = event;
       }
-    });
-  }
-
-  async finish(): Promise<Draft[]> {
-    const drafts: Draft[] = [];
-    const { counting } = this.evaluator;
-    for (const [i, counted] of counting.entries()) {
-      for (const group of (this.groups[i] as Map<string, Group<E>>).values()) {
-        const draft = await this.complete(counted, group);
-        if (draft) drafts.push(draft);
-      }
     }
-    return drafts;
+    return groups;
   }
 
   /** Adds the group's values to the window's in the table; a draft when the window has enough. */

@@ -32,16 +32,14 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     readonly detectors: readonly SpikeDetector<FlowEdge>[],
     readonly context: DetectContext,
     readonly stats: EdgeStatsStore,
-    readonly map: HourlyEdgeStore,
+    readonly hourlyEdges: HourlyEdgeStore,
   ) {}
 
   begin(run: ObjectRun): EvaluatorSession<FlowEdge> {
-    const edges: FlowEdge[] = [];
     return {
-      see: (edge) => {
-        edges.push(edge);
-      },
-      finish: () => (this.detectors.length === 0 || edges.length === 0 ? Promise.resolve([]) : this.detect(run, edges)),
+      see: () => {},
+      finish: (edges) =>
+        this.detectors.length === 0 || edges.length === 0 ? Promise.resolve([]) : this.detect(run, edges),
     };
   }
 
@@ -78,7 +76,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
       if (edgeMetric(part, detector.metric) * OBJECTS_PER_HOUR <= limit) continue;
       let hour = totals.get(id);
       if (!hour) {
-        hour = await this.map.hourTotals(part.scope, part.hour, part.key, decoded);
+        hour = await this.hourlyEdges.hourTotals(part.scope, part.hour, part.key, decoded);
         totals.set(id, hour);
       }
       // The map already holds this object's part (recorders flush first); never count less than it.
