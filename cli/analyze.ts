@@ -74,6 +74,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         options.stdout.write(`${line}\n`);
         out?.write(`${options.format === 'json' ? line : tableRow(finding, false)}\n`);
       }
+      return undefined;
     },
   };
   const sinks: AlertSink[] = [collected, printer];

@@ -1,5 +1,13 @@
 import type { Item, Table } from '../store';
-import { keys, OBSERVATION_SHARDS, type PackedRow, packRows, unpackRows } from '../store';
+import {
+  keys,
+  OBSERVATION_SHARDS,
+  ObjectLedger,
+  objectOfSortKey,
+  type PackedRow,
+  packRows,
+  unpackRows,
+} from '../store';
 import { epochSeconds, shardOf } from '../util';
 import type { BaselineEntry, Observation } from './types';
 
@@ -29,6 +37,7 @@ export interface BaselineStoreOptions {
  */
 export class BaselineStore {
   private readonly table: Table;
+  private readonly ledger: ObjectLedger;
   private readonly observationTtlDays: number;
   private readonly knownScopes = new Set<string>();
   private readonly firstEventTimes = new Map<string, number>();
@@ -43,6 +52,7 @@ export class BaselineStore {
 
   constructor(options: BaselineStoreOptions) {
     this.table = options.table;
+    this.ledger = new ObjectLedger(options.table);
     this.observationTtlDays = options.observationTtlDays ?? 21;
   }
 
@@ -160,20 +170,29 @@ export class BaselineStore {
       .slice(0, limit);
   }
 
-  /** Every observation of a scope's day, from all shards, unpacked. */
+  /**
+   * Every observation of a scope's day, from all shards, unpacked: only those of objects that are
+   * done. An attempt that failed part-way has written its observations, and a rebaseline between
+   * it and its retry must not learn them (the retry would then find nothing new to report), nor
+   * should an object that never completes teach the baseline at all.
+   */
   async observationsOfDay(scope: string, day: string): Promise<StoredObservation[]> {
-    const out: StoredObservation[] = [];
+    const items: Item[] = [];
     for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-      for (const item of await this.table.query(keys.observationPartition(scope, day, shard))) {
-        for (const [kind, value, count, firstTime, lastTime] of unpackRows(item.packed)) {
-          out.push({
-            kind: String(kind),
-            value: String(value),
-            count: Number(count),
-            firstTime: Number(firstTime),
-            lastTime: Number(lastTime),
-          });
-        }
+      items.push(...(await this.table.query(keys.observationPartition(scope, day, shard))));
+    }
+    const done = await this.ledger.doneAmong(items.map((item) => objectOfSortKey(item.sk, 0)));
+    const out: StoredObservation[] = [];
+    for (const item of items) {
+      if (!done.has(objectOfSortKey(item.sk, 0))) continue;
+      for (const [kind, value, count, firstTime, lastTime] of unpackRows(item.packed)) {
+        out.push({
+          kind: String(kind),
+          value: String(value),
+          count: Number(count),
+          firstTime: Number(firstTime),
+          lastTime: Number(lastTime),
+        });
       }
     }
     return out;

@@ -1,5 +1,5 @@
 import type { AlertSink } from '../alert';
-import { AlertDeduper } from '../alert';
+import { AlertDeduper, Outbox } from '../alert';
 import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext } from '../detect';
@@ -10,13 +10,12 @@ import type { FlowEdge } from '../network';
 import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
 import type { Recorder } from '../record';
 import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
-import type { Table } from '../store';
-import { DAY_MS, stableHash } from '../util';
-import { FindingDelivery } from './delivery';
+import { ObjectLedger, type Table } from '../store';
+import { DAY_MS, iso, stableHash } from '../util';
+import { type DeliveryOptions, FindingDelivery } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
 import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
-import { ObjectLedger } from './ledger';
 import { type Learning, ObjectRun } from './object-run';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
@@ -35,7 +34,15 @@ export interface EngineOptions {
    * map, ...). The CLI adds one that collects the run's edges for the report's network map.
    */
   extraRecorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
+  /** How publishing retries what the sink failed (tests wait less). */
+  delivery?: DeliveryOptions;
 }
+
+/**
+ * How long one attempt holds a finding it is publishing. A retry comes after the queue's
+ * visibility timeout (six times the function's timeout), long after this.
+ */
+const PUBLISH_LEASE_MS = 5 * 60_000;
 
 /**
  * The detection engine: one object in, findings out. The Lambdas and the CLI both drive it; only
@@ -64,7 +71,13 @@ export class Engine {
     this.clock = options.clock ?? Date.now;
     this.baselines = new BaselineStore({ table });
     this.ledger = new ObjectLedger(table, this.clock);
-    this.delivery = new FindingDelivery(config, new AlertDeduper(table), options.sink);
+    this.delivery = new FindingDelivery(
+      config,
+      new AlertDeduper(table),
+      new Outbox(table, this.clock, PUBLISH_LEASE_MS),
+      options.sink,
+      options.delivery,
+    );
     this.flowReading = new FlowReading(context, table, config.sources.flow.format);
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
@@ -107,7 +120,7 @@ export class Engine {
       identity.kind === 'audit' ? await this.readAudit(source, run) : await this.readFlow(source, identity.format, run);
     await this.record(run, sessions);
     const drafts = await sessions.finish();
-    run.delivered(await this.delivery.deliver(drafts));
+    run.delivered(await this.delivery.deliver(objectId, drafts));
     await this.ledger.markDone(objectId, source.uri);
     return run.outcome;
   }
@@ -197,8 +210,10 @@ export class Engine {
   /**
    * Folds observations into baselines and the hourly edges into per-edge hourly statistics, and
    * reports flow logs that stopped arriving; `now` is event time in a replay, wall-clock in Lambda.
+   * `run` names the run for exactly-once delivery of its findings: a retry of the same scheduled
+   * run must pass the same name.
    */
-  async rebaseline(now: number): Promise<EngineRebaselineReport> {
+  async rebaseline(now: number, run = iso(now)): Promise<EngineRebaselineReport> {
     const folded = await this.edgeStats.fold(this.map, await this.baselines.scopes(), now);
     const silent = await this.health.silences(now, this.config.clusterName);
     const report = await rebaseline(this.baselines, {
@@ -206,7 +221,7 @@ export class Engine {
       retentionDays: this.config.rebaseline.retentionDays,
       kinds: baselineKinds(),
     });
-    const { sent } = await this.delivery.deliver(silent);
+    const { sent } = await this.delivery.deliver(`rebaseline#${run}`, silent);
     return {
       ...report,
       network: { ...folded, silentLogs: silent.length },

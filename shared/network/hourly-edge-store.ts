@@ -1,6 +1,14 @@
 import type { Config } from '../config';
 import type { Item, Table } from '../store';
-import { keys, OBSERVATION_SHARDS, type PackedRow, packRows, unpackRows } from '../store';
+import {
+  keys,
+  OBSERVATION_SHARDS,
+  ObjectLedger,
+  objectOfSortKey,
+  type PackedRow,
+  packRows,
+  unpackRows,
+} from '../store';
 import { dayOf, epochSeconds, shardOf } from '../util';
 import type { HourlyEdge } from './hourly-edge';
 import { addTraffic, emptyTraffic, type Traffic } from './traffic';
@@ -66,12 +74,14 @@ function fromRow(row: PackedRow): HourlyEdge {
  */
 export class HourlyEdgeStore {
   private readonly ttlDays: number;
+  private readonly ledger: ObjectLedger;
 
   constructor(
     private readonly table: Table,
     options: HourlyEdgeStoreOptions = {},
   ) {
     this.ttlDays = options.ttlDays ?? 21;
+    this.ledger = new ObjectLedger(table);
   }
 
   private static shard(key: string): number {
@@ -142,13 +152,20 @@ export class HourlyEdgeStore {
     return totals;
   }
 
-  /** Every hourly edge of a scope's day, unpacked. */
+  /**
+   * Every hourly edge of a scope's day, unpacked, of the objects that are done: the statistics
+   * learn nothing from an attempt that failed part-way (its retry rewrites the same rows).
+   */
   async day(scope: string, day: string): Promise<HourlyEdge[]> {
-    const out: HourlyEdge[] = [];
+    const items: Item[] = [];
     for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-      for (const item of await this.table.query(keys.hourlyEdgePartition(scope, day, shard))) {
-        for (const row of unpackRows(item.packed)) out.push(fromRow(row));
-      }
+      items.push(...(await this.table.query(keys.hourlyEdgePartition(scope, day, shard))));
+    }
+    const done = await this.ledger.doneAmong(items.map((item) => objectOfSortKey(item.sk, 1)));
+    const out: HourlyEdge[] = [];
+    for (const item of items) {
+      if (!done.has(objectOfSortKey(item.sk, 1))) continue;
+      for (const row of unpackRows(item.packed)) out.push(fromRow(row));
     }
     return out;
   }

@@ -11,6 +11,7 @@ import { shardOf, stableHash } from '../util';
  * | `BL#<scope>#<kind>`             | value                       | baseline entry                        |
  * | `DEDUPE#<ruleId>#<hash>`        | `WINDOW`                    | alert dedupe window                   |
  * | `OBJECT#<objectId>`             | `DONE`                      | processed-object marker               |
+ * | `OUTBOX#<ownerId>`              | findingId                   | a finding to publish, and whether it went |
  * | `COUNT#<scope>#<ruleId>#<hash>#<window>` | objectId           | one object's count towards a window   |
  * | `RBAC#<scope>#<kind>#<ns>#<name>` | `<iso time>#<auditId>`     | RBAC trail: versions of one object    |
  * | `RBACLOG#<scope>`               | `<iso time>#<auditId>`      | RBAC trail: every change, by time     |
@@ -25,6 +26,14 @@ import { shardOf, stableHash } from '../util';
  * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
  */
 export const OBSERVATION_SHARDS = 8;
+
+/**
+ * The object a per-object row belongs to, from its sort key: `<objectId>#<n>` (observations,
+ * `field` 0) or `<HH>#<objectId>#<n>` (hourly edges, `field` 1).
+ */
+export function objectOfSortKey(sk: string, field: number): string {
+  return sk.split('#')[field] ?? '';
+}
 
 /** Sort keys are limited to 1 KB; long values are stored by hash and kept in an attribute. */
 const MAX_VALUE_KEY = 512;
@@ -47,6 +56,7 @@ export const keys = {
     sk: 'WINDOW',
   }),
   object: (objectId: string) => ({ pk: `OBJECT#${objectId}`, sk: 'DONE' }),
+  outbox: (ownerId: string) => `OUTBOX#${ownerId}`,
   windowCount: (scope: string, ruleId: string, key: string, windowStart: number) =>
     `COUNT#${scope}#${ruleId}#${stableHash(key)}#${windowStart}`,
   rbacObject: (scope: string, kind: string, namespace: string, name: string) =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EDGE_METRICS, EdgeStatsStore, edgeMetric, metricStats } from '../../shared/baseline/edge-stats';
 import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
+import { ObjectLedger } from '../../shared/store/ledger';
 import { MemoryTable } from '../../shared/store/memory-table';
 
 const DAY = 86_400_000;
@@ -56,9 +57,12 @@ describe('metricStats', () => {
 describe('EdgeStatsStore', () => {
   async function fill(table: MemoryTable, days: number, perHour: (day: number, hour: number) => number) {
     const store = new HourlyEdgeStore(table);
+    const ledger = new ObjectLedger(table);
     for (let d = 0; d < days; d++) {
-      for (let h = 0; h < 24; h++)
+      for (let h = 0; h < 24; h++) {
         await store.write(`o-${d}-${h}`, [hourlyEdge(T0 + d * DAY + h * HOUR, perHour(d, h))]);
+        await ledger.markDone(`o-${d}-${h}`, 'test');
+      }
     }
     return store;
   }
@@ -90,6 +94,7 @@ describe('EdgeStatsStore', () => {
     const stats = new EdgeStatsStore(table, { windowDays: 1 });
     await stats.fold(store, ['vpc-0a'], T0 + DAY + HOUR);
     await store.write('late', [hourlyEdge(T0 + DAY + 5 * HOUR, 9_000)]);
+    await new ObjectLedger(table).markDone('late', 'test');
     await stats.fold(store, ['vpc-0a'], T0 + 2 * DAY + HOUR);
     const entry = (await stats.lookup('vpc-0a', [KEY])).get(KEY);
     // Day 1 is outside a one-day window; day 2 has 24 hours, one of them 10 kB now.
@@ -100,6 +105,7 @@ describe('EdgeStatsStore', () => {
     const table = new MemoryTable();
     const store = new HourlyEdgeStore(table);
     await store.write('o', [hourlyEdge(T0, 500, { direction: 'ingress', key: 'ingress|x|y|443|6' })]);
+    await new ObjectLedger(table).markDone('o', 'test');
     const report = await new EdgeStatsStore(table, { windowDays: 14 }).fold(store, ['vpc-0a'], T0 + 3 * DAY);
     expect(report.edgesUpdated).toBe(0);
   });

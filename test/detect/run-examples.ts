@@ -24,7 +24,7 @@ import { ObjectRun } from '../../shared/engine/object-run';
 import { ObjectSessions } from '../../shared/engine/sessions';
 import type { FlowEdge } from '../../shared/network';
 import { FlowSources, HourlyEdgeStore, hourlyEdges } from '../../shared/network';
-import { MemoryTable } from '../../shared/store';
+import { MemoryTable, ObjectLedger } from '../../shared/store';
 import { HOUR_MS } from '../../shared/util';
 
 /**
@@ -145,6 +145,7 @@ export class ExampleRunner<E extends Located> {
       rejected: value,
     }));
     await this.stores.map.write('example-history', hourlyEdges(hours).values());
+    await new ObjectLedger(this.table).markDone('example-history', 'example');
     await this.stores.edgeStats.fold(this.stores.map, [edge.scope], edge.time);
   }
 

@@ -89,9 +89,11 @@ describe('audit-processor', () => {
       severity: { DataType: 'String', StringValue: 'high' },
       ruleId: { DataType: 'String', StringValue: 'audit.exec-into-pod' },
       cluster: { DataType: 'String', StringValue: 'shop-prod' },
+      findingId: { DataType: 'String', StringValue: expect.stringMatching(/^[0-9a-f]{24}$/) },
     });
     const message = JSON.parse(entry?.Message ?? '{}') as { default: string; email: string };
     const finding = JSON.parse(message.default);
+    expect(entry?.MessageAttributes?.findingId?.StringValue).toBe(finding.id);
     expect(finding).toMatchObject({
       ruleId: 'audit.exec-into-pod',
       kind: 'rule',

@@ -5,6 +5,7 @@ import { unknownEntity, workloadEntity } from '../../shared/network/entity';
 import type { FlowEdge } from '../../shared/network/flow-edge';
 import { directionOf, hourlyEdgeKey, hourlyEdges, hourlyEnds, hourlyPlacement } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
+import { ObjectLedger } from '../../shared/store/ledger';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { unpackRows } from '../../shared/store/packing';
 import { flowRecord } from './support';
@@ -86,6 +87,11 @@ describe('hourly edges', () => {
     expect((await store.hourTotals('vpc-0a', T0, key)).bytesToServer).toBe(350);
     expect((await store.hourTotals('vpc-0a', T0 + HOUR, key)).bytesToServer).toBe(0);
     expect(await store.pendingDays('vpc-0a')).toEqual(['2026-11-01']);
+    // The statistics read only what objects that are done wrote.
+    expect(await store.day('vpc-0a', '2026-11-01')).toHaveLength(0);
+    await new ObjectLedger(table).markDone('object-1', 'test');
+    expect(await store.day('vpc-0a', '2026-11-01')).toHaveLength(1);
+    await new ObjectLedger(table).markDone('object-2', 'test');
     expect(await store.day('vpc-0a', '2026-11-01')).toHaveLength(2);
   });
 

@@ -7,6 +7,7 @@ import { FlowSources } from '../../shared/network/flow-sources';
 import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { PodIpMap } from '../../shared/network/pod-ip-map';
+import { ObjectLedger } from '../../shared/store/ledger';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 
 /**
@@ -62,7 +63,10 @@ describe('network stores on dynalite', () => {
       firstTime: hour,
       lastTime: hour,
     });
-    for (let h = 0; h < 30; h++) await map.write(`o${h}`, [edge(T0 + h * HOUR, 1000 + h)]);
+    for (let h = 0; h < 30; h++) {
+      await map.write(`o${h}`, [edge(T0 + h * HOUR, 1000 + h)]);
+      await new ObjectLedger(table).markDone(`o${h}`, 'test');
+    }
     expect((await map.hourTotals('vpc-dyn', T0 + 2 * HOUR, key)).bytesToServer).toBe(1002);
     const stats = new EdgeStatsStore(table, { windowDays: 14 });
     expect((await stats.fold(map, ['vpc-dyn'], T0 + 3 * DAY)).edgesUpdated).toBe(2);

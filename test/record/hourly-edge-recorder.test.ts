@@ -5,6 +5,7 @@ import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import { workloadEntity } from '../../shared/network/entity';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { hourlyEdgeRecorder } from '../../shared/record/hourly-edge-recorder';
+import { ObjectLedger } from '../../shared/store/ledger';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowRecord } from '../network/support';
 
@@ -26,6 +27,7 @@ describe('hourlyEdgeRecorder', () => {
     await session.flush(table);
     // Assess: one item and the scope's pending day.
     expect(table.counters.writeRequests - before).toBe(2);
+    await new ObjectLedger(table).markDone('object-1', 'test');
     const items = await new HourlyEdgeStore(table).day('vpc-0a', '2026-11-01');
     expect(items).toEqual([
       expect.objectContaining({

@@ -1,6 +1,6 @@
-import type { Table } from '../store';
-import { keys } from '../store';
 import { epochSeconds } from '../util';
+import { keys } from './keys';
+import type { Table } from './types';
 
 /** How long a processed-object marker is kept: S3 redelivers within hours, not months. */
 const MARKER_DAYS = 30;
@@ -8,16 +8,25 @@ const MARKER_DAYS = 30;
 /**
  * Which objects are done. S3 delivers at least once: an object whose marker is present is
  * skipped. The marker is the last write of an object, so a failure anywhere before it lets the
- * retry do the whole object again.
+ * retry do the whole object again. What an object wrote for learning (observations, hourly
+ * edges) counts only once its marker is there: {@link ObjectLedger.doneAmong}.
  */
 export class ObjectLedger {
   constructor(
     private readonly table: Table,
-    private readonly clock: () => number,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async isDone(objectId: string): Promise<boolean> {
     return (await this.table.get(keys.object(objectId))) !== undefined;
+  }
+
+  /** Of these objects, the ones that are done: one batch read. */
+  async doneAmong(objectIds: Iterable<string>): Promise<Set<string>> {
+    const ids = [...new Set(objectIds)];
+    if (ids.length === 0) return new Set();
+    const items = await this.table.batchGet(ids.map((id) => keys.object(id)));
+    return new Set(items.map((item) => item.pk.slice(keys.object('').pk.length)));
   }
 
   async markDone(objectId: string, uri: string): Promise<void> {
