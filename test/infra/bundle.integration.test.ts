@@ -251,7 +251,8 @@ beforeAll(async () => {
   // The scenario ends yesterday, so the rebaseline, on the real clock, has whole days to fold.
   scenarioDir = mkdtempSync(join(tmpdir(), 'driftwatch-scenario-'));
   const start = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 14 * DAY_MS).toISOString();
-  manifest = await generateScenario({ outDir: scenarioDir, start });
+  // Eleven days hold both incidents used below (days 9 and 11); the rest would only cost time.
+  manifest = await generateScenario({ outDir: scenarioDir, start, days: 11 });
 
   const exec = incidentTime('exec-into-pod');
   await run('audit', sqsEvent([await scenarioObject('audit', exec - 3_600_000), await scenarioObject('audit', exec)]));
