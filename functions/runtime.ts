@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoTable, lambdaEnvironment, SnsPublisher, s3ListFetcher } from '../shared/aws';
+import { DYNAMO_CLIENT_CONFIG, DynamoTable, lambdaEnvironment, SnsPublisher, s3ListFetcher } from '../shared/aws';
 import type { Config } from '../shared/config';
 import { configFromEnv } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
@@ -42,7 +42,10 @@ export function createRuntime(serviceName: string, overrides: RuntimeOverrides =
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ namespace: 'Driftwatch', serviceName });
   const s3 = overrides.s3 ?? new S3Client({});
-  const table = new DynamoTable({ tableName: env.TABLE_NAME, client: overrides.dynamo ?? new DynamoDBClient({}) });
+  const table = new DynamoTable({
+    tableName: env.TABLE_NAME,
+    client: overrides.dynamo ?? new DynamoDBClient({ ...DYNAMO_CLIENT_CONFIG }),
+  });
   const sink = new SnsPublisher({ client: overrides.sns ?? new SNSClient({}), topicArn: env.TOPIC_ARN });
   const intel = new ThreatIntelProvider({
     sources: config.threatIntel.sources,

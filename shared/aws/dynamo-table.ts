@@ -25,7 +25,20 @@ import {
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
+/** Requests of a batch, counting the first, before entries DynamoDB keeps leaving unprocessed fail the call. */
 const MAX_ATTEMPTS = 8;
+
+/**
+ * How the functions' DynamoDB client retries a call DynamoDB throttles whole
+ * (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded) or fails
+ * transiently: the SDK's standard mode, with full jitter on a 1 s base for throttling, capped at
+ * 20 s. Six attempts wait up to 31 s in all (about half that on average), which an on-demand
+ * table's brief throttling while it adapts fits in, and is a fraction of the 5-minute timeout;
+ * retrying here costs less than failing the SQS record, which redoes the whole object. Set in
+ * code so that neither the SDK's default (4 for DynamoDB) nor AWS_MAX_ATTEMPTS in the environment
+ * decides it. Entries a batch leaves unprocessed are retried by {@link DynamoTable} itself.
+ */
+export const DYNAMO_CLIENT_CONFIG = { maxAttempts: 6, retryMode: 'standard' } as const;
 
 export interface DynamoTableOptions {
   /** Table name. */
@@ -281,7 +294,15 @@ function conditionExpression(
   }
 }
 
+/**
+ * The wait before retrying a batch's unprocessed entries: exponential from 50 ms, capped at 2 s,
+ * with equal jitter (half fixed, half random), so that containers throttled together do not
+ * retry together and no retry comes back at once.
+ */
+export function unprocessedRetryDelay(attempt: number, random: () => number = Math.random): number {
+  return Math.min(2000, 25 * 2 ** attempt) * (0.5 + random() / 2);
+}
+
 async function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await new Promise((resolve) => setTimeout(resolve, unprocessedRetryDelay(attempt)));
 }

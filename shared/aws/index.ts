@@ -1,4 +1,4 @@
-export { DynamoTable } from './dynamo-table';
+export { DYNAMO_CLIENT_CONFIG, DynamoTable } from './dynamo-table';
 export { lambdaEnvironment } from './environment';
 export { processObjectRecord } from './object-records';
 export { parseS3Uri, s3ListFetcher } from './s3-source';

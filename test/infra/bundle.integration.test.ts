@@ -1,0 +1,376 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateScenario, type ScenarioManifest } from '../../events/scenario/generate';
+import { parseS3Uri } from '../../shared/aws';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { s3Notification, sqsEvent } from '../support/lambda';
+import { type BundleOutcome, invokeBundle } from '../support/lambda-bundle';
+import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
+import { type LocalS3, startS3rver } from '../support/s3rver';
+import { type SnsRequest, type SnsStub, startSnsStub } from '../support/sns-stub';
+import {
+  type Allowance,
+  type AwsCall,
+  checkRole,
+  dynamoCalls,
+  explains,
+  functionRoleStatements,
+  localName,
+  REGION,
+  resolveValue,
+  s3Calls,
+  snsCalls,
+} from './iam';
+import { logicalId, type Synthesized, synthesize } from './synth';
+
+type CfnTemplate = Parameters<typeof functionRoleStatements>[0];
+type FunctionName = 'audit' | 'flow' | 'rebaseline';
+
+const SCENARIO_CONFIG = join(import.meta.dirname, '..', '..', 'events', 'scenario', 'driftwatch.config.json');
+const DAY_MS = 86_400_000;
+
+/**
+ * Grants a run of the bundles does not use, each with why the role has it anyway. Kept small: a
+ * grant missing from here fails the test, and so does an entry here that no unused grant needs.
+ */
+const EVERY_FUNCTION: Allowance[] = [
+  {
+    action: 'logs:CreateLogStream',
+    why: "Lambda's runtime writes the function's stdout to its log group with the role.",
+  },
+  { action: 'logs:PutLogEvents', why: "Lambda's runtime writes the function's stdout to its log group with the role." },
+  {
+    action: 'xray:PutTraceSegments',
+    why: 'Active tracing: the Lambda service sends the trace segments with the role.',
+  },
+  { action: 'xray:PutTelemetryRecords', why: 'Active tracing: the Lambda service sends telemetry with the role.' },
+  {
+    action: 'kms:GenerateDataKey',
+    why: "SNS encrypts each message with the topic's key, with the publisher's rights.",
+  },
+  { action: 'kms:Decrypt', why: "SNS encrypts each message with the topic's key, with the publisher's rights." },
+  {
+    action: 'dynamodb:DeleteItem',
+    why: 'A failed publish gives its dedupe claims back (DedupeWindow.release); every publish here succeeds.',
+  },
+];
+
+/** SQS event source mappings poll with the function's role; CDK's grantConsumeMessages grants these five. */
+const QUEUE_CONSUMER: Allowance[] = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  // Neither is called by Lambda's poller; CDK's SqsEventSource grants them with the three above.
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueUrl',
+].map((action) => ({
+  action,
+  resource: 'arn:aws:sqs:*IngestionQueue*',
+  why: "Lambda's SQS poller reads and deletes the queue's messages with the function's role.",
+}));
+
+const PROCESSOR: Allowance[] = [
+  ...QUEUE_CONSUMER,
+  {
+    action: 's3:GetObjectVersion',
+    why: 'Only a notification that names a version (an imported bucket with versioning on) reads one.',
+  },
+];
+
+const ALLOWANCES: Record<FunctionName, Allowance[]> = {
+  audit: [
+    ...PROCESSOR,
+    {
+      action: 'dynamodb:Query',
+      why: 'Windowed kinds (threshold, distinct, correlation) read their history when a key nears its limit; two sample hours do not.',
+    },
+  ],
+  flow: PROCESSOR,
+  // The on-failure destination of asynchronous invocations: the Lambda service sends the failed
+  // event with the role. CDK's SqsDestination grants sqs:SendMessage with GetQueueAttributes and GetQueueUrl.
+  rebaseline: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'].map((action) => ({
+    action,
+    resource: 'arn:aws:sqs:*FailureQueue*',
+    why: "Lambda sends an event that failed every retry to the function's failure queue with the role.",
+  })),
+};
+
+let synth: Synthesized;
+let template: CfnTemplate;
+let dynamo: LocalDynamo;
+let s3: LocalS3;
+let dynamoProxy: RecordingProxy;
+let s3Proxy: RecordingProxy;
+let sns: SnsStub;
+let scenarioDir: string;
+let manifest: ScenarioManifest;
+const functionIds = {} as Record<FunctionName, string>;
+const runs = {} as Record<FunctionName, { outcome: BundleOutcome; calls: AwsCall[]; published: SnsRequest[] }>;
+
+/** The properties of an AWS::Lambda::Function this test reads. */
+interface FunctionProps {
+  Environment: { Variables: Record<string, unknown> };
+  MemorySize: number;
+  Timeout: number;
+  Runtime: string;
+  Handler: string;
+  Code: { S3Key: string };
+  LoggingConfig?: { LogFormat?: string; ApplicationLogLevel?: string };
+}
+
+function functionProps(functionId: string): FunctionProps {
+  return template.Resources[functionId]?.Properties as unknown as FunctionProps;
+}
+
+/** The environment Lambda gives the function: the template's variables, resolved, and the runtime's own. */
+function lambdaEnvironment(functionId: string): Record<string, string> {
+  const props = functionProps(functionId);
+  const variables = resolveValue(template, props.Environment.Variables) as Record<string, string>;
+  const name = localName(template, functionId);
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    // s3rver checks signatures against its one account; dynalite and the SNS stub accept any.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_SESSION_TOKEN: 'session-token-of-the-execution-role',
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/15/[$LATEST]0123456789abcdef',
+    AWS_LAMBDA_LOG_FORMAT: props.LoggingConfig?.LogFormat ?? 'Text',
+    AWS_LAMBDA_LOG_LEVEL: props.LoggingConfig?.ApplicationLogLevel ?? 'INFO',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${props.Runtime}`,
+    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+    _HANDLER: props.Handler,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
+    AWS_ENDPOINT_URL_S3: s3Proxy.endpoint,
+    AWS_ENDPOINT_URL_SNS: sns.endpoint,
+    ...variables,
+  };
+}
+
+/** The function's bundle in the cloud assembly: the asset its code points at. */
+function bundleOf(functionId: string): string {
+  const props = functionProps(functionId);
+  const hash = String(props.Code.S3Key).replace(/\.zip$/, '');
+  const [file, exported] = String(props.Handler).split('.');
+  expect(exported).toBe('handler');
+  return join(synth.outdir, `asset.${hash}`, `${file}.mjs`);
+}
+
+/** Invokes a function's bundle and keeps the AWS calls it made. */
+async function run(name: FunctionName, event: unknown) {
+  for (const recorder of [dynamoProxy.requests, s3Proxy.requests, sns.requests]) recorder.length = 0;
+  const functionId = functionIds[name];
+  const props = functionProps(functionId);
+  const outcome = await invokeBundle({
+    bundle: bundleOf(functionId),
+    env: lambdaEnvironment(functionId),
+    event,
+    timeoutMs: Number(props.Timeout) * 1000,
+  });
+  const published = [...sns.requests];
+  const calls = [...dynamoCalls(dynamoProxy.requests), ...s3Calls(s3Proxy.requests), ...snsCalls(published)];
+  runs[name] = { outcome, calls, published };
+}
+
+/** Uploads what the deployment would have put in S3 for the functions: the threat lists named in their config. */
+async function uploadThreatLists(functionId: string) {
+  const env = lambdaEnvironment(functionId);
+  const config = JSON.parse(env.DRIFTWATCH_CONFIG ?? '{}') as { threatIntel: { sources: { s3Uri: string }[] } };
+  const assets = JSON.parse(readFileSync(join(synth.outdir, 'Driftwatch.assets.json'), 'utf8')) as {
+    files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
+  };
+  expect(config.threatIntel.sources.length).toBeGreaterThan(0);
+  for (const source of config.threatIntel.sources) {
+    const { bucket, key } = parseS3Uri(source.s3Uri);
+    const asset = Object.values(assets.files).find((a) =>
+      Object.values(a.destinations).some((d) => d.objectKey === key),
+    );
+    if (!asset) throw new Error(`no asset is uploaded to ${source.s3Uri}`);
+    await s3.client.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(join(synth.outdir, asset.source.path)) }),
+    );
+  }
+}
+
+/** The scenario's object of `prefix` (audit or flow) for the hour of `time`, uploaded to the log bucket. */
+async function scenarioObject(kind: 'audit' | 'flow', time: number): Promise<string> {
+  const d = new Date(time);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const [y, mo, day, h] = [d.getUTCFullYear(), p(d.getUTCMonth() + 1), p(d.getUTCDate()), p(d.getUTCHours())];
+  const folder =
+    kind === 'audit'
+      ? join('audit', String(y), mo, day, h)
+      : readdirSync(join(scenarioDir, 'flow'), { recursive: true, encoding: 'utf8' })
+          .map((path) => join('flow', path))
+          .find((path) => path.endsWith(join(`year=${y}`, `month=${mo}`, `day=${day}`, `hour=${h}`)));
+  if (!folder) throw new Error(`no ${kind} object for ${d.toISOString()}`);
+  const [file] = readdirSync(join(scenarioDir, folder));
+  if (!file) throw new Error(`no ${kind} object in ${folder}`);
+  const key = join(folder, file).split('\\').join('/');
+  const body = readFileSync(join(scenarioDir, key));
+  const out = await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
+  return s3Notification(s3.bucket, key, (out.ETag ?? '').replace(/"/g, ''), body.length);
+}
+
+function incidentTime(id: string): number {
+  const incident = manifest.incidents.find((i) => i.id === id);
+  if (!incident) throw new Error(`the scenario has no incident ${id}`);
+  return Date.parse(incident.time);
+}
+
+const ruleIds = (published: readonly SnsRequest[]) =>
+  published.flatMap((r) => r.messages.map((m) => m.attributes.ruleId)).sort();
+
+beforeAll(async () => {
+  synth = synthesize(SCENARIO_CONFIG);
+  template = synth.template.toJSON() as CfnTemplate;
+  functionIds.audit = logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsAuditProcessor');
+  functionIds.flow = logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsFlowProcessor');
+  functionIds.rebaseline = logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsRebaseline');
+  const tableId = logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulStateTable');
+  const logBucketId = logicalId(synth.template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
+  [dynamo, s3, sns] = await Promise.all([
+    startDynalite(localName(template, tableId)),
+    startS3rver(localName(template, logBucketId)),
+    startSnsStub(),
+  ]);
+  [dynamoProxy, s3Proxy] = await Promise.all([startRecordingProxy(dynamo.endpoint), startRecordingProxy(s3.endpoint)]);
+  await uploadThreatLists(functionIds.audit);
+
+  // The scenario ends yesterday, so the rebaseline, on the real clock, has whole days to fold.
+  scenarioDir = mkdtempSync(join(tmpdir(), 'driftwatch-scenario-'));
+  const start = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 14 * DAY_MS).toISOString();
+  // Eleven days hold both incidents used below (days 9 and 11); the rest would only cost time.
+  manifest = await generateScenario({ outDir: scenarioDir, start, days: 11 });
+
+  const exec = incidentTime('exec-into-pod');
+  await run('audit', sqsEvent([await scenarioObject('audit', exec - 3_600_000), await scenarioObject('audit', exec)]));
+  const egress = incidentTime('threat-intel-egress');
+  await run('flow', sqsEvent([await scenarioObject('flow', egress)]));
+  await run(
+    'rebaseline',
+    JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'events', 'samples', 'scheduled-event.json'), 'utf8'),
+    ),
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all([dynamoProxy?.close(), s3Proxy?.close(), sns?.close()]);
+  await Promise.all([dynamo?.close(), s3?.close()]);
+  synth?.dispose();
+  if (scenarioDir) rmSync(scenarioDir, { recursive: true, force: true });
+});
+
+describe('the deployed bundles', () => {
+  it('the audit processor reads the objects from S3, keeps state in DynamoDB and publishes the exec finding', () => {
+    const { outcome, published } = runs.audit;
+    expect(outcome.error, outcome.logs).toBeUndefined();
+    expect(outcome.result).toEqual({ batchItemFailures: [] });
+    expect(ruleIds(published)).toEqual(
+      expect.arrayContaining(['audit.exec-into-pod', 'audit.suspicious-exec-command']),
+    );
+    expect(published.every((r) => r.topicArn === lambdaEnvironment(functionIds.audit).TOPIC_ARN)).toBe(true);
+  });
+
+  it('the flow processor matches the threat list the stack uploaded and publishes the finding', () => {
+    const { outcome, published } = runs.flow;
+    expect(outcome.error, outcome.logs).toBeUndefined();
+    expect(outcome.result).toEqual({ batchItemFailures: [] });
+    expect(ruleIds(published)).toContain('net.threat-intel-match');
+  });
+
+  it('the rebaseline folds the days the processors recorded', () => {
+    const { outcome } = runs.rebaseline;
+    expect(outcome.error, outcome.logs).toBeUndefined();
+    expect(outcome.result).toMatchObject({ daysFolded: expect.any(Number) });
+    expect((outcome.result as { daysFolded: number }).daysFolded).toBeGreaterThan(0);
+  });
+});
+
+describe('the roles of the deployed functions', () => {
+  for (const name of ['audit', 'flow', 'rebaseline'] as const) {
+    it(`${name}: allows every call the bundle made, and nothing it did not make but for the grants explained`, () => {
+      const allowances = [...EVERY_FUNCTION, ...ALLOWANCES[name]];
+      const check = checkRole(functionRoleStatements(template, functionIds[name]), runs[name].calls, allowances);
+      expect(check.denied).toEqual([]);
+      expect(check.unusedUnexplained).toEqual([]);
+      // Every allowance still explains a grant the role has and the run did not use.
+      const stale = allowances.filter((a) => !check.unusedExplained.some((g) => explains(a, g)));
+      expect(stale).toEqual([]);
+      // The report: what the role allows that this run never called, and why it stays.
+      console.info(
+        `${name}: ${runs[name].calls.length} calls, all allowed; granted and unused: ` +
+          [...new Set(check.unusedExplained.map((g) => g.action))].join(', '),
+      );
+    });
+  }
+});
+
+describe('the role check', () => {
+  /** The template with the audit processor's policy edited by `edit`. */
+  function withAuditPolicy(edit: (statements: Record<string, unknown>[]) => Record<string, unknown>[]): CfnTemplate {
+    const copy = structuredClone(template);
+    const policies = Object.values(copy.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties?.Roles).includes(
+          logicalId(synth.template, 'AWS::IAM::Role', 'ProcessorsAuditProcessorRole'),
+        ),
+    );
+    expect(policies).toHaveLength(1);
+    const document = policies[0]?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    document.Statement = edit(document.Statement);
+    return copy;
+  }
+  const check = (edited: CfnTemplate) =>
+    checkRole(functionRoleStatements(edited, functionIds.audit), runs.audit.calls, [
+      ...EVERY_FUNCTION,
+      ...ALLOWANCES.audit,
+    ]);
+
+  it('reports a call the role no longer allows when one action is taken out of a statement', () => {
+    // Prepare: the same template without dynamodb:PutItem.
+    const edited = withAuditPolicy((statements) =>
+      statements.map((s) =>
+        Array.isArray(s.Action) ? { ...s, Action: s.Action.filter((a) => a !== 'dynamodb:PutItem') } : s,
+      ),
+    );
+    // Act
+    const result = check(edited);
+    // Assess: the bundle's PutItem calls on the table would be denied.
+    expect(result.denied.map((c) => `${c.action} ${c.resource}`)).toEqual([
+      `dynamodb:PutItem arn:aws:dynamodb:${REGION}:123456789012:table/${localName(template, logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulStateTable'))}`,
+    ]);
+  });
+
+  it('reports every object read as denied when the statement granting the log prefix is deleted', () => {
+    const edited = withAuditPolicy((statements) =>
+      statements.filter((s) => !JSON.stringify(s.Resource).includes('/audit/*')),
+    );
+    const denied = check(edited).denied;
+    expect(denied.length).toBeGreaterThan(0);
+    expect(denied.every((c) => c.action === 's3:GetObject' && c.resource.includes('/audit/'))).toBe(true);
+  });
+
+  it('reports a grant the bundle never uses and nothing explains', () => {
+    const edited = withAuditPolicy((statements) => [
+      ...statements,
+      { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: '*' },
+    ]);
+    const result = check(edited);
+    expect(result.denied).toEqual([]);
+    expect(result.unusedUnexplained).toEqual([expect.objectContaining({ action: 'dynamodb:Scan', resource: '*' })]);
+  });
+});
