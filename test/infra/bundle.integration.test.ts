@@ -81,13 +81,7 @@ const PROCESSOR: Allowance[] = [
 ];
 
 const ALLOWANCES: Record<FunctionName, Allowance[]> = {
-  audit: [
-    ...PROCESSOR,
-    {
-      action: 'dynamodb:Query',
-      why: 'Windowed kinds (threshold, distinct, correlation) read their history when a key nears its limit; two sample hours do not.',
-    },
-  ],
+  audit: PROCESSOR,
   flow: PROCESSOR,
   // The on-failure destination of asynchronous invocations: the Lambda service sends the failed
   // event with the role. CDK's SqsDestination grants sqs:SendMessage with GetQueueAttributes and GetQueueUrl.
