@@ -69,6 +69,12 @@ export class Rollup {
   private offer(draft: Draft): void {
     if (!this.first || draft.sample.time < this.first.time) this.first = draft.sample;
     const { samples } = this;
+    // One sample per finding: its most severe event.
+    const same = samples.findIndex((d) => d.detection.dedupeKey === draft.detection.dedupeKey);
+    if (same >= 0) {
+      if (sampleOrder(draft, samples[same] as Draft) >= 0) return;
+      samples.splice(same, 1);
+    }
     if (samples.length >= this.limits.samples && sampleOrder(draft, samples[samples.length - 1] as Draft) >= 0) return;
     let at = samples.length;
     while (at > 0 && sampleOrder(draft, samples[at - 1] as Draft) < 0) at--;
