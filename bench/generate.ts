@@ -378,6 +378,76 @@ export function* auditDocuments(seed: number, events: number): Generator<string>
 }
 
 /**
+ * What each identity of {@link hostileAuditDocuments} does, in turn: every one is new to the
+ * cluster (new-identity) and calls from a network it never used (new-source-ip); besides, it
+ * execs into a pod (exec-into-pod), lists its own permissions (permission-probing), reads a
+ * namespace's secrets (unusual-secret-access), or is denied (a forbidden-burst tally that stays
+ * under the threshold).
+ */
+const HOSTILE_ACTS = [
+  { verb: 'create', resource: 'pods', code: 101 },
+  { verb: 'create', resource: 'selfsubjectrulesreviews', code: 201 },
+  { verb: 'list', resource: 'secrets', code: 200 },
+  { verb: 'list', resource: 'secrets', code: 403 },
+] as const;
+
+/** One compact audit event of a hostile identity (Metadata level, nothing random: ~25 bytes gzipped). */
+function hostileEvent(n: number, time: number): string {
+  const act = HOSTILE_ACTS[n % HOSTILE_ACTS.length] as (typeof HOSTILE_ACTS)[number];
+  const id = String(n).padStart(6, '0');
+  const namespace = `team-${n % 40}`;
+  const name = act.resource === 'pods' ? `api-${n % 50}` : undefined;
+  const path = `${act.resource === 'selfsubjectrulesreviews' ? '/apis/authorization.k8s.io/v1' : `/api/v1/namespaces/${namespace}`}/${act.resource}${name ? `/${name}/exec?command=sh&stdin=true&tty=true` : ''}`;
+  const stamp = new Date(time).toISOString().replace('Z', '000Z');
+  return JSON.stringify({
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    stage: 'ResponseComplete',
+    requestURI: path,
+    verb: act.verb,
+    user: { username: `dev-${id}@corp.example`, groups: ['system:authenticated'] },
+    sourceIPs: [`10.${64 + (n % 32)}.${(n >> 5) & 255}.${1 + ((n * 7) % 254)}`],
+    userAgent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46',
+    objectRef: {
+      resource: act.resource,
+      ...(act.resource === 'selfsubjectrulesreviews' ? { apiGroup: 'authorization.k8s.io' } : { namespace }),
+      ...(name ? { name, subresource: 'exec' } : {}),
+      apiVersion: 'v1',
+    },
+    responseStatus: { code: act.code },
+    requestReceivedTimestamp: stamp,
+  });
+}
+
+/**
+ * A hostile audit object: `identities` distinct people, each new to the cluster and each doing
+ * something that fires a rule or an anomaly, in CloudWatch Logs envelopes as Firehose delivers
+ * them. Measures bounded work: the findings an object yields must not grow with its identities.
+ */
+export function* hostileAuditDocuments(identities: number): Generator<string> {
+  const start = START * 1000;
+  let n = 0;
+  while (n < identities) {
+    const size = Math.min(identities - n, 400);
+    const logEvents = [];
+    for (let k = 0; k < size; k++, n++) {
+      const time = start + Math.floor((n / identities) * 60_000);
+      logEvents.push({ id: String(n).padStart(56, '0'), timestamp: time, message: hostileEvent(n, time) });
+    }
+    yield JSON.stringify({
+      messageType: 'DATA_MESSAGE',
+      owner: ACCOUNT,
+      logGroup: '/aws/eks/shop-prod/cluster',
+      logStream: 'kube-apiserver-audit-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d',
+      subscriptionFilters: ['driftwatch-audit'],
+      logEvents,
+    });
+  }
+}
+
+/**
  * Writes pieces to a gzip file (atomically: to a temporary name first), `separator` after each,
  * until `count` pieces are written or `stopAtBytes` compressed bytes are reached.
  */

@@ -1,8 +1,9 @@
 /**
  * Processes one object through the full processor path in a fresh process and prints its peak
- * RSS: `node --import tsx bench/memory-child.ts FILE [--reader | --memory-table]`. The table sends
- * writes away, as DynamoDB does (`--memory-table` keeps them, as the CLI's store does). With
- * `--reader` only the flow reader and the edge aggregation run; with no FILE it only loads the code.
+ * RSS: `node --import tsx bench/memory-child.ts FILE [--reader | --memory-table | --learned]`. The
+ * table sends writes away, as DynamoDB does (`--memory-table` keeps them, as the CLI's store does).
+ * With `--reader` only the flow reader and the edge aggregation run; with `--learned` the learning
+ * period is over (anomaly detectors judge the object); with no FILE it only loads the code.
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { fileSource } from '../cli/local-files';
@@ -19,6 +20,8 @@ const path = process.argv[2];
 const started = process.cpuUsage();
 let records = 0;
 let edges: number | undefined;
+let findings: number | undefined;
+let tableCalls: { reads: number; writes: number } | undefined;
 if (path && process.argv.includes('--reader')) {
   const stats = newReadStats();
   const aggregator = new EdgeAggregator(new AddressClassifier(['10.0.0.0/16']));
@@ -26,9 +29,11 @@ if (path && process.argv.includes('--reader')) {
   records = stats.events;
   edges = aggregator.size;
 } else if (path) {
-  const config = defaultConfig({ network: { vpcCidrs: ['10.0.0.0/16'] } });
+  const learning = process.argv.includes('--learned') ? { learning: { days: 0 } } : {};
+  const config = defaultConfig({ network: { vpcCidrs: ['10.0.0.0/16'] }, ...learning });
   // DynamoDB keeps nothing in the function's memory; the in-memory table keeps every item.
-  const table = process.argv.includes('--memory-table') ? new MemoryTable() : new DiscardingTable();
+  const discarding = new DiscardingTable();
+  const table = process.argv.includes('--memory-table') ? new MemoryTable() : discarding;
   const engine = new Engine({
     config,
     table,
@@ -38,6 +43,8 @@ if (path && process.argv.includes('--reader')) {
   const outcome = await engine.process(fileSource(path));
   records = outcome.stats.events;
   edges = outcome.edges;
+  findings = outcome.findings.length + outcome.belowThreshold.length + outcome.suppressed;
+  if (table === discarding) tableCalls = discarding.calls;
 }
 const cpu = process.cpuUsage(started);
 /**
@@ -55,5 +62,5 @@ function peakRssMb(): number {
 }
 
 process.stdout.write(
-  `${JSON.stringify({ maxRssMb: peakRssMb(), records, edges, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`,
+  `${JSON.stringify({ maxRssMb: peakRssMb(), records, edges, findings, tableCalls, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`,
 );

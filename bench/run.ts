@@ -24,12 +24,17 @@ import { GUNZIP_AHEAD, newReadStats, readAuditObject, readFlowLines } from '../s
 import { AddressClassifier, EdgeAggregator } from '../shared/network';
 import { MemoryTable } from '../shared/store';
 import { type DayCost, dayCost, type ObjectWork, PRICES, PRICES_AS_OF } from './cost';
-import { auditDocuments, ensure, FLOW_COLUMNS, flowLines, writeGzip } from './generate';
+import { auditDocuments, ensure, FLOW_COLUMNS, flowLines, hostileAuditDocuments, writeGzip } from './generate';
 
 const DATA = 'bench/data';
 const FLOW = `${DATA}/flow-1200k.log.gz`;
 const AUDIT = `${DATA}/audit-200k.gz`;
 const FLOW_75MB = `${DATA}/flow-75mb.log.gz`;
+/** A hostile audit object: 200,000 distinct identities, each firing rules and anomalies (~5 MB gzip). */
+const HOSTILE_AUDIT = `${DATA}/audit-hostile-200k-identities.gz`;
+const HOSTILE_IDENTITIES = 200_000;
+/** The audit processor's Lambda memory (infra/processors.ts). */
+const AUDIT_MEMORY_MB = 1024;
 /** The memory probe, bundled into one file as the Lambda code is. */
 const CHILD = `${DATA}/memory-child.mjs`;
 const FLOW_RECORDS = 1_200_000;
@@ -190,9 +195,16 @@ let childBuilt = false;
 /** Peak RSS of a fresh process running the processor path on one object. */
 function childPeak(
   path?: string,
-  mode?: '--reader' | '--memory-table',
+  mode?: '--reader' | '--memory-table' | '--learned',
   nodeFlags: string[] = [],
-): { maxRssMb: number; records: number; edges?: number; cpuSeconds: number } {
+): {
+  maxRssMb: number;
+  records: number;
+  edges?: number;
+  findings?: number;
+  tableCalls?: { reads: number; writes: number };
+  cpuSeconds: number;
+} {
   // Bundled like the Lambda code is, so the TypeScript loader's own memory is not counted.
   if (!childBuilt) {
     childBuilt = true;
@@ -214,6 +226,23 @@ function childPeak(
     env: { ...process.env, ...PROCESSOR_TUNING },
   });
   return JSON.parse(out.trim().split('\n').pop() as string);
+}
+
+/**
+ * Bounded work: the hostile audit object through the full path in a fresh process, under the heap
+ * limits Lambda gives the audit processor, with the learning period over so every detector judges
+ * it. It must complete, with at most a few dozen findings and table writes in batches.
+ */
+function hostile() {
+  const run = childPeak(HOSTILE_AUDIT, '--learned', lambdaHeapFlags(AUDIT_MEMORY_MB));
+  const compressedMb = statSync(HOSTILE_AUDIT).size / 2 ** 20;
+  console.log(
+    `\nhostile audit object: ${fmt(HOSTILE_IDENTITIES)} distinct identities, ${fmt(run.records)} events, ${fmt(compressedMb, 1)} MiB gzip, ` +
+      `under the audit processor's heap limits (${AUDIT_MEMORY_MB} MB: ${lambdaHeapFlags(AUDIT_MEMORY_MB).join(' ')}): completed, ` +
+      `peak RSS ${fmt(run.maxRssMb)} MB, ${fmt(run.cpuSeconds, 1)} CPU s, ${fmt(run.findings ?? 0)} findings, ` +
+      `table requests: ${fmt(run.tableCalls?.writes ?? 0)} writes, ${fmt(run.tableCalls?.reads ?? 0)} reads`,
+  );
+  return { object: HOSTILE_AUDIT, identities: HOSTILE_IDENTITIES, compressedMb, memoryMb: AUDIT_MEMORY_MB, ...run };
 }
 
 /** DynamoDB units and publishes for one object once baselines are learned (learning period 0). */
@@ -245,6 +274,9 @@ async function main() {
   const started = Date.now();
   await ensure(FLOW, () => writeGzip(FLOW, flowLines(20261102, FLOW_RECORDS), { separator: '\n' }));
   await ensure(AUDIT, () => writeGzip(AUDIT, auditDocuments(20261103, AUDIT_EVENTS), { separator: '' }));
+  await ensure(HOSTILE_AUDIT, () =>
+    writeGzip(HOSTILE_AUDIT, hostileAuditDocuments(HOSTILE_IDENTITIES), { separator: '' }),
+  );
   if (!quick) {
     await ensure(FLOW_75MB, () =>
       writeGzip(FLOW_75MB, flowLines(20261104, 50_000_000), { separator: '\n', stopAtBytes: 75 * 1024 * 1024 }),
@@ -425,6 +457,8 @@ async function main() {
     );
   }
 
+  const hostileAudit = hostile();
+
   // Cost of a day.
   const day = Date.parse('2026-11-03T01:00:00Z');
   const flowSteady = await steadyState(FLOW, day);
@@ -486,6 +520,7 @@ async function main() {
     ratios,
     targets,
     memory,
+    hostileAudit,
     cost: {
       prices: PRICES,
       pricesAsOf: PRICES_AS_OF,

@@ -99,7 +99,10 @@ export class BaselineStore {
    * compressed size, not the number of values. Marks the days as pending. Returns the number of
    * observations.
    */
-  async writeObservations(objectId: string, observations: Iterable<Observation<unknown>>): Promise<number> {
+  async writeObservations(
+    objectId: string,
+    observations: Iterable<Omit<Observation<unknown>, 'sample'>>,
+  ): Promise<number> {
     const groups = new Map<string, { scope: string; day: string; rows: PackedRow[]; last: number }>();
     let count = 0;
     for (const o of observations) {

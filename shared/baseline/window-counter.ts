@@ -25,21 +25,29 @@ export interface WindowCount {
 export class WindowCounter {
   constructor(private readonly table: Table) {}
 
-  /** Records one object's count and returns the total over this window and the previous one. */
-  async add(objectId: string, c: WindowCount): Promise<number> {
-    const pk = keys.windowCount(c.scope, c.ruleId, c.key, c.windowStart);
-    await this.table.put({
-      pk,
-      sk: objectId,
-      count: c.count,
-      expiresAt: epochSeconds(c.windowStart + 2 * c.windowMs) + 86_400,
-    });
-    let total = 0;
-    for (const start of [c.windowStart - c.windowMs, c.windowStart]) {
-      for (const item of await this.table.query(keys.windowCount(c.scope, c.ruleId, c.key, start))) {
-        total += Number(item.count ?? 0);
+  /**
+   * Records one object's counts, in batches, and returns each one's total over its window and the
+   * previous one, in the same order.
+   */
+  async addAll(objectId: string, counts: readonly WindowCount[]): Promise<number[]> {
+    await this.table.batchPut(
+      counts.map((c) => ({
+        pk: keys.windowCount(c.scope, c.ruleId, c.key, c.windowStart),
+        sk: objectId,
+        count: c.count,
+        expiresAt: epochSeconds(c.windowStart + 2 * c.windowMs) + 86_400,
+      })),
+    );
+    const totals: number[] = [];
+    for (const c of counts) {
+      let total = 0;
+      for (const start of [c.windowStart - c.windowMs, c.windowStart]) {
+        for (const item of await this.table.query(keys.windowCount(c.scope, c.ruleId, c.key, start))) {
+          total += Number(item.count ?? 0);
+        }
       }
+      totals.push(total);
     }
-    return total;
+    return totals;
   }
 }

@@ -30,6 +30,8 @@ const DetectorOverrideSchema = z
     enabled: z.boolean().optional(),
     severity: SeveritySchema.optional(),
     dedupeMinutes: z.number().int().positive().optional(),
+    /** This detector's findings per object above which they are rolled up into one (`alerts.rollup.cap` otherwise). */
+    rollupCap: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -265,9 +267,21 @@ export const ConfigSchema = z
         emails: z
           .array(z.object({ address: z.email(), minSeverity: SeveritySchema.default('medium') }).strict())
           .default([]),
+        /**
+         * Bounded work under hostile load: when one object gives a detector more findings (in one
+         * cluster or VPC) than `cap`, they become one roll-up finding with their count and `samples`
+         * of them, most severe first.
+         */
+        rollup: z
+          .object({
+            cap: z.number().int().positive().default(25),
+            samples: z.number().int().min(1).max(20).default(5),
+          })
+          .strict()
+          .default({ cap: 25, samples: 5 }),
       })
       .strict()
-      .default({ minSeverity: 'low', emails: [] }),
+      .default({ minSeverity: 'low', emails: [], rollup: { cap: 25, samples: 5 } }),
     /** Per-detector overrides, keyed by rule id. */
     detectors: z.record(z.string(), DetectorOverrideSchema).default({}),
     threatIntel: z

@@ -18,4 +18,16 @@ export interface Draft {
   cluster: string;
   /** For anomalies: what the baseline expected. */
   baseline?: BaselineContext;
+  /** For a roll-up (`rollup.ts`): the findings it stands for and the samples it keeps. */
+  rollup?: RolledUp;
+}
+
+/** What a roll-up draft stands for. */
+export interface RolledUp {
+  /** The findings rolled up. */
+  findings: number;
+  /** The events they stand for (the draft's count). */
+  events: number;
+  /** The most severe few, most severe first. */
+  samples: Draft[];
 }

@@ -5,6 +5,7 @@ import type { Table } from '../store';
 import type { Draft } from './draft';
 import type { Evaluator, EvaluatorSession, EventShape } from './evaluator';
 import type { ObjectRun } from './object-run';
+import { DraftCap } from './rollup';
 
 /** Everything that sees one object's events: the evaluators of its source's detector kinds, and the recorders. */
 export class ObjectSessions<E extends Located> {
@@ -18,7 +19,7 @@ export class ObjectSessions<E extends Located> {
     private readonly shape: EventShape<E>,
     evaluators: readonly Evaluator<E>[],
     recorders: readonly Recorder<E>[],
-    config: Config,
+    private readonly config: Config,
     /** Keep the events for `finish`: flow edges are few enough; audit events stream. */
     private readonly keep: boolean,
   ) {
@@ -51,10 +52,13 @@ export class ObjectSessions<E extends Located> {
     for (const recorder of this.recorders) await recorder.flush(table);
   }
 
-  /** Each evaluator's drafts, in the evaluators' order. */
+  /**
+   * Each evaluator's drafts, in the evaluators' order; a detector's drafts past its cap (per
+   * object and scope) become one roll-up.
+   */
   async finish(): Promise<Draft[]> {
-    const drafts: Draft[] = [];
-    for (const evaluator of this.evaluators) drafts.push(...(await evaluator.finish(this.kept)));
-    return drafts;
+    const capped = new DraftCap(this.config, this.run.objectId);
+    for (const evaluator of this.evaluators) for (const draft of await evaluator.finish(this.kept)) capped.add(draft);
+    return capped.drafts();
   }
 }

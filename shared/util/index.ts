@@ -1,3 +1,4 @@
+export { DistinctKeys } from './distinct-keys';
 export { GlobSet } from './glob';
 export { shardOf, stableHash } from './hash';
 export { printable, redact } from './redact';

@@ -1,9 +1,52 @@
 import type { BaselineStore, Observation } from '../../baseline';
-import type { AnomalyDetector, DetectContext, Located } from '../../detect';
+import type { AnomalyDetector, DetectContext, Detection, Located } from '../../detect';
+import type { Origin } from '../../ingest';
 import { dayOf, iso } from '../../util';
 import type { Draft } from '../draft';
 import type { Evaluator, EvaluatorSession, EventShape } from '../evaluator';
 import type { ObjectRun } from '../object-run';
+import { DraftCap } from '../rollup';
+
+/**
+ * How many of an object's distinct observations keep the event that showed them, to describe the
+ * anomaly. Past this (a hostile object, thousands of identities) an observation keeps only its
+ * counts and where it was first seen: enough to learn from and to count in a roll-up.
+ */
+const SAMPLED_OBSERVATIONS = 10_000;
+
+/** One baseline (scope and kind) the object showed values of. */
+interface Baseline<E> {
+  scope: string;
+  kind: string;
+  detectorId: string;
+  /** Its values by day, then by value. */
+  days: Map<string, Map<string, Row<E>>>;
+}
+
+/** One value on one day: what the baseline learns, and how to describe it. Kept small: a hostile object has hundreds of thousands. */
+interface Row<E> {
+  baseline: Baseline<E>;
+  day: string;
+  value: string;
+  count: number;
+  firstTime: number;
+  lastTime: number;
+  /** The earliest event that showed it, within {@link SAMPLED_OBSERVATIONS}. */
+  sample?: E;
+  /** Where the earliest event is. */
+  origin: Origin;
+  cluster: string;
+}
+
+/** One value across the object's days, as judged against its baseline. */
+interface Candidate<E> {
+  value: string;
+  count: number;
+  firstTime: number;
+  sample?: E;
+  origin: Origin;
+  cluster: string;
+}
 
 /**
  * Anomaly detectors fire on a value their baseline has not seen, once the scope's learning period
@@ -28,8 +71,10 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
 }
 
 class AnomalySession<E extends Located> implements EvaluatorSession<E> {
-  /** The object's observations by scope, baseline kind, value and day. */
-  private readonly observations = new Map<string, Observation<E>>();
+  /** The object's baselines, by scope and kind. */
+  private readonly baselines = new Map<string, Baseline<E>>();
+  /** Every row, in the order first seen (the order they are written in). */
+  private readonly rows: Row<E>[] = [];
 
   constructor(
     private readonly evaluator: AnomalyEvaluator<E>,
@@ -50,26 +95,40 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
   }
 
   private observe(anomaly: AnomalyDetector<E>, scope: string, day: string, value: string, event: E): void {
-    const key = `${scope}\u0000${anomaly.baselineKind}\u0000${value}\u0000${day}`;
-    const o = this.observations.get(key);
+    const id = `${scope}\u0000${anomaly.baselineKind}`;
+    let baseline = this.baselines.get(id);
+    if (!baseline) {
+      baseline = { scope, kind: anomaly.baselineKind, detectorId: anomaly.id, days: new Map() };
+      this.baselines.set(id, baseline);
+    }
+    let values = baseline.days.get(day);
+    if (!values) {
+      values = new Map();
+      baseline.days.set(day, values);
+    }
+    const o = values.get(value);
     if (!o) {
-      this.observations.set(key, {
-        scope,
-        kind: anomaly.baselineKind,
-        value,
+      const row: Row<E> = {
+        baseline,
         day,
+        value,
         count: 1,
         firstTime: event.time,
         lastTime: event.time,
-        sample: event,
-        detectorId: anomaly.id,
-      });
+        origin: event.origin,
+        cluster: this.evaluator.shape.cluster(event),
+      };
+      if (this.rows.length < SAMPLED_OBSERVATIONS) row.sample = event;
+      values.set(value, row);
+      this.rows.push(row);
       return;
     }
     o.count++;
     if (event.time < o.firstTime) {
       o.firstTime = event.time;
-      o.sample = event;
+      o.origin = event.origin;
+      o.cluster = this.evaluator.shape.cluster(event);
+      if (o.sample) o.sample = event;
     }
     if (event.time > o.lastTime) o.lastTime = event.time;
   }
@@ -77,88 +136,115 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
   /** Writes the observations, for the rebaseline to learn from. */
   async record(): Promise<void> {
     const { baselines } = this.evaluator;
-    this.run.outcome.observations = await baselines.writeObservations(this.run.objectId, this.observations.values());
+    this.run.outcome.observations = await baselines.writeObservations(this.run.objectId, observations(this.rows));
   }
 
   async finish(): Promise<Draft[]> {
-    const drafts: Draft[] = [];
-    for (const group of groupObservations(this.observations.values())) drafts.push(...(await this.describeNew(group)));
-    return drafts;
+    // Drafts go through the cap as they are made: a hostile object's thousands never exist at once.
+    const capped = new DraftCap(this.evaluator.context.config, this.run.objectId);
+    for (const baseline of this.baselines.values()) await this.describeNew(baseline, capped);
+    return capped.drafts();
   }
 
   /** The drafts of one baseline: its values past the learning period that the baseline has not seen. */
-  private async describeNew(group: ObservationGroup<E>): Promise<Draft[]> {
-    const { baselines, byId, context, shape } = this.evaluator;
+  private async describeNew(group: Baseline<E>, capped: DraftCap): Promise<void> {
+    const { baselines, byId } = this.evaluator;
     const learning = this.run.learning.get(group.scope);
     const detector = byId.get(group.detectorId);
-    if (!learning || !detector) return [];
-    const candidates = group.items.filter((o) => o.firstTime >= learning.end);
-    if (candidates.length === 0) return [];
+    if (!learning || !detector) return;
+    const candidates = this.candidates(group).filter((o) => o.firstTime >= learning.end);
+    if (candidates.length === 0) return;
     const known = await baselines.lookup(
       group.scope,
       group.kind,
       candidates.map((o) => o.value),
     );
-    const drafts: Draft[] = [];
-    let sample: string[] | undefined;
+    let baseline: Draft['baseline'];
     for (const o of candidates) {
       if (known.has(o.value)) continue;
-      const detection = this.run.attempt(detector.id, o.sample, () => detector.describe(o.value, o.sample, context));
+      const detection = this.describe(detector, o);
       if (!detection) continue;
-      sample ??= (await baselines.sample(group.scope, group.kind)).map((e) => e.value);
-      drafts.push({
+      baseline ??= await this.expected(group, detector, learning.start);
+      capped.add({
         detector,
         detection,
-        baseline: {
-          expected: sample.length
-            ? `${detector.expectedNoun}: ${sample.join(', ')}`
-            : `no ${detector.expectedNoun} yet`,
-          since: iso(learning.start),
-          known: sample,
-        },
-        sample: o.sample,
+        baseline,
+        sample: o.sample ?? { time: o.firstTime, origin: o.origin },
         count: o.count,
         identity: `${group.scope}|${o.value}`,
         scope: group.scope,
-        cluster: shape.cluster(o.sample),
+        cluster: o.cluster,
       });
     }
-    return drafts;
   }
-}
 
-interface ObservationGroup<E> {
-  scope: string;
-  kind: string;
-  detectorId: string;
-  /** One per value: the earliest day's observation, with counts summed over days. */
-  items: Observation<E>[];
-}
-
-/** The object's observations by baseline (scope, kind, detector), one item per value across days. */
-function groupObservations<E>(observations: Iterable<Observation<E>>): ObservationGroup<E>[] {
-  const groups = new Map<string, ObservationGroup<E>>();
-  const byValue = new Map<string, Observation<E>>();
-  for (const o of observations) {
-    const groupKey = `${o.scope}\u0000${o.kind}\u0000${o.detectorId}`;
-    let group = groups.get(groupKey);
-    if (!group) {
-      group = { scope: o.scope, kind: o.kind, detectorId: o.detectorId, items: [] };
-      groups.set(groupKey, group);
-    }
-    const valueKey = `${groupKey}\u0000${o.value}`;
-    const seen = byValue.get(valueKey);
-    if (!seen) {
-      const copy = { ...o };
-      byValue.set(valueKey, copy);
-      group.items.push(copy);
-    } else {
-      seen.count += o.count;
-      if (o.firstTime < seen.firstTime) {
-        seen.firstTime = o.firstTime;
-        seen.sample = o.sample;
+  /** One per value, in the order first seen: the earliest day's event, with counts summed over days. */
+  private candidates(baseline: Baseline<E>): Candidate<E>[] {
+    const [only, ...more] = baseline.days.values();
+    if (only && more.length === 0) return [...only.values()];
+    const byValue = new Map<string, Candidate<E>>();
+    for (const row of this.rows) {
+      if (row.baseline !== baseline) continue;
+      const seen = byValue.get(row.value);
+      if (!seen) {
+        byValue.set(row.value, { ...row });
+        continue;
+      }
+      seen.count += row.count;
+      if (row.firstTime < seen.firstTime) {
+        seen.firstTime = row.firstTime;
+        seen.sample = row.sample;
+        seen.origin = row.origin;
+        seen.cluster = row.cluster;
       }
     }
+    return [...byValue.values()];
   }
-  return [...groups.values()];
+
+  /**
+   * The detector's description of a new value from its first event; a value past the sampling
+   * budget has no event, and is told by its value alone (it is one of thousands, and rolled up).
+   */
+  private describe(detector: AnomalyDetector<E>, o: Candidate<E>): Detection | undefined {
+    const { sample } = o;
+    if (sample)
+      return this.run.attempt(detector.id, sample, () => detector.describe(o.value, sample, this.evaluator.context));
+    return {
+      summary: `${o.value} is not among the ${detector.expectedNoun} (the object showed more distinct values than the engine keeps events for, so only the value is known).`,
+      entities: { value: o.value },
+      evidence: `${detector.baselineKind}: ${o.value} (${o.count} events)`,
+      dedupeKey: o.value,
+    };
+  }
+
+  /** What the baseline expected: a few of its known values. */
+  private async expected(
+    group: Baseline<E>,
+    detector: AnomalyDetector<E>,
+    since: number,
+  ): Promise<NonNullable<Draft['baseline']>> {
+    const sample = (await this.evaluator.baselines.sample(group.scope, group.kind)).map((e) => e.value);
+    return {
+      expected: sample.length ? `${detector.expectedNoun}: ${sample.join(', ')}` : `no ${detector.expectedNoun} yet`,
+      since: iso(since),
+      known: sample,
+    };
+  }
+}
+
+/** A baseline's rows as plain observations, in the order first seen, made one at a time. */
+function* observations<E>(rows: readonly Row<E>[]): Generator<Omit<Observation<E>, 'sample'>> {
+  for (const r of rows) {
+    const { scope, kind, detectorId } = r.baseline;
+    yield {
+      scope,
+      kind,
+      detectorId,
+      value: r.value,
+      day: r.day,
+      count: r.count,
+      firstTime: r.firstTime,
+      lastTime: r.lastTime,
+    };
+  }
 }

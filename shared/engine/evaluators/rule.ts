@@ -1,8 +1,10 @@
 import { severityRank } from '../../config';
 import type { DetectContext, Detection, Located, RuleDetector } from '../../detect';
+import { DistinctKeys } from '../../util';
 import type { Draft } from '../draft';
 import type { Evaluator, EvaluatorSession, EventShape } from '../evaluator';
 import type { ObjectRun } from '../object-run';
+import { Rollup, rollupLimits } from '../rollup';
 
 interface Hit<E> {
   rule: RuleDetector<E>;
@@ -14,10 +16,17 @@ interface Hit<E> {
   cluster: string;
 }
 
+/** A rule's findings past its cap in one object: rolled up as they come, their keys kept as hashes. */
+interface Overflow {
+  rollup: Rollup;
+  keys: DistinctKeys;
+}
+
 /**
  * Rules fire on single events from the first event seen. Within an object, the events of one
  * rule and dedupe key are one finding: described from its first event (or its most severe),
- * counting the rest.
+ * counting the rest. Past a rule's roll-up cap its findings are rolled up as they come, so a
+ * hostile object's thousands of findings are never held.
  */
 export class RuleEvaluator<E extends Located> implements Evaluator<E> {
   constructor(
@@ -33,6 +42,9 @@ export class RuleEvaluator<E extends Located> implements Evaluator<E> {
 
 class RuleSession<E extends Located> implements EvaluatorSession<E> {
   private readonly hits = new Map<string, Hit<E>>();
+  /** Findings held per rule, up to its cap. */
+  private readonly held = new Map<string, number>();
+  private readonly overflow = new Map<string, Overflow>();
 
   constructor(
     private readonly evaluator: RuleEvaluator<E>,
@@ -52,6 +64,11 @@ class RuleSession<E extends Located> implements EvaluatorSession<E> {
           hit.count++;
           continue;
         }
+        const overflow = this.overflow.get(rule.id);
+        if (overflow?.keys.has(known)) {
+          overflow.rollup.addEvent();
+          continue;
+        }
       }
       const detection = run.attempt(rule.id, event, () => rule.detect(event, context));
       if (detection) this.add(rule, detection, event);
@@ -63,7 +80,7 @@ class RuleSession<E extends Located> implements EvaluatorSession<E> {
     const hit = this.hits.get(key);
     if (!hit) {
       const { shape } = this.evaluator;
-      this.hits.set(key, {
+      const fresh = {
         rule,
         detection,
         sample: event,
@@ -71,7 +88,13 @@ class RuleSession<E extends Located> implements EvaluatorSession<E> {
         identity: shape.identity(event),
         scope: shape.scope(event),
         cluster: shape.cluster(event),
-      });
+      };
+      const overflow = this.overflow.get(rule.id) ?? this.overflowing(rule);
+      if (overflow) overflow.rollup.add(draftOf(fresh), overflow.keys.add(detection.dedupeKey) ? 1 : 0);
+      else {
+        this.hits.set(key, fresh);
+        this.held.set(rule.id, (this.held.get(rule.id) ?? 0) + 1);
+      }
       return;
     }
     hit.count++;
@@ -81,15 +104,40 @@ class RuleSession<E extends Located> implements EvaluatorSession<E> {
     }
   }
 
-  async finish(): Promise<Draft[]> {
-    return [...this.hits.values()].map((hit) => ({
-      detector: hit.rule,
-      detection: hit.detection,
-      sample: hit.sample,
-      count: hit.count,
-      identity: hit.identity,
-      scope: hit.scope,
-      cluster: hit.cluster,
-    }));
+  /**
+   * The rule's overflow once it holds as many findings as its cap: they move into a roll-up, and
+   * every finding after them joins it.
+   */
+  private overflowing(rule: RuleDetector<E>): Overflow | undefined {
+    const limits = rollupLimits(this.evaluator.context.config, rule.id);
+    if ((this.held.get(rule.id) ?? 0) < limits.cap) return undefined;
+    const overflow = { rollup: new Rollup(limits), keys: new DistinctKeys() };
+    for (const [key, hit] of this.hits) {
+      if (hit.rule !== rule) continue;
+      overflow.rollup.add(draftOf(hit));
+      overflow.keys.add(hit.detection.dedupeKey);
+      this.hits.delete(key);
+    }
+    this.held.delete(rule.id);
+    this.overflow.set(rule.id, overflow);
+    return overflow;
   }
+
+  async finish(): Promise<Draft[]> {
+    const drafts = [...this.hits.values()].map(draftOf);
+    for (const { rollup } of this.overflow.values()) drafts.push(rollup.draft(this.run.objectId));
+    return drafts;
+  }
+}
+
+function draftOf<E extends Located>(hit: Hit<E>): Draft {
+  return {
+    detector: hit.rule,
+    detection: hit.detection,
+    sample: hit.sample,
+    count: hit.count,
+    identity: hit.identity,
+    scope: hit.scope,
+    cluster: hit.cluster,
+  };
 }

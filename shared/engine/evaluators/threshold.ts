@@ -1,5 +1,5 @@
 import type { WindowCounter } from '../../baseline';
-import type { DetectContext, Located, ThresholdDetector } from '../../detect';
+import type { DetectContext, Detection, Located, ThresholdDetector } from '../../detect';
 import type { Draft } from '../draft';
 import { type Evaluator, type EvaluatorSession, type EventShape, type Windowed, windowed } from '../evaluator';
 import type { ObjectRun } from '../object-run';
@@ -14,8 +14,17 @@ interface Tally<E> {
   windowStart: number;
   windowMs: number;
   count: number;
-  sample: E;
+  /** The earliest event: whole within {@link SAMPLED_TALLIES}, past it only where it is. */
+  sample: E | Located;
+  sampled: boolean;
 }
+
+/**
+ * How many of an object's tallies keep the event they are described from. Past this (a hostile
+ * object, thousands of identities denied once each) a tally keeps its count and where its first
+ * event is: enough for the window's count, and a finding told by its key alone.
+ */
+const SAMPLED_TALLIES = 10_000;
 
 /**
  * Threshold detectors fire when the events counted under one key reach a threshold within a
@@ -59,10 +68,13 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
         const tally = this.tallies.get(id);
         if (tally) {
           tally.count++;
-          if (event.time < tally.sample.time) tally.sample = event;
+          if (event.time < tally.sample.time) {
+            tally.sample = tally.sampled ? event : { time: event.time, origin: event.origin };
+          }
           continue;
         }
         const cluster = shape.cluster(event);
+        const sampled = this.tallies.size < SAMPLED_TALLIES;
         this.tallies.set(id, {
           detector,
           threshold,
@@ -72,7 +84,8 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
           windowStart,
           windowMs,
           count: 1,
-          sample: event,
+          sample: sampled ? event : { time: event.time, origin: event.origin },
+          sampled,
         });
       }
     }
@@ -80,22 +93,28 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
 
   async finish(): Promise<Draft[]> {
     const { context, counter } = this.evaluator;
+    const tallies = [...this.tallies.values()];
+    // Every count is written, in batches, before any total is read back.
+    const totals = await counter.addAll(
+      this.run.objectId,
+      tallies.map((t) => ({
+        scope: t.scope,
+        ruleId: t.detector.id,
+        key: t.key,
+        windowStart: t.windowStart,
+        windowMs: t.windowMs,
+        count: t.count,
+      })),
+    );
     const drafts: Draft[] = [];
-    for (const tally of this.tallies.values()) {
+    tallies.forEach((tally, i) => {
+      const total = totals[i] ?? 0;
+      if (total < tally.threshold) return;
       const { detector, scope, key, windowStart } = tally;
-      const total = await counter.add(this.run.objectId, {
-        scope,
-        ruleId: detector.id,
-        key,
-        windowStart,
-        windowMs: tally.windowMs,
-        count: tally.count,
-      });
-      if (total < tally.threshold) continue;
-      const detection = this.run.attempt(detector.id, tally.sample, () =>
-        detector.describe(key, total, tally.sample, context),
-      );
-      if (!detection) continue;
+      const detection = tally.sampled
+        ? this.run.attempt(detector.id, tally.sample, () => detector.describe(key, total, tally.sample as E, context))
+        : keyOnly(tally, total);
+      if (!detection) return;
       drafts.push({
         detector,
         detection,
@@ -105,7 +124,19 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
         scope,
         cluster: tally.cluster,
       });
-    }
+    });
     return drafts;
   }
+}
+
+/** A finding of a tally that kept no event (past {@link SAMPLED_TALLIES}): told by its key alone. */
+function keyOnly<E>(tally: Tally<E>, total: number): Detection {
+  return {
+    summary:
+      `${tally.key} had ${total} events counted by ${tally.detector.id} within the window (threshold ${tally.threshold}); ` +
+      'the object had more keys than the engine keeps events for, so only the key is known.',
+    entities: { key: tally.key, count: total },
+    evidence: `${tally.key}: ${total} events (this object: ${tally.count})`,
+    dedupeKey: tally.key,
+  };
 }
