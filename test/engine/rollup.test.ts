@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertDeduper, CollectingSink } from '../../shared/alert';
+import { AlertDeduper, CollectingSink, Outbox } from '../../shared/alert';
 import type { Severity } from '../../shared/config';
 import { defaultConfig } from '../../shared/config/load';
 import { execIntoPod } from '../../shared/detect/audit/exec-into-pod';
@@ -36,7 +36,13 @@ function capped(drafts: readonly Draft[], objectId = 'object-1', overrides = {})
 }
 
 function toFinding(d: Draft) {
-  return new FindingDelivery(defaultConfig(), new AlertDeduper(new MemoryTable()), new CollectingSink()).toFinding(d);
+  const table = new MemoryTable();
+  return new FindingDelivery(
+    defaultConfig(),
+    new AlertDeduper(table),
+    new Outbox(table, Date.now, 60_000),
+    new CollectingSink(),
+  ).toFinding(d);
 }
 
 describe('DraftCap', () => {
