@@ -76,21 +76,21 @@ export async function readAuditObject(
         {
           document: (text, line, index) => parse(text, { uri, line, document: index }),
           junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
+          oversized: (line, length) => oversized(stats, { uri, line }, length, maxChars),
         },
         maxChars,
       );
       pushText = (text) => splitter.push(text);
       finish = () => splitter.end();
     } else if (sniffed === 'documents') {
-      const resync = '\n{';
       const scanner = new JsonDocumentScanner(
         {
           document: (text, line) => parse(text, { uri, line }),
           junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
+          oversized: (line, length) => oversized(stats, { uri, line }, length, maxChars),
           unterminated: (line, length) =>
             reject(stats, 'truncated-object', { uri, line }, `document of ${length} characters never closed`),
         },
-        resync,
         maxChars,
       );
       pushText = (text) => scanner.push(text);
@@ -110,7 +110,8 @@ export async function readAuditObject(
             if (json.trim() === '') return;
             parse(json, { uri, line });
           },
-          oversized: (line, length) => reject(stats, 'oversized-record', { uri, line }, `line of ${length} characters`),
+          oversized: (line, length) =>
+            reject(stats, 'oversized-record', { uri, line }, `line of ${length} characters (limit ${maxChars})`),
         },
         maxChars,
       );
@@ -136,6 +137,11 @@ export async function readAuditObject(
   }
   if (!layout) start(sniffLayout(head, true) ?? 'unrecognized');
   finish?.();
+}
+
+/** A document cut off at the bound: how far it was read is all that is known of its length. */
+function oversized(stats: ReadStats, where: Origin, length: number, maxChars: number): void {
+  reject(stats, 'oversized-record', where, `document over ${maxChars} characters (skipped after ${length})`);
 }
 
 /** Decides the layout from the head of the text, or returns undefined when more text is needed. */
