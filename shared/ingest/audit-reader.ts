@@ -11,6 +11,8 @@ export interface AuditReadOptions {
   stats: ReadStats;
   /** Cluster name for deliveries that do not carry one (everything but CloudWatch Logs data). */
   cluster: string;
+  /** Stops reading: the next chunk throws a ReaderError. */
+  signal?: AbortSignal;
   /**
    * Bound on one line or document. A CloudWatch Logs envelope holds up to about 1 MB of log
    * events, and more once its messages are escaped, so the bound is generous.
@@ -126,7 +128,7 @@ export async function readAuditObject(
     head = '';
   };
 
-  for await (const text of textChunks(decompressed(source, stats, uri), utf8)) {
+  for await (const text of textChunks(decompressed(source, stats, uri, options.signal), utf8)) {
     if (layout) {
       pushText?.(text);
       continue;
