@@ -17,6 +17,8 @@ export interface Runtime {
   metrics: Metrics;
   config: Config;
   s3: S3Client;
+  /** The ingestion queue's maxReceiveCount (`MAX_RECEIVE_COUNT`): a record failing on that receive goes to the DLQ. */
+  maxReceiveCount: number;
   /** The state table; its counters are the container's reads and writes so far. */
   table: Table;
   /**
@@ -59,6 +61,7 @@ export function createRuntime(serviceName: string, overrides: RuntimeOverrides =
     metrics,
     config,
     s3,
+    maxReceiveCount: env.MAX_RECEIVE_COUNT,
     table,
     async engine() {
       const lists = await intel.get(now());

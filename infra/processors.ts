@@ -5,6 +5,7 @@ import type { Config } from '../shared/config';
 import { CONFIG_ENV } from '../shared/config';
 import type { AlertTopic } from './alert-topic';
 import { DriftwatchFunction } from './driftwatch-function';
+import { MAX_RECEIVE_COUNT } from './ingestion-queue';
 import type { LogLocation } from './log-buckets';
 import { acknowledgeWildcardResource } from './nag';
 import { PROCESSOR_TUNING } from './runtime-tuning';
@@ -54,6 +55,8 @@ export class Processors extends Construct {
       [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
       ...PROCESSOR_TUNING,
     };
+    // The processors log a record's last failure as going to the DLQ: they must know which receive is the last.
+    const processorEnvironment = { ...environment, MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) };
 
     // Memory and timeouts come from `npm run bench` (docs/PERFORMANCE.md). Both processors are
     // CPU-bound and single-threaded; up to 1,769 MB Lambda gives CPU in proportion to memory, so
@@ -65,7 +68,7 @@ export class Processors extends Construct {
       description: 'Reads EKS audit-log objects named by S3 notifications and publishes findings',
       memorySize: 1024,
       timeout: Duration.minutes(5),
-      environment,
+      environment: processorEnvironment,
     });
     // Flow-log objects reach 75 MB gzip (2.5M records): 12.5-15 CPU seconds, and it completes within
     // 256 MB under the heap limits Lambda sets for that size. 1769 MB is one full vCPU, so that
@@ -76,7 +79,7 @@ export class Processors extends Construct {
       description: 'Reads VPC flow-log objects named by S3 notifications and publishes findings',
       memorySize: 1769,
       timeout: Duration.minutes(5),
-      environment,
+      environment: processorEnvironment,
     });
     // Rebaseline walks every scope's observations in one run; Lambda's 15-minute maximum gives it
     // the most room. No reserved concurrency: accounts with the default quota of 10 reject any

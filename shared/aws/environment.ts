@@ -4,6 +4,8 @@ import { ConfigError, describeIssue } from '../config';
 const EnvironmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
   TOPIC_ARN: z.string().startsWith('arn:'),
+  /** The ingestion queue's maxReceiveCount: the receive on which a failed record goes to the DLQ. */
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(3),
 });
 
 export type LambdaEnvironment = z.infer<typeof EnvironmentSchema>;

@@ -1,5 +1,6 @@
+export { type DeadlineOptions, InvocationDeadline } from './deadline';
 export { DYNAMO_CLIENT_CONFIG, DynamoTable } from './dynamo-table';
 export { lambdaEnvironment } from './environment';
-export { processObjectRecord } from './object-records';
+export { processObjectRecord, smallestFirst } from './object-records';
 export { parseS3Uri, s3ListFetcher } from './s3-source';
 export { SnsPublisher } from './sns-publisher';

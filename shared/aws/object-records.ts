@@ -2,14 +2,16 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import type { Engine, ObjectOutcome } from '../engine';
 import type { LogKind } from '../ingest';
-import { totalRejected } from '../ingest';
-import { objectsFromNotification } from './s3-events';
+import { ReaderError, totalRejected } from '../ingest';
+import { DeadlineError, type InvocationDeadline } from './deadline';
+import { EventFormatError, objectsFromNotification } from './s3-events';
 import { s3ObjectSource } from './s3-source';
 
 /** The slice of Powertools Logger this code needs. */
 export interface LoggerLike {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 /** The slice of Powertools Metrics this code needs. */
@@ -23,38 +25,111 @@ export interface RecordDeps {
   kind: LogKind;
   logger: LoggerLike;
   metrics: MetricsLike;
+  /** The invocation's time left: records are not started, and reading stops, before its timeout. */
+  deadline?: InvocationDeadline;
+  /**
+   * The queue's `maxReceiveCount`: a record that fails on that receive goes to the DLQ.
+   * @default 3
+   */
+  maxReceiveCount?: number;
 }
+
+/** Why a record failed, as a metric dimension and a log field. */
+type FailureReason = 'deadline' | 'not-started' | 'not-a-notification' | 'unreadable-object' | 'error';
 
 /**
  * Processes the S3 objects one SQS record announces. Bad content inside an object is counted and
- * reported, never thrown; an object that cannot be read at all throws, which fails only this
- * record (partial batch response) so SQS retries it and then moves it to the DLQ.
+ * reported, never thrown; an object that cannot be read at all, or not before the invocation's
+ * deadline, throws, which fails only this record (partial batch response) so SQS retries it and,
+ * after `maxReceiveCount` receives, moves it to the DLQ. Each failure is logged with its reason,
+ * and the last one says the message is going to the DLQ.
  */
 export async function processObjectRecord(record: SQSRecord, deps: RecordDeps): Promise<ObjectOutcome[]> {
   const outcomes: ObjectOutcome[] = [];
-  for (const ref of objectsFromNotification(record.body)) {
-    const started = Date.now();
-    const outcome = await deps.engine.process(s3ObjectSource(deps.s3, ref, deps.kind));
-    report(outcome, Date.now() - started, deps);
-    outcomes.push(outcome);
+  try {
+    deps.deadline?.checkStart();
+    for (const ref of objectsFromNotification(record.body)) {
+      deps.deadline?.signal.throwIfAborted();
+      const started = Date.now();
+      const outcome = await deps.engine.process(s3ObjectSource(deps.s3, ref, deps.kind, deps.deadline?.signal));
+      report(outcome, Date.now() - started, deps);
+      outcomes.push(outcome);
+    }
+  } catch (error) {
+    reportFailure(record, error, deps);
+    throw error;
   }
   return outcomes;
 }
+
+/**
+ * The batch's records, those announcing the fewest bytes first (a record that is not a
+ * notification counts as none: it fails at once). An object too large to finish before the
+ * deadline then comes last, and the records before it are done, not failed with it.
+ */
+export function smallestFirst(records: readonly SQSRecord[]): SQSRecord[] {
+  const bytes = new Map(records.map((record) => [record, announcedBytes(record)]));
+  return [...records].sort((a, b) => (bytes.get(a) ?? 0) - (bytes.get(b) ?? 0));
+}
+
+function announcedBytes(record: SQSRecord): number {
+  try {
+    return objectsFromNotification(record.body).reduce((sum, ref) => sum + (ref.size ?? 0), 0);
+  } catch {
+    return 0;
+  }
+}
+
+function failureReason(error: unknown): FailureReason {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof DeadlineError) return cause.started ? 'deadline' : 'not-started';
+  }
+  if (error instanceof EventFormatError) return 'not-a-notification';
+  if (error instanceof ReaderError) return 'unreadable-object';
+  return 'error';
+}
+
+function reportFailure(record: SQSRecord, error: unknown, deps: RecordDeps): void {
+  const reason = failureReason(error);
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  const maxReceiveCount = deps.maxReceiveCount ?? 3;
+  const last = receiveCount >= maxReceiveCount;
+  deps.metrics.addMetric(`RecordsFailed.${reason}`, 'Count', 1);
+  if (last) deps.metrics.addMetric('RecordsDeadLettered', 'Count', 1);
+  const details = {
+    messageId: record.messageId,
+    reason,
+    error: (error as Error).message ?? String(error),
+    receiveCount,
+    maxReceiveCount,
+  };
+  if (last) {
+    deps.logger.error(`record failed on its last receive; SQS moves it to the dead-letter queue (${reason})`, details);
+  } else if (reason === 'not-started') {
+    deps.logger.warn('record not started before the deadline; SQS delivers it again', details);
+  } else {
+    deps.logger.error(`record failed; SQS delivers it again (${reason})`, details);
+  }
+}
+
+const SKIPPED_METRICS = {
+  'already-processed': 'ObjectsAlreadyProcessed',
+  'unknown-kind': 'ObjectsUnrecognized',
+  empty: 'ObjectsEmpty',
+} as const;
 
 function report(outcome: ObjectOutcome, elapsedMs: number, deps: RecordDeps): void {
   const { logger, metrics } = deps;
   const { stats } = outcome;
   if (outcome.skipped) {
-    metrics.addMetric(
-      outcome.skipped === 'already-processed' ? 'ObjectsAlreadyProcessed' : 'ObjectsUnrecognized',
-      'Count',
-      1,
-    );
+    metrics.addMetric(SKIPPED_METRICS[outcome.skipped], 'Count', 1);
   } else {
     metrics.addMetric('ObjectsProcessed', 'Count', 1);
   }
   const identity = outcome.identity;
-  if (identity?.kind === 'unknown') {
+  if (outcome.skipped === 'empty') {
+    // Nothing to read and nothing wrong: S3 delivers empty objects (a touch, a failed upload).
+  } else if (identity?.kind === 'unknown') {
     // Reported, not guessed at: one line per object, with its key and why.
     logger.warn('object of unknown kind not read', {
       uri: outcome.uri,

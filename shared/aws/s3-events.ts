@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { printable } from '../util';
 
 /** The parts of an S3 event notification record Driftwatch uses. */
 const S3RecordSchema = z.object({
@@ -35,6 +36,22 @@ export class EventFormatError extends Error {
 }
 
 /**
+ * A notification's key, URL-decoded. S3 always encodes keys correctly, so a bad `%` escape means
+ * the message did not come from S3 as it is: an {@link EventFormatError} naming the key, which
+ * fails the record (kept in the DLQ for a look), never a bare `URIError`.
+ */
+function decodeKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch (cause) {
+    throw new EventFormatError(
+      `S3 notification names object key "${printable(raw, 300)}", which is not valid URL encoding (a malformed % escape)`,
+      { cause },
+    );
+  }
+}
+
+/**
  * The objects an SQS message body announces. S3 URL-encodes keys in notifications, with `+` for
  * spaces. Throws {@link EventFormatError} for a body that is not an S3 notification.
  */
@@ -52,7 +69,7 @@ export function objectsFromNotification(body: string): S3ObjectRef[] {
   if (!('Records' in parsed.data)) return [];
   return parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated')).map((r) => ({
     bucket: r.s3.bucket.name,
-    key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+    key: decodeKey(r.s3.object.key),
     size: r.s3.object.size,
     eTag: r.s3.object.eTag,
     versionId: r.s3.object.versionId,

@@ -114,7 +114,7 @@ export class Engine {
     const identity = await this.identify(source, run);
     if (identity.kind === 'unknown') {
       await this.ledger.markDone(objectId, source.uri);
-      return run.skipped('unknown-kind');
+      return run.skipped(identity.empty ? 'empty' : 'unknown-kind');
     }
     const sessions =
       identity.kind === 'audit' ? await this.readAudit(source, run) : await this.readFlow(source, identity.format, run);
@@ -125,12 +125,12 @@ export class Engine {
     return run.outcome;
   }
 
-  /** What the object is; an object of neither kind is counted as rejected, with the reason. */
+  /** What the object is; an object of neither kind is counted as rejected, with the reason (an empty one is only skipped). */
   private async identify(source: ObjectSource, run: ObjectRun): Promise<ObjectIdentity> {
     const { sources } = this.config;
     const identity = await identifyObject(source, { prefixes: sources, flowFormat: sources.flow.format });
     run.identified(identity);
-    if (identity.kind === 'unknown') {
+    if (identity.kind === 'unknown' && !identity.empty) {
       run.stats.objects++;
       reject(run.stats, 'unrecognized-content', { uri: source.uri, line: 1 }, identity.detail);
     }
@@ -149,7 +149,7 @@ export class Engine {
     );
     await readAuditObject(
       await source.open(),
-      { uri: source.uri, stats: run.stats, cluster: this.config.clusterName },
+      { uri: source.uri, stats: run.stats, cluster: this.config.clusterName, signal: source.signal },
       (event) => sessions.see(event),
     );
     return sessions;

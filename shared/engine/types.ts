@@ -6,7 +6,7 @@ export interface ObjectOutcome {
   uri: string;
   kind: LogKind | 'unknown';
   /** Why the object was not analysed, if it was not. */
-  skipped?: 'already-processed' | 'unknown-kind';
+  skipped?: 'already-processed' | 'unknown-kind' | 'empty';
   /** What the key and the content said the object is (absent when it was already processed). */
   identity?: ObjectIdentity;
   stats: ReadStats;

@@ -11,6 +11,8 @@ export interface AuditReadOptions {
   stats: ReadStats;
   /** Cluster name for deliveries that do not carry one (everything but CloudWatch Logs data). */
   cluster: string;
+  /** Stops reading: the next chunk throws a ReaderError. */
+  signal?: AbortSignal;
   /**
    * Bound on one line or document. A CloudWatch Logs envelope holds up to about 1 MB of log
    * events, and more once its messages are escaped, so the bound is generous.
@@ -76,21 +78,21 @@ export async function readAuditObject(
         {
           document: (text, line, index) => parse(text, { uri, line, document: index }),
           junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
+          oversized: (line, length) => oversized(stats, { uri, line }, length, maxChars),
         },
         maxChars,
       );
       pushText = (text) => splitter.push(text);
       finish = () => splitter.end();
     } else if (sniffed === 'documents') {
-      const resync = '\n{';
       const scanner = new JsonDocumentScanner(
         {
           document: (text, line) => parse(text, { uri, line }),
           junk: (line, detail) => reject(stats, 'malformed-json', { uri, line }, detail),
+          oversized: (line, length) => oversized(stats, { uri, line }, length, maxChars),
           unterminated: (line, length) =>
             reject(stats, 'truncated-object', { uri, line }, `document of ${length} characters never closed`),
         },
-        resync,
         maxChars,
       );
       pushText = (text) => scanner.push(text);
@@ -110,7 +112,8 @@ export async function readAuditObject(
             if (json.trim() === '') return;
             parse(json, { uri, line });
           },
-          oversized: (line, length) => reject(stats, 'oversized-record', { uri, line }, `line of ${length} characters`),
+          oversized: (line, length) =>
+            reject(stats, 'oversized-record', { uri, line }, `line of ${length} characters (limit ${maxChars})`),
         },
         maxChars,
       );
@@ -125,7 +128,7 @@ export async function readAuditObject(
     head = '';
   };
 
-  for await (const text of textChunks(decompressed(source, stats, uri), utf8)) {
+  for await (const text of textChunks(decompressed(source, stats, uri, options.signal), utf8)) {
     if (layout) {
       pushText?.(text);
       continue;
@@ -136,6 +139,11 @@ export async function readAuditObject(
   }
   if (!layout) start(sniffLayout(head, true) ?? 'unrecognized');
   finish?.();
+}
+
+/** A document cut off at the bound: how far it was read is all that is known of its length. */
+function oversized(stats: ReadStats, where: Origin, length: number, maxChars: number): void {
+  reject(stats, 'oversized-record', where, `document over ${maxChars} characters (skipped after ${length})`);
 }
 
 /** Decides the layout from the head of the text, or returns undefined when more text is needed. */

@@ -18,13 +18,37 @@ export function isGzip(bytes: Uint8Array): boolean {
 /**
  * Yields the decompressed bytes of an object, gzipped any number of times (up to three) or not
  * at all. A truncated or damaged gzip stream is counted as `truncated-object`; the bytes that
- * came out before the damage are still yielded.
+ * came out before the damage are still yielded. Once `signal` aborts, the next chunk throws a
+ * {@link ReaderError} instead: the reader stops, however much is left in the buffers (a small
+ * gzip object can hold gigabytes).
  */
 export async function* decompressed(
   source: AsyncIterable<Uint8Array>,
   stats: ReadStats,
   uri: string,
-  layer = 0,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  if (!signal) {
+    yield* layers(source, stats, uri, 0);
+    return;
+  }
+  for await (const chunk of layers(source, stats, uri, 0)) {
+    if (signal.aborted) throw stoppedReading(uri, signal);
+    yield chunk;
+  }
+}
+
+/** The error that stops a reader when its object's signal aborts; its cause is the signal's reason. */
+export function stoppedReading(uri: string, signal: AbortSignal): ReaderError {
+  const reason = signal.reason as Error | undefined;
+  return new ReaderError(`stopped reading ${uri}: ${reason?.message ?? 'aborted'}`, { cause: reason });
+}
+
+async function* layers(
+  source: AsyncIterable<Uint8Array>,
+  stats: ReadStats,
+  uri: string,
+  layer: number,
 ): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   // Peek until we have two bytes to sniff the gzip magic.
@@ -73,7 +97,7 @@ export async function* decompressed(
     // Reported through the iteration of `gunzip` below.
   });
   try {
-    yield* decompressed(gunzip, stats, uri, layer + 1);
+    yield* layers(gunzip, stats, uri, layer + 1);
   } catch (error) {
     if (error instanceof ReaderError) throw error;
     reject(stats, 'truncated-object', { uri }, `gzip stream ended early or is damaged: ${(error as Error).message}`);

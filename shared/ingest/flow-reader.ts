@@ -55,6 +55,8 @@ export interface FlowReadOptions {
   format?: readonly string[];
   /** Bound on one line. @default 1 MiB */
   maxRecordChars?: number;
+  /** Stops reading: the next chunk throws a ReaderError. */
+  signal?: AbortSignal;
 }
 
 /** How a field is stored; a small integer so the hot loop is one switch, not a closure call. */
@@ -778,7 +780,7 @@ export async function readFlowLines(
   let carry: Buffer | undefined;
   /** Length of an oversized line being skipped, or -1. */
   let skipping = -1;
-  for await (const chunk of decompressed(source, stats, uri)) {
+  for await (const chunk of decompressed(source, stats, uri, options.signal)) {
     let buffer = chunk;
     let pos = 0;
     if (skipping >= 0) {

@@ -1,5 +1,5 @@
 export { readAuditObject } from './audit-reader';
-export { GUNZIP_AHEAD } from './decompress';
+export { GUNZIP_AHEAD, stoppedReading } from './decompress';
 export { ReaderError } from './errors';
 export { firstEventTime } from './first-event-time';
 export {

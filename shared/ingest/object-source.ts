@@ -30,6 +30,11 @@ export interface ObjectSource {
    * a source without it cannot be read as Parquet.
    */
   readRange?(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Stops reading the object (the Lambda's deadline): the readers throw a {@link ReaderError}
+   * at their next chunk, whatever is left in the decompression buffers.
+   */
+  signal?: AbortSignal;
 }
 
 /** The configured S3 prefixes of each log kind. */
@@ -149,7 +154,7 @@ async function readHead(source: ObjectSource): Promise<{ raw: Buffer; text: stri
     }
   })();
   try {
-    for await (const chunk of decompressed(tapped, stats, source.uri)) {
+    for await (const chunk of decompressed(tapped, stats, source.uri, source.signal)) {
       if (rawLength >= 4 && Buffer.concat(raw).toString('latin1', 0, 4) === PARQUET_MAGIC) break;
       text += chunk.toString('utf8', 0, Math.min(chunk.length, SNIFF_BYTES - text.length));
       if (text.length >= 16 * 1024) break;
@@ -170,7 +175,13 @@ export type ObjectIdentity =
       /** The key named the other kind; the object was read as its content says. */
       mismatch?: boolean;
     }
-  | { kind: 'unknown'; route?: KeyRoute; detail: string };
+  | {
+      kind: 'unknown';
+      route?: KeyRoute;
+      detail: string;
+      /** The object has no bytes: nothing to read and nothing wrong with it. */
+      empty?: boolean;
+    };
 
 /**
  * Decides what an object is: the key layout proposes (AWS Flow Logs layouts, Firehose, the
@@ -187,6 +198,8 @@ export async function identifyObject(
   if (route?.layout === 'aws-other') {
     return { kind: 'unknown', route, detail: `AWS ${route.service} logs are not read (only vpcflowlogs)` };
   }
+  // The notification says the size: an empty object is not fetched (a ranged GET of it fails).
+  if (source.size === 0) return { kind: 'unknown', route, detail: 'an empty object (0 bytes)', empty: true };
   const { raw, text } = await readHead(source);
   if (raw.toString('latin1', 0, 4) === PARQUET_MAGIC) {
     if (route?.kind === 'flow' || (await parquetHasFlowColumns(source))) {
@@ -197,11 +210,13 @@ export async function identifyObject(
   const flowFormat = route?.kind === 'flow' || !route ? options.flowFormat : undefined;
   const kind = kindFromContent(text, { flowFormat });
   if (kind === 'unknown') {
-    const what = raw.length === 0 ? 'an empty object' : 'neither an audit log nor a flow log';
+    const empty = raw.length === 0;
+    const what = empty ? 'an empty object' : 'neither an audit log nor a flow log';
     return {
       kind: 'unknown',
       route,
       detail: route?.kind ? `${what} (the key says ${route.kind})` : what,
+      ...(empty ? { empty } : {}),
     };
   }
   return { kind, format: 'text', route, mismatch: (route?.kind && route.kind !== kind) || undefined };
@@ -239,7 +254,9 @@ export async function readFlowSource(
   sink: FlowSink,
 ): Promise<void> {
   if (format === 'text') {
-    await readFlowLines(await source.open(), { ...options, uri: source.uri }, (line) => sink.addLine(line));
+    await readFlowLines(await source.open(), { ...options, uri: source.uri, signal: source.signal }, (line) =>
+      sink.addLine(line),
+    );
     return;
   }
   const access = randomAccess(source);

@@ -137,8 +137,10 @@ export class LineSplitter {
 
 export interface DocumentSink {
   document(text: string, lineNumber: number): void;
-  /** Text outside any document that is not whitespace, or a document over the bound. */
+  /** Text outside any document that is not whitespace. */
   junk(lineNumber: number, detail: string): void;
+  /** A document that grew past the bound, strings included; `length` is how far it was read. */
+  oversized(lineNumber: number, length: number): void;
   /** A document still open when the input ended. */
   unterminated(lineNumber: number, length: number): void;
 }
@@ -152,118 +154,144 @@ const BACKSLASH = 92; // \
 const NEWLINE = 10;
 
 /**
- * Splits a stream of concatenated JSON documents (with or without whitespace between them, as
- * Firehose writes CloudWatch Logs data) into the text of each document. It tracks nesting and
- * strings only; JSON.parse validates each document afterwards. After an oversized document it
- * resynchronizes at `resyncToken`.
+ * Splits a stream of concatenated JSON documents (with or without whitespace between them, as a
+ * pretty-printed event or a stream of them) into the text of each document. It tracks nesting and
+ * strings only; JSON.parse validates each document afterwards. Each chunk is scanned once: the
+ * open document is kept as the pieces of earlier chunks and joined when it closes, so time is
+ * linear in the input. The bound holds inside strings too; after an oversized document the
+ * scanner resynchronizes at the next line that starts with `{`.
  */
 export class JsonDocumentScanner {
-  private buffer = '';
-  private position = 0;
+  /** The open document's text from earlier chunks. */
+  private pieces: string[] = [];
+  private piecesLength = 0;
   private depth = 0;
   private inString = false;
-  private documentStart = -1;
+  /** Backslashes that ended the previous chunk inside a string: they may escape this chunk's first quote. */
+  private pendingBackslashes = 0;
   private documentLine = 0;
   private line = 1;
   private inJunk = false;
   private resyncing = false;
+  /** Whether the previous chunk ended with a line break, for a resync at this chunk's first character. */
+  private atLineStart = true;
 
   constructor(
     private readonly sink: DocumentSink,
-    private readonly resyncToken: string,
     private readonly maxChars = MAX_RECORD_CHARS,
   ) {}
 
   push(text: string): void {
-    // Keep only the unfinished document (or nothing) from the previous chunk.
-    const keepFrom = this.documentStart >= 0 ? this.documentStart : this.position;
-    this.buffer = keepFrom < this.buffer.length ? this.buffer.slice(keepFrom) + text : text;
-    this.position -= keepFrom;
-    if (this.documentStart >= 0) this.documentStart = 0;
-    this.scan();
+    if (text.length === 0) return;
+    const start = this.scan(text);
+    if (start >= 0) {
+      const rest = start === 0 ? text : text.slice(start);
+      this.pieces.push(rest);
+      this.piecesLength += rest.length;
+    }
+    this.atLineStart = text.charCodeAt(text.length - 1) === NEWLINE;
   }
 
   end(): void {
-    if (this.documentStart >= 0) {
-      this.sink.unterminated(this.documentLine, this.buffer.length - this.documentStart);
-    }
-    this.buffer = '';
-    this.position = 0;
-    this.documentStart = -1;
-    this.depth = 0;
-    this.inString = false;
+    if (this.depth > 0) this.sink.unterminated(this.documentLine, this.piecesLength);
+    this.reset();
+    this.resyncing = false;
   }
 
-  private scan(): void {
-    const buffer = this.buffer;
-    const length = buffer.length;
-    let pos = this.position;
+  /** Scans one chunk; returns where the document still open at its end starts in it, or -1. */
+  private scan(text: string): number {
+    const length = text.length;
+    let start = this.depth > 0 ? 0 : -1;
+    let pos = 0;
     while (pos < length) {
       if (this.resyncing) {
-        const found = buffer.indexOf(this.resyncToken, pos);
-        if (found === -1) {
-          pos = Math.max(pos, length - this.resyncToken.length);
-          this.countLines(buffer, this.position, pos);
-          this.position = pos;
-          return;
-        }
-        this.countLines(buffer, pos, found);
-        pos = found + (this.resyncToken.startsWith('\n') ? 1 : 0);
-        if (this.resyncToken.startsWith('\n')) this.line++;
-        this.resyncing = false;
+        pos = this.resync(text, pos);
         continue;
       }
       if (this.inString) {
-        const quote = buffer.indexOf('"', pos);
-        if (quote === -1) {
-          pos = length;
-          break;
+        pos = this.skipString(text, pos);
+      } else {
+        const c = text.charCodeAt(pos);
+        if (c === QUOTE) {
+          if (this.depth > 0) this.inString = true;
+          else this.junkAt(text, pos);
+        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+          if (this.depth === 0) {
+            start = pos;
+            this.documentLine = this.line;
+            this.inJunk = false;
+          }
+          this.depth++;
+        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+          if (this.depth === 0) {
+            this.junkAt(text, pos);
+          } else if (--this.depth === 0) {
+            const tail = text.slice(start, pos + 1);
+            this.sink.document(this.pieces.length > 0 ? this.pieces.join('') + tail : tail, this.documentLine);
+            this.reset();
+            start = -1;
+          }
+        } else if (c === NEWLINE) {
+          this.line++;
+        } else if (this.depth === 0 && c !== 32 && c !== 9 && c !== 13) {
+          this.junkAt(text, pos);
         }
-        let backslashes = 0;
-        for (let k = quote - 1; buffer.charCodeAt(k) === BACKSLASH; k--) backslashes++;
-        if (backslashes % 2 === 0) this.inString = false;
-        pos = quote + 1;
-        continue;
+        pos++;
       }
-      const c = buffer.charCodeAt(pos);
-      if (c === QUOTE) {
-        if (this.depth > 0) this.inString = true;
-        else this.junkAt(pos);
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (this.depth === 0) {
-          this.documentStart = pos;
-          this.documentLine = this.line;
-          this.inJunk = false;
-        }
-        this.depth++;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (this.depth === 0) {
-          this.junkAt(pos);
-        } else if (--this.depth === 0) {
-          this.sink.document(buffer.slice(this.documentStart, pos + 1), this.documentLine);
-          this.documentStart = -1;
-        }
-      } else if (c === NEWLINE) {
-        this.line++;
-      } else if (this.depth === 0 && c !== 32 && c !== 9 && c !== 13) {
-        this.junkAt(pos);
-      }
-      pos++;
-      if (this.documentStart >= 0 && pos - this.documentStart > this.maxChars) {
-        this.sink.junk(this.documentLine, `document longer than ${this.maxChars} characters`);
-        this.depth = 0;
-        this.inString = false;
-        this.documentStart = -1;
+      if (start >= 0 && this.piecesLength + pos - start > this.maxChars) {
+        this.sink.oversized(this.documentLine, this.piecesLength + pos - start);
+        this.reset();
+        start = -1;
         this.resyncing = true;
       }
     }
-    this.position = pos;
+    return start;
   }
 
-  private junkAt(pos: number): void {
+  /** Moves past the string's closing quote, or to the end of the chunk; returns the new position. */
+  private skipString(text: string, pos: number): number {
+    const quote = text.indexOf('"', pos);
+    const end = quote === -1 ? text.length : quote;
+    this.countLines(text, pos, end);
+    let k = end - 1;
+    while (k >= pos && text.charCodeAt(k) === BACKSLASH) k--;
+    // A run of backslashes that reaches the chunk's start continues the previous chunk's run.
+    const backslashes = end - 1 - k + (k < 0 ? this.pendingBackslashes : 0);
+    if (quote === -1) {
+      this.pendingBackslashes = backslashes;
+      return text.length;
+    }
+    this.pendingBackslashes = 0;
+    if (backslashes % 2 === 0) this.inString = false;
+    return quote + 1;
+  }
+
+  /** Skips to the next line that starts with `{`; returns the new position. */
+  private resync(text: string, pos: number): number {
+    let found: number;
+    if (pos === 0 && this.atLineStart && text.charCodeAt(0) === OPEN_BRACE) {
+      found = 0;
+    } else {
+      const at = text.indexOf('\n{', pos);
+      found = at === -1 ? text.length : at + 1;
+    }
+    this.countLines(text, pos, found);
+    if (found < text.length) this.resyncing = false;
+    return found;
+  }
+
+  private reset(): void {
+    this.pieces = [];
+    this.piecesLength = 0;
+    this.depth = 0;
+    this.inString = false;
+    this.pendingBackslashes = 0;
+  }
+
+  private junkAt(text: string, pos: number): void {
     if (!this.inJunk) {
       this.inJunk = true;
-      this.sink.junk(this.line, `text outside any JSON document (character code ${this.buffer.charCodeAt(pos)})`);
+      this.sink.junk(this.line, `text outside any JSON document (character code ${text.charCodeAt(pos)})`);
     }
   }
 
@@ -298,6 +326,8 @@ export class TokenDocumentSplitter {
     private readonly sink: {
       document(text: string, lineNumber: number, index: number): void;
       junk(lineNumber: number, detail: string): void;
+      /** A document that grew past the bound; `length` is how far it was read. */
+      oversized(lineNumber: number, length: number): void;
     },
     private readonly maxChars = MAX_RECORD_CHARS,
   ) {}
@@ -337,7 +367,7 @@ export class TokenDocumentSplitter {
     this.pieces.push(text);
     this.length += text.length;
     if (this.length > this.maxChars) {
-      this.sink.junk(this.documentLine, `document longer than ${this.maxChars} characters`);
+      this.sink.oversized(this.documentLine, this.length);
       for (const piece of this.pieces) this.countLines(piece);
       this.pieces = [];
       this.length = 0;

@@ -147,11 +147,29 @@ describe('identifyObject', () => {
     ).toMatchObject({
       kind: 'unknown',
       detail: 'an empty object (the key says audit)',
+      empty: true,
     });
     const trail = await identifyObject(
       memorySource('s3://b/AWSLogs/123456789012/CloudTrail/eu-west-1/x.json.gz', auditBody),
     );
     expect(trail).toMatchObject({ kind: 'unknown', detail: 'AWS CloudTrail logs are not read (only vpcflowlogs)' });
+  });
+
+  it('does not open an object its size says is empty', async () => {
+    const source: ObjectSource = {
+      uri: 's3://b/audit/2026/11/01/10/empty.gz',
+      version: 'v',
+      size: 0,
+      open: () => {
+        throw new Error('opened');
+      },
+    };
+    expect(await identifyObject(source, { prefixes: PREFIXES })).toEqual({
+      kind: 'unknown',
+      route: { kind: 'audit', layout: 'prefix' },
+      detail: 'an empty object (0 bytes)',
+      empty: true,
+    });
   });
 
   it('does not read past its sniff of a large object', async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_RECEIVE_COUNT } from '../../infra/ingestion-queue';
 import { PROCESSOR_TUNING } from '../../infra/runtime-tuning';
 import { TABLE_ACTIONS } from '../../infra/state-table';
 import { parseConfig } from '../../shared/config/load';
@@ -196,13 +197,17 @@ describe('DriftwatchStack with the default config', () => {
         },
       });
       const env = fn?.Properties.Environment.Variables;
+      const processor = prefix !== 'ProcessorsRebaseline';
       expect(Object.keys(env).sort()).toEqual([
         'DRIFTWATCH_CONFIG',
         'MALLOC_MMAP_THRESHOLD_',
+        ...(processor ? ['MAX_RECEIVE_COUNT'] : []),
         'NODE_OPTIONS',
         'TABLE_NAME',
         'TOPIC_ARN',
       ]);
+      // A processor logs a record's last failure as going to the DLQ: its count must be the queue's.
+      if (processor) expect(env.MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
       // The benchmark's memory probe runs with this; the functions must get the same.
       expect(env.MALLOC_MMAP_THRESHOLD_).toBe(PROCESSOR_TUNING.MALLOC_MMAP_THRESHOLD_);
       expect(env.TABLE_NAME).toEqual({ Ref: logicalId(template, 'AWS::DynamoDB::Table', 'StatefulStateTable') });

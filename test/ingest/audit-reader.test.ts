@@ -144,7 +144,8 @@ describe('readAuditObject', () => {
       (e) => out.push(e),
     );
     expect(out.map((e) => e.auditId)).toEqual(['after', 'after']);
-    expect(stats.rejected['malformed-json']).toBe(1);
+    expect(stats.rejected).toEqual({ 'oversized-record': 1 });
+    expect(stats.samples[0]).toMatchObject({ uri: 'u', line: 1 });
   });
 
   it('does not let __proto__ keys change objects it builds', async () => {

@@ -254,6 +254,49 @@ describe('oversized records', () => {
     expect(stats.samples[0]).toMatchObject({ line: 2 });
   });
 
+  it('audit: holds the 16 MiB bound inside a string of a pretty-printed document, and reads on', async () => {
+    // One document whose string alone is 40 MiB: no line break for the line splitter to see, no
+    // structure for the scanner to count; the bound must still hold, and reading go on after it.
+    const pretty = (e: unknown) => JSON.stringify(e, null, 2);
+    const huge = `{\n  "kind": "Event",\n  "requestObject": "${'A'.repeat(40 * 1024 * 1024)}"\n}`;
+    const data = Buffer.from(
+      `${pretty(rawAuditEvent({ auditID: 'before' }))}\n${huge}\n${pretty(rawAuditEvent({ auditID: 'after' }))}\n`,
+    );
+    const hugeLine = pretty(rawAuditEvent({ auditID: 'before' })).split('\n').length + 1;
+    const { events, stats } = await readAudit(data, 64 * 1024);
+    expect(events.map((e) => [e.auditId, e.origin.line])).toEqual([
+      ['before', 1],
+      ['after', hugeLine + 4],
+    ]);
+    expect(stats.rejected).toEqual({ 'oversized-record': 1 });
+    expect(stats.samples[0]).toMatchObject({ uri: 'fuzz', line: hugeLine });
+    expect(stats.samples[0]?.detail).toContain(`over ${16 * 1024 * 1024} characters`);
+  });
+
+  it('audit: reads pretty-printed documents whole whatever the chunking, escaped quotes and backslashes included', async () => {
+    // A chunk may end inside a run of backslashes; whether the next quote closes the string
+    // depends on the whole run.
+    const tricky = fc.array(fc.constantFrom('\\', '"', 'a', '}', '{', '\n', '\\"'), { maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          tricky.map((parts) => parts.join('')),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.integer({ min: 1, max: 40 }),
+        async (texts, chunk) => {
+          const docs = texts.map((text, i) =>
+            JSON.stringify(rawAuditEvent({ auditID: `d${i}`, userAgent: `ua ${text}` }), null, 2),
+          );
+          const { events, stats } = await readAudit(Buffer.from(docs.join('\n')), chunk);
+          expect(stats.rejected).toEqual({});
+          expect(events.map((e) => [e.auditId, e.userAgent])).toEqual(texts.map((text, i) => [`d${i}`, `ua ${text}`]));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it('flow: skips a line over 1 MiB and keeps the lines around it', async () => {
     const data = `${STACK_FLOW_HEADER}\n${flowLine(0)}\n5 ${'9'.repeat(1_100_000)}\n${flowLine(1)}\n`;
     const { records, stats } = await readFlow(Buffer.from(data), 64 * 1024);
