@@ -12,12 +12,13 @@ import type { Recorder } from '../record';
 import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
 import type { Table } from '../store';
 import { DAY_MS, stableHash } from '../util';
-import { FindingDelivery } from './delivery';
+import { type Delivered, FindingDelivery } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
 import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
 import { ObjectLedger } from './ledger';
 import { type Learning, ObjectRun } from './object-run';
+import { type DecidableEdges, PendingEdges, type Settled } from './pending-edges';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
 
@@ -50,6 +51,7 @@ export class Engine {
   private readonly ledger: ObjectLedger;
   private readonly delivery: FindingDelivery;
   private readonly flowReading: FlowReading;
+  private readonly pending: PendingEdges;
   private readonly map: HourlyEdgeStore;
   private readonly edgeStats: EdgeStatsStore;
   private readonly health: HealthEvaluator;
@@ -66,6 +68,7 @@ export class Engine {
     this.ledger = new ObjectLedger(table, this.clock);
     this.delivery = new FindingDelivery(config, new AlertDeduper(table), options.sink);
     this.flowReading = new FlowReading(context, table, config.sources.flow.format);
+    this.pending = new PendingEdges(config, table, context, this.clock, (run, flow) => this.decideEdges(run, flow));
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
     const stores = {
@@ -108,6 +111,7 @@ export class Engine {
     await this.record(run, sessions);
     const drafts = await sessions.finish();
     run.delivered(await this.delivery.deliver(drafts));
+    await this.pending.settleAfter(run);
     await this.ledger.markDone(objectId, source.uri);
     return run.outcome;
   }
@@ -142,13 +146,24 @@ export class Engine {
     return sessions;
   }
 
-  /** Reads a flow object into attributed edges, shows every edge to the recorders and the rest to detection. */
+  /**
+   * Reads a flow object into attributed edges, sets aside those the audit log may still name, and
+   * shows the others to the sessions.
+   */
   private async readFlow(
     source: ObjectSource,
     format: ObjectFormat,
     run: ObjectRun,
   ): Promise<ObjectSessions<FlowEdge>> {
-    const flow = await this.flowReading.read(source, format, run);
+    const flow = await this.pending.hold(await this.flowReading.read(source, format, run), run);
+    return this.flowSessions(run, flow);
+  }
+
+  /**
+   * Every edge to the recorders, and the edges a relay did not log twice to detection; what they
+   * add to the network, into the run's outcome.
+   */
+  private flowSessions(run: ObjectRun, flow: DecidableEdges): ObjectSessions<FlowEdge> {
     const sessions = new ObjectSessions(
       run,
       this.flowShape,
@@ -179,6 +194,21 @@ export class Engine {
     return sessions;
   }
 
+  /** Edges that waited for the audit log, named at last: recorded, detected on and delivered as an object's own. */
+  private async decideEdges(run: ObjectRun, flow: DecidableEdges): Promise<Delivered> {
+    const sessions = this.flowSessions(run, flow);
+    await this.record(run, sessions);
+    return this.delivery.deliver(await sessions.finish());
+  }
+
+  /**
+   * Decides the edges waiting for the audit log that are due at `now` (event time); the rebaseline
+   * does it too. The end of a replay passes Infinity: nothing more will arrive to name them.
+   */
+  async decideWaiting(now: number): Promise<Settled> {
+    return this.pending.settle(now, `decide@${now}`);
+  }
+
   /**
    * What the object taught: each scope's first event (which starts its learning period), then the
    * observations and the recorders' records.
@@ -199,6 +229,7 @@ export class Engine {
    * reports flow logs that stopped arriving; `now` is event time in a replay, wall-clock in Lambda.
    */
   async rebaseline(now: number): Promise<EngineRebaselineReport> {
+    const late = await this.decideWaiting(now);
     const folded = await this.edgeStats.fold(this.map, await this.baselines.scopes(), now);
     const silent = await this.health.silences(now, this.config.clusterName);
     const report = await rebaseline(this.baselines, {
@@ -206,7 +237,7 @@ export class Engine {
       retentionDays: this.config.rebaseline.retentionDays,
       kinds: baselineKinds(),
     });
-    const { sent } = await this.delivery.deliver(silent);
+    const sent = [...late.sent, ...(await this.delivery.deliver(silent)).sent];
     return {
       ...report,
       network: { ...folded, silentLogs: silent.length },

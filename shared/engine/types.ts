@@ -22,6 +22,11 @@ export interface ObjectOutcome {
   edges?: number;
   /** For flow objects: the hourly edges this object adds to, and how many addresses were named. */
   network?: NetworkOutcome;
+  /**
+   * Flow edges that waited for the audit log: this object's edges set aside until the audit log
+   * passes their time, and earlier objects' edges decided while processing this one.
+   */
+  lateAttribution?: { waiting: number; decided: number };
   firstEventTime?: number;
   lastEventTime?: number;
 }
