@@ -2,7 +2,7 @@ import type { Finding } from '../shared/alert';
 import type { RebaselineReport } from '../shared/baseline';
 import { SEVERITIES, type Severity } from '../shared/config';
 import type { ObjectOutcome, Settled } from '../shared/engine';
-import { mergeStats, newReadStats, type ReadStats } from '../shared/ingest';
+import { mergeStats, newReadStats, type ReadStats, reject } from '../shared/ingest';
 import type { TableCounters } from '../shared/store';
 
 /** The run summary `--summary FILE` writes. */
@@ -104,6 +104,7 @@ export class SummaryBuilder {
     this.suppressed += settled.suppressed;
     this.below += settled.belowThreshold.length;
     if (settled.network) this.addNetwork(settled.network);
+    for (const { uri, detail } of settled.failed) reject(this.stats, 'waiting-edges-error', { uri }, detail);
   }
 
   private addNetwork(network: NonNullable<ObjectOutcome['network']>): void {

@@ -241,6 +241,7 @@ export class Engine {
     return {
       ...report,
       network: { ...folded, silentLogs: silent.length },
+      ...(late.groups + late.failed.length > 0 ? { waiting: { decided: late.edges, failed: late.failed } } : {}),
       ...(sent.length > 0 ? { findings: sent } : {}),
     };
   }

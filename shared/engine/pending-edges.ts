@@ -1,8 +1,9 @@
 import type { Config } from '../config';
 import type { DetectContext } from '../detect';
+import { reject } from '../ingest';
 import type { FlowEdge, NetworkEntity, PendingGroup, WaitingEdge } from '../network';
 import { AuditWatermark, EntityResolver, isInternal, PendingEdgeStore, PodIpMap } from '../network';
-import type { Table } from '../store';
+import type { Key, Table } from '../store';
 import { HOUR_MS, MINUTE_MS, stableHash } from '../util';
 import type { Delivered } from './delivery';
 import type { FlowObject } from './flow-read';
@@ -25,6 +26,8 @@ export interface Settled extends Delivered {
   edges: number;
   /** What the decided edges added to the network, summed over the groups. */
   network?: NetworkOutcome;
+  /** Groups that failed to be decided, by the object they came from: they stay claimed, and are tried again after the lease. */
+  failed: { uri: string; detail: string }[];
 }
 
 /**
@@ -101,7 +104,7 @@ export class PendingEdges {
    * nothing more will arrive.
    */
   async settle(now: number, owner: string): Promise<Settled> {
-    const settled: Settled = { sent: [], suppressed: 0, belowThreshold: [], groups: 0, edges: 0 };
+    const settled: Settled = { sent: [], suppressed: 0, belowThreshold: [], groups: 0, edges: 0, failed: [] };
     const watermark = await this.watermark.get(this.cluster);
     if (watermark === undefined && now !== Number.POSITIVE_INFINITY) return settled;
     const isDue = (dueAt: number) => this.isDue(dueAt, watermark, now);
@@ -110,15 +113,19 @@ export class PendingEdges {
       const due = await this.store.due(this.cluster, isDue, skip);
       if (due.length === 0) return settled;
       for (const key of due) {
-        const group = await this.store.claim(key, owner, this.clock(), CLAIM_LEASE_MS);
-        if (!group) {
+        // One group that cannot be decided must not fail the object that happened to find it.
+        const decided = await this.claimAndDecide(key, owner).catch((error: unknown) => {
+          const detail = `waiting edges ${key.sk}: ${(error as Error).message ?? String(error)}`;
+          settled.failed.push({ uri: key.pk, detail });
+          return undefined;
+        });
+        if (!decided) {
           skip.add(key.sk);
           continue;
         }
-        const decided = await this.decideGroup(group);
         await this.store.remove(key);
         addDecided(settled, decided.delivered, decided.network);
-        settled.edges += group.edges.length;
+        settled.edges += decided.edges;
       }
     }
   }
@@ -129,6 +136,7 @@ export class PendingEdges {
    */
   async settleAfter(run: ObjectRun): Promise<void> {
     const settled = await this.settle(run.outcome.lastEventTime ?? Number.NEGATIVE_INFINITY, run.objectId);
+    for (const { uri, detail } of settled.failed) reject(run.stats, 'waiting-edges-error', { uri }, detail);
     if (settled.groups === 0) return;
     const { outcome } = run;
     outcome.findings = [...outcome.findings, ...settled.sent];
@@ -136,6 +144,17 @@ export class PendingEdges {
     outcome.belowThreshold = [...outcome.belowThreshold, ...settled.belowThreshold];
     if (settled.network) outcome.network = addNetwork(outcome.network, settled.network);
     outcome.lateAttribution = { waiting: outcome.lateAttribution?.waiting ?? 0, decided: settled.edges };
+  }
+
+  /** Claims a group and decides it; undefined when another processor holds it or has decided it. */
+  private async claimAndDecide(key: Key, owner: string) {
+    const group = await this.store.claim(key, owner, this.clock(), CLAIM_LEASE_MS);
+    if (!group) return undefined;
+    try {
+      return { ...(await this.decideGroup(group)), edges: group.edges.length };
+    } catch (error) {
+      throw new Error(`${group.uri}: ${(error as Error).message ?? String(error)}`, { cause: error });
+    }
   }
 
   /** Names a group's edges again and decides them, as an object of their own whose id comes from the group's key. */

@@ -255,6 +255,27 @@ describe('Late attribution: the wait is bounded', () => {
   });
 });
 
+describe('Late attribution: a group that cannot be decided', () => {
+  it('is reported with its location and does not fail the object that found it', async () => {
+    // Prepare: the flows of hour 3 wait for their audit log; their stored group is damaged
+    const steps = delivery().filter((step) => step.kind === 'object');
+    const { engine, table } = await run([
+      ...steps.slice(0, stepsThrough(steps, 2)),
+      { kind: 'object', ...flowHour(3) },
+    ]);
+    const [item] = await table.query(keys.pendingEdges('eks'));
+    if (!item) throw new Error('nothing waits');
+    await table.put({ ...item, packed: new Uint8Array([1, 2, 3]) });
+    // Act: the audit log of hour 3 arrives
+    const audit = auditHour(3);
+    const outcome = await engine.process(memorySource(audit.key, audit.body));
+    // Assess
+    expect(outcome.stats.rejected['waiting-edges-error']).toBe(1);
+    expect(outcome.stats.samples[0]).toMatchObject({ reason: 'waiting-edges-error', uri: 'PENDING#eks' });
+    expect(await table.query(keys.pendingEdges('eks'))).toHaveLength(1);
+  });
+});
+
 describe('Late attribution: two processors', () => {
   let dynamo: LocalDynamo;
   beforeAll(async () => {
