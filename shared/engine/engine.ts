@@ -18,7 +18,7 @@ import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEva
 import { FlowReading } from './flow-read';
 import { ObjectLedger } from './ledger';
 import { type Learning, ObjectRun } from './object-run';
-import { type DecidableEdges, PendingEdges, type Settled } from './pending-edges';
+import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
 
@@ -163,19 +163,17 @@ export class Engine {
    * Every edge to the recorders, and the edges a relay did not log twice to detection; what they
    * add to the network, into the run's outcome.
    */
-  private flowSessions(run: ObjectRun, flow: DecidableEdges): ObjectSessions<FlowEdge> {
-    const sessions = new ObjectSessions(
-      run,
-      this.flowShape,
-      this.flow.evaluators,
-      this.flow.recorders,
-      this.config,
-      true,
-    );
+  private flowSessions(
+    run: ObjectRun,
+    flow: DecidableEdges,
+    evaluators = this.flow.evaluators,
+  ): ObjectSessions<FlowEdge> {
+    const sessions = new ObjectSessions(run, this.flowShape, evaluators, this.flow.recorders, this.config, true);
     for (const edge of flow.edges) {
       if (flow.relayed.has(edge)) sessions.recordOnly(edge);
       else sessions.see(edge);
     }
+    for (const edge of flow.waiting ?? []) sessions.seeDelivered(edge);
     // What the object adds to the hourly edges, from their recorder's fold (one per hourly edge, not per flow edge).
     const hourlyEdges = new Set<string>();
     const entities = new Set<string>();
@@ -196,7 +194,7 @@ export class Engine {
 
   /** Edges that waited for the audit log, named at last: recorded, detected on and delivered as an object's own. */
   private async decideEdges(run: ObjectRun, flow: DecidableEdges): Promise<Delivered> {
-    const sessions = this.flowSessions(run, flow);
+    const sessions = this.flowSessions(run, flow, decidingEvaluators(this.flow.evaluators));
     await this.record(run, sessions);
     return this.delivery.deliver(await sessions.finish());
   }

@@ -12,6 +12,8 @@ export interface FlowObject {
   /** Edges a NAT gateway logged again for connections its clients' edges show: mapped, not detected on. */
   relayed: Set<FlowEdge>;
   attribution: AttributionResult;
+  /** Edges set aside to wait for the audit log (not relayed copies): they still count in the object's delivery. */
+  waiting?: FlowEdge[];
   /** Addresses of entry-point interfaces learned from the object's records (load balancers configured by ENI). */
   entryAddresses: ReadonlySet<string>;
 }

@@ -6,6 +6,7 @@ import { AuditWatermark, EntityResolver, isInternal, PendingEdgeStore, PodIpMap 
 import type { Key, Table } from '../store';
 import { HOUR_MS, MINUTE_MS, stableHash } from '../util';
 import type { Delivered } from './delivery';
+import type { Evaluator } from './evaluator';
 import type { FlowObject } from './flow-read';
 import { ObjectRun } from './object-run';
 import type { NetworkOutcome } from './types';
@@ -15,6 +16,11 @@ const CLAIM_LEASE_MS = 15 * MINUTE_MS;
 
 /** Edges with their ends named, ready to be recorded and detected on. */
 export type DecidableEdges = Omit<FlowObject, 'entryAddresses'>;
+
+/** The evaluators that judge what edges mean: those that run again when waiting edges are decided. */
+export function decidingEvaluators<E>(evaluators: readonly Evaluator<E>[]): Evaluator<E>[] {
+  return evaluators.filter((e) => !e.perObject);
+}
 
 /** What the engine does with edges once their ends are named: record, detect, deliver (as for an object's own). */
 export type DecideEdges = (run: ObjectRun, flow: DecidableEdges) => Promise<Delivered>;
@@ -67,8 +73,8 @@ export class PendingEdges {
 
   /**
    * Sets aside the edges of a flow object that the audit log may still name, and returns the
-   * rest. The edges set aside still count in the object's time range (and so in its scope's
-   * learning period), as they would have in order.
+   * rest, with the set-aside edges as `waiting`: they still count in the object's time range (and
+   * so in its scope's learning period) and its delivery, as they would have in order.
    */
   async hold(flow: FlowObject, run: ObjectRun): Promise<FlowObject> {
     if (this.maxWaitMs === 0 || flow.edges.length === 0) return flow;
@@ -81,7 +87,6 @@ export class PendingEdges {
     for (const edge of flow.edges) {
       if (needsPodIps(edge) && !this.isDue(edge.time + this.marginMs, watermark, now)) {
         waiting.push({ edge, relayed: flow.relayed.has(edge) });
-        run.noteTime(edge.scope, edge.time);
       } else decided.push(edge);
     }
     if (waiting.length === 0) return flow;
@@ -94,7 +99,8 @@ export class PendingEdges {
     );
     run.outcome.lateAttribution = { waiting: waiting.length, decided: 0 };
     const relayed = new Set(decided.filter((edge) => flow.relayed.has(edge)));
-    return { ...flow, edges: decided, relayed };
+    const delivered = waiting.filter((w) => !w.relayed).map((w) => w.edge);
+    return { ...flow, edges: decided, relayed, waiting: delivered };
   }
 
   /**

@@ -201,6 +201,17 @@ describe('Late attribution: flow edges wait for the audit log', () => {
     expect(late24.outcomes.some((o) => (o.lateAttribution?.waiting ?? 0) > 0)).toBe(true);
   });
 
+  it('keeps counting a flow log as delivering while its edges wait', async () => {
+    // Prepare: a rebaseline in the middle of a day-long wait for the audit log
+    const steps = delivery(24);
+    steps.splice(stepsThrough(steps, 45), 0, { kind: 'rebaseline', time: at(46) });
+    // Act
+    const late = await run(steps);
+    // Assess: the flow log delivered every hour, so it is not reported silent
+    expect(late.sink.findings.filter((f) => f.ruleId === 'net.log-health')).toEqual([]);
+    expect(late.outcomes.find((o) => o.uri === flowHour(45).key)?.lateAttribution).toEqual({ waiting: 3, decided: 0 });
+  });
+
   it('without waiting, the late audit log leaves extra findings and wrong hourly edges', async () => {
     // Prepare
     const inOrder = await run(delivery());
