@@ -110,11 +110,17 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         crossed = time;
         count++;
       }
-      if (crossed !== undefined) summary.addRebaseline(crossed, count, await engine.rebaseline(crossed));
+      if (crossed !== undefined) {
+        // The rebaseline decides the edges due by then first; here, so the summary counts what they sent.
+        summary.addSettled(await engine.decideWaiting(crossed));
+        summary.addRebaseline(crossed, count, await engine.rebaseline(crossed));
+      }
       clock = Math.max(clock, object.time);
     }
     summary.addObject(await engine.process(object.source));
   }
+  // The input is over: nothing more will name the edges still waiting for the audit log.
+  summary.addSettled(await engine.decideWaiting(Number.POSITIVE_INFINITY));
   if (clock !== undefined) await table.put({ ...REPLAY_KEY, clock });
   if (options.stateDir) await saveStateDir(table, options.stateDir);
   if (out) await new Promise<void>((done) => out.end(() => done()));

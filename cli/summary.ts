@@ -1,8 +1,8 @@
 import type { Finding } from '../shared/alert';
 import type { RebaselineReport } from '../shared/baseline';
 import { SEVERITIES, type Severity } from '../shared/config';
-import type { ObjectOutcome } from '../shared/engine';
-import { mergeStats, newReadStats, type ReadStats } from '../shared/ingest';
+import type { ObjectOutcome, Settled } from '../shared/engine';
+import { mergeStats, newReadStats, type ReadStats, reject } from '../shared/ingest';
 import type { TableCounters } from '../shared/store';
 
 /** The run summary `--summary FILE` writes. */
@@ -45,6 +45,8 @@ export interface RunSummary {
     addressesAttributed: number;
     /** Edges a NAT gateway logged again for its clients' connections: on the map, not detected on twice. */
     relayedEdges: number;
+    /** Flow edges that waited for the audit log to name their internal ends before they were decided. */
+    edgesWaitedForAudit: number;
   };
   store: TableCounters;
 }
@@ -72,6 +74,7 @@ export class SummaryBuilder {
   private addressesLookedUp = 0;
   private addressesAttributed = 0;
   private relayedEdges = 0;
+  private edgesWaited = 0;
   private suppressed = 0;
   private below = 0;
   private first = Number.POSITIVE_INFINITY;
@@ -89,15 +92,27 @@ export class SummaryBuilder {
     this.below += outcome.belowThreshold.length;
     for (const [id, n] of Object.entries(outcome.detectorErrors))
       this.detectorErrors[id] = (this.detectorErrors[id] ?? 0) + n;
-    if (outcome.network) {
-      for (const key of outcome.network.hourlyEdges) this.hourlyEdges.add(key);
-      for (const id of outcome.network.entities) this.entities.add(id);
-      this.addressesLookedUp += outcome.network.addressesLookedUp;
-      this.addressesAttributed += outcome.network.addressesAttributed;
-      this.relayedEdges += outcome.network.relayedEdges;
-    }
+    this.edgesWaited += outcome.lateAttribution?.waiting ?? 0;
+    if (outcome.network) this.addNetwork(outcome.network);
     if (outcome.firstEventTime !== undefined) this.first = Math.min(this.first, outcome.firstEventTime);
     if (outcome.lastEventTime !== undefined) this.last = Math.max(this.last, outcome.lastEventTime);
+  }
+
+  /** What deciding the edges still waiting for the audit log sent, at the end of a run. */
+  addSettled(settled: Settled): void {
+    this.findings.push(...settled.sent);
+    this.suppressed += settled.suppressed;
+    this.below += settled.belowThreshold.length;
+    if (settled.network) this.addNetwork(settled.network);
+    for (const { uri, detail } of settled.failed) reject(this.stats, 'waiting-edges-error', { uri }, detail);
+  }
+
+  private addNetwork(network: NonNullable<ObjectOutcome['network']>): void {
+    for (const key of network.hourlyEdges) this.hourlyEdges.add(key);
+    for (const id of network.entities) this.entities.add(id);
+    this.addressesLookedUp += network.addressesLookedUp;
+    this.addressesAttributed += network.addressesAttributed;
+    this.relayedEdges += network.relayedEdges;
   }
 
   addRebaseline(time: number, firings: number, report: RebaselineReport): void {
@@ -149,6 +164,7 @@ export class SummaryBuilder {
         addressesLookedUp: this.addressesLookedUp,
         addressesAttributed: this.addressesAttributed,
         relayedEdges: this.relayedEdges,
+        edgesWaitedForAudit: this.edgesWaited,
       },
       store,
     };

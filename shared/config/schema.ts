@@ -200,6 +200,25 @@ const NetworkSchema = z
       .prefault({}),
     /** Sources allowed to scan (vulnerability scanners): workload globs or CIDRs. */
     scanners: z.array(z.string().min(1)).default([]),
+    /**
+     * Flow edges with an internal end wait for the audit log: until the cluster's audit watermark
+     * (the newest audit event processed) passes their time by `marginMinutes`, so that pod
+     * addresses reported late still name them. After `maxWaitHours` they are decided as they are.
+     * A cluster whose audit log never arrived has no watermark: its edges never wait.
+     */
+    lateAudit: z
+      .object({
+        /** Hours an edge waits at most; 0 decides every edge at once. */
+        maxWaitHours: z
+          .number()
+          .min(0)
+          .max(24 * 60)
+          .default(48),
+        /** How far past an edge's time the audit log must reach: a pod's first flows may precede its report. */
+        marginMinutes: z.number().min(0).max(60).default(5),
+      })
+      .strict()
+      .prefault({}),
     /** `net.log-health`: a flow log silent for this long is reported at rebaseline. */
     logHealth: z
       .object({

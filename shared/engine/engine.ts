@@ -12,11 +12,12 @@ import type { Recorder } from '../record';
 import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
 import { ObjectLedger, type Table } from '../store';
 import { DAY_MS, iso, stableHash } from '../util';
-import { type DeliveryOptions, FindingDelivery } from './delivery';
+import { type Delivered, type DeliveryOptions, FindingDelivery } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
 import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
 import { type Learning, ObjectRun } from './object-run';
+import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
 
@@ -57,6 +58,7 @@ export class Engine {
   private readonly ledger: ObjectLedger;
   private readonly delivery: FindingDelivery;
   private readonly flowReading: FlowReading;
+  private readonly pending: PendingEdges;
   private readonly map: HourlyEdgeStore;
   private readonly edgeStats: EdgeStatsStore;
   private readonly health: HealthEvaluator;
@@ -79,6 +81,7 @@ export class Engine {
       options.delivery,
     );
     this.flowReading = new FlowReading(context, table, config.sources.flow.format);
+    this.pending = new PendingEdges(config, table, context, this.clock, (run, flow) => this.decideEdges(run, flow));
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
     const stores = {
@@ -121,6 +124,7 @@ export class Engine {
     await this.record(run, sessions);
     const drafts = await sessions.finish();
     run.delivered(await this.delivery.deliver(objectId, drafts));
+    await this.pending.settleAfter(run);
     await this.ledger.markDone(objectId, source.uri);
     return run.outcome;
   }
@@ -155,25 +159,34 @@ export class Engine {
     return sessions;
   }
 
-  /** Reads a flow object into attributed edges, shows every edge to the recorders and the rest to detection. */
+  /**
+   * Reads a flow object into attributed edges, sets aside those the audit log may still name, and
+   * shows the others to the sessions.
+   */
   private async readFlow(
     source: ObjectSource,
     format: ObjectFormat,
     run: ObjectRun,
   ): Promise<ObjectSessions<FlowEdge>> {
-    const flow = await this.flowReading.read(source, format, run);
-    const sessions = new ObjectSessions(
-      run,
-      this.flowShape,
-      this.flow.evaluators,
-      this.flow.recorders,
-      this.config,
-      true,
-    );
+    const flow = await this.pending.hold(await this.flowReading.read(source, format, run), run);
+    return this.flowSessions(run, flow);
+  }
+
+  /**
+   * Every edge to the recorders, and the edges a relay did not log twice to detection; what they
+   * add to the network, into the run's outcome.
+   */
+  private flowSessions(
+    run: ObjectRun,
+    flow: DecidableEdges,
+    evaluators = this.flow.evaluators,
+  ): ObjectSessions<FlowEdge> {
+    const sessions = new ObjectSessions(run, this.flowShape, evaluators, this.flow.recorders, this.config, true);
     for (const edge of flow.edges) {
       if (flow.relayed.has(edge)) sessions.recordOnly(edge);
       else sessions.see(edge);
     }
+    for (const edge of flow.waiting ?? []) sessions.seeDelivered(edge);
     // What the object adds to the hourly edges, from their recorder's fold (one per hourly edge, not per flow edge).
     const hourlyEdges = new Set<string>();
     const entities = new Set<string>();
@@ -190,6 +203,24 @@ export class Engine {
       relayedEdges: flow.relayed.size,
     };
     return sessions;
+  }
+
+  /** Edges that waited for the audit log, named at last: recorded, detected on and delivered as an object's own. */
+  private async decideEdges(run: ObjectRun, flow: DecidableEdges): Promise<Delivered> {
+    const sessions = this.flowSessions(run, flow, decidingEvaluators(this.flow.evaluators));
+    await this.record(run, sessions);
+    // The group is an object of its own: its findings go out once, and what it taught counts once it is done.
+    const delivered = await this.delivery.deliver(run.objectId, await sessions.finish());
+    await this.ledger.markDone(run.objectId, run.uri);
+    return delivered;
+  }
+
+  /**
+   * Decides the edges waiting for the audit log that are due at `now` (event time); the rebaseline
+   * does it too. The end of a replay passes Infinity: nothing more will arrive to name them.
+   */
+  async decideWaiting(now: number): Promise<Settled> {
+    return this.pending.settle(now, `decide@${now}`);
   }
 
   /**
@@ -214,6 +245,7 @@ export class Engine {
    * run must pass the same name.
    */
   async rebaseline(now: number, run = iso(now)): Promise<EngineRebaselineReport> {
+    const late = await this.decideWaiting(now);
     const folded = await this.edgeStats.fold(this.map, await this.baselines.scopes(), now);
     const silent = await this.health.silences(now, this.config.clusterName);
     const report = await rebaseline(this.baselines, {
@@ -221,10 +253,11 @@ export class Engine {
       retentionDays: this.config.rebaseline.retentionDays,
       kinds: baselineKinds(),
     });
-    const { sent } = await this.delivery.deliver(`rebaseline#${run}`, silent);
+    const sent = [...late.sent, ...(await this.delivery.deliver(`rebaseline#${run}`, silent)).sent];
     return {
       ...report,
       network: { ...folded, silentLogs: silent.length },
+      ...(late.groups + late.failed.length > 0 ? { waiting: { decided: late.edges, failed: late.failed } } : {}),
       ...(sent.length > 0 ? { findings: sent } : {}),
     };
   }

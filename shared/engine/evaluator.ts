@@ -20,6 +20,11 @@ export interface EventShape<E> {
  * each object gets a session of its own.
  */
 export interface Evaluator<E> {
+  /**
+   * Judges the object as delivered (its records, its time range), not what its events mean: it
+   * also sees the edges that wait for the audit log, and does not run when they are decided.
+   */
+  readonly perObject?: boolean;
   begin(run: ObjectRun): EvaluatorSession<E>;
 }
 

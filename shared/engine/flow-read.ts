@@ -12,6 +12,10 @@ export interface FlowObject {
   /** Edges a NAT gateway logged again for connections its clients' edges show: mapped, not detected on. */
   relayed: Set<FlowEdge>;
   attribution: AttributionResult;
+  /** Edges set aside to wait for the audit log (not relayed copies): they still count in the object's delivery. */
+  waiting?: FlowEdge[];
+  /** Addresses of entry-point interfaces learned from the object's records (load balancers configured by ENI). */
+  entryAddresses: ReadonlySet<string>;
 }
 
 /**
@@ -44,6 +48,6 @@ export class FlowReading {
     for (const addresses of aggregator.interfaceAddresses.values()) for (const a of addresses) entryAddresses.add(a);
     const attribution = await this.resolver.attribute(edges, entryAddresses);
     // The map keeps a NAT gateway's own leg of a connection; detection names the pod only once.
-    return { edges, relayed: relayedDuplicates(edges, aggregator.relays), attribution };
+    return { edges, relayed: relayedDuplicates(edges, aggregator.relays), attribution, entryAddresses };
   }
 }

@@ -2,4 +2,5 @@ export { DeliveryError } from './delivery';
 /** @public The engine's options: what differs between the Lambdas, the CLI and the tests. */
 export type { EngineOptions } from './engine';
 export { Engine } from './engine';
+export type { Settled } from './pending-edges';
 export type { ObjectOutcome } from './types';

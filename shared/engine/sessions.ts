@@ -10,6 +10,8 @@ import { DraftCap } from './rollup';
 /** Everything that sees one object's events: the evaluators of its source's detector kinds, and the recorders. */
 export class ObjectSessions<E extends Located> {
   private readonly evaluators: EvaluatorSession<E>[];
+  /** The sessions of the evaluators that judge the object as delivered. */
+  private readonly perObject: EvaluatorSession<E>[];
   private readonly recorders: RecorderSession<E>[];
   /** The events detection saw, kept for the kinds that judge an object's events together. */
   private readonly kept: E[] = [];
@@ -24,6 +26,7 @@ export class ObjectSessions<E extends Located> {
     private readonly keep: boolean,
   ) {
     this.evaluators = evaluators.map((e) => e.begin(run));
+    this.perObject = this.evaluators.filter((_, i) => evaluators[i]?.perObject);
     const object = { id: run.objectId, uri: run.uri, config };
     this.recorders = recorders.map((r) => r.begin(object));
   }
@@ -34,6 +37,15 @@ export class ObjectSessions<E extends Located> {
     if (this.keep) this.kept.push(event);
     for (const evaluator of this.evaluators) evaluator.see(event);
     for (const recorder of this.recorders) recorder.see(event);
+  }
+
+  /**
+   * An edge of the object that waits for the audit log: it counts in the object's time range and
+   * its delivery, and is recorded and detected on when it is decided.
+   */
+  seeDelivered(event: E): void {
+    this.run.noteTime(this.shape.scope(event), event.time);
+    for (const evaluator of this.perObject) evaluator.see(event);
   }
 
   /** An event for the recorders only (a relay's copy of a connection). */

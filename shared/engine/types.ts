@@ -22,6 +22,11 @@ export interface ObjectOutcome {
   edges?: number;
   /** For flow objects: the hourly edges this object adds to, and how many addresses were named. */
   network?: NetworkOutcome;
+  /**
+   * Flow edges that waited for the audit log: this object's edges set aside until the audit log
+   * passes their time, and earlier objects' edges decided while processing this one.
+   */
+  lateAttribution?: { waiting: number; decided: number };
   firstEventTime?: number;
   lastEventTime?: number;
 }
@@ -47,6 +52,8 @@ export interface NetworkRebaselineReport extends EdgeStatsFoldReport {
 /** The rebaseline report, with the hourly edges' part. */
 export interface EngineRebaselineReport extends RebaselineReport {
   network?: NetworkRebaselineReport;
-  /** Findings the rebaseline raised (a flow log that stopped arriving). */
+  /** Flow edges that had waited for the audit log, decided by the rebaseline, and groups of them that failed. */
+  waiting?: { decided: number; failed: { uri: string; detail: string }[] };
+  /** Findings the rebaseline raised (a flow log that stopped arriving, edges that had waited). */
   findings?: Finding[];
 }

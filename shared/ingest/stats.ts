@@ -13,7 +13,9 @@ export type RejectReason =
   | 'unknown-header'
   | 'unrecognized-content'
   | 'read-error'
-  | 'detector-error';
+  | 'detector-error'
+  /** Flow edges that waited for the audit log and failed to be decided (tried again later). */
+  | 'waiting-edges-error';
 
 export interface RejectSample {
   reason: RejectReason;

@@ -17,6 +17,11 @@
  *   another on a server port, as one object adds it. Its `key` names the edge across hours; the
  *   per-edge hourly statistics are kept by that key. `HourlyEdgeStore` (hourly-edge-store.ts)
  *   keeps them as packed rows under `NETMAP#`, a prefix that keeps their first name.
+ * - **audit watermark** (`AuditWatermark`, audit-watermark.ts): per cluster, the newest audit
+ *   event processed; the pod IP map is complete up to it.
+ * - **waiting edge** (`WaitingEdge`, pending-edge-store.ts): a flow edge with an internal end later
+ *   than the watermark, kept unnamed until the audit log catches up; `PendingEdgeStore` keeps them
+ *   in groups (`PendingGroup`: one object's waiting edges of one hour).
  *
  * In shared/report:
  * - **run edge** (`RunEdge`): flow edges summed over a whole run by client and server endpoint
@@ -26,6 +31,7 @@
  */
 export { type AddressClass, AddressClassifier, addressBlock, isInternal, subnetBlock } from './address';
 export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attribution';
+export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
 export { type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
@@ -33,6 +39,7 @@ export { FlowSources, flowLogIdOf } from './flow-sources';
 export { type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
+export { PendingEdgeStore, type PendingGroup, type WaitingEdge } from './pending-edge-store';
 export { type PodIpEntry, PodIpMap } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
 export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

@@ -24,6 +24,8 @@ import { shardOf, stableHash } from '../util';
  * | `CORRFIRST#<scope>#<ruleId>`    | `<keyHash>#<valueHash>`     | first sides of a correlation (public-facing workloads) |
  * | `CORR#<scope>#<ruleId>#<hash>`  | `second#<valueHash>`        | second sides of one key (what a workload reaches) |
  * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
+ * | `SCOPE#<cluster>`               | `AUDITMARK`                 | audit watermark: newest audit event processed |
+ * | `PENDING#<cluster>`             | `<dueAt>#<objectId>#<hour>#<n>` | flow edges waiting for the audit log (packed) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -75,4 +77,6 @@ export const keys = {
   correlationFirsts: (scope: string, ruleId: string) => `CORRFIRST#${scope}#${ruleId}`,
   correlationPartition: (scope: string, ruleId: string, key: string) => `CORR#${scope}#${ruleId}#${stableHash(key)}`,
   flowSources: () => 'FLOWSRC',
+  auditWatermark: (cluster: string) => ({ pk: `SCOPE#${cluster}`, sk: 'AUDITMARK' }),
+  pendingEdges: (cluster: string) => `PENDING#${cluster}`,
 };

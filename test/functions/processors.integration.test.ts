@@ -258,7 +258,8 @@ describe('a warm Lambda container', () => {
 
 describe('flow-processor and rebaseline', () => {
   it('matches the S3 threat list and folds observations into baselines on schedule', async () => {
-    const start = Math.floor(Date.parse('2026-11-01T10:00:00Z') / 1000);
+    // Before the audit log read by the tests above (10:00), so the edges need not wait for it.
+    const start = Math.floor(Date.parse('2026-11-01T09:50:00Z') / 1000);
     const line = (dst: string) =>
       `5 123456789012 eni-0a 10.0.1.1 ${dst} 44321 443 6 5 500 ${start} ${start + 60} ACCEPT OK vpc-0int subnet-0a i-0a 2 IPv4 10.0.64.5 ${dst} eu-west-1 euw1-az1 - - egress 8`;
     const key =

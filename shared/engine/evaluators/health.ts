@@ -21,6 +21,9 @@ export class HealthEvaluator implements Evaluator<FlowEdge> {
     readonly sources: FlowSources,
   ) {}
 
+  /** A flow log's delivery is its objects': edges decided later do not deliver it again. */
+  readonly perObject = true;
+
   begin(run: ObjectRun): EvaluatorSession<FlowEdge> {
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
