@@ -21,7 +21,7 @@ const source = fc.oneof(
     .tuple(fc.constantFrom('2001:db8', '2600:1f18'), fc.nat(15), fc.nat(0xffff))
     .map(([p, a, b]) => `${p}:${a}::${b.toString(16)}`),
   fc.tuple(fc.nat(3), fc.nat(255)).map(([a, b]) => `10.0.${a}.${b}`),
-  fc.constantFrom('192.168.1.4', '172.16.0.9'),
+  fc.constantFrom('192.168.1.4', '172.16.0.9', 'fd00::4', 'fd00::9'),
 );
 
 /** One connection attempt from a source to one of a few internal servers (SYN: the source is the client). */
@@ -36,7 +36,9 @@ const record = fc
     action: fc.constantFrom<FlowRecord['action']>('ACCEPT', 'REJECT'),
     vpc: fc.constantFrom('vpc-0a', 'vpc-0b'),
   })
-  .map(({ vpc, ...r }) => flowRecord({ ...r, srcPort: 40_000, tcpFlags: 2, vpcId: vpc }));
+  .map(({ vpc, src, dst, ...r }) =>
+    flowRecord({ ...r, srcAddr: src, dstAddr: dst, srcPort: 40_000, tcpFlags: 2, vpcId: vpc }),
+  );
 
 function aggregate(records: readonly FlowRecord[], foldAbove: number): FlowEdge[] {
   const aggregator = new EdgeAggregator(classifier, { foldAbove });
