@@ -249,6 +249,42 @@ export function* flowLines(seed: number, records: number): Generator<string> {
   }
 }
 
+/** Whether an IPv4 address (unsigned) is on the public internet: outside private, shared, loopback, link-local, multicast and reserved space. */
+function isPublicIpv4(ip: number): boolean {
+  const a = ip >>> 24;
+  const b = (ip >>> 16) & 255;
+  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
+  if (a === 100 && b >= 64 && b < 128) return false;
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b >= 16 && b < 32) return false;
+  return !(a === 192 && b === 168);
+}
+
+/**
+ * Lines of a flow-log object an internet-wide scan makes of a load balancer: one record per
+ * distinct public source (a SYN to 443, answered or not, a packet or three), all logged at the
+ * load balancer's interface for its one internal address. Sources are distinct because they walk
+ * the address space by an odd stride (a bijection of 32-bit numbers), skipping what is not public.
+ */
+export function* scanLines(seed: number, records: number): Generator<string> {
+  const rng = new Prng(seed);
+  const eni = `eni-0${rng.hex(16)}`;
+  const subnet = `subnet-0${rng.hex(16)}`;
+  const lb = '10.0.0.37';
+  const offset = rng.int(0, 0x7fff_ffff);
+  yield STACK_FLOW_HEADER;
+  let n = 0;
+  for (let i = 0; n < records; i++) {
+    const ip = (Math.imul(i, 0x9e37_79b1) + offset) >>> 0;
+    if (!isPublicIpv4(ip)) continue;
+    const src = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+    const t = START + rng.int(0, 540);
+    const packets = rng.int(1, 3);
+    yield `5 ${ACCOUNT} ${eni} ${src} ${lb} ${rng.int(1024, 65535)} 443 6 ${packets} ${packets * rng.int(40, 60)} ${t} ${t + 60} ACCEPT OK ${VPC} ${subnet} - 2 IPv4 ${src} ${lb} eu-west-1 euw1-az1 - - ingress -`;
+    n++;
+  }
+}
+
 const USERS = [
   {
     username: 'system:serviceaccount:kube-system:replicaset-controller',

@@ -219,6 +219,19 @@ const NetworkSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * What bounds an object under an internet-wide scan, and `net.internet-scan`: past `foldAbove`
+     * edges from public sources in one scope of one object, public sources are folded into blocks
+     * (/24, then /16, /8, the whole internet); a server port (not an entry point) whose folded
+     * sources number `minSources` or more is reported.
+     */
+    internetScan: z
+      .object({
+        foldAbove: z.number().int().min(1_000).default(100_000),
+        minSources: z.number().int().min(1).default(1_000),
+      })
+      .strict()
+      .prefault({}),
     /** `net.log-health`: a flow log silent for this long is reported at rebaseline. */
     logHealth: z
       .object({

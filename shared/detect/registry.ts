@@ -30,6 +30,7 @@ import { tokenRequest } from './audit/token-request';
 import { untrustedRegistry } from './audit/untrusted-registry';
 import { unusualSecretAccess } from './audit/unusual-secret-access';
 import { exposurePath } from './net/exposure-path';
+import { internetScan } from './net/internet-scan';
 import { logHealth } from './net/log-health';
 import { miningPoolPort } from './net/mining-pool-port';
 import { newExternalDestination } from './net/new-external-destination';
@@ -104,6 +105,7 @@ export const FLOW_DETECTORS: readonly FlowDetector[] = [
   // Reconnaissance
   portScan,
   portSweep,
+  internetScan,
   // The log itself
   logHealth,
 ];

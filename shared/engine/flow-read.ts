@@ -39,6 +39,7 @@ export class FlowReading {
     const aggregator = new EdgeAggregator(labels.classifier, {
       servicePorts: labels.servicePorts,
       watchInterfaces: labels.entryInterfaces,
+      foldAbove: labels.config.internetScan.foldAbove,
     });
     await readFlowSource(source, format, { stats: run.stats, format: this.format }, aggregator);
     run.outcome.edges = aggregator.size;

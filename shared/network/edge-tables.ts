@@ -22,6 +22,14 @@ export class AddressIds {
   /** Each id's address as text, made when first asked for; its IPv4 number, or -1. */
   private readonly names: (string | undefined)[] = [];
   private readonly numbers: number[] = [];
+  /**
+   * Ids of IPv4 blocks (folded public sources) by network number with the prefix length in its
+   * free low bits (folds are /24 and wider), and of other blocks by their CIDR text.
+   */
+  private readonly blocks4 = new IntIds();
+  private readonly blocks = new Map<string, number>();
+  /** The prefix length of each block id. */
+  private readonly blockPrefixes = new Map<number, number>();
 
   get size(): number {
     return this.names.length;
@@ -60,12 +68,39 @@ export class AddressIds {
     return id;
   }
 
+  /**
+   * The id of a block of addresses, as {@link prefixOf} writes it (`203.0.113.0/24`): the block of
+   * `bits` bits holding the IPv4 address `ip` (unsigned), or for another address the block's
+   * `cidr` text. A block is never the id of an address: its text has a prefix length.
+   */
+  blockId(bits: number, ip: number, cidr?: string): number {
+    const network = ip < 0 ? -1 : bits === 0 ? 0 : ((ip >>> (32 - bits)) << (32 - bits)) >>> 0;
+    const next = this.names.length;
+    const id = ip < 0 ? this.blocks.get(cidr as string) : this.blocks4.idOf(network | bits | 0, next);
+    if (id !== undefined && id !== next) return id;
+    this.names.push(ip < 0 ? cidr : `${dottedQuad(network)}/${bits}`);
+    this.numbers.push(network);
+    this.blockPrefixes.set(next, bits);
+    if (ip < 0) this.blocks.set(cidr as string, next);
+    return next;
+  }
+
+  /** The prefix length of a block id ({@link blockId}); undefined for an address. */
+  blockPrefix(id: number): number | undefined {
+    return this.blockPrefixes.get(id);
+  }
+
+  /** The IPv4 address (or block network) of an id as an unsigned number; -1 for other addresses. */
+  numberOf(id: number): number {
+    return this.numbers[id] as number;
+  }
+
   /** The address of an id, as text (canonical dotted quad for IPv4, which is how it was written). */
   nameOf(id: number): string {
     let name = this.names[id];
     if (name === undefined) {
       const ip = this.numbers[id] as number;
-      name = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+      name = dottedQuad(ip);
       this.names[id] = name;
     }
     return name;
@@ -86,6 +121,47 @@ export class AddressIds {
       this.slots[2 * slot + 1] = id;
     }
   }
+}
+
+/** An open-addressed table of 32-bit keys to ids, allocating nothing per lookup. */
+class IntIds {
+  /** Per slot the key and its id + 1 (0 marks an empty slot). */
+  private slots = new Int32Array(2 << 8);
+  private mask = (1 << 8) - 1;
+  private count = 0;
+
+  /** The id of `key`; for a key not seen before, `next`, which it then keeps. */
+  idOf(key: number, next: number): number {
+    const { slots, mask } = this;
+    let slot = hash1(key) & mask;
+    for (;;) {
+      const stored = slots[2 * slot + 1] as number;
+      if (stored === 0) break;
+      if (slots[2 * slot] === key) return stored - 1;
+      slot = (slot + 1) & mask;
+    }
+    slots[2 * slot] = key;
+    slots[2 * slot + 1] = next + 1;
+    if (++this.count * 2 > mask) this.grow();
+    return next;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = old.length - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] === 0) continue;
+      let slot = hash1(old[i] as number) & this.mask;
+      while (this.slots[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[2 * slot] = old[i] as number;
+      this.slots[2 * slot + 1] = old[i + 1] as number;
+    }
+  }
+}
+
+function dottedQuad(ip: number): string {
+  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
 }
 
 /** Int32 values per {@link EdgeTable} slot: 64 bytes, one cache line. */
@@ -115,6 +191,11 @@ const NO_PROTOCOL = 256;
 /** Port 0-65535 or 65536 for none, protocol 0-255 or 256 for none: 26 bits in all. */
 function portProtocol(port: number, protocol: number): number {
   return (port < 0 ? NO_PORT : port) * 512 + (protocol < 0 ? NO_PROTOCOL : protocol);
+}
+
+/** One number per server port: a server's address id, the port and the protocol ({@link NO_COUNT} when missing). */
+export function targetKey(server: number, port: number, protocol: number): number {
+  return server * 2 ** 26 + portProtocol(port, protocol);
 }
 
 /** A record's time in whole epoch seconds as a slot keeps it. */
@@ -205,6 +286,57 @@ export class EdgeTable {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The slot, in this table, of slot `at` of `from` with its client replaced by `client` (a block,
+   * when a scope's public sources are folded). When no edge of that key is here yet, `from`'s slot
+   * is copied to a new slot and -1 - that slot is returned; else the slot found, to {@link merge}.
+   */
+  moveFrom(from: EdgeTable, at: number, client: number): number {
+    const server = from.ints[at + SERVER] as number;
+    const key = from.ints[at + PORT_PROTOCOL] as number;
+    const ints = this.ints;
+    let slot = hash3(client, server, key) & this.mask;
+    for (;;) {
+      const to = slot * SLOT_INTS;
+      if (ints[to + EDGE] === 0) break;
+      if (ints[to + CLIENT] === client && ints[to + SERVER] === server && ints[to + PORT_PROTOCOL] === key) return to;
+      slot = (slot + 1) & this.mask;
+    }
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) {
+      this.grow();
+      return this.moveFrom(from, at, client);
+    }
+    this.count++;
+    const to = slot * SLOT_INTS;
+    for (let k = 0; k < SLOT_INTS; k++) ints[to + k] = from.ints[at + k] as number;
+    ints[to + CLIENT] = client;
+    return -1 - to;
+  }
+
+  /** Adds the counts of slot `at` of `from` to slot `to` of this table: sums, the earliest first time, the latest last. */
+  merge(to: number, from: EdgeTable, at: number): void {
+    const { ints, words, reals } = this;
+    const real = to >> 1;
+    const fromReal = at >> 1;
+    for (const k of [TO_SERVER, TO_CLIENT, PACKETS]) {
+      reals[real + k] = (reals[real + k] as number) + (from.reals[fromReal + k] as number);
+    }
+    for (const k of [FLOWS, ACCEPTED, REJECTED, OPENED])
+      ints[to + k] = (ints[to + k] as number) + (from.ints[at + k] as number);
+    words[to + FIRST] = Math.min(words[to + FIRST] as number, from.words[at + FIRST] as number);
+    words[to + LAST] = Math.max(words[to + LAST] as number, from.words[at + LAST] as number);
+  }
+
+  /** The {@link targetKey} of slot `at`: its server and its port and protocol. */
+  targetAt(at: number): number {
+    return (this.ints[at + SERVER] as number) * 2 ** 26 + (this.ints[at + PORT_PROTOCOL] as number);
+  }
+
+  /** The edges stored. */
+  get size(): number {
+    return this.count;
   }
 
   /** The edge number of slot `at`. */

@@ -30,6 +30,29 @@ export interface FlowEdge extends Traffic {
   /** Who the client and the server are, filled in by attribution before detection. */
   clientEntity?: NetworkEntity;
   serverEntity?: NetworkEntity;
+  /**
+   * Set when the client is a block of public sources, not one address: the scope held too many
+   * edges from public sources, and they were folded (`EdgeAggregator`). What every folded edge to
+   * this edge's server port adds up to, the same object for each of them.
+   */
+  folded?: SourceFold;
+}
+
+/**
+ * A server port's edges from folded public sources, summed: their traffic (every record folded),
+ * how many edges (blocks) there are, and how many distinct sources they stand for.
+ */
+export interface SourceFold extends Traffic {
+  /** The prefix length the scope's public IPv4 sources were folded to (24, 16, 8 or 0), and IPv6 ones (48, 32, 16 or 0). */
+  prefix: number;
+  prefix6: number;
+  /**
+   * Distinct public sources, estimated (about 3%; nearly exact below a few thousand). Absent when
+   * the scope had too many folded server ports to keep a count for each.
+   */
+  sources?: number;
+  /** Edges (blocks of sources) to this server port. */
+  edges: number;
 }
 
 const SYN = 0x02;

@@ -5,6 +5,11 @@
  * - **flow edge** (`FlowEdge`, flow-edge.ts): one object's conversation between a client address
  *   and a server address, port and protocol, in one scope, replies folded in. `EdgeAggregator`
  *   folds flow records into them, through the hash tables of edge-tables.ts.
+ * - **folded sources** (`SourceFold`, flow-edge.ts): past a number of edges from public sources in
+ *   one scope of one object (an internet-wide scan), `EdgeAggregator` folds public sources into
+ *   blocks (/24, then /16, /8, the whole internet): such an edge's client is its block, and its
+ *   `folded` sums every folded edge to its server port, with the distinct sources they stand for
+ *   (`SourceSketch`, source-sketch.ts). Internal addresses are never folded.
  * - **traffic** (`Traffic`, traffic.ts): the counts every kind of edge sums, with `addTraffic`
  *   only: bytes to the server and to the client, packets, flow records, accepted and rejected.
  *   The statistics call the bytes `bytesOut` and `bytesIn` (`EdgeMetric`).
@@ -34,7 +39,7 @@ export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attr
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { type FlowEdge, isProbeLike, relayedDuplicates } from './flow-edge';
+export { type FlowEdge, isProbeLike, relayedDuplicates, type SourceFold } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
 export { type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';

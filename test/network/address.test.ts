@@ -1,8 +1,22 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AddressClassifier, addressBlock, isInternal, subnetBlock } from '../../shared/network/address';
 
 describe('AddressClassifier', () => {
   const classifier = new AddressClassifier(['10.0.0.0/16', '2600:1f18:aa::/56']);
+
+  it('classifies an IPv4 address given as a number as it classifies its text', () => {
+    const mapped = new AddressClassifier(['10.0.0.0/16', '::ffff:198.51.100.0/120', '203.0.113.7']);
+    const edges = [0, 0x0a000000, 0x0affffff, 0x64400000, 0xc6336400, 0xcb007107, 0xffffffff];
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...edges), fc.nat(0xffffffff)), (ip) => {
+        const text = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+        expect(classifier.classifyIpv4(ip)).toBe(classifier.classify(text));
+        expect(mapped.classifyIpv4(ip)).toBe(mapped.classify(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 
   it('tells the VPC, other private ranges, AWS services and the internet apart', () => {
     expect(classifier.classify('10.0.3.7')).toBe('vpc');

@@ -61,8 +61,8 @@ const line = fc
       `5 ${f.account} ${f.eni} ${f.src} ${f.dst} ${f.srcPort} ${f.dstPort} ${f.protocol} ${f.packets} ${f.bytes} ${f.start} ${f.start === '-' ? '-' : Number(f.start) + 60} ${f.action} OK ${f.vpc} subnet-0a i-0a ${f.flags} IPv4 ${f.pktSrc === 'same' ? f.src : f.pktSrc} ${f.pktDst === 'same' ? f.dst : f.pktDst} eu-west-1 euw1-az1 ${f.service} - ${f.direction} 1`,
   );
 
-async function aggregate(text: string, chunk: number, byLine: boolean) {
-  const edges = new EdgeAggregator(classifier, options);
+async function aggregate(text: string, chunk: number, byLine: boolean, foldAbove?: number) {
+  const edges = new EdgeAggregator(classifier, { ...options, ...(foldAbove ? { foldAbove } : {}) });
   const stats = newReadStats();
   const source = streamOf(text, chunk);
   if (byLine) await readFlowLines(source, { uri: 'f.log', stats }, (l) => edges.addLine(l));
@@ -90,6 +90,25 @@ describe('EdgeAggregator.addLine', () => {
           expect(byLine.relays).toEqual(byRecord.relays);
           expect(byLine.interfaces).toEqual(byRecord.interfaces);
           expect(byLine.stats).toEqual(byRecord.stats);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('folds public sources into the same blocks from lines as from records', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(line, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 7, max: 400 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (lines, chunk, foldAbove) => {
+          const text = `${STACK_FLOW_HEADER}\n${lines.join('\n')}\n`;
+          const byLine = await aggregate(text, chunk, true, foldAbove);
+          const byRecord = await aggregate(text, 64 * 1024, false, foldAbove);
+          expect(JSON.stringify(byLine.edges)).toBe(JSON.stringify(byRecord.edges));
+          expect(byLine.relays).toEqual(byRecord.relays);
+          expect(byLine.interfaces).toEqual(byRecord.interfaces);
         },
       ),
       { numRuns: RUNS },

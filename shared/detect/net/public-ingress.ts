@@ -2,17 +2,8 @@ import type { FlowEdge } from '../../network';
 import { EPHEMERAL_FLOOR, isInternal } from '../../network';
 import type { DetectContext, RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
+import { isEntryPoint } from './lib/entry-point';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
-
-/**
- * Whether the server end is a configured public entry point: by range, by attribution, or because
- * the edge was logged at an entry point's interface (which logs only its own traffic, so the
- * internal end of a connection from the internet is the entry point itself).
- */
-function isEntryPoint(edge: FlowEdge, context: DetectContext): boolean {
-  if (edge.serverEntity?.entryPoint === true || context.network.entryPoint(edge.server) !== undefined) return true;
-  return edge.interfaceId !== undefined && context.network.entryInterfaces.has(edge.interfaceId);
-}
 
 /**
  * Whether the public end really opened the connection: for TCP, an accepted SYN from it (the
