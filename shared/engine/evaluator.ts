@@ -21,8 +21,9 @@ export interface EventShape<E> {
  */
 export interface Evaluator<E> {
   /**
-   * Judges the object as delivered (its records, its time range), not what its events mean: it
-   * also sees the edges that wait for the audit log, and does not run when they are decided.
+   * Sees every edge when its object is read, the edges that wait for the audit log included, and
+   * does not run when they are decided: what judges the object as delivered (flow-log health) and
+   * what must not wait for pod names (rules).
    */
   readonly perObject?: boolean;
   begin(run: ObjectRun): EvaluatorSession<E>;

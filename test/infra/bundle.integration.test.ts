@@ -52,10 +52,6 @@ const EVERY_FUNCTION: Allowance[] = [
     why: "SNS encrypts each message with the topic's key, with the publisher's rights.",
   },
   { action: 'kms:Decrypt', why: "SNS encrypts each message with the topic's key, with the publisher's rights." },
-  {
-    action: 'dynamodb:DeleteItem',
-    why: 'A failed publish gives its dedupe claims back (DedupeWindow.release); every publish here succeeds.',
-  },
 ];
 
 /** SQS event source mappings poll with the function's role; CDK's grantConsumeMessages grants these five. */
@@ -74,6 +70,10 @@ const QUEUE_CONSUMER: Allowance[] = [
 
 const PROCESSOR: Allowance[] = [
   ...QUEUE_CONSUMER,
+  {
+    action: 'dynamodb:DeleteItem',
+    why: 'A group of flow edges that waited for the audit log is deleted once decided (PendingEdgeStore.remove); in these runs the rebaseline decides them.',
+  },
   {
     action: 's3:GetObjectVersion',
     why: 'Only a notification that names a version (an imported bucket with versioning on) reads one.',

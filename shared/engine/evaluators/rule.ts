@@ -29,6 +29,11 @@ interface Overflow {
  * hostile object's thousands of findings are never held.
  */
 export class RuleEvaluator<E extends Located> implements Evaluator<E> {
+  /**
+   * Rules judge each edge as it comes, waiting or not: a rule hit (a threat-list address, a mining
+   * port) must not wait for the audit log; only anomalies, which compare names with a baseline, do.
+   */
+  readonly perObject = true;
   constructor(
     readonly rules: readonly RuleDetector<E>[],
     readonly context: DetectContext,
