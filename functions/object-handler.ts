@@ -15,13 +15,22 @@ import type { Runtime } from './runtime';
  */
 export function objectHandler(kind: LogKind, runtime: Runtime, options: { deadline?: DeadlineOptions } = {}) {
   const processor = new BatchProcessor(EventType.SQS);
-  const { logger, metrics, s3, maxReceiveCount } = runtime;
+  const { logger, metrics, s3, maxReceiveCount, deadLetters } = runtime;
   return middy(async function processObjects(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     const deadline = new InvocationDeadline(() => context.getRemainingTimeInMillis(), options.deadline);
     try {
       const engine = await runtime.engine();
       const recordHandler = async function processRecord(record: SQSRecord) {
-        await processObjectRecord(record, { engine, s3, kind, logger, metrics, deadline, maxReceiveCount });
+        await processObjectRecord(record, {
+          engine,
+          s3,
+          kind,
+          logger,
+          metrics,
+          deadline,
+          maxReceiveCount,
+          deadLetters,
+        });
       };
       // One object at a time: a flow object can be 75 MB gzipped, and the memory setting is sized
       // for one (docs/PERFORMANCE.md). Records still fail or succeed one by one, the smallest first.

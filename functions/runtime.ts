@@ -3,7 +3,15 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DYNAMO_CLIENT_CONFIG, DynamoTable, lambdaEnvironment, SnsPublisher, s3ListFetcher } from '../shared/aws';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeadLetterQueue,
+  DYNAMO_CLIENT_CONFIG,
+  DynamoTable,
+  lambdaEnvironment,
+  SnsPublisher,
+  s3ListFetcher,
+} from '../shared/aws';
 import type { Config } from '../shared/config';
 import { configFromEnv } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
@@ -19,6 +27,11 @@ export interface Runtime {
   s3: S3Client;
   /** The ingestion queue's maxReceiveCount (`MAX_RECEIVE_COUNT`): a record failing on that receive goes to the DLQ. */
   maxReceiveCount: number;
+  /**
+   * The ingestion queue's DLQ (`DEAD_LETTER_QUEUE_URL`): a record failing on its last receive is
+   * sent there with its reason. Unset: the redrive policy moves it, without the reason.
+   */
+  deadLetters: DeadLetterQueue | undefined;
   /** The state table; its counters are the container's reads and writes so far. */
   table: Table;
   /**
@@ -33,6 +46,7 @@ export interface RuntimeOverrides {
   s3?: S3Client;
   dynamo?: DynamoDBClient;
   sns?: SNSClient;
+  sqs?: SQSClient;
   env?: NodeJS.ProcessEnv;
   /** Wall clock, for when the threat lists are checked again. @default Date.now */
   now?: () => number;
@@ -62,6 +76,9 @@ export function createRuntime(serviceName: string, overrides: RuntimeOverrides =
     config,
     s3,
     maxReceiveCount: env.MAX_RECEIVE_COUNT,
+    deadLetters: env.DEAD_LETTER_QUEUE_URL
+      ? new DeadLetterQueue(overrides.sqs ?? new SQSClient({}), env.DEAD_LETTER_QUEUE_URL)
+      : undefined,
     table,
     async engine() {
       const lists = await intel.get(now());

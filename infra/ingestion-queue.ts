@@ -13,8 +13,11 @@ export const MAX_RECEIVE_COUNT = 3;
 export interface IngestionQueueProps {
   /** The bucket and prefix whose new objects are announced. */
   readonly source: LogLocation;
-  /** The function that processes the announced objects. */
-  readonly consumer: lambda.IFunction & { readonly timeout?: Duration };
+  /**
+   * The function that processes the announced objects. It gets the DLQ's URL in
+   * `DEAD_LETTER_QUEUE_URL` and may send to it (a record failing on its last receive, with its reason).
+   */
+  readonly consumer: lambda.Function;
   /** Records per invocation. */
   readonly batchSize: number;
   /**
@@ -33,7 +36,9 @@ export interface IngestionQueueProps {
 /**
  * One source's ingestion path: S3 "object created" notifications for the prefix go to an SQS
  * queue (with a DLQ after three failed receives), and the consumer takes them in batches,
- * reporting failed records one by one so only those are retried.
+ * reporting failed records one by one so only those are retried. On a record's last receive the
+ * consumer sends it to the DLQ itself, with its reason as message attributes, so it holds exactly
+ * `sqs:SendMessage` on the DLQ; the redrive policy still moves a message whose send failed.
  */
 export class IngestionQueue extends Construct {
   public readonly queue: SecureQueue;
@@ -55,6 +60,8 @@ export class IngestionQueue extends Construct {
       visibilityTimeout: Duration.seconds(visibilitySeconds),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    props.consumer.addEnvironment('DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
+    this.deadLetterQueue.grantSendMessage(props.consumer);
 
     props.source.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new SqsDestination(this.queue), {
       prefix: props.source.prefix || undefined,

@@ -55,7 +55,9 @@ export class Processors extends Construct {
       [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
       ...PROCESSOR_TUNING,
     };
-    // The processors log a record's last failure as going to the DLQ: they must know which receive is the last.
+    // The processors send a record's last failure to the DLQ with its reason: they must know which
+    // receive is the last. The DLQ's URL (DEAD_LETTER_QUEUE_URL) and the right to send to it come
+    // from the IngestionQueue that feeds each processor.
     const processorEnvironment = { ...environment, MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) };
 
     // Memory and timeouts come from `npm run bench` (docs/PERFORMANCE.md). Both processors are

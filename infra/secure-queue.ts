@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
@@ -39,5 +40,13 @@ export class SecureQueue extends sqs.Queue {
       visibilityTimeout: props.visibilityTimeout,
       deadLetterQueue: props.deadLetterQueue,
     });
+  }
+  /**
+   * Exactly `sqs:SendMessage` on this queue, for a sender that knows the URL. SQS-managed SSE needs
+   * no KMS grant; `grantSendMessages` would add `sqs:GetQueueAttributes` and `sqs:GetQueueUrl`,
+   * which such a sender never calls.
+   */
+  public grantSendMessage(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'sqs:SendMessage');
   }
 }

@@ -6,6 +6,11 @@ const EnvironmentSchema = z.object({
   TOPIC_ARN: z.string().startsWith('arn:'),
   /** The ingestion queue's maxReceiveCount: the receive on which a failed record goes to the DLQ. */
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(3),
+  /**
+   * The ingestion queue's DLQ: a processor sends a record failing on its last receive there itself,
+   * with the reason as message attributes. Unset: the redrive policy moves it, without the reason.
+   */
+  DEAD_LETTER_QUEUE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type LambdaEnvironment = z.infer<typeof EnvironmentSchema>;

@@ -1,3 +1,4 @@
+export { DeadLetterQueue } from './dead-letters';
 export { type DeadlineOptions, InvocationDeadline } from './deadline';
 export { DYNAMO_CLIENT_CONFIG, DynamoTable } from './dynamo-table';
 export { lambdaEnvironment } from './environment';

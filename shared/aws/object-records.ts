@@ -3,6 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Engine, ObjectOutcome } from '../engine';
 import type { LogKind } from '../ingest';
 import { ReaderError, totalRejected } from '../ingest';
+import type { DeadLetterQueue } from './dead-letters';
 import { DeadlineError, type InvocationDeadline } from './deadline';
 import { EventFormatError, objectsFromNotification } from './s3-events';
 import { s3ObjectSource } from './s3-source';
@@ -32,6 +33,12 @@ export interface RecordDeps {
    * @default 3
    */
   maxReceiveCount?: number;
+  /**
+   * The ingestion queue's DLQ: a record failing on its last receive is sent there with its reason
+   * and then succeeds. Without it, or when the send fails, the record fails and the redrive moves it.
+   * @default - none: the redrive policy moves the message, without its reason
+   */
+  deadLetters?: DeadLetterQueue;
 }
 
 /** Why a record failed, as a metric dimension and a log field. */
@@ -40,9 +47,10 @@ type FailureReason = 'deadline' | 'not-started' | 'not-a-notification' | 'unread
 /**
  * Processes the S3 objects one SQS record announces. Bad content inside an object is counted and
  * reported, never thrown; an object that cannot be read at all, or not before the invocation's
- * deadline, throws, which fails only this record (partial batch response) so SQS retries it and,
- * after `maxReceiveCount` receives, moves it to the DLQ. Each failure is logged with its reason,
- * and the last one says the message is going to the DLQ.
+ * deadline, throws, which fails only this record (partial batch response) so SQS retries it. On
+ * the last receive (`maxReceiveCount`) the record is sent to the DLQ with its reason and succeeds,
+ * so SQS deletes it from the source queue; if that send fails, the record fails and the redrive
+ * policy moves it, without the reason. Each failure is logged with its reason.
  */
 export async function processObjectRecord(record: SQSRecord, deps: RecordDeps): Promise<ObjectOutcome[]> {
   const outcomes: ObjectOutcome[] = [];
@@ -56,8 +64,8 @@ export async function processObjectRecord(record: SQSRecord, deps: RecordDeps): 
       outcomes.push(outcome);
     }
   } catch (error) {
-    reportFailure(record, error, deps);
-    throw error;
+    const failure = reportFailure(record, error, deps);
+    if (!(failure.last && (await sentToDeadLetters(record, failure, deps)))) throw error;
   }
   return outcomes;
 }
@@ -89,7 +97,17 @@ function failureReason(error: unknown): FailureReason {
   return 'error';
 }
 
-function reportFailure(record: SQSRecord, error: unknown, deps: RecordDeps): void {
+interface Failure {
+  messageId: string;
+  reason: FailureReason;
+  error: string;
+  receiveCount: number;
+  maxReceiveCount: number;
+  /** The queue's last receive: the record goes to the DLQ. */
+  last: boolean;
+}
+
+function reportFailure(record: SQSRecord, error: unknown, deps: RecordDeps): Failure {
   const reason = failureReason(error);
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
   const maxReceiveCount = deps.maxReceiveCount ?? 3;
@@ -99,16 +117,47 @@ function reportFailure(record: SQSRecord, error: unknown, deps: RecordDeps): voi
   const details = {
     messageId: record.messageId,
     reason,
-    error: (error as Error).message ?? String(error),
+    error: error instanceof Error ? error.message : String(error),
     receiveCount,
     maxReceiveCount,
   };
-  if (last) {
+  if (last && !deps.deadLetters) {
     deps.logger.error(`record failed on its last receive; SQS moves it to the dead-letter queue (${reason})`, details);
+  } else if (last) {
+    // Logged by sentToDeadLetters, once it knows whether the DLQ took the record.
   } else if (reason === 'not-started') {
     deps.logger.warn('record not started before the deadline; SQS delivers it again', details);
   } else {
     deps.logger.error(`record failed; SQS delivers it again (${reason})`, details);
+  }
+  return { ...details, last };
+}
+
+/**
+ * Sends a record that failed on its last receive to the DLQ with its reason. True when the DLQ
+ * took it: the record then succeeds and SQS deletes it from the source queue. False when there is
+ * no DLQ to send to or the send failed: the record fails and the redrive policy moves it.
+ */
+async function sentToDeadLetters(record: SQSRecord, failure: Failure, deps: RecordDeps): Promise<boolean> {
+  if (!deps.deadLetters) return false;
+  const { last: _, ...details } = failure;
+  try {
+    const deadLetterMessageId = await deps.deadLetters.send(record, failure);
+    deps.logger.error(
+      `record failed on its last receive; sent to the dead-letter queue with its reason (${failure.reason})`,
+      { ...details, deadLetterMessageId },
+    );
+    return true;
+  } catch (sendError) {
+    deps.metrics.addMetric('DeadLetterSendsFailed', 'Count', 1);
+    deps.logger.error(
+      `record failed on its last receive and the dead-letter queue did not take it; SQS moves it there without its reason (${failure.reason})`,
+      {
+        ...details,
+        sendError: sendError instanceof Error ? `${sendError.name}: ${sendError.message}` : String(sendError),
+      },
+    );
+    return false;
   }
 }
 

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +20,8 @@ let s3: LocalS3;
 /** Keys of every GetObject the processors sent, ranged or not. */
 const gets: string[] = [];
 const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
+const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/driftwatch-audit-dlq';
 
 beforeAll(async () => {
   [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
@@ -39,16 +42,21 @@ beforeEach(() => {
   gets.length = 0;
   snsMock.reset();
   snsMock.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqsMock.reset();
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-copy' });
 });
 
-function runtime() {
+/** The audit processor's runtime; with `deadLetters`, it sends a record's last failure to the DLQ itself. */
+function runtime(options: { deadLetters?: boolean } = {}) {
   return createRuntime('audit-processor', {
     s3: s3.client,
     dynamo: dynamo.client,
     sns: new SNSClient({ region: 'eu-west-1' }),
+    sqs: new SQSClient({ region: 'eu-west-1' }),
     env: {
       TABLE_NAME: dynamo.tableName,
       TOPIC_ARN: TOPIC,
+      ...(options.deadLetters ? { DEAD_LETTER_QUEUE_URL: DLQ_URL } : {}),
       [CONFIG_ENV]: JSON.stringify({
         clusterName: 'limits',
         threatIntel: { sources: [{ s3Uri: `s3://${s3.bucket}/intel/threats.txt`, name: 'test-threats' }] },
@@ -205,6 +213,117 @@ describe('the Lambda deadline', () => {
     await expect(handler(event, context)).rejects.toThrow(/All records failed/);
     expect(log.error.map(([message, extra]) => [message, (extra as { reason: string }).reason])).toEqual([
       ['record failed; SQS delivers it again (deadline)', 'deadline'],
+    ]);
+  });
+});
+
+describe('a record failing on its last receive, with the DLQ URL set', () => {
+  const dlqSends = () => sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+  const badNotification = () =>
+    s3Notification(s3.bucket, 'placeholder').replace('placeholder', 'audit/dlq%ZZescape.gz');
+
+  it('is sent to the DLQ with its reason, error, receive count and message id, and succeeds', async () => {
+    const good = 'audit/2026/11/02/15/good.jsonl';
+    const size = await put(good, execLine('dlq-good'));
+    const rt = runtime({ deadLetters: true });
+    const log = logged(rt);
+    const event = sqsEvent([badNotification(), s3Notification(s3.bucket, good, 'g', size)]);
+    for (const record of event.Records) record.attributes.ApproximateReceiveCount = '3';
+    const [bad] = event.Records;
+
+    const result = await objectHandler('audit', rt)(event, lambdaContext());
+
+    // SQS deletes it from the source queue: the DLQ holds the copy with its reason.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(ruleIds()).toEqual(['audit.exec-into-pod']);
+    expect(dlqSends()).toEqual([
+      {
+        QueueUrl: DLQ_URL,
+        MessageBody: bad?.body,
+        MessageAttributes: {
+          reason: { DataType: 'String', StringValue: 'not-a-notification' },
+          error: {
+            DataType: 'String',
+            StringValue: expect.stringMatching(/^S3 notification names object key "audit\/dlq%ZZescape\.gz"/),
+          },
+          receiveCount: { DataType: 'Number', StringValue: '3' },
+          sourceMessageId: { DataType: 'String', StringValue: bad?.messageId },
+        },
+      },
+    ]);
+    expect(log.error).toEqual([
+      [
+        'record failed on its last receive; sent to the dead-letter queue with its reason (not-a-notification)',
+        expect.objectContaining({
+          messageId: bad?.messageId,
+          reason: 'not-a-notification',
+          deadLetterMessageId: 'dlq-copy',
+        }),
+      ],
+    ]);
+  });
+
+  it('sends an unreadable object with its reason', async () => {
+    const rt = runtime({ deadLetters: true });
+    logged(rt);
+    const event = sqsEvent([s3Notification(s3.bucket, 'audit/2026/11/02/15/missing.jsonl', 'm', 10)]);
+    for (const record of event.Records) record.attributes.ApproximateReceiveCount = '4';
+
+    const result = await objectHandler('audit', rt)(event, lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dlqSends().map((input) => input.MessageAttributes?.reason?.StringValue)).toEqual(['unreadable-object']);
+    expect(dlqSends()[0]?.MessageAttributes?.receiveCount?.StringValue).toBe('4');
+  });
+
+  it('on an earlier receive sends nothing, and SQS delivers the record again', async () => {
+    const rt = runtime({ deadLetters: true });
+    const log = logged(rt);
+    const event = sqsEvent([badNotification()]);
+    for (const record of event.Records) record.attributes.ApproximateReceiveCount = '2';
+
+    await expect(objectHandler('audit', rt)(event, lambdaContext())).rejects.toThrow(/All records failed/);
+    expect(dlqSends()).toEqual([]);
+    expect(log.error.map(([message]) => message)).toEqual([
+      'record failed; SQS delivers it again (not-a-notification)',
+    ]);
+  });
+
+  it('fails the record when the DLQ does not take it, so the redrive still moves it', async () => {
+    sqsMock
+      .on(SendMessageCommand)
+      .rejects(Object.assign(new Error('queue does not exist'), { name: 'QueueDoesNotExist' }));
+    const good = 'audit/2026/11/02/16/good.jsonl';
+    const size = await put(good, execLine('dlq-refused'));
+    const rt = runtime({ deadLetters: true });
+    const log = logged(rt);
+    const event = sqsEvent([badNotification(), s3Notification(s3.bucket, good, 'g', size)]);
+    for (const record of event.Records) record.attributes.ApproximateReceiveCount = '3';
+
+    const result = await objectHandler('audit', rt)(event, lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
+    expect(dlqSends()).toHaveLength(1);
+    expect(log.error).toEqual([
+      [
+        expect.stringMatching(
+          /dead-letter queue did not take it; SQS moves it there without its reason \(not-a-notification\)$/,
+        ),
+        expect.objectContaining({ reason: 'not-a-notification', sendError: 'QueueDoesNotExist: queue does not exist' }),
+      ],
+    ]);
+  });
+
+  it('without the DLQ URL, fails the record as before and sends nothing', async () => {
+    const rt = runtime();
+    const log = logged(rt);
+    const event = sqsEvent([badNotification()]);
+    for (const record of event.Records) record.attributes.ApproximateReceiveCount = '3';
+
+    await expect(objectHandler('audit', rt)(event, lambdaContext())).rejects.toThrow(/All records failed/);
+    expect(dlqSends()).toEqual([]);
+    expect(log.error.map(([message]) => message)).toEqual([
+      'record failed on its last receive; SQS moves it to the dead-letter queue (not-a-notification)',
     ]);
   });
 });

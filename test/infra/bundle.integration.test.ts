@@ -78,6 +78,11 @@ const PROCESSOR: Allowance[] = [
     action: 's3:GetObjectVersion',
     why: 'Only a notification that names a version (an imported bucket with versioning on) reads one.',
   },
+  {
+    action: 'sqs:SendMessage',
+    resource: 'arn:aws:sqs:*IngestionDeadLetterQueue*',
+    why: "Only a record failing on its last receive is sent to the queue's DLQ, with its reason; every record here succeeds.",
+  },
 ];
 
 const ALLOWANCES: Record<FunctionName, Allowance[]> = {

@@ -61,7 +61,7 @@ describe('IngestionQueue', () => {
   it('throws without a consumer timeout to size the visibility timeout from', () => {
     const scope = stack();
     const logs = new LogBuckets(scope, 'Logs', { audit: { prefix: 'a/' }, flow: { prefix: 'f/' } });
-    const consumer = lambda.Function.fromFunctionName(scope, 'Imported', 'x');
+    const consumer = inlineFunction(scope);
     expect(() => new IngestionQueue(scope, 'Q', { source: logs.audit, consumer, batchSize: 1 })).toThrow(/timeout/);
   });
 

@@ -199,6 +199,7 @@ describe('DriftwatchStack with the default config', () => {
       const env = fn?.Properties.Environment.Variables;
       const processor = prefix !== 'ProcessorsRebaseline';
       expect(Object.keys(env).sort()).toEqual([
+        ...(processor ? ['DEAD_LETTER_QUEUE_URL'] : []),
         'DRIFTWATCH_CONFIG',
         'MALLOC_MMAP_THRESHOLD_',
         ...(processor ? ['MAX_RECEIVE_COUNT'] : []),
@@ -208,6 +209,13 @@ describe('DriftwatchStack with the default config', () => {
       ]);
       // A processor logs a record's last failure as going to the DLQ: its count must be the queue's.
       if (processor) expect(env.MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
+      // A processor sends a record's last failure, with its reason, to the DLQ of the queue that feeds it.
+      if (processor) {
+        const source = prefix === 'ProcessorsAuditProcessor' ? 'AuditIngestion' : 'FlowIngestion';
+        expect(env.DEAD_LETTER_QUEUE_URL).toEqual({
+          Ref: logicalId(template, 'AWS::SQS::Queue', `${source}DeadLetterQueue`),
+        });
+      }
       // The benchmark's memory probe runs with this; the functions must get the same.
       expect(env.MALLOC_MMAP_THRESHOLD_).toBe(PROCESSOR_TUNING.MALLOC_MMAP_THRESHOLD_);
       expect(env.TABLE_NAME).toEqual({ Ref: logicalId(template, 'AWS::DynamoDB::Table', 'StatefulStateTable') });
@@ -414,6 +422,27 @@ describe('DriftwatchStack with the default config', () => {
         for (const forbidden of ['s3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:*', 'sns:*']) {
           expect(actions.has(forbidden)).toBe(false);
         }
+      }
+    });
+
+    it('lets each processor only send to its own DLQ: sqs:SendMessage, no KMS (SQS-managed SSE)', () => {
+      for (const [role, source] of [
+        ['ProcessorsAuditProcessorRole', 'AuditIngestion'],
+        ['ProcessorsFlowProcessorRole', 'FlowIngestion'],
+      ] as const) {
+        const statements = roleStatements(synth.template, role);
+        const dlq = logicalId(synth.template, 'AWS::SQS::Queue', `${source}DeadLetterQueue`);
+        const queue = logicalId(synth.template, 'AWS::SQS::Queue', `${source}Queue`);
+        expect(allowedResources(statements, 'sqs:SendMessage')).toEqual([`<${dlq}.Arn>`]);
+        // On the DLQ exactly SendMessage; the source queue only what Lambda's poller takes.
+        const onDlq = statements.filter((s) => s.resources.includes(`<${dlq}.Arn>`));
+        expect(onDlq.flatMap((s) => s.actions)).toEqual(['sqs:SendMessage']);
+        const sqsActions = statements.filter((s) => s.actions.some((a) => a.startsWith('sqs:')));
+        expect(sqsActions.flatMap((s) => s.resources).sort()).toEqual([`<${dlq}.Arn>`, `<${queue}.Arn>`].sort());
+        // The SNS topic's key is the only key a processor may use.
+        const key = logicalId(synth.template, 'AWS::KMS::Key', 'StatefulAlertsKey');
+        const kms = statements.filter((s) => s.actions.some((a) => a.startsWith('kms:')));
+        expect([...new Set(kms.flatMap((s) => s.resources))]).toEqual([`<${key}.Arn>`]);
       }
     });
 

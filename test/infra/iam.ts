@@ -32,8 +32,10 @@ function refOf(template: CfnTemplate, id: string): string {
   const resource = template.Resources[id];
   if (!resource) throw new Error(`Ref to ${id}, which the template does not have`);
   const name = localName(template, id);
-  // The Ref of a topic is its ARN; of a table, bucket or anything else, its name.
-  return resource.Type === 'AWS::SNS::Topic' ? `arn:aws:sns:${REGION}:${ACCOUNT}:${name}` : name;
+  // The Ref of a topic is its ARN; of a queue, its URL; of a table, bucket or anything else, its name.
+  if (resource.Type === 'AWS::SNS::Topic') return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+  if (resource.Type === 'AWS::SQS::Queue') return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`;
+  return name;
 }
 
 function attributeOf(template: CfnTemplate, id: string, attribute: string): string {
