@@ -12,7 +12,7 @@ import { shardOf, stableHash } from '../util';
  * | `DEDUPE#<ruleId>#<hash>`        | `WINDOW`                    | alert dedupe window                   |
  * | `OBJECT#<objectId>`             | `DONE`                      | processed-object marker               |
  * | `OUTBOX#<ownerId>`              | findingId                   | a finding to publish, and whether it went |
- * | `COUNT#<scope>#<ruleId>#<hash>#<window>` | objectId           | one object's count towards a window   |
+ * | `COUNT#<scope>#<ruleId>#<window>` | `<objectId>#<n>`          | one object's counts in a window, packed (key, count) |
  * | `RBAC#<scope>#<kind>#<ns>#<name>` | `<iso time>#<auditId>`     | RBAC trail: versions of one object    |
  * | `RBACLOG#<scope>`               | `<iso time>#<auditId>`      | RBAC trail: every change, by time     |
  * | `PODIP#<address>`               | `MAP`                       | pod IP map: who held the address when |
@@ -59,8 +59,7 @@ export const keys = {
   }),
   object: (objectId: string) => ({ pk: `OBJECT#${objectId}`, sk: 'DONE' }),
   outbox: (ownerId: string) => `OUTBOX#${ownerId}`,
-  windowCount: (scope: string, ruleId: string, key: string, windowStart: number) =>
-    `COUNT#${scope}#${ruleId}#${stableHash(key)}#${windowStart}`,
+  windowCounts: (scope: string, ruleId: string, windowStart: number) => `COUNT#${scope}#${ruleId}#${windowStart}`,
   rbacObject: (scope: string, kind: string, namespace: string, name: string) =>
     `RBAC#${scope}#${kind}#${namespace}#${name}`,
   rbacLog: (scope: string) => `RBACLOG#${scope}`,
