@@ -1,13 +1,5 @@
 import type { Item, Table } from '../store';
-import {
-  keys,
-  OBSERVATION_SHARDS,
-  ObjectLedger,
-  objectOfSortKey,
-  type PackedRow,
-  packRows,
-  unpackRows,
-} from '../store';
+import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows } from '../store';
 import { epochSeconds, shardOf } from '../util';
 import type { BaselineEntry, Observation } from './types';
 
@@ -180,25 +172,16 @@ export class BaselineStore {
    * should an object that never completes teach the baseline at all.
    */
   async observationsOfDay(scope: string, day: string): Promise<StoredObservation[]> {
-    const items: Item[] = [];
-    for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-      items.push(...(await this.table.query(keys.observationPartition(scope, day, shard))));
-    }
-    const done = await this.ledger.doneAmong(items.map((item) => objectOfSortKey(item.sk, 0)));
-    const out: StoredObservation[] = [];
-    for (const item of items) {
-      if (!done.has(objectOfSortKey(item.sk, 0))) continue;
-      for (const [kind, value, count, firstTime, lastTime] of unpackRows(item.packed)) {
-        out.push({
-          kind: String(kind),
-          value: String(value),
-          count: Number(count),
-          firstTime: Number(firstTime),
-          lastTime: Number(lastTime),
-        });
-      }
-    }
-    return out;
+    const partitions = Array.from({ length: OBSERVATION_SHARDS }, (_, shard) =>
+      keys.observationPartition(scope, day, shard),
+    );
+    return (await this.ledger.rowsOfDone(partitions, 0)).map(([kind, value, count, firstTime, lastTime]) => ({
+      kind: String(kind),
+      value: String(value),
+      count: Number(count),
+      firstTime: Number(firstTime),
+      lastTime: Number(lastTime),
+    }));
   }
 
   async entries(scope: string, kind: string): Promise<BaselineEntry[]> {

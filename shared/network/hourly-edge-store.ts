@@ -1,14 +1,6 @@
 import type { Config } from '../config';
 import type { Item, Table } from '../store';
-import {
-  keys,
-  OBSERVATION_SHARDS,
-  ObjectLedger,
-  objectOfSortKey,
-  type PackedRow,
-  packRows,
-  unpackRows,
-} from '../store';
+import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows, unpackRows } from '../store';
 import { dayOf, epochSeconds, shardOf } from '../util';
 import type { HourlyEdge } from './hourly-edge';
 import { addTraffic, emptyTraffic, type Traffic } from './traffic';
@@ -157,17 +149,10 @@ export class HourlyEdgeStore {
    * learn nothing from an attempt that failed part-way (its retry rewrites the same rows).
    */
   async day(scope: string, day: string): Promise<HourlyEdge[]> {
-    const items: Item[] = [];
-    for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-      items.push(...(await this.table.query(keys.hourlyEdgePartition(scope, day, shard))));
-    }
-    const done = await this.ledger.doneAmong(items.map((item) => objectOfSortKey(item.sk, 1)));
-    const out: HourlyEdge[] = [];
-    for (const item of items) {
-      if (!done.has(objectOfSortKey(item.sk, 1))) continue;
-      for (const row of unpackRows(item.packed)) out.push(fromRow(row));
-    }
-    return out;
+    const partitions = Array.from({ length: OBSERVATION_SHARDS }, (_, shard) =>
+      keys.hourlyEdgePartition(scope, day, shard),
+    );
+    return (await this.ledger.rowsOfDone(partitions, 1)).map(fromRow);
   }
 
   async pendingDays(scope: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { epochSeconds } from '../util';
-import { keys } from './keys';
+import { keys, objectOfSortKey } from './keys';
+import { type PackedRow, unpackRows } from './packing';
 import type { Table } from './types';
 
 /** How long a processed-object marker is kept: S3 redelivers within hours, not months. */
@@ -27,6 +28,21 @@ export class ObjectLedger {
     if (ids.length === 0) return new Set();
     const items = await this.table.batchGet(ids.map((id) => keys.object(id)));
     return new Set(items.map((item) => item.pk.slice(keys.object('').pk.length)));
+  }
+
+  /**
+   * The packed rows of per-object items (observations, hourly edges) in these partitions, of the
+   * objects that are done only; `objectField` says where a sort key names its object.
+   */
+  async rowsOfDone(partitions: readonly string[], objectField: number): Promise<PackedRow[]> {
+    const items = [];
+    for (const pk of partitions) items.push(...(await this.table.query(pk)));
+    const done = await this.doneAmong(items.map((item) => objectOfSortKey(item.sk, objectField)));
+    const rows: PackedRow[] = [];
+    for (const item of items) {
+      if (done.has(objectOfSortKey(item.sk, objectField))) rows.push(...unpackRows(item.packed));
+    }
+    return rows;
   }
 
   async markDone(objectId: string, uri: string): Promise<void> {

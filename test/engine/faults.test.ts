@@ -173,6 +173,34 @@ function comparable(items: Iterable<Item>, clockMoved: boolean): string[] {
   );
 }
 
+/** One fresh cell of a write-fault matrix: the table as it stood before the object, and which write fails how. */
+interface WriteFault {
+  where: string;
+  table: MemoryTable;
+  faulty: FaultyTable;
+  sink: RecordingSink;
+  clock: { now: number };
+}
+
+/** A fresh cell for every write of the object's clean run, in each mode. */
+function* writeFaults(c: Case, modes: readonly FaultMode[] = ['before', 'after']): Generator<WriteFault> {
+  for (let failAt = 1; failAt <= c.clean.writes; failAt++) {
+    for (const mode of modes) {
+      const table = tableFrom(c.before);
+      const faulty = new FaultyTable(table);
+      faulty.failAt = failAt;
+      faulty.mode = mode;
+      yield {
+        where: `${c.source.uri} write ${failAt} ${mode}`,
+        table,
+        faulty,
+        sink: new RecordingSink(),
+        clock: { now: NOW },
+      };
+    }
+  }
+}
+
 function expectExactlyOnce(sink: RecordingSink, c: Case): void {
   expect(sink.accepted.map((f) => f.id).sort()).toEqual(c.clean.ids);
 }
@@ -244,21 +272,15 @@ describe('exactly-once delivery under faults, over the sample scenario', () => {
   it('a failure at every table write, before and after it applies, loses and doubles nothing', async () => {
     let cells = 0;
     for (const c of cases) {
-      for (let failAt = 1; failAt <= c.clean.writes; failAt++) {
-        for (const mode of ['before', 'after'] as const) {
-          const table = tableFrom(c.before);
-          const faulty = new FaultyTable(table);
-          faulty.failAt = failAt;
-          faulty.mode = mode;
-          const sink = new RecordingSink();
-          const clock = { now: NOW };
-          const engine = engineOn(faulty, sink, () => clock.now);
-          await untilDone(engine, c, clock);
-          const where = `${c.source.uri} write ${failAt} ${mode}`;
-          expect(sink.accepted.map((f) => f.id).sort(), where).toEqual(c.clean.ids);
-          expect(comparable(table.items(), clock.now !== NOW), where).toEqual(cleanTable(c, clock.now !== NOW));
-          cells++;
-        }
+      for (const { where, table, faulty, sink, clock } of writeFaults(c)) {
+        await untilDone(
+          engineOn(faulty, sink, () => clock.now),
+          c,
+          clock,
+        );
+        expect(sink.accepted.map((f) => f.id).sort(), where).toEqual(c.clean.ids);
+        expect(comparable(table.items(), clock.now !== NOW), where).toEqual(cleanTable(c, clock.now !== NOW));
+        cells++;
       }
     }
     console.log(`table-write faults: ${cells} cells over ${cases.length} objects`);
@@ -307,32 +329,23 @@ describe('exactly-once delivery under faults, over the sample scenario', () => {
   it('two concurrent deliveries of one object, one failing at any write, publish each finding once', async () => {
     let cells = 0;
     for (const c of cases) {
-      for (let failAt = 1; failAt <= c.clean.writes; failAt++) {
-        for (const mode of ['before', 'after'] as const) {
-          const table = tableFrom(c.before);
-          const faulty = new FaultyTable(table);
-          faulty.failAt = failAt;
-          faulty.mode = mode;
-          const sink = new RecordingSink();
-          const clock = { now: NOW };
-          const a = engineOn(faulty, sink, () => clock.now);
-          const b = engineOn(table, sink, () => clock.now);
-          const settled = await Promise.allSettled([a.process(c.source), b.process(c.source)]);
-          for (const result of settled) {
-            if (
-              result.status === 'rejected' &&
-              !(result.reason instanceof DeliveryError || result.reason instanceof InjectedFault)
-            ) {
-              throw result.reason;
-            }
+      for (const { where, table, faulty, sink, clock } of writeFaults(c)) {
+        const a = engineOn(faulty, sink, () => clock.now);
+        const b = engineOn(table, sink, () => clock.now);
+        const settled = await Promise.allSettled([a.process(c.source), b.process(c.source)]);
+        for (const result of settled) {
+          if (
+            result.status === 'rejected' &&
+            !(result.reason instanceof DeliveryError || result.reason instanceof InjectedFault)
+          ) {
+            throw result.reason;
           }
-          // SQS redelivers whichever failed; by then the other may have finished the object.
-          if (settled[0].status === 'rejected') await untilDone(a, c, clock);
-          if (settled[1].status === 'rejected') await untilDone(b, c, clock);
-          const where = `${c.source.uri} concurrent, write ${failAt} ${mode}`;
-          expect(sink.accepted.map((f) => f.id).sort(), where).toEqual(c.clean.ids);
-          cells++;
         }
+        // SQS redelivers whichever failed; by then the other may have finished the object.
+        if (settled[0].status === 'rejected') await untilDone(a, c, clock);
+        if (settled[1].status === 'rejected') await untilDone(b, c, clock);
+        expect(sink.accepted.map((f) => f.id).sort(), `${where}, concurrent`).toEqual(c.clean.ids);
+        cells++;
       }
     }
     console.log(`concurrent-delivery faults: ${cells} cells`);
@@ -348,12 +361,7 @@ describe('exactly-once delivery under faults, over the sample scenario', () => {
       await cleanEngine.process(c.source);
       await cleanEngine.rebaseline(rebaselineAt);
       await cleanEngine.rebaseline(rebaselineAt + 60_000);
-      for (let failAt = 1; failAt <= c.clean.writes; failAt++) {
-        const table = tableFrom(c.before);
-        const faulty = new FaultyTable(table);
-        faulty.failAt = failAt;
-        const sink = new RecordingSink();
-        const clock = { now: NOW };
+      for (const { where, table, faulty, sink, clock } of writeFaults(c, ['before'])) {
         const engine = engineOn(faulty, sink, () => clock.now);
         const first = await engine.process(c.source).then(
           () => true,
@@ -363,9 +371,8 @@ describe('exactly-once delivery under faults, over the sample scenario', () => {
         await engine.rebaseline(rebaselineAt);
         await untilDone(engine, c, clock);
         await engine.rebaseline(rebaselineAt + 60_000);
-        const where = `${c.source.uri} rebaseline between, write ${failAt}`;
-        expect(sink.accepted.map((f) => f.id).sort(), where).toEqual(c.clean.ids);
-        expect(comparable(table.items(), clock.now !== NOW), where).toEqual(
+        expect(sink.accepted.map((f) => f.id).sort(), `${where}, rebaseline between`).toEqual(c.clean.ids);
+        expect(comparable(table.items(), clock.now !== NOW), `${where}, rebaseline between`).toEqual(
           comparable(cleanTableState.items(), clock.now !== NOW),
         );
         cells++;

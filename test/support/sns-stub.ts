@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server';
 
 /** One message of a Publish or PublishBatch request, as the stub received it. */
 export interface StubMessage {
@@ -41,16 +41,7 @@ export async function startSnsStub(): Promise<SnsStub> {
       () => res.writeHead(400).end(),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenLocally(server)), requests };
 }
 
 function answer(params: URLSearchParams, requests: SnsRequest[], res: ServerResponse): void {

@@ -1,5 +1,5 @@
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server';
 
 /** The errors DynamoDB answers a throttled request with, and the SDK retries as throttling. */
 export const THROTTLING_ERRORS = {
@@ -91,20 +91,7 @@ export async function startThrottlingDynamo(
     forward.on('error', () => res.writeHead(502).end());
     forward.end(payload);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    log,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLocally(server)), log };
 }
 
 /** The entries of one table's part of a batch request: write requests, or the keys of a get. */
