@@ -12,7 +12,8 @@ const LAYERS = [
   'ingest', // object identification and the readers: bytes in, AuditEvent and FlowRecord out
   'kube', // what audit events mean in Kubernetes terms: who acted, images, RBAC, aws-auth
   'network', // addresses, entities, flow edges, attribution, hourly edges and their rows
-  'alert', // the Finding contract, rendering, sinks, SNS
+  'alert', // the Finding contract and its rendering
+  'incident', // incidents: correlation, lifecycle, suppressions, messages, sinks, the digest
   'detect', // detector types, the catalog, the registry
   'baseline', // baselines, learning, observations, per-edge statistics, the rebaseline
   'record', // recorders: the RBAC trail, the pod IP map, hourly edges

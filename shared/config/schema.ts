@@ -257,6 +257,28 @@ const ScheduleSchema = z
  * The one configuration schema. The CDK app reads it at synth time and passes the runtime part
  * to the Lambdas; the CLI reads the same file. Unknown keys are errors, so a typo is caught.
  */
+/**
+ * A suppression: what it matches (a detector id and/or entity globs; `dstAddr` also takes CIDRs),
+ * why, whose it is, and when it ends. Every field it names must match.
+ */
+export const SuppressionSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'use letters, digits, dot, dash or underscore (at most 64)'),
+    /** A detector id, or a glob of ids (`net.new-*`). */
+    ruleId: z.string().min(1).optional(),
+    /** Globs on entity values: `user`, `namespace`, `image`, `name`, `workload`; `dstAddr` and `srcAddr` take CIDRs or globs. */
+    entities: z.record(z.string(), z.string().min(1)).default({}),
+    reason: z.string().min(3, 'say why, in a few words'),
+    owner: z.string().min(1),
+    /** ISO-8601 date or time after which it stops applying. Required. */
+    expires: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO-8601 date such as 2027-01-31'),
+  })
+  .strict()
+  .refine((s) => s.ruleId !== undefined || Object.keys(s.entities).length > 0, {
+    message: 'name a ruleId or at least one entity to match',
+  });
+export type SuppressionRule = z.infer<typeof SuppressionSchema>;
+
 export const ConfigSchema = z
   .object({
     /** Cluster name used for audit logs whose delivery does not carry one (anything but Firehose). */
@@ -314,6 +336,27 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ minSeverity: 'low', emails: [], rollup: { cap: 25, samples: 5 } }),
+    /** How findings join incidents (README, "Incidents"). */
+    incidents: z
+      .object({
+        /** A finding joins an incident when it shares a key with it within this many hours of its last finding. */
+        windowHours: z.number().min(1).max(24 * 30).default(24),
+        /** Findings per incident; past it, a new incident linked to the old one takes the rest. */
+        maxFindings: z.number().int().min(2).max(500).default(50),
+        /** A condition (an exposure path, ...) not observed for this many days is resolved; observed again, it reopens. */
+        conditionQuietDays: z.number().min(1).max(90).default(7),
+        /** The daily digest: its EventBridge schedule (UTC), for subscribers whose filter takes `kind` digest. */
+        digestSchedule: ScheduleSchema.default('cron(0 7 * * ? *)'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Reviewed suppressions: matching findings are recorded and still join incidents, but notify
+     * no one. More can be added to the deployed table with `driftwatch suppress add`.
+     */
+    suppressions: z.array(SuppressionSchema).default([]),
+    /** The longest a suppression may last, in days. */
+    maxSuppressionDays: z.number().int().min(1).max(3650).default(90),
     /** Per-detector overrides, keyed by rule id. */
     detectors: z.record(z.string(), DetectorOverrideSchema).default({}),
     threatIntel: z
@@ -356,7 +399,24 @@ export const ConfigSchema = z
       .strict()
       .default({ vpcIds: [] }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const latest = Date.now() + config.maxSuppressionDays * 86_400_000;
+    config.suppressions.forEach((s, i) => {
+      if (Date.parse(s.expires) > latest) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['suppressions', i, 'expires'],
+          message: `is more than maxSuppressionDays (${config.maxSuppressionDays}) away; choose an earlier date or raise maxSuppressionDays`,
+        });
+      }
+    });
+    const ids = new Set<string>();
+    config.suppressions.forEach((s, i) => {
+      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['suppressions', i, 'id'], message: `${s.id} is used twice` });
+      ids.add(s.id);
+    });
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
