@@ -1,1 +1,2 @@
+export * from './sink';
 export type * from './types';
