@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileSource } from '../cli/local-files';
 import { generateScenario } from '../events/scenario/generate';
-import { CollectingSink } from '../shared/alert';
 import { defaultConfig } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
+import { CollectingSink } from '../shared/incident';
 import { MemoryTable } from '../shared/store';
 import { auditDocuments, ensure, flowLines, writeGzip } from './generate';
 
@@ -55,7 +55,8 @@ function canonical(value: unknown): string {
 
 /** A finding as hashed: its `description` checked and set aside, and its `roles` set aside (see the header). */
 function findingText(finding: Record<string, unknown>, descriptions: Map<string, string>): string {
-  const { description, roles: _roles, ...rest } = finding;
+  // The incident a finding joined is fingerprinted apart (`incidents`), so the findings stay comparable.
+  const { description, roles: _roles, incidentId: _incident, ...rest } = finding;
   if (description !== undefined && description !== descriptions.get(String(finding.ruleId))) {
     throw new Error(`finding ${String(finding.id)} carries a description that is not its detector's`);
   }
@@ -130,10 +131,12 @@ async function scenario(descriptions: Map<string, string>): Promise<Fingerprint>
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], cwd: root },
     );
-    const findings = readFileSync(join(dir, 'findings.jsonl'), 'utf8')
+    const lines = readFileSync(join(dir, 'findings.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.trim())
-      .map((l) => findingText(JSON.parse(l), descriptions));
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const findings = lines.map((f) => findingText(f, descriptions));
+    const incidents = lines.map((f) => `${String(f.id)} ${String(f.incidentId)}`);
     const state = readFileSync(join(dir, 'state', 'state.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.trim())
@@ -159,6 +162,7 @@ async function scenario(descriptions: Map<string, string>): Promise<Fingerprint>
       name: 'scenario (npm start)',
       parts: {
         findings: sha(findings.join('\n')),
+        incidents: sha(incidents.join('\n')),
         table: table.hash,
         summary: sha(canonical(summary)),
         report: sha(canonical(data)),
@@ -176,8 +180,8 @@ async function benchObject(path: string, descriptions: Map<string, string>): Pro
   const sink = new CollectingSink();
   const engine = new Engine({ config, table, context: buildDetectContext(config), sink, clock: () => FIXED_NOW });
   const outcome = await engine.process(fileSource(path));
-  const findings = sink.findings.map((f) => findingText(f as unknown as Record<string, unknown>, descriptions));
-  const { findings: _f, belowThreshold, ...rest } = outcome;
+  const findings = outcome.findings.map((f) => findingText(f as unknown as Record<string, unknown>, descriptions));
+  const { findings: _f, belowThreshold, messages, ...rest } = outcome;
   const below = belowThreshold.map((f) => findingText(f as unknown as Record<string, unknown>, descriptions));
   const items = tableHash(table.items() as Iterable<Record<string, unknown>>);
   return {
@@ -186,6 +190,9 @@ async function benchObject(path: string, descriptions: Map<string, string>): Pro
       findings: sha(findings.join('\n')),
       table: items.hash,
       outcome: sha(canonical({ ...rest, belowThreshold: below, findings: findings.length })),
+      messages: sha(
+        canonical(messages.map((m) => ({ ...m, incident: m.incident?.id, findings: m.findings.map((f) => f.id) }))),
+      ),
       counters: sha(canonical(table.counters)),
     },
     counts: { findings: findings.length, items: items.count, events: outcome.stats.events },

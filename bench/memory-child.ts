@@ -7,10 +7,10 @@
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { fileSource } from '../cli/local-files';
-import { CollectingSink } from '../shared/alert';
 import { defaultConfig } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
+import { CollectingSink } from '../shared/incident';
 import { newReadStats, readFlowLines } from '../shared/ingest';
 import { AddressClassifier, EdgeAggregator } from '../shared/network';
 import { MemoryTable } from '../shared/store';

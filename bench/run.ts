@@ -15,11 +15,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildSync } from 'esbuild';
 import { fileSource } from '../cli/local-files';
 import { PROCESSOR_TUNING } from '../infra/runtime-tuning';
-import { CollectingSink } from '../shared/alert';
 import type { Config } from '../shared/config';
 import { defaultConfig } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
+import { CollectingSink } from '../shared/incident';
 import type { ObjectSource } from '../shared/ingest';
 import { GUNZIP_AHEAD, newReadStats, readAuditObject, readFlowLines } from '../shared/ingest';
 import { AddressClassifier, EdgeAggregator } from '../shared/network';
@@ -264,7 +264,7 @@ async function steadyState(path: string, rebaselineAt: number) {
   const first = await engine.process(fileSource(path));
   await engine.rebaseline(rebaselineAt);
   const before = { ...table.counters };
-  const published = sink.findings.length;
+  const published = sink.messages.length;
   const again: ObjectSource = { ...fileSource(path), uri: `${path}#redelivered-as-new`, version: 'steady-state' };
   const second = await engine.process(again);
   return {
@@ -273,7 +273,7 @@ async function steadyState(path: string, rebaselineAt: number) {
     writeUnits: table.counters.writeUnits - before.writeUnits,
     readRequests: table.counters.readRequests - before.readRequests,
     writeRequests: table.counters.writeRequests - before.writeRequests,
-    publishes: sink.findings.length - published,
+    publishes: sink.messages.length - published,
     observations: second.observations,
   };
 }

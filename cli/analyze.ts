@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Finding } from '../shared/alert';
-import { type AlertSink, CollectingSink, FanOutSink } from '../shared/alert';
 import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
+import { CollectingSink, FanOutSink, type Incident, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
 import { ReportCollector, type WrittenReport } from '../shared/report';
 import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
@@ -31,6 +31,8 @@ export interface AnalyzeOptions {
   reportPath?: string;
   failOn?: Severity;
   snsTopicArn?: string;
+  /** Write the incidents, one JSON object per line, to this file. */
+  incidentsPath?: string;
   stdout: Writable;
   stderr: Writable;
   /** Colour severities in table output. */
@@ -41,6 +43,8 @@ export interface AnalyzeResult {
   exitCode: 0 | 3;
   summary: RunSummary;
   findings: Finding[];
+  /** Every incident in the store at the end of the run (merged ones excluded). */
+  incidents: Incident[];
   /** The HTML report, when `reportPath` was given. */
   report?: WrittenReport;
 }
@@ -67,17 +71,17 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   if (report && options.reportPath) await report.prepare(options.reportPath);
   const out: WriteStream | undefined = options.outPath ? await openOut(options.outPath) : undefined;
   const collected = new CollectingSink();
-  const printer: AlertSink = {
-    async publish(findings) {
-      for (const finding of findings) {
-        const line = options.format === 'json' ? jsonLine(finding) : tableRow(finding, options.color ?? false);
-        options.stdout.write(`${line}\n`);
-        out?.write(`${options.format === 'json' ? line : tableRow(finding, false)}\n`);
-      }
-      return undefined;
-    },
+  const findings: Finding[] = [];
+  /** Prints findings as they are recorded; messages go to the sinks. */
+  const emit = (recorded: readonly Finding[]) => {
+    for (const finding of recorded) {
+      findings.push(finding);
+      const line = options.format === 'json' ? jsonLine(finding) : tableRow(finding, options.color ?? false);
+      options.stdout.write(`${line}\n`);
+      out?.write(`${options.format === 'json' ? line : tableRow(finding, false)}\n`);
+    }
   };
-  const sinks: AlertSink[] = [collected, printer];
+  const sinks: MessageSink[] = [collected];
   if (options.snsTopicArn) {
     const [{ SNSClient }, { SnsPublisher }] = await Promise.all([
       import('@aws-sdk/client-sns'),
@@ -112,18 +116,32 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       }
       if (crossed !== undefined) {
         // The rebaseline decides the edges due by then first; here, so the summary counts what they sent.
-        summary.addSettled(await engine.decideWaiting(crossed));
-        summary.addRebaseline(crossed, count, await engine.rebaseline(crossed));
+        const settled = await engine.decideWaiting(crossed);
+        emit(settled.sent);
+        summary.addSettled(settled);
+        const rebaselined = await engine.rebaseline(crossed);
+        emit(rebaselined.findings ?? []);
+        summary.addRebaseline(crossed, count, rebaselined);
       }
       clock = Math.max(clock, object.time);
     }
-    summary.addObject(await engine.process(object.source));
+    const outcome = await engine.process(object.source);
+    emit(outcome.findings);
+    summary.addObject(outcome);
   }
   // The input is over: nothing more will name the edges still waiting for the audit log.
-  summary.addSettled(await engine.decideWaiting(Number.POSITIVE_INFINITY));
+  const settled = await engine.decideWaiting(Number.POSITIVE_INFINITY);
+  emit(settled.sent);
+  summary.addSettled(settled);
+  const incidents = await engine.incidents.list();
+  summary.addIncidents(incidents);
   if (clock !== undefined) await table.put({ ...REPLAY_KEY, clock });
   if (options.stateDir) await saveStateDir(table, options.stateDir);
   if (out) await new Promise<void>((done) => out.end(() => done()));
+  if (options.incidentsPath) {
+    await mkdir(dirname(resolve(options.incidentsPath)), { recursive: true });
+    await writeFile(options.incidentsPath, incidents.map((i) => `${JSON.stringify(i)}\n`).join(''));
+  }
 
   const result = summary.build(table.counters);
   if (options.summaryPath) {
@@ -132,12 +150,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   }
   const failed =
     options.failOn !== undefined &&
-    collected.findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
+    findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
   const written =
     report && options.reportPath
       ? await report.write(options.reportPath, {
           run: result,
-          findings: collected.findings,
+          findings,
           cluster: config.clusterName,
           learningDays: config.learning.days,
         })
@@ -145,7 +163,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   return {
     exitCode: failed ? 3 : 0,
     summary: result,
-    findings: collected.findings,
+    findings,
+    incidents,
     ...(written ? { report: written } : {}),
   };
 }

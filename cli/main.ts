@@ -29,6 +29,7 @@ interface CliFlags {
   report?: string;
   failOn?: Severity;
   snsTopicArn?: string;
+  incidents?: string;
 }
 
 async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
@@ -58,6 +59,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     reportPath,
     failOn: flags.failOn,
     snsTopicArn: flags.snsTopicArn,
+    incidentsPath: flags.incidents,
     stdout: process.stdout,
     stderr: process.stderr,
     color: process.stdout.isTTY && !process.env.NO_COLOR,
@@ -66,6 +68,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   if (flags.format === 'table') process.stderr.write(describeRun(result.summary));
   if (flags.summary) process.stderr.write(`Run summary written to ${flags.summary}\n`);
   if (flags.out) process.stderr.write(`Findings written to ${flags.out}\n`);
+  if (flags.incidents) process.stderr.write(`Incidents written to ${flags.incidents}\n`);
   if (result.report) {
     const where = relative(process.cwd(), result.report.path) || result.report.path;
     process.stderr.write(`Report written to ${where}; open ${pathToFileURL(resolve(result.report.path)).href}\n`);
@@ -98,7 +101,8 @@ export function program(): Command {
       `exit with status 3 when a finding is at least this severe (${SEVERITIES.join(', ')})`,
       severity,
     )
-    .option('--sns-topic-arn <ARN>', 'also publish findings to this SNS topic (uses your AWS credentials)')
+    .option('--incidents <FILE>', 'write the incidents, one JSON object per line, to FILE')
+    .option('--sns-topic-arn <ARN>', 'also publish incident messages to this SNS topic (uses your AWS credentials)')
     .action(async (paths: string[], flags: CliFlags) => {
       process.exitCode = await runAnalyze(paths, flags);
     });

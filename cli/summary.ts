@@ -1,7 +1,7 @@
 import type { Finding } from '../shared/alert';
-import type { RebaselineReport } from '../shared/baseline';
 import { SEVERITIES, type Severity } from '../shared/config';
-import type { ObjectOutcome, Settled } from '../shared/engine';
+import type { EngineRebaselineReport, ObjectOutcome, Settled } from '../shared/engine';
+import type { Incident, IncidentMessage, IncidentStatus, MessageKind } from '../shared/incident';
 import { mergeStats, newReadStats, type ReadStats, reject } from '../shared/ingest';
 import type { TableCounters } from '../shared/store';
 
@@ -48,6 +48,15 @@ export interface RunSummary {
     /** Flow edges that waited for the audit log to name their internal ends before they were decided. */
     edgesWaitedForAudit: number;
   };
+  /** The incidents in the store at the end of the run (merged ones not counted). */
+  incidents: { total: number; bySeverity: Record<Severity, number>; byStatus: Record<IncidentStatus, number> };
+  /**
+   * The messages the run published. `total` is what a subscriber at the default minimum severity
+   * receives: incidents and updates (the digest goes only to subscribers who ask for it).
+   */
+  notifications: { messages: { total: number; byKind: Record<MessageKind, number> } };
+  /** Findings each suppression muted (recorded and joined, not told). */
+  suppressed: Record<string, number>;
   store: TableCounters;
 }
 
@@ -76,6 +85,9 @@ export class SummaryBuilder {
   private relayedEdges = 0;
   private edgesWaited = 0;
   private suppressed = 0;
+  private readonly messages: IncidentMessage[] = [];
+  private readonly muted: Record<string, number> = {};
+  private incidents: Incident[] = [];
   private below = 0;
   private first = Number.POSITIVE_INFINITY;
   private last = Number.NEGATIVE_INFINITY;
@@ -88,6 +100,7 @@ export class SummaryBuilder {
     else this.objects.unrecognized++;
     mergeStats(this.stats, outcome.stats);
     this.findings.push(...outcome.findings);
+    this.addMessages(outcome.messages, outcome.muted);
     this.suppressed += outcome.suppressed;
     this.below += outcome.belowThreshold.length;
     for (const [id, n] of Object.entries(outcome.detectorErrors))
@@ -101,10 +114,21 @@ export class SummaryBuilder {
   /** What deciding the edges still waiting for the audit log sent, at the end of a run. */
   addSettled(settled: Settled): void {
     this.findings.push(...settled.sent);
+    this.addMessages(settled.messages, settled.muted);
     this.suppressed += settled.suppressed;
     this.below += settled.belowThreshold.length;
     if (settled.network) this.addNetwork(settled.network);
     for (const { uri, detail } of settled.failed) reject(this.stats, 'waiting-edges-error', { uri }, detail);
+  }
+
+  private addMessages(messages: readonly IncidentMessage[], muted: Record<string, number>): void {
+    this.messages.push(...messages);
+    for (const [id, n] of Object.entries(muted)) this.muted[id] = (this.muted[id] ?? 0) + n;
+  }
+
+  /** The incidents at the end of the run. */
+  addIncidents(incidents: readonly Incident[]): void {
+    this.incidents = [...incidents];
   }
 
   private addNetwork(network: NonNullable<ObjectOutcome['network']>): void {
@@ -115,7 +139,8 @@ export class SummaryBuilder {
     this.relayedEdges += network.relayedEdges;
   }
 
-  addRebaseline(time: number, firings: number, report: RebaselineReport): void {
+  addRebaseline(time: number, firings: number, report: EngineRebaselineReport): void {
+    this.addMessages(report.messages ?? [], {});
     this.rebaselines.runs++;
     this.rebaselines.scheduleTimesCrossed += firings;
     this.rebaselines.times.push(new Date(time).toISOString());
@@ -166,7 +191,26 @@ export class SummaryBuilder {
         relayedEdges: this.relayedEdges,
         edgesWaitedForAudit: this.edgesWaited,
       },
+      incidents: this.incidentCounts(),
+      notifications: { messages: this.messageCounts() },
+      suppressed: this.muted,
       store,
     };
+  }
+
+  private incidentCounts(): RunSummary['incidents'] {
+    const bySeverity = emptyBySeverity();
+    const byStatus: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, resolved: 0, merged: 0 };
+    for (const incident of this.incidents) {
+      bySeverity[incident.severity]++;
+      byStatus[incident.status]++;
+    }
+    return { total: this.incidents.length, bySeverity, byStatus };
+  }
+
+  private messageCounts(): RunSummary['notifications']['messages'] {
+    const byKind: Record<MessageKind, number> = { incident: 0, update: 0, digest: 0 };
+    for (const m of this.messages) byKind[m.kind]++;
+    return { total: byKind.incident + byKind.update, byKind };
   }
 }

@@ -86,6 +86,7 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
       time: new Date(time).toISOString(),
       description: incident.description,
       expectedRuleIds: [...incident.expectedRuleIds],
+      attack: incident.partOf ?? incident.id,
       entities,
     });
   }

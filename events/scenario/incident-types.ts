@@ -27,6 +27,11 @@ export interface IncidentDefinition {
   description: string;
   /** Rules and anomaly detectors that should report it. */
   expectedRuleIds: string[];
+  /**
+   * The attack it is a step of, when that is an earlier planted incident's id: its findings and
+   * that incident's should be one Driftwatch incident (the same pod, or a workload and its creator).
+   */
+  partOf?: string;
   /** Writes the incident's audit events and flow records; returns the identifiers a finding should name. */
   plant(ctx: IncidentContext): Record<string, unknown>;
 }

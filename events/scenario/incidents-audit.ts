@@ -73,8 +73,8 @@ const DEBUG_TOOLS: WorkloadSpec = {
 
 const outOfBandDeployment: IncidentDefinition = {
   id: 'out-of-band-deployment',
-  day: 10,
-  at: '16:05:31',
+  day: 9,
+  at: '08:47:31',
   description:
     'alice, chasing a network problem, deploys shop/debug-tools (nicolaka/netshoot, an image this cluster never ran) ' +
     'with kubectl create, outside the pipeline, and leaves it running.',

@@ -231,6 +231,8 @@ const volumeSpike: IncidentDefinition = {
   id: 'volume-spike',
   day: 12,
   at: '16:20:05',
+  // The same payments/worker pod that scanned the node subnet in the night: recon, then exfiltration.
+  partOf: 'port-scan',
   description:
     `payments/worker, which only fetches small exchange-rate tables from GitHub (${EXTERNAL.github.block}.0/24), ` +
     'uploads about 900 MB to it within half an hour: a known destination, a volume far above its baseline.',

@@ -259,6 +259,8 @@ const threatIntelEgress: IncidentDefinition = {
   id: 'threat-intel-egress',
   day: 11,
   at: '02:18:05',
+  // The miner the stolen token deployed a minute earlier: the workload and its creator are one attack.
+  partOf: 'new-registry',
   description:
     `The cryptominer's pod connects to the mining pool ${MINING_POOL.ip}:${MINING_POOL.port} (stratum), an ` +
     'address on the scenario threat list, through the NAT gateway, until its Deployment is deleted.',

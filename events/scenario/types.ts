@@ -29,6 +29,8 @@ export interface PlantedIncident {
   description: string;
   /** Rule ids of the findings it should raise. */
   expectedRuleIds: string[];
+  /** The attack it belongs to: its own id, or the planted incident it continues. Driftwatch should make one incident per attack. */
+  attack: string;
   /** Key identifiers, verbatim as they appear in the logs (user, pod, addresses, ...). */
   entities: Record<string, unknown>;
 }

@@ -94,4 +94,6 @@ export interface Finding {
   count: number;
   /** What to do about it. */
   runbook: string;
+  /** The incident it joined (set once it is recorded; see README, "Incidents"). */
+  incidentId?: string;
 }

@@ -280,6 +280,11 @@ function conditionExpression(
   switch (condition.kind) {
     case 'absent':
       return { expression: 'attribute_not_exists(pk)' };
+    case 'equals': {
+      const n = `#c${offset}`;
+      const v = `:c${offset}`;
+      return { expression: `${n} = ${v}`, names: { [n]: condition.attribute }, values: { [v]: condition.value } };
+    }
     case 'absentOrBelow':
     case 'absentOrAbove': {
       const n = `#c${offset}`;

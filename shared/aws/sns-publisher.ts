@@ -1,6 +1,5 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { AlertSink, Finding, PublishResult } from '../alert';
-import { renderEmail, renderSubject } from '../alert';
+import type { IncidentMessage, MessageSink, PublishResult } from '../incident';
 
 /** SNS takes at most 10 messages per PublishBatch and 256 KB per message. */
 const BATCH = 10;
@@ -20,10 +19,10 @@ export interface SnsPublisherOptions {
  * Never throws: the result names each finding SNS did not take (an entry it failed, or every
  * entry of a batch whose call failed), so the caller retries those alone.
  */
-export class SnsPublisher implements AlertSink {
+export class SnsPublisher implements MessageSink {
   constructor(private readonly options: SnsPublisherOptions) {}
 
-  async publish(findings: readonly Finding[]): Promise<PublishResult | undefined> {
+  async publish(findings: readonly IncidentMessage[]): Promise<PublishResult | undefined> {
     const failed = new Map<string, string>();
     for (let i = 0; i < findings.length; i += BATCH) {
       const batch = findings.slice(i, i + BATCH);
@@ -47,26 +46,19 @@ export class SnsPublisher implements AlertSink {
   }
 }
 
-export function toEntry(finding: Finding, id: string) {
-  let json = JSON.stringify(finding);
-  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES / 2) {
-    json = JSON.stringify({
-      ...finding,
-      evidence: finding.evidence.slice(0, 2000),
-      entities: { cluster: finding.entities.cluster },
-    });
-  }
-  const email = renderEmail(finding).slice(0, MAX_MESSAGE_BYTES / 4);
+export function toEntry(message: IncidentMessage, id: string) {
+  const json = JSON.stringify(message).slice(0, MAX_MESSAGE_BYTES / 2);
   return {
     Id: id,
-    Subject: renderSubject(finding),
+    Subject: `[${message.severity.toUpperCase()}] ${message.kind}`.slice(0, 100),
     MessageStructure: 'json',
-    Message: JSON.stringify({ default: json, email }),
+    Message: JSON.stringify({ default: json }),
     MessageAttributes: {
-      severity: { DataType: 'String', StringValue: finding.severity },
-      ruleId: { DataType: 'String', StringValue: finding.ruleId },
-      cluster: { DataType: 'String', StringValue: String(finding.entities.cluster ?? 'unknown') },
-      findingId: { DataType: 'String', StringValue: finding.id },
+      kind: { DataType: 'String', StringValue: message.kind },
+      severity: { DataType: 'String', StringValue: message.severity },
+      ruleId: { DataType: 'String.Array', StringValue: JSON.stringify(message.ruleIds) },
+      cluster: { DataType: 'String', StringValue: message.cluster },
+      messageId: { DataType: 'String', StringValue: message.id },
     },
   };
 }

@@ -340,7 +340,11 @@ export const ConfigSchema = z
     incidents: z
       .object({
         /** A finding joins an incident when it shares a key with it within this many hours of its last finding. */
-        windowHours: z.number().min(1).max(24 * 30).default(24),
+        windowHours: z
+          .number()
+          .min(1)
+          .max(24 * 30)
+          .default(24),
         /** Findings per incident; past it, a new incident linked to the old one takes the rest. */
         maxFindings: z.number().int().min(2).max(500).default(50),
         /** A condition (an exposure path, ...) not observed for this many days is resolved; observed again, it reopens. */
@@ -413,7 +417,8 @@ export const ConfigSchema = z
     });
     const ids = new Set<string>();
     config.suppressions.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['suppressions', i, 'id'], message: `${s.id} is used twice` });
+      if (ids.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['suppressions', i, 'id'], message: `${s.id} is used twice` });
       ids.add(s.id);
     });
   });

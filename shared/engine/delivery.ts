@@ -1,17 +1,22 @@
-import type { AlertDeduper, AlertSink, Entities, Finding, Outbox, OutboxEntry } from '../alert';
+import type { AlertDeduper, Entities, Finding, Outbox, OutboxEntry } from '../alert';
 import type { Config, Severity } from '../config';
 import { severityRank } from '../config';
+import type { IncidentBook, IncidentMessage, MessageSink } from '../incident';
 import { iso, stableHash } from '../util';
 import type { Draft } from './draft';
 
 /** What became of an owner's (an object's or a rebaseline's) drafts. */
 export interface Delivered {
-  /** Findings this owner holds the dedupe window of, published (now or by an earlier attempt). */
+  /** Findings this owner holds the dedupe window of, recorded into incidents (now or by an earlier attempt). */
   sent: Finding[];
+  /** Messages about incidents this owner published (now or, decided by an earlier attempt, now published). */
+  messages: IncidentMessage[];
   /** Findings inside a window another owner holds, not sent. */
   suppressed: number;
   /** Findings below `alerts.minSeverity`, counted but not sent. */
   belowThreshold: Finding[];
+  /** Findings a suppression muted (recorded, joined, not told), by suppression id. */
+  muted: Record<string, number>;
 }
 
 /** A delivery that could not publish everything: the owner is not done, and its retry publishes the rest. */
@@ -20,12 +25,32 @@ export class DeliveryError extends Error {
 }
 
 export interface DeliveryOptions {
-  /** Waits between publish attempts of the findings a sink failed (each scaled by a random 0.5 to 1.5). */
+  /** Waits between publish attempts of the messages a sink failed (each scaled by a random 0.5 to 1.5). */
   retryDelaysMs?: readonly number[];
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Which suppression mutes a finding (config and table suppressions), and the count of what they muted. */
+export interface Mutes {
+  matcher(): Promise<{ match(finding: Finding, at: number): string | undefined }>;
+  countMuted(counts: ReadonlyMap<string, number>): Promise<void>;
+}
+
+/** The stores delivery writes to. */
+export interface DeliveryStores {
+  deduper: AlertDeduper;
+  /** Findings an owner has to record into incidents. */
+  findings: Outbox<Finding>;
+  /** Messages an owner has to publish. */
+  messages: Outbox<IncidentMessage>;
+  incidents: IncidentBook;
+  mutes?: Mutes;
+}
+
 const RETRY_DELAYS_MS = [200, 1000, 3000];
+
+/** Under which owner an owner's messages wait. */
+const messagesOf = (owner: string) => `${owner}#msg`;
 
 /**
  * The one way findings leave the engine, exactly once under retries:
@@ -33,10 +58,13 @@ const RETRY_DELAYS_MS = [200, 1000, 3000];
  * 1. drafts become findings (config overrides applied); those below the alert threshold are only counted;
  * 2. each new finding claims its dedupe window, naming its owner, so a retry finds its own claims;
  * 3. each claimed finding is recorded in the owner's outbox, held by this attempt (a lease);
- * 4. what the outbox holds and nobody else holds is published, in event-time order; a sink's
- *    failed entries are retried with backoff and jitter, and what went is marked sent.
+ * 4. the held findings join incidents (suppressions mute their notification, never their joining);
+ *    the messages that causes are recorded in the owner's message outbox before the incidents are
+ *    saved, and the findings are marked recorded;
+ * 5. the messages the outbox holds and nobody else holds are published in order; a sink's failed
+ *    entries are retried with backoff and jitter, and what went is marked sent.
  *
- * A failure anywhere leaves the owner undone: its retry skips what is marked sent and publishes the
+ * A failure anywhere leaves the owner undone: its retry skips what is marked done and does the
  * rest, including findings the retry would no longer find.
  */
 export class FindingDelivery {
@@ -45,9 +73,8 @@ export class FindingDelivery {
 
   constructor(
     private readonly config: Config,
-    private readonly deduper: AlertDeduper,
-    private readonly outbox: Outbox,
-    private readonly sink: AlertSink,
+    private readonly stores: DeliveryStores,
+    private readonly sink: MessageSink,
     options: DeliveryOptions = {},
   ) {
     this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
@@ -56,8 +83,9 @@ export class FindingDelivery {
 
   async deliver(owner: string, drafts: readonly Draft[]): Promise<Delivered> {
     const { findings, below } = this.findings(drafts);
-    const entries = await this.outbox.entries(owner);
-    const state = { held: [] as Finding[], done: [] as Finding[], busy: 0, suppressed: 0 };
+    const outbox = this.stores.findings;
+    const entries = await outbox.entries(owner);
+    const state: Taken = { held: [], done: [], busy: 0, suppressed: 0 };
     const seen = new Set<string>();
     for (const { finding, draft } of findings) {
       if (seen.has(finding.id)) {
@@ -68,30 +96,83 @@ export class FindingDelivery {
       const entry = entries.get(finding.id);
       if (entry) await this.take(owner, entry, state);
       else if (!(await this.claim(owner, finding, draft))) state.suppressed++;
-      else if (await this.outbox.add(owner, finding)) state.held.push(finding);
+      else if (await outbox.add(owner, finding)) state.held.push(finding);
       // A concurrent delivery of the same object recorded it between our read and our write: it holds it.
       else state.busy++;
     }
     // What an earlier attempt recorded and this one no longer finds (a rebaseline ran in between) still goes.
     for (const [id, entry] of entries) if (!seen.has(id)) await this.take(owner, entry, state);
-    const sent = byTime([...state.done, ...(await this.publish(owner, state.held))]);
+    const { recorded, muted, added } = await this.record(owner, state.held);
+    // Only an owner with findings can have messages waiting (an object with none costs no read).
+    const messages = entries.size > 0 || state.held.length > 0 ? await this.publishOutbox(owner, added) : [];
     if (state.busy > 0) {
       throw new DeliveryError(
         `${state.busy} finding(s) of ${owner} are held by another attempt; retry after its lease`,
       );
     }
-    return { sent, suppressed: state.suppressed, belowThreshold: below };
+    return {
+      sent: byTime([...state.done, ...recorded]),
+      messages,
+      suppressed: state.suppressed,
+      belowThreshold: below,
+      muted,
+    };
   }
 
-  /** An entry an earlier attempt recorded: sent already, or taken over once its lease ran out. */
-  private async take(
-    owner: string,
-    entry: OutboxEntry,
-    state: { held: Finding[]; done: Finding[]; busy: number },
-  ): Promise<void> {
-    if (entry.sent) state.done.push(entry.finding);
-    else if (await this.outbox.lease(owner, entry.finding.id)) state.held.push(entry.finding);
+  /** An entry an earlier attempt recorded: done already, or taken over once its lease ran out. */
+  private async take(owner: string, entry: OutboxEntry<Finding>, state: Taken): Promise<void> {
+    if (entry.sent) state.done.push(entry.value);
+    else if (await this.stores.findings.lease(owner, entry.value.id)) state.held.push(entry.value);
     else state.busy++;
+  }
+
+  /**
+   * Joins the held findings to incidents; the messages that causes go into the owner's message
+   * outbox first; then the findings are marked recorded, carrying their incident.
+   */
+  private async record(
+    owner: string,
+    held: readonly Finding[],
+  ): Promise<{ recorded: Finding[]; muted: Record<string, number>; added: IncidentMessage[] }> {
+    if (held.length === 0) return { recorded: [], muted: {}, added: [] };
+    const added: IncidentMessage[] = [];
+    const matcher = await this.stores.mutes?.matcher();
+    const items = held.map((finding) => {
+      const mutedBy = matcher?.match(finding, Date.parse(finding.time));
+      return mutedBy ? { finding, mutedBy } : { finding };
+    });
+    const result = await this.stores.incidents.record(items, async (messages) => {
+      for (const message of messages) {
+        // Held by this attempt once added; an entry an earlier attempt wrote is leased with the rest.
+        if (await this.stores.messages.add(messagesOf(owner), message)) added.push(message);
+      }
+    });
+    const recorded = held.map((f) => {
+      const incidentId = result.incidentOf.get(f.id);
+      return incidentId ? { ...f, incidentId } : f;
+    });
+    await this.markDone(() => this.stores.findings.markSent(owner, recorded));
+    const muted: Record<string, number> = {};
+    for (const { mutedBy } of items) if (mutedBy) muted[mutedBy] = (muted[mutedBy] ?? 0) + 1;
+    if (Object.keys(muted).length > 0) await this.stores.mutes?.countMuted(new Map(Object.entries(muted)));
+    return { recorded, muted, added };
+  }
+
+  /** Publishes what the owner's message outbox holds and nobody else holds, in order. */
+  private async publishOutbox(owner: string, added: readonly IncidentMessage[]): Promise<IncidentMessage[]> {
+    const box = messagesOf(owner);
+    const held: IncidentMessage[] = [...added];
+    const mine = new Set(added.map((m) => m.id));
+    let busy = 0;
+    for (const entry of (await this.stores.messages.entries(box)).values()) {
+      if (entry.sent || mine.has(entry.value.id)) continue;
+      if (await this.stores.messages.lease(box, entry.value.id)) held.push(entry.value);
+      else busy++;
+    }
+    const sent = await this.publish(box, held);
+    if (busy > 0)
+      throw new DeliveryError(`${busy} message(s) of ${owner} are held by another attempt; retry after its lease`);
+    return sent;
   }
 
   /** The drafts' findings at or above the alert threshold (one per id, in event-time order), and the rest. */
@@ -109,7 +190,7 @@ export class FindingDelivery {
   }
 
   private claim(owner: string, finding: Finding, draft: Draft): Promise<boolean> {
-    return this.deduper.claim({
+    return this.stores.deduper.claim({
       ruleId: draft.detector.id,
       dedupeKey: dedupeKeyOf(draft),
       findingId: finding.id,
@@ -120,13 +201,12 @@ export class FindingDelivery {
   }
 
   /**
-   * Publishes the held findings in event-time order and marks each one sent as the sink takes it;
-   * retries what the sink failed. Returns what went; throws when some did not, after giving their
-   * leases back.
+   * Publishes the held messages in order and marks each one sent as the sink takes it; retries
+   * what the sink failed. Returns what went; throws when some did not, after giving their leases back.
    */
-  private async publish(owner: string, findings: readonly Finding[]): Promise<Finding[]> {
-    let pending = byTime([...findings]);
-    const sent: Finding[] = [];
+  private async publish(box: string, messages: readonly IncidentMessage[]): Promise<IncidentMessage[]> {
+    let pending = [...messages].sort(inOrder);
+    const sent: IncidentMessage[] = [];
     let reason = '';
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {
@@ -134,40 +214,40 @@ export class FindingDelivery {
         await this.sleep((this.delays[attempt - 1] ?? 0) * (0.5 + Math.random()));
       }
       const failed = await this.tryPublish(pending);
-      const went = pending.filter((f) => !failed.has(f.id));
-      await this.markSent(owner, went);
+      const went = pending.filter((m) => !failed.has(m.id));
+      await this.markDone(() => this.stores.messages.markSent(box, went));
       sent.push(...went);
-      pending = pending.filter((f) => failed.has(f.id));
+      pending = pending.filter((m) => failed.has(m.id));
       reason = [...failed.values()][0] ?? reason;
     }
     if (pending.length === 0) return sent;
-    await this.outbox
+    await this.stores.messages
       .release(
-        owner,
-        pending.map((f) => f.id),
+        box,
+        pending.map((m) => m.id),
       )
       .catch(() => undefined);
-    throw new DeliveryError(`could not publish ${pending.length} finding(s) of ${owner}: ${reason}`);
+    throw new DeliveryError(`could not publish ${pending.length} message(s) of ${box}: ${reason}`);
   }
 
-  /** The sink's failures by finding id; a sink that throws failed them all. */
-  private async tryPublish(findings: readonly Finding[]): Promise<ReadonlyMap<string, string>> {
+  /** The sink's failures by message id; a sink that throws failed them all. */
+  private async tryPublish(messages: readonly IncidentMessage[]): Promise<ReadonlyMap<string, string>> {
     try {
-      return (await this.sink.publish(findings))?.failed ?? new Map();
+      return (await this.sink.publish(messages))?.failed ?? new Map();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      return new Map(findings.map((f) => [f.id, reason]));
+      return new Map(messages.map((m) => [m.id, reason]));
     }
   }
 
   /**
-   * Marks findings sent, retrying the write: a mark that never lands means the next attempt
-   * publishes them again (the one case that stays at-least-once).
+   * Marks entries done, retrying the write: a mark that never lands means the next attempt does
+   * them again (for a message: publishes it again, the one case that stays at-least-once).
    */
-  private async markSent(owner: string, findings: readonly Finding[]): Promise<void> {
+  private async markDone(write: () => Promise<void>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.outbox.markSent(owner, findings);
+        await write();
         return;
       } catch (error) {
         if (attempt >= this.delays.length) throw error;
@@ -201,6 +281,19 @@ export class FindingDelivery {
       runbook: detector.runbook,
     };
   }
+}
+
+interface Taken {
+  held: Finding[];
+  done: Finding[];
+  busy: number;
+  suppressed: number;
+}
+
+/** Messages in the order they were decided: by incident time, then by their number. */
+function inOrder(a: IncidentMessage, b: IncidentMessage): number {
+  const at = (m: IncidentMessage) => m.incident?.lastSeen ?? '';
+  return at(a).localeCompare(at(b)) || a.id.localeCompare(b.id, 'en', { numeric: true });
 }
 
 /** In event-time order; a stable sort, so findings of one time keep the order detection gave them. */

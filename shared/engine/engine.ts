@@ -1,9 +1,10 @@
-import type { AlertSink } from '../alert';
+import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
 import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext } from '../detect';
 import { AUDIT_DETECTORS, AUDIT_KINDS, baselineKinds, enabledDetectors, FLOW_DETECTORS, FLOW_KINDS } from '../detect';
+import { IncidentBook, type IncidentMessage, type MessageSink } from '../incident';
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
 import { identifyObject, readAuditObject, reject } from '../ingest';
 import type { FlowEdge } from '../network';
@@ -12,7 +13,7 @@ import type { Recorder } from '../record';
 import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
 import { ObjectLedger, type Table } from '../store';
 import { DAY_MS, iso, stableHash } from '../util';
-import { type Delivered, type DeliveryOptions, FindingDelivery } from './delivery';
+import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
 import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
@@ -27,7 +28,10 @@ export interface EngineOptions {
   table: Table;
   /** Detector context: config lookups and the threat intel, built once per process. */
   context: DetectContext;
-  sink: AlertSink;
+  /** Where messages about incidents go. */
+  sink: MessageSink;
+  /** Suppressions: which mute a finding's notification (none when absent). */
+  mutes?: Mutes;
   /** Wall clock, for the processed-object ledger. @default Date.now */
   clock?: () => number;
   /**
@@ -52,6 +56,8 @@ const PUBLISH_LEASE_MS = 5 * 60_000;
  */
 export class Engine {
   readonly baselines: BaselineStore;
+  /** The incidents findings join. */
+  readonly incidents: IncidentBook;
   private readonly config: Config;
   private readonly table: Table;
   private readonly clock: () => number;
@@ -73,10 +79,16 @@ export class Engine {
     this.clock = options.clock ?? Date.now;
     this.baselines = new BaselineStore({ table });
     this.ledger = new ObjectLedger(table, this.clock);
+    this.incidents = new IncidentBook(table, config, this.clock);
     this.delivery = new FindingDelivery(
       config,
-      new AlertDeduper(table),
-      new Outbox(table, this.clock, PUBLISH_LEASE_MS),
+      {
+        deduper: new AlertDeduper(table),
+        findings: new Outbox<Finding>(table, this.clock, PUBLISH_LEASE_MS),
+        messages: new Outbox<IncidentMessage>(table, this.clock, PUBLISH_LEASE_MS),
+        incidents: this.incidents,
+        ...(options.mutes ? { mutes: options.mutes } : {}),
+      },
       options.sink,
       options.delivery,
     );
@@ -253,12 +265,15 @@ export class Engine {
       retentionDays: this.config.rebaseline.retentionDays,
       kinds: baselineKinds(),
     });
-    const sent = [...late.sent, ...(await this.delivery.deliver(`rebaseline#${run}`, silent)).sent];
+    const own = await this.delivery.deliver(`rebaseline#${run}`, silent);
+    const sent = [...late.sent, ...own.sent];
+    const messages = [...late.messages, ...own.messages];
     return {
       ...report,
       network: { ...folded, silentLogs: silent.length },
       ...(late.groups + late.failed.length > 0 ? { waiting: { decided: late.edges, failed: late.failed } } : {}),
       ...(sent.length > 0 ? { findings: sent } : {}),
+      ...(messages.length > 0 ? { messages } : {}),
     };
   }
 }

@@ -3,4 +3,4 @@ export { DeliveryError } from './delivery';
 export type { EngineOptions } from './engine';
 export { Engine } from './engine';
 export type { Settled } from './pending-edges';
-export type { ObjectOutcome } from './types';
+export type { EngineRebaselineReport, ObjectOutcome } from './types';

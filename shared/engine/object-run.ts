@@ -37,6 +37,8 @@ export class ObjectRun {
       kind: kind ?? 'unknown',
       stats: this.stats,
       findings: [],
+      messages: [],
+      muted: {},
       suppressed: 0,
       belowThreshold: [],
       observations: 0,
@@ -53,6 +55,8 @@ export class ObjectRun {
   /** Notes what became of the object's findings. */
   delivered(delivered: Delivered): void {
     this.outcome.findings = delivered.sent;
+    this.outcome.messages = delivered.messages;
+    this.outcome.muted = delivered.muted;
     this.outcome.suppressed = delivered.suppressed;
     this.outcome.belowThreshold = delivered.belowThreshold;
   }

@@ -110,7 +110,16 @@ export class PendingEdges {
    * nothing more will arrive.
    */
   async settle(now: number, owner: string): Promise<Settled> {
-    const settled: Settled = { sent: [], suppressed: 0, belowThreshold: [], groups: 0, edges: 0, failed: [] };
+    const settled: Settled = {
+      sent: [],
+      messages: [],
+      muted: {},
+      suppressed: 0,
+      belowThreshold: [],
+      groups: 0,
+      edges: 0,
+      failed: [],
+    };
     const watermark = await this.watermark.get(this.cluster);
     if (watermark === undefined && now !== Number.POSITIVE_INFINITY) return settled;
     const isDue = (dueAt: number) => this.isDue(dueAt, watermark, now);
@@ -189,6 +198,8 @@ function mayBePod(cls: FlowEdge['clientClass'], entity: NetworkEntity | undefine
 
 function addDecided(settled: Settled, delivered: Delivered, network: NetworkOutcome | undefined): void {
   settled.sent.push(...delivered.sent);
+  settled.messages.push(...delivered.messages);
+  for (const [id, n] of Object.entries(delivered.muted)) settled.muted[id] = (settled.muted[id] ?? 0) + n;
   settled.suppressed += delivered.suppressed;
   settled.belowThreshold.push(...delivered.belowThreshold);
   settled.groups++;

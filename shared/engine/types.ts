@@ -1,5 +1,6 @@
 import type { Finding } from '../alert';
 import type { EdgeStatsFoldReport, RebaselineReport } from '../baseline';
+import type { IncidentMessage } from '../incident';
 import type { LogKind, ObjectIdentity, ReadStats } from '../ingest';
 
 export interface ObjectOutcome {
@@ -10,8 +11,12 @@ export interface ObjectOutcome {
   /** What the key and the content said the object is (absent when it was already processed). */
   identity?: ObjectIdentity;
   stats: ReadStats;
-  /** Findings that opened a new dedupe window and were sent. */
+  /** Findings that opened a new dedupe window and joined incidents (with `incidentId`). */
   findings: Finding[];
+  /** Messages about incidents the object caused and published. */
+  messages: IncidentMessage[];
+  /** Findings a suppression muted, by suppression id. */
+  muted: Record<string, number>;
   /** Findings inside an open dedupe window, not sent again. */
   suppressed: number;
   /** Findings below `alerts.minSeverity`, counted but not sent. */
@@ -56,4 +61,5 @@ export interface EngineRebaselineReport extends RebaselineReport {
   waiting?: { decided: number; failed: { uri: string; detail: string }[] };
   /** Findings the rebaseline raised (a flow log that stopped arriving, edges that had waited). */
   findings?: Finding[];
+  messages?: IncidentMessage[];
 }

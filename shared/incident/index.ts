@@ -1,2 +1,6 @@
+export { IncidentBook, IncidentNotFoundError, type LifecycleChange, type ToRecord } from './book';
+export { because, keysOf } from './keys';
+export { IncidentsBusyError } from './lock';
 export * from './sink';
+export { tacticOf } from './tactics';
 export type * from './types';

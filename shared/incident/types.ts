@@ -28,6 +28,8 @@ export interface TimelineEntry {
   keys: string[];
   /** The suppression that muted its notification, when one did. */
   mutedBy?: string;
+  /** The same finding seen again later (after its dedupe window): how often, and when last. */
+  repeats?: { count: number; last: string };
 }
 
 /** Why findings were joined: one correlation key and how many of the incident's findings carry it. */

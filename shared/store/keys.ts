@@ -26,6 +26,11 @@ import { shardOf, stableHash } from '../util';
  * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
  * | `SCOPE#<cluster>`               | `AUDITMARK`                 | audit watermark: newest audit event processed |
  * | `PENDING#<cluster>`             | `<dueAt>#<objectId>#<hour>#<n>` | flow edges waiting for the audit log (packed) |
+ * | `INCIDENTS`                     | incident id                 | an incident: state, timeline, what was told |
+ * | `INCIDENT#<id>`                 | `<time>#<findingId>`        | one of an incident's findings, whole  |
+ * | `INCKEY#<cluster>#<hash>`       | `CURRENT`                   | the incident a correlation key last joined |
+ * | `FINDING#<findingId>`           | `INCIDENT`                  | the incident a finding joined (once)  |
+ * | `INCLOCK`                       | `LOCK`                      | who is changing incidents right now (a lease) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -78,4 +83,10 @@ export const keys = {
   flowSources: () => 'FLOWSRC',
   auditWatermark: (cluster: string) => ({ pk: `SCOPE#${cluster}`, sk: 'AUDITMARK' }),
   pendingEdges: (cluster: string) => `PENDING#${cluster}`,
+  incidents: () => 'INCIDENTS',
+  incident: (id: string) => ({ pk: 'INCIDENTS', sk: id }),
+  incidentFindings: (id: string) => `INCIDENT#${id}`,
+  incidentKey: (cluster: string, key: string) => ({ pk: `INCKEY#${cluster}#${stableHash(key)}`, sk: 'CURRENT' }),
+  findingIncident: (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: 'INCIDENT' }),
+  incidentLock: () => ({ pk: 'INCLOCK', sk: 'LOCK' }),
 };

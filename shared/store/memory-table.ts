@@ -143,6 +143,7 @@ function compareKeys(a: string, b: string): number {
 }
 
 function holds(condition: Condition, existing: Item | undefined): boolean {
+  if (condition.kind === 'equals') return existing?.[condition.attribute] === condition.value;
   if (!existing) return true;
   switch (condition.kind) {
     case 'absent':

@@ -23,7 +23,9 @@ export type Condition =
   /** The item does not exist, or `attribute` is missing or lower than `value`. */
   | { kind: 'absentOrBelow'; attribute: string; value: number }
   /** The item does not exist, or `attribute` is missing or higher than `value`. */
-  | { kind: 'absentOrAbove'; attribute: string; value: number };
+  | { kind: 'absentOrAbove'; attribute: string; value: number }
+  /** The item exists and `attribute` equals `value` (a lock's holder, a version). */
+  | { kind: 'equals'; attribute: string; value: string | number };
 
 export interface Update {
   /** SET attribute = value. */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostileAuditDocuments } from '../../bench/generate';
-import { CollectingSink } from '../../shared/alert';
+import { CollectingSink } from '../../shared/incident';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';

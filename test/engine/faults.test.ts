@@ -13,7 +13,7 @@ import { fileSource, inDeliveryOrder, listFiles } from '../../cli/local-files';
 import { Schedule } from '../../cli/schedule';
 import { generateScenario } from '../../events/scenario/generate';
 import type { AlertSink, Finding, PublishResult } from '../../shared/alert';
-import { CollectingSink } from '../../shared/alert';
+import { CollectingSink } from '../../shared/incident';
 import { type Config, loadConfigFile } from '../../shared/config';
 import { buildDetectContext, type DetectContext } from '../../shared/detect';
 import { DeliveryError, Engine } from '../../shared/engine';
