@@ -6,7 +6,7 @@ import type { Finding } from '../shared/alert';
 import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine } from '../shared/engine';
-import { CollectingSink, FanOutSink, type Incident, type MessageSink } from '../shared/incident';
+import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
 import { ReportCollector, type WrittenReport } from '../shared/report';
 import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
@@ -45,6 +45,8 @@ export interface AnalyzeResult {
   findings: Finding[];
   /** Every incident in the store at the end of the run (merged ones excluded). */
   incidents: Incident[];
+  /** The messages the run published, in order. */
+  messages: IncidentMessage[];
   /** The HTML report, when `reportPath` was given. */
   report?: WrittenReport;
 }
@@ -165,6 +167,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     summary: result,
     findings,
     incidents,
+    messages: collected.messages,
     ...(written ? { report: written } : {}),
   };
 }

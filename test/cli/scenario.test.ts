@@ -64,6 +64,64 @@ describe('sample scenario, end to end', () => {
     }
   });
 
+  describe('incidents', () => {
+    /** The incidents of a planted incident's expected findings (matched by rule and time, as above). */
+    const incidentsOf = (incident: ScenarioManifest['incidents'][number]) => {
+      const at = Date.parse(incident.time);
+      const ids = new Set<string>();
+      for (const ruleId of incident.expectedRuleIds) {
+        for (const f of result.findings) {
+          if (f.ruleId === ruleId && Math.abs(Date.parse(f.time) - at) <= 15 * 60_000) ids.add(String(f.incidentId));
+        }
+      }
+      return ids;
+    };
+
+    it('makes each planted attack one incident, and no two attacks one', () => {
+      const byAttack = new Map<string, Set<string>>();
+      for (const incident of manifest.incidents) {
+        const ids = byAttack.get(incident.attack) ?? new Set<string>();
+        for (const id of incidentsOf(incident)) ids.add(id);
+        byAttack.set(incident.attack, ids);
+      }
+      const owner = new Map<string, string>();
+      for (const [attack, ids] of byAttack) {
+        expect([...ids], `${attack} is split into several incidents`).toHaveLength(1);
+        const [id] = [...ids] as [string];
+        expect(owner.get(id), `${attack} and ${owner.get(id)} are merged into ${id}`).toBeUndefined();
+        owner.set(id, attack);
+        expect(result.incidents.map((i) => i.id)).toContain(id);
+      }
+      expect(byAttack.size).toBeGreaterThanOrEqual(12);
+    });
+
+    it('sends at most 1.5 messages per planted attack over 14 days, none on the learning days', () => {
+      const attacks = new Set(manifest.incidents.map((i) => i.attack)).size;
+      const { messages } = result.summary.notifications;
+      expect(messages.total).toBe(result.messages.filter((m) => m.kind !== 'digest').length);
+      expect(messages.total).toBeLessThanOrEqual(1.5 * attacks);
+      expect(messages.byKind.incident).toBe(result.incidents.filter((i) => i.messages > 0).length);
+      const learningEnds = new Date(Date.parse(manifest.start) + 8 * 86_400_000).toISOString();
+      expect(result.messages.filter((m) => (m.incident?.lastSeen ?? '') < learningEnds).map((m) => m.id)).toEqual([]);
+      // Every message names its incident, and each incident's count matches what was sent.
+      for (const incident of result.incidents) {
+        expect(result.messages.filter((m) => m.incident?.id === incident.id)).toHaveLength(incident.messages);
+      }
+    });
+
+    it('tells the exposure path of day 10 once, not once a day', () => {
+      const planted = manifest.incidents.find((i) => i.id === 'exposure-path');
+      const [id] = [...incidentsOf(planted as ScenarioManifest['incidents'][number])];
+      const incident = result.incidents.find((i) => i.id === id);
+      const daily = result.findings.filter((f) => f.ruleId === 'net.exposure-path');
+      expect(daily.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(daily.map((f) => f.incidentId))).toEqual(new Set([id]));
+      expect(incident?.messages).toBe(1);
+      expect(incident?.lastSeen.slice(0, 10)).toBe(daily.at(-1)?.time.slice(0, 10));
+      expect(incident?.conditions.map((c) => c.key)).toEqual(['condition:net.exposure-path:shop/web→rds-subnets:5432']);
+    });
+  });
+
   it('names the pod, once, for egress the NAT gateway also logged', () => {
     // Every connection to the internet shows at the pod's interface and again at the gateway's.
     const viaGateway = result.findings.filter((f) => f.source === 'vpc-flow' && f.entities.srcAddr === NAT_GATEWAY.ip);
