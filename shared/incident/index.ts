@@ -1,2 +1,8 @@
 export * from './sink';
+export {
+  SuppressionError,
+  SuppressionMatcher,
+  SuppressionStore,
+  type SuppressionView,
+} from './suppressions';
 export type * from './types';

@@ -26,6 +26,9 @@ import { shardOf, stableHash } from '../util';
  * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
  * | `SCOPE#<cluster>`               | `AUDITMARK`                 | audit watermark: newest audit event processed |
  * | `PENDING#<cluster>`             | `<dueAt>#<objectId>#<hour>#<n>` | flow edges waiting for the audit log (packed) |
+ * | `SUPPRESS`                      | `RULE#<id>`                 | a suppression added at run time (the newest of its id) |
+ * | `SUPPRESS`                      | `MUTED#<id>`                | notifications a suppression muted (config ones too) |
+ * | `SUPPRESSLOG`                   | `<iso time>#<id>#<action>`  | every add and remove of a suppression: who, when, why |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -78,4 +81,8 @@ export const keys = {
   flowSources: () => 'FLOWSRC',
   auditWatermark: (cluster: string) => ({ pk: `SCOPE#${cluster}`, sk: 'AUDITMARK' }),
   pendingEdges: (cluster: string) => `PENDING#${cluster}`,
+  suppressions: () => 'SUPPRESS',
+  suppressionRule: (id: string) => ({ pk: keys.suppressions(), sk: `RULE#${id}` }),
+  suppressionMuted: (id: string) => ({ pk: keys.suppressions(), sk: `MUTED#${id}` }),
+  suppressionLog: () => 'SUPPRESSLOG',
 };
