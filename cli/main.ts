@@ -7,6 +7,7 @@ import { ReportError } from '../shared/report';
 import { type AnalyzeOptions, analyze, describeRun, type OutputFormat } from './analyze';
 import { UsageError } from './errors';
 import { registerRbacHistory } from './rbac-history';
+import { registerSuppress } from './suppress';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO_DIR = join(ROOT, '.driftwatch', 'scenario');
@@ -107,17 +108,33 @@ export function program(): Command {
       process.exitCode = await runAnalyze(paths, flags);
     });
   registerRbacHistory(cli);
+  registerSuppress(cli);
   return cli;
 }
 
+/** `driftwatch suppress add --help`: the help of the deepest subcommand `argv` names. */
+function helpCommand(cli: Command, argv: readonly string[]): string {
+  const words = ['driftwatch'];
+  let command = cli;
+  for (const arg of argv) {
+    const sub = command.commands.find((c) => c.name() === arg);
+    if (!sub) break;
+    words.push(arg);
+    command = sub;
+  }
+  return `${words.join(' ')} --help`;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const cli = program();
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    await cli.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      process.stderr.write(' (see driftwatch analyze --help)\n');
+      // A command named without its subcommand has just printed its help.
+      if (error.code !== 'commander.help') process.stderr.write(` (see ${helpCommand(cli, argv)})\n`);
       return 1;
     }
     if (error instanceof ConfigError || error instanceof UsageError || error instanceof ReportError) {

@@ -3,4 +3,10 @@ export { because, keysOf } from './keys';
 export { IncidentsBusyError } from './lock';
 export * from './sink';
 export { tacticOf } from './tactics';
+export {
+  SuppressionError,
+  SuppressionMatcher,
+  SuppressionStore,
+  type SuppressionView,
+} from './suppressions';
 export type * from './types';

@@ -31,6 +31,9 @@ import { shardOf, stableHash } from '../util';
  * | `INCKEY#<cluster>#<hash>`       | `CURRENT`                   | the incident a correlation key last joined |
  * | `FINDING#<findingId>`           | `INCIDENT`                  | the incident a finding joined (once)  |
  * | `INCLOCK`                       | `LOCK`                      | who is changing incidents right now (a lease) |
+ * | `SUPPRESS`                      | `RULE#<id>`                 | a suppression added at run time (the newest of its id) |
+ * | `SUPPRESS`                      | `MUTED#<id>`                | notifications a suppression muted (config ones too) |
+ * | `SUPPRESSLOG`                   | `<iso time>#<id>#<action>`  | every add and remove of a suppression: who, when, why |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -89,4 +92,8 @@ export const keys = {
   incidentKey: (cluster: string, key: string) => ({ pk: `INCKEY#${cluster}#${stableHash(key)}`, sk: 'CURRENT' }),
   findingIncident: (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: 'INCIDENT' }),
   incidentLock: () => ({ pk: 'INCLOCK', sk: 'LOCK' }),
+  suppressions: () => 'SUPPRESS',
+  suppressionRule: (id: string) => ({ pk: keys.suppressions(), sk: `RULE#${id}` }),
+  suppressionMuted: (id: string) => ({ pk: keys.suppressions(), sk: `MUTED#${id}` }),
+  suppressionLog: () => 'SUPPRESSLOG',
 };
