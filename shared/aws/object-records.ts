@@ -199,8 +199,14 @@ function report(outcome: ObjectOutcome, elapsedMs: number, deps: RecordDeps): vo
   }
   metrics.addMetric('EventsParsed', 'Count', stats.events);
   metrics.addMetric('BytesRead', 'Bytes', stats.bytesRead);
-  metrics.addMetric('FindingsPublished', 'Count', outcome.findings.length);
+  metrics.addMetric('FindingsRecorded', 'Count', outcome.findings.length);
   metrics.addMetric('FindingsSuppressed', 'Count', outcome.suppressed);
+  metrics.addMetric(
+    'FindingsMuted',
+    'Count',
+    Object.values(outcome.muted).reduce((a, b) => a + b, 0),
+  );
+  metrics.addMetric('MessagesPublished', 'Count', outcome.messages.length);
   const rejected = totalRejected(stats);
   metrics.addMetric('RecordsRejected', 'Count', rejected);
   for (const [reason, n] of Object.entries(stats.rejected)) {

@@ -4,7 +4,7 @@ import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext } from '../detect';
 import { AUDIT_DETECTORS, AUDIT_KINDS, baselineKinds, enabledDetectors, FLOW_DETECTORS, FLOW_KINDS } from '../detect';
-import { IncidentBook, type IncidentMessage, type MessageSink } from '../incident';
+import { IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
 import { identifyObject, readAuditObject, reject } from '../ingest';
 import type { FlowEdge } from '../network';
@@ -30,7 +30,7 @@ export interface EngineOptions {
   context: DetectContext;
   /** Where messages about incidents go. */
   sink: MessageSink;
-  /** Suppressions: which mute a finding's notification (none when absent). */
+  /** Which suppressions mute a finding's notification. @default the config's and the table's */
   mutes?: Mutes;
   /** Wall clock, for the processed-object ledger. @default Date.now */
   clock?: () => number;
@@ -87,7 +87,7 @@ export class Engine {
         findings: new Outbox<Finding>(table, this.clock, PUBLISH_LEASE_MS),
         messages: new Outbox<IncidentMessage>(table, this.clock, PUBLISH_LEASE_MS),
         incidents: this.incidents,
-        ...(options.mutes ? { mutes: options.mutes } : {}),
+        mutes: options.mutes ?? suppressionsOf(table, config, this.clock),
       },
       options.sink,
       options.delivery,
@@ -276,4 +276,16 @@ export class Engine {
       ...(messages.length > 0 ? { messages } : {}),
     };
   }
+}
+
+/**
+ * The config's suppressions and the table's (added with `driftwatch suppress add`): each applies to
+ * findings whose event time is before its expiry.
+ */
+function suppressionsOf(table: Table, config: Config, clock: () => number): Mutes {
+  const store = new SuppressionStore(table, clock, { maxDays: config.maxSuppressionDays, config: config.suppressions });
+  return {
+    matcher: () => store.active(config.suppressions, Number.NEGATIVE_INFINITY),
+    countMuted: (counts) => store.countMuted(counts),
+  };
 }
