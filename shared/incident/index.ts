@@ -2,11 +2,11 @@ export { IncidentBook, IncidentNotFoundError, type LifecycleChange, type ToRecor
 export { because, keysOf } from './keys';
 export { IncidentsBusyError } from './lock';
 export * from './sink';
-export { tacticOf } from './tactics';
 export {
   SuppressionError,
   SuppressionMatcher,
   SuppressionStore,
   type SuppressionView,
 } from './suppressions';
+export { tacticOf } from './tactics';
 export type * from './types';
