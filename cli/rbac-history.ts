@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { RbacTrail, type RbacTrailEntry } from '../shared/record';
-import type { Table } from '../shared/store';
 import { loadStateDir } from '../shared/store';
 import { printable } from '../shared/util';
 import { analyze } from './analyze';
+import { dynamoTable } from './dynamo';
 import { UsageError } from './errors';
 
 export interface RbacHistoryOptions {
@@ -91,14 +91,6 @@ export async function rbacHistory(options: RbacHistoryOptions): Promise<number> 
   } finally {
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   }
-}
-
-async function dynamoTable(tableName: string): Promise<Table> {
-  const [{ DynamoDBClient }, { DynamoTable }] = await Promise.all([
-    import('@aws-sdk/client-dynamodb'),
-    import('../shared/aws'),
-  ]);
-  return new DynamoTable({ tableName, client: new DynamoDBClient({}) });
 }
 
 /** One change: a header line (when, where, what, who), then the lines added and removed. */
