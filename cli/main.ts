@@ -3,9 +3,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, SEVERITIES, type Severity } from '../shared/config';
+import { IncidentNotFoundError, IncidentsBusyError } from '../shared/incident';
 import { ReportError } from '../shared/report';
 import { type AnalyzeOptions, analyze, describeRun, type OutputFormat } from './analyze';
 import { UsageError } from './errors';
+import { registerIncidents } from './incidents';
 import { registerRbacHistory } from './rbac-history';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -107,20 +109,40 @@ export function program(): Command {
       process.exitCode = await runAnalyze(paths, flags);
     });
   registerRbacHistory(cli);
+  registerIncidents(cli);
   return cli;
 }
 
+/** The command line of the (sub)command `argv` names, for "see ... --help": `driftwatch incidents ack`. */
+function commandOf(cli: Command, argv: readonly string[]): string {
+  const names = [cli.name()];
+  let command: Command | undefined = cli;
+  for (const arg of argv) {
+    command = command.commands.find((c) => c.name() === arg);
+    if (!command) break;
+    names.push(arg);
+  }
+  return names.length > 1 ? names.join(' ') : `${cli.name()} analyze`;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const cli = program();
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    await cli.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      process.stderr.write(' (see driftwatch analyze --help)\n');
+      process.stderr.write(` (see ${commandOf(cli, argv)} --help)\n`);
       return 1;
     }
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ReportError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof ReportError ||
+      error instanceof IncidentNotFoundError ||
+      error instanceof IncidentsBusyError
+    ) {
       process.stderr.write(`driftwatch: ${error.message}\n`);
       return 1;
     }
