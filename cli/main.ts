@@ -3,9 +3,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, SEVERITIES, type Severity } from '../shared/config';
+import { IncidentNotFoundError, IncidentsBusyError } from '../shared/incident';
 import { ReportError } from '../shared/report';
 import { type AnalyzeOptions, analyze, describeRun, type OutputFormat } from './analyze';
 import { UsageError } from './errors';
+import { registerIncidents } from './incidents';
 import { registerRbacHistory } from './rbac-history';
 import { registerSuppress } from './suppress';
 
@@ -109,6 +111,7 @@ export function program(): Command {
     });
   registerRbacHistory(cli);
   registerSuppress(cli);
+  registerIncidents(cli);
   return cli;
 }
 
@@ -137,7 +140,13 @@ export async function main(argv: string[]): Promise<number> {
       if (error.code !== 'commander.help') process.stderr.write(` (see ${helpCommand(cli, argv)})\n`);
       return 1;
     }
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ReportError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof ReportError ||
+      error instanceof IncidentNotFoundError ||
+      error instanceof IncidentsBusyError
+    ) {
       process.stderr.write(`driftwatch: ${error.message}\n`);
       return 1;
     }
