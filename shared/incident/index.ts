@@ -1,2 +1,3 @@
+export { incidentJson, renderEmail, renderSubject, toChatNotification } from './render';
 export * from './sink';
 export type * from './types';
