@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Finding } from '../../shared/alert';
 import {
   type Incident,
+  type IncidentLine,
   type IncidentMessage,
   incidentJson,
   renderEmail,
@@ -392,7 +393,7 @@ describe('incidentJson', () => {
 
   it('bounds a digest too', () => {
     const lines = Array.from({ length: 2000 }, (_, n) => ({
-      ...(digest().opened[0] as never),
+      ...(digest().opened[0] as IncidentLine),
       id: `i${n}`,
       title: BIG,
     }));
