@@ -1,5 +1,4 @@
 export { AlertDeduper } from './dedupe';
 export type { BaselineContext, Endpoint, Entities, Finding, FindingRoles, FindingSource } from './finding';
 export { Outbox, type OutboxEntry } from './outbox';
-export { renderEmail, renderSubject } from './render';
 export { type AlertSink, CollectingSink, FanOutSink, type PublishResult } from './sink';
