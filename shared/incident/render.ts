@@ -60,7 +60,7 @@ function shellWord(value: string): string {
 
 /** The CLI command that acknowledges or resolves an incident; `<...>` are for the reader to fill in. */
 function command(verb: 'ack' | 'resolve', id: string | undefined): string {
-  return `driftwatch incidents ${verb} ${id === undefined ? '<id>' : shellWord(id)} --reason "<why>" --table <TABLE>`;
+  return `driftwatch incidents ${verb} ${id === undefined ? '<id>' : shellWord(oneLine(id, 120))} --reason "<why>" --table <TABLE>`;
 }
 
 /** The same for chat, where angle brackets would start a link or a mention: plain words instead. */
