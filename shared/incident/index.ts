@@ -1,6 +1,7 @@
 export { IncidentBook, IncidentNotFoundError, type LifecycleChange, type ToRecord } from './book';
 export { because, keysOf } from './keys';
 export { IncidentsBusyError } from './lock';
+export { incidentJson, renderEmail, renderSubject, toChatNotification } from './render';
 export * from './sink';
 export {
   SuppressionError,
