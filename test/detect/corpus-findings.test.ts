@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../shared/alert/finding';
-import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import type { Severity } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { memorySource } from '../support/sources';
 

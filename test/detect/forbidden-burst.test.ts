@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { MemoryTable } from '../../shared/store/memory-table';
+import { FindingLog, openings } from '../support/finding-log';
 import { rawAuditEvent } from '../support/formats';
 import { memorySource } from '../support/sources';
 
@@ -33,28 +34,30 @@ function denials(user: string, second: number, count: number, ip = '198.18.7.7')
 describe('ForbiddenBurst through the engine', () => {
   let table: MemoryTable;
   let sink: CollectingSink;
-  let engine: Engine;
+  let engine: FindingLog;
 
   beforeEach(() => {
     table = new MemoryTable();
     sink = new CollectingSink();
     const config = defaultConfig({ audit: { forbiddenBurst: { threshold: 10, windowMinutes: 10 } } });
-    engine = new Engine({ config, table, context: buildDetectContext(config), sink });
+    engine = new FindingLog(new Engine({ config, table, context: buildDetectContext(config), sink }));
   });
 
   it('adds up a burst that arrives in several objects, and alerts once', async () => {
     // Prepare: 4 + 4 denials stay below 10; the third object crosses it.
     await engine.process(memorySource('o1', denials('eve', 0, 4)));
     await engine.process(memorySource('o2', denials('eve', 60, 4)));
-    expect(sink.findings).toEqual([]);
+    expect(engine.findings).toEqual([]);
     // Act
     await engine.process(memorySource('o3', denials('eve', 120, 4)));
     await engine.process(memorySource('o4', denials('eve', 180, 4)));
     // Assess
-    expect(sink.findings.map((f) => [f.ruleId, f.entities.user, f.count])).toEqual([
+    expect(engine.findings.map((f) => [f.ruleId, f.entities.user, f.count])).toEqual([
       ['audit.forbidden-burst', 'eve', 12],
     ]);
-    expect(sink.findings[0]?.kind).toBe('rule');
+    expect(engine.findings[0]?.kind).toBe('rule');
+    // One incident, opened once.
+    expect(openings(sink.messages)).toEqual({ [engine.findings[0]?.incidentId ?? '']: 1 });
   });
 
   it('counts a redelivered object once', async () => {
@@ -62,15 +65,15 @@ describe('ForbiddenBurst through the engine', () => {
     await engine.process(object);
     for (const item of table.items()) if (item.pk.startsWith('OBJECT#')) await table.delete(item);
     await engine.process(object);
-    expect(sink.findings).toEqual([]);
+    expect(engine.findings).toEqual([]);
   });
 
   it('counts unauthenticated callers by address, and forgets bursts older than two windows', async () => {
     await engine.process(memorySource('o1', denials('system:anonymous', 0, 6, '198.18.1.1')));
     await engine.process(memorySource('o2', denials('system:anonymous', 1800, 6, '198.18.1.1')));
-    expect(sink.findings).toEqual([]);
+    expect(engine.findings).toEqual([]);
     await engine.process(memorySource('o3', denials('system:anonymous', 1810, 6, '198.18.1.1')));
-    expect(sink.findings.map((f) => [f.summary.slice(0, 40), f.count])).toEqual([
+    expect(engine.findings.map((f) => [f.summary.slice(0, 40), f.count])).toEqual([
       ['Unauthenticated callers at 198.18.1.1 ha', 12],
     ]);
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { STACK_FLOW_FORMAT, STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import type { ObjectSource } from '../../shared/ingest/object-source';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
@@ -26,11 +26,12 @@ function engine() {
   const config = defaultConfig({ network: { vpcCidrs: ['10.0.0.0/16'] } });
   const intel = new ThreatIntel();
   intel.addList('test-list', '203.0.113.0/24\n');
-  const sink = new CollectingSink();
-  return {
-    sink,
-    engine: new Engine({ config, table: new MemoryTable(), context: buildDetectContext(config, intel), sink }),
-  };
+  return new Engine({
+    config,
+    table: new MemoryTable(),
+    context: buildDetectContext(config, intel),
+    sink: new CollectingSink(),
+  });
 }
 
 describe('Engine over each flow-log format', () => {
@@ -60,13 +61,12 @@ describe('Engine over each flow-log format', () => {
     };
     const results = [];
     for (const source of [memorySource(`${key}.log.gz`, text), parquet]) {
-      const { engine: e, sink } = engine();
-      const outcome = await e.process(source);
+      const outcome = await engine().process(source);
       results.push({
         format: outcome.identity?.kind === 'unknown' ? undefined : outcome.identity?.format,
         edges: outcome.edges,
         events: outcome.stats.events,
-        findings: sink.findings.map((f) => [f.ruleId, f.entities.dstAddr]),
+        findings: outcome.findings.map((f) => [f.ruleId, f.entities.dstAddr]),
       });
     }
     expect(results[0]).toEqual({
@@ -79,8 +79,7 @@ describe('Engine over each flow-log format', () => {
   });
 
   it('reports an object of an unknown kind once, with its key, and does not read it', async () => {
-    const { engine: e } = engine();
-    const outcome = await e.process(
+    const outcome = await engine().process(
       memorySource('s3://b/AWSLogs/123456789012/CloudTrail/eu-west-1/x.json.gz', gzip('{"Records":[]}')),
     );
     expect(outcome.skipped).toBe('unknown-kind');

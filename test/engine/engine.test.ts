@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import type { Config } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { DAY_MS } from '../../shared/util/time';
+import { FindingLog, openings } from '../support/finding-log';
 import { gzip, rawAuditEvent } from '../support/formats';
 import { memorySource } from '../support/sources';
 
@@ -37,6 +38,8 @@ describe('Engine', () => {
   let table: MemoryTable;
   let sink: CollectingSink;
   let engine: Engine;
+  /** What the engine found, call after call. */
+  let log: FindingLog;
   let config: Config;
 
   beforeEach(() => {
@@ -55,21 +58,20 @@ describe('Engine', () => {
     const intel = new ThreatIntel();
     intel.addList('test-list', '198.51.100.66\n');
     engine = new Engine({ config, table, context: buildDetectContext(config, intel), sink });
+    log = new FindingLog(engine);
   });
 
   it('stays silent during learning, learns on rebaseline, then flags only what is new', async () => {
-    await engine.process(memorySource('day0', deploy('nginx:1.27', 0)));
-    await engine.process(memorySource('day3', deploy('quay.io/prometheus/prometheus:v2', 3)));
-    expect(sink.findings).toEqual([]);
-    await engine.rebaseline(DAY0 + 4 * DAY_MS);
+    await log.process(memorySource('day0', deploy('nginx:1.27', 0)));
+    await log.process(memorySource('day3', deploy('quay.io/prometheus/prometheus:v2', 3)));
+    expect(log.findings).toEqual([]);
+    await log.rebaseline(DAY0 + 4 * DAY_MS);
 
-    await engine.process(
+    await log.process(
       memorySource('day9', [deploy('nginx:1.28', 9), deploy('ghcr.io/evil/miner:1', 9, 11)].join('\n')),
     );
-    expect(sink.findings.map((f) => [f.ruleId, f.entities.registry])).toEqual([
-      ['audit.new-image-registry', 'ghcr.io'],
-    ]);
-    const [finding] = sink.findings;
+    expect(log.findings.map((f) => [f.ruleId, f.entities.registry])).toEqual([['audit.new-image-registry', 'ghcr.io']]);
+    const [finding] = log.findings;
     expect(finding?.kind).toBe('anomaly');
     expect(finding?.baseline?.known).toEqual(expect.arrayContaining(['docker.io', 'quay.io']));
     expect(finding?.baseline?.since).toBe('2026-11-01T10:00:00.000Z');
@@ -77,11 +79,11 @@ describe('Engine', () => {
   });
 
   it('does not flag during the learning period, measured in event time', async () => {
-    await engine.process(memorySource('a', deploy('nginx:1', 0)));
-    await engine.process(memorySource('b', deploy('ghcr.io/x/y:1', 6, 23)));
-    expect(sink.findings).toEqual([]);
-    await engine.process(memorySource('c', deploy('registry.gitlab.com/x/y:1', 7, 11)));
-    expect(sink.findings.map((f) => f.entities.registry)).toEqual(['registry.gitlab.com']);
+    await log.process(memorySource('a', deploy('nginx:1', 0)));
+    await log.process(memorySource('b', deploy('ghcr.io/x/y:1', 6, 23)));
+    expect(log.findings).toEqual([]);
+    await log.process(memorySource('c', deploy('registry.gitlab.com/x/y:1', 7, 11)));
+    expect(log.findings.map((f) => f.entities.registry)).toEqual(['registry.gitlab.com']);
   });
 
   it('sends a rule hit once per dedupe window and counts the rest as suppressed', async () => {
@@ -96,26 +98,29 @@ describe('Engine', () => {
           requestReceivedTimestamp: new Date(DAY0 + minute * 60_000).toISOString(),
         }),
       );
-    const first = await engine.process(memorySource('o1', [exec('e1', 0), exec('e2', 5)].join('\n')));
+    const first = await log.process(memorySource('o1', [exec('e1', 0), exec('e2', 5)].join('\n')));
     expect(first.findings).toHaveLength(1);
     expect(first.findings[0]?.count).toBe(2);
-    const second = await engine.process(memorySource('o2', exec('e3', 30)));
+    const second = await log.process(memorySource('o2', exec('e3', 30)));
     expect(second.findings).toHaveLength(0);
     expect(second.suppressed).toBe(1);
-    const later = await engine.process(memorySource('o3', exec('e4', 61)));
+    const later = await log.process(memorySource('o3', exec('e4', 61)));
     expect(later.findings).toHaveLength(1);
+    // Both findings joined one incident, whose opening was sent once.
+    expect(later.findings[0]?.incidentId).toBe(first.findings[0]?.incidentId);
+    expect(openings(sink.messages)).toEqual({ [String(first.findings[0]?.incidentId)]: 1 });
   });
 
   it('processes a redelivered object once: no second alert, no double-counted observations', async () => {
     const source = memorySource('s3://b/audit/1.gz', gzip(deploy('nginx:1', 0)), 'etag-1');
-    const first = await engine.process(source);
+    const first = await log.process(source);
     expect(first.skipped).toBeUndefined();
-    const again = await engine.process(source);
+    const again = await log.process(source);
     expect(again.skipped).toBe('already-processed');
     // Even when the ledger is lost (a crash before the marker), observations are keyed by object.
     for (const item of table.items()) if (item.pk.startsWith('OBJECT#')) await table.delete(item);
-    await engine.process(source);
-    await engine.rebaseline(DAY0 + DAY_MS);
+    await log.process(source);
+    await log.rebaseline(DAY0 + DAY_MS);
     const [entry] = await engine.baselines.entries('eks', 'image-registry');
     expect(entry).toMatchObject({ value: 'docker.io', count: 1, days: 1 });
   });
@@ -127,23 +132,23 @@ describe('Engine', () => {
       flowLine('10.0.64.5', '198.51.100.66', 443, 0, 900),
       flowLine('10.0.64.5', '10.0.200.10', 5432, 0),
     ].join('\n');
-    const outcome = await engine.process(memorySource('flow.log.gz', gzip(body)));
+    const outcome = await log.process(memorySource('flow.log.gz', gzip(body)));
     expect(outcome.kind).toBe('flow');
     expect(outcome.edges).toBe(2);
-    expect(sink.findings.map((f) => [f.ruleId, f.severity, f.entities.dstAddr, f.count])).toEqual([
+    expect(log.findings.map((f) => [f.ruleId, f.severity, f.entities.dstAddr, f.count])).toEqual([
       ['net.threat-intel-match', 'critical', '198.51.100.66', 1],
     ]);
-    expect(sink.findings[0]?.evidence).toContain('2 flow records, 1400 bytes sent');
+    expect(log.findings[0]?.evidence).toContain('2 flow records, 1400 bytes sent');
   });
 
   it('flags a new external destination block after learning, not one the baseline knows', async () => {
     const day = (d: number, dst: string) =>
       memorySource(`flow-${d}-${dst}`, [STACK_FLOW_HEADER, flowLine('10.0.64.5', dst, 443, d)].join('\n'));
-    await engine.process(day(0, '140.82.112.3'));
-    await engine.rebaseline(DAY0 + DAY_MS);
-    await engine.process(day(8, '140.82.112.9'));
-    await engine.process(day(8, '93.184.216.34'));
-    expect(sink.findings.map((f) => [f.ruleId, f.entities.destinationBlock])).toEqual([
+    await log.process(day(0, '140.82.112.3'));
+    await log.rebaseline(DAY0 + DAY_MS);
+    await log.process(day(8, '140.82.112.9'));
+    await log.process(day(8, '93.184.216.34'));
+    expect(log.findings.map((f) => [f.ruleId, f.entities.destinationBlock])).toEqual([
       ['net.new-external-destination', '93.184.216.0/24'],
     ]);
   });
@@ -157,6 +162,7 @@ describe('Engine', () => {
       },
     });
     engine = new Engine({ config, table, context: buildDetectContext(config), sink });
+    log = new FindingLog(engine);
     const body = [
       JSON.stringify(rawAuditEvent({ verb: 'delete', objectRef: { resource: 'roles', namespace: 'x', name: 'r' } })),
       JSON.stringify(
@@ -166,16 +172,16 @@ describe('Engine', () => {
         }),
       ),
     ].join('\n');
-    await engine.process(memorySource('o', body));
-    expect(sink.findings.map((f) => [f.ruleId, f.severity])).toEqual([['audit.rbac-change', 'critical']]);
+    await log.process(memorySource('o', body));
+    expect(log.findings.map((f) => [f.ruleId, f.severity])).toEqual([['audit.rbac-change', 'critical']]);
   });
 
   it('reports an object that is neither log kind without reading it as one, whatever queue it came by', async () => {
-    const outcome = await engine.process(memorySource('junk.bin', Buffer.from([0, 1, 2, 3, 250, 251])));
+    const outcome = await log.process(memorySource('junk.bin', Buffer.from([0, 1, 2, 3, 250, 251])));
     expect(outcome.skipped).toBe('unknown-kind');
     expect(outcome.kind).toBe('unknown');
     expect(outcome.stats.rejected['unrecognized-content']).toBe(1);
-    const byAuditQueue = await engine.process({ ...memorySource('junk2.bin', Buffer.from([0, 9, 9])), kind: 'audit' });
+    const byAuditQueue = await log.process({ ...memorySource('junk2.bin', Buffer.from([0, 9, 9])), kind: 'audit' });
     expect(byAuditQueue).toMatchObject({ skipped: 'unknown-kind', kind: 'unknown' });
   });
 });

@@ -1,15 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../../shared/alert/finding';
-import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import type { Config, ConfigInput } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { publicIngress } from '../../shared/detect/net/public-ingress';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { STACK_FLOW_HEADER } from '../../shared/ingest/flow-reader';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowKey, flowLine, flowObject, type LineInput, podStatus } from '../network/support';
-
+import { FindingLog, openings } from '../support/finding-log';
 import { memorySource } from '../support/sources';
 
 const DAY = 86_400_000;
@@ -30,24 +30,25 @@ const seconds = (time: number) => Math.floor(time / 1000);
 describe('Engine: network analysis', () => {
   let table: MemoryTable;
   let sink: CollectingSink;
-  let engine: Engine;
+  /** The engine, and what it found, call after call. */
+  let log: FindingLog;
 
   function setUp(input: ConfigInput = {}) {
     table = new MemoryTable();
     sink = new CollectingSink();
     const config: Config = defaultConfig({ learning: { days: 1 }, network: NETWORK, ...input });
-    engine = new Engine({ config, table, context: buildDetectContext(config), sink });
+    log = new FindingLog(new Engine({ config, table, context: buildDetectContext(config), sink }));
   }
 
   beforeEach(() => setUp());
 
   const flow = (time: number, lines: LineInput[], suffix = String(time)) =>
-    engine.process(memorySource(flowKey(time, suffix), flowObject(lines)));
-  const byRule = (ruleId: string): Finding[] => sink.findings.filter((f) => f.ruleId === ruleId);
+    log.process(memorySource(flowKey(time, suffix), flowObject(lines)));
+  const byRule = (ruleId: string): Finding[] => log.findings.filter((f) => f.ruleId === ruleId);
 
   it('names the workload behind a pod IP, from the kubelet status patches of the audit log', async () => {
     // Prepare
-    await engine.process(
+    await log.process(
       memorySource(
         'audit-1.jsonl',
         [
@@ -207,7 +208,7 @@ describe('Engine: network analysis', () => {
     rejects = 0,
   ) {
     for (let d = 0; d < days; d++) {
-      if (d > 0) await engine.rebaseline(T0 + d * DAY);
+      if (d > 0) await log.rebaseline(T0 + d * DAY);
       for (const h of hours) {
         const at = T0 + d * DAY + h * HOUR;
         const lines: LineInput[] = [
@@ -234,7 +235,7 @@ describe('Engine: network analysis', () => {
   it('flags an hour far above the edge’s hourly statistics, once the edge has a history', async () => {
     // Prepare: three days of small uploads at 10:00 and 11:00 and 12:00.
     await hourly(3, [10, 11, 12], () => 4_000);
-    await engine.rebaseline(T0 + 3 * DAY);
+    await log.rebaseline(T0 + 3 * DAY);
     // Act: a busy hour under the floor, then 900 MB.
     await flow(T0 + 3 * DAY + 10 * HOUR, [
       {
@@ -270,7 +271,7 @@ describe('Engine: network analysis', () => {
     await flow(T0 + HOUR, [
       { src: '10.0.2.21', dst: '140.82.112.9', dstPort: 443, start: seconds(T0 + HOUR), bytes: 900_000_000 },
     ]);
-    await engine.rebaseline(T0 + 3 * DAY);
+    await log.rebaseline(T0 + 3 * DAY);
     await flow(T0 + 3 * DAY + HOUR, [
       { src: '10.0.2.22', dst: '140.82.112.9', dstPort: 443, start: seconds(T0 + 3 * DAY + HOUR), bytes: 900_000_000 },
     ]);
@@ -279,7 +280,7 @@ describe('Engine: network analysis', () => {
 
   it('flags REJECTs between internal endpoints far above the edge’s baseline', async () => {
     await hourly(3, [10, 11, 12], () => 4_000);
-    await engine.rebaseline(T0 + 3 * DAY);
+    await log.rebaseline(T0 + 3 * DAY);
     const at = T0 + 3 * DAY + 10 * HOUR;
     await flow(
       at,
@@ -301,7 +302,7 @@ describe('Engine: network analysis', () => {
   it('reports SKIPDATA, and a flow log that stops arriving, once a day', async () => {
     // Prepare: an object with SKIPDATA records beside its traffic.
     const skip = `5 123456789012 eni-0a - - - - - - - ${seconds(T0 + HOUR)} ${seconds(T0 + HOUR) + 59} - SKIPDATA vpc-0a - - - - - - - - - - - -`;
-    await engine.process(
+    await log.process(
       memorySource(
         flowKey(T0 + HOUR),
         [
@@ -318,15 +319,17 @@ describe('Engine: network analysis', () => {
       }),
     ]);
     // Act: rebaselines 2 hours and 10 hours after the last record, then a day later.
-    const quiet = await engine.rebaseline(T0 + 3 * HOUR);
-    const silent = await engine.rebaseline(T0 + 11 * HOUR);
-    const again = await engine.rebaseline(T0 + 12 * HOUR);
+    const quiet = await log.rebaseline(T0 + 3 * HOUR);
+    const silent = await log.rebaseline(T0 + 11 * HOUR);
+    const again = await log.rebaseline(T0 + 12 * HOUR);
     // Assess
     expect(quiet.findings).toBeUndefined();
     expect(silent.findings).toEqual([
       expect.objectContaining({ ruleId: 'net.log-health', severity: 'medium', title: 'Flow log stopped arriving' }),
     ]);
     expect(again.findings).toBeUndefined();
-    expect(sink.findings.filter((f) => f.title === 'Flow log stopped arriving')).toHaveLength(1);
+    const stopped = log.findings.filter((f) => f.title === 'Flow log stopped arriving');
+    expect(stopped).toHaveLength(1);
+    expect(openings(sink.messages)[String(stopped[0]?.incidentId)]).toBe(1);
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CollectingSink } from '../../shared/alert/sink';
 import { defaultConfig } from '../../shared/config/load';
 import type { ConfigInput } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { flowKey, flowObject, type LineInput } from '../network/support';
+import { openings } from '../support/finding-log';
 import { memorySource } from '../support/sources';
 
 const T0 = Date.parse('2026-11-01T10:00:00Z');
@@ -42,13 +43,13 @@ async function process(network: ConfigInput['network']) {
   const sink = new CollectingSink();
   const engine = new Engine({ config, table: new MemoryTable(), context: buildDetectContext(config), sink });
   const outcome = await engine.process(memorySource(flowKey(T0), scanObject()));
-  return { outcome, scans: sink.findings.filter((f) => f.ruleId === 'net.internet-scan') };
+  return { outcome, sink, scans: outcome.findings.filter((f) => f.ruleId === 'net.internet-scan') };
 }
 
 describe('Engine: an internet-wide scan', () => {
   it('folds the scan and reports it once, with its sources, records, bytes, target and fold level', async () => {
     // Act
-    const { outcome, scans } = await process({ internetScan: { foldAbove: 1000 } });
+    const { outcome, sink, scans } = await process({ internetScan: { foldAbove: 1000 } });
     // Assess: twelve /16 blocks to 443, five to 22, and the pod's edge.
     expect(outcome.edges).toBe(12 + 1 + 1);
     expect(scans).toHaveLength(1);
@@ -60,6 +61,8 @@ describe('Engine: an internet-wide scan', () => {
     });
     expect(Math.abs((scan?.entities.sources as number) - 3000)).toBeLessThan(150);
     expect(scan?.summary).toContain('10.0.0.37 port 443/tcp');
+    // Its incident was opened once.
+    expect(openings(sink.messages)[String(scan?.incidentId)]).toBe(1);
   });
 
   it('stays quiet when the scanned address is a configured entry point, and while the object is under the threshold', async () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../shared/alert/finding';
-import { CollectingSink } from '../../shared/alert/sink';
 import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { defaultConfig } from '../../shared/config/load';
 import type { ConfigInput } from '../../shared/config/schema';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
 import type { ObjectOutcome } from '../../shared/engine/types';
+import { CollectingSink } from '../../shared/incident/sink';
 import { AuditWatermark } from '../../shared/network/audit-watermark';
 import type { Item, Table } from '../../shared/store';
 import { keys } from '../../shared/store/keys';
@@ -14,6 +14,7 @@ import { MemoryTable } from '../../shared/store/memory-table';
 import { unpackRows } from '../../shared/store/packing';
 import { flowKey, flowObject, type LineInput, podStatus } from '../network/support';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { FindingLog } from '../support/finding-log';
 import { memorySource } from '../support/sources';
 
 const HOUR = 3_600_000;
@@ -107,20 +108,26 @@ function delivery(lateBy = 0): Step[] {
 }
 
 async function run(steps: readonly Step[], input: ConfigInput = {}, table: Table = new MemoryTable()) {
-  const sink = new CollectingSink();
   const config = defaultConfig({ learning: { days: 1 }, network: NETWORK, ...input });
-  const engine = new Engine({ config, table, context: buildDetectContext(config), sink, clock: () => T0 });
+  const engine = new Engine({
+    config,
+    table,
+    context: buildDetectContext(config),
+    sink: new CollectingSink(),
+    clock: () => T0,
+  });
+  const log = new FindingLog(engine);
   const outcomes: ObjectOutcome[] = [];
   for (const step of steps) {
-    if (step.kind === 'object') outcomes.push(await engine.process(memorySource(step.key, step.body)));
-    else await engine.rebaseline(step.time);
+    if (step.kind === 'object') outcomes.push(await log.process(memorySource(step.key, step.body)));
+    else await log.rebaseline(step.time);
   }
-  return { sink, table, engine, outcomes };
+  return { log, table, outcomes };
 }
 
 /** What a finding says, without the count of events it stands for in its object. */
-function findingsOf(sink: CollectingSink) {
-  return sink.findings
+function findingsOf(log: FindingLog) {
+  return log.findings
     .map((f: Finding) => ({ id: f.id, ruleId: f.ruleId, time: f.time, entities: f.entities }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -139,8 +146,9 @@ function stateOf(table: MemoryTable) {
   for (const item of table.items() as Iterable<Item>) {
     const prefix = item.pk.split('#')[0];
     // Delivery's bookkeeping is kept by the owner that found a finding: in order the flow object,
-    // late the group of edges that waited. The findings themselves are compared apart.
-    if (prefix === 'OBJECT' || prefix === 'OUTBOX') continue;
+    // late the group of edges that waited. The findings themselves are compared apart. The
+    // incident lock names whichever writer held it last; the incidents themselves are compared.
+    if (prefix === 'OBJECT' || prefix === 'OUTBOX' || prefix === 'INCLOCK') continue;
     if (prefix === 'OBS') {
       for (const [kind, value, count, first, last] of unpackRows(item.packed)) {
         // Observations are sharded by the object that wrote them: an edge decided late is in another shard.
@@ -187,13 +195,13 @@ describe('Late attribution: flow edges wait for the audit log', () => {
     const late2 = await run(delivery(2));
     const late24 = await run(delivery(24));
     // Assess: the rollout's new port names the workload (again once its dedupe day is over, before the rebaseline learns it)
-    const newPorts = inOrder.sink.findings.filter((f) => f.ruleId === 'net.new-port');
+    const newPorts = inOrder.log.findings.filter((f) => f.ruleId === 'net.new-port');
     expect(newPorts.map((f) => [f.entities.source, f.entities.port, f.time])).toEqual([
       ['workload:shop/web', '6379/tcp', new Date(at(ROLLOUT, 20)).toISOString()],
       ['workload:shop/web', '6379/tcp', new Date(at(ROLLOUT + 24, 20)).toISOString()],
     ]);
     for (const late of [late2, late24]) {
-      expect(findingsOf(late.sink)).toEqual(findingsOf(inOrder.sink));
+      expect(findingsOf(late.log)).toEqual(findingsOf(inOrder.log));
       expect(stateOf(late.table as MemoryTable)).toEqual(stateOf(inOrder.table as MemoryTable));
     }
     // The items compared hold the baselines and the per-edge statistics, and nothing waits any more.
@@ -211,7 +219,7 @@ describe('Late attribution: flow edges wait for the audit log', () => {
     // Act
     const late = await run(steps);
     // Assess: the flow log delivered every hour, so it is not reported silent
-    expect(late.sink.findings.filter((f) => f.ruleId === 'net.log-health')).toEqual([]);
+    expect(late.log.findings.filter((f) => f.ruleId === 'net.log-health')).toEqual([]);
     expect(late.outcomes.find((o) => o.uri === flowHour(45).key)?.lateAttribution).toEqual({ waiting: 3, decided: 0 });
   });
 
@@ -221,7 +229,7 @@ describe('Late attribution: flow edges wait for the audit log', () => {
     // Act
     const late = await run(delivery(2), { network: { ...NETWORK, lateAudit: { maxWaitHours: 0 } } });
     // Assess: the new pod is an unknown address of its subnet for two hours
-    const sources = late.sink.findings.filter((f) => f.ruleId === 'net.new-port').map((f) => f.entities.source);
+    const sources = late.log.findings.filter((f) => f.ruleId === 'net.new-port').map((f) => f.entities.source);
     expect(sources).toContain('subnet:10.0.1.0/24');
     expect(stateOf(late.table as MemoryTable).hourlyEdges).not.toEqual(
       stateOf(inOrder.table as MemoryTable).hourlyEdges,
@@ -235,7 +243,7 @@ describe('Late attribution: the wait is bounded', () => {
     const steps = delivery().filter(
       (step) => step.kind === 'object' && !(step.key.startsWith('audit/') && auditHourOf(step.key) > 25),
     );
-    const { engine, sink, table, outcomes } = await run(steps.slice(0, stepsThrough(steps, 25)), {
+    const { log, table, outcomes } = await run(steps.slice(0, stepsThrough(steps, 25)), {
       network: { ...NETWORK, lateAudit: { maxWaitHours: 3 } },
     });
     const stranger = (hour: number) => ({
@@ -243,15 +251,15 @@ describe('Late attribution: the wait is bounded', () => {
       key: flowKey(at(hour, 50), `s${hour}`),
       body: flowObject([{ src: '10.0.3.7', dst: RDS, dstPort: 22, start: seconds(at(hour, 30)) }]),
     });
-    const ssh = () => sink.findings.filter((f) => f.ruleId === 'net.new-port' && f.entities.port === '22/tcp');
+    const ssh = () => log.findings.filter((f) => f.ruleId === 'net.new-port' && f.entities.port === '22/tcp');
     // Act: three hours of waiting (26:30 is due at 26:35, decided once event time reaches 29:35)
     for (const hour of [26, 27, 28, 29])
-      outcomes.push(await engine.process(memorySource(stranger(hour).key, stranger(hour).body)));
+      outcomes.push(await log.process(memorySource(stranger(hour).key, stranger(hour).body)));
     // Assess
     expect(ssh()).toEqual([]);
     expect(outcomes.at(-1)?.lateAttribution).toEqual({ waiting: 1, decided: 0 });
     // Act: an object from 29:50 on decides it
-    const last = await engine.process(
+    const last = await log.process(
       memorySource(
         flowKey(at(29, 59), 'late'),
         flowObject([{ src: '10.0.3.8', dst: '192.0.2.10', dstPort: 443, start: seconds(at(29, 50)) }]),
@@ -263,7 +271,7 @@ describe('Late attribution: the wait is bounded', () => {
     ]);
     expect(last.lateAttribution).toEqual({ waiting: 1, decided: 1 });
     // Act: the rebaseline, run on its clock, decides what has waited long enough
-    await engine.rebaseline(at(40));
+    await log.rebaseline(at(40));
     // Assess
     expect(await table.query(keys.pendingEdges('eks'))).toEqual([]);
   });
@@ -273,16 +281,13 @@ describe('Late attribution: a group that cannot be decided', () => {
   it('is reported with its location and does not fail the object that found it', async () => {
     // Prepare: the flows of hour 3 wait for their audit log; their stored group is damaged
     const steps = delivery().filter((step) => step.kind === 'object');
-    const { engine, table } = await run([
-      ...steps.slice(0, stepsThrough(steps, 2)),
-      { kind: 'object', ...flowHour(3) },
-    ]);
+    const { log, table } = await run([...steps.slice(0, stepsThrough(steps, 2)), { kind: 'object', ...flowHour(3) }]);
     const [item] = await table.query(keys.pendingEdges('eks'));
     if (!item) throw new Error('nothing waits');
     await table.put({ ...item, packed: new Uint8Array([1, 2, 3]) });
     // Act: the audit log of hour 3 arrives
     const audit = auditHour(3);
-    const outcome = await engine.process(memorySource(audit.key, audit.body));
+    const outcome = await log.process(memorySource(audit.key, audit.body));
     // Assess
     expect(outcome.stats.rejected['waiting-edges-error']).toBe(1);
     expect(outcome.stats.samples[0]).toMatchObject({ reason: 'waiting-edges-error', uri: 'PENDING#eks' });
@@ -311,12 +316,12 @@ describe('Late attribution: two processors', () => {
     const second = await run([], {}, table);
     // Act: the audit log catches up (as an audit processor would record it), and both processors settle at once
     await new AuditWatermark(table).advance('eks', at(6, 59));
-    const [a, b] = await Promise.all([first.engine.decideWaiting(at(7)), second.engine.decideWaiting(at(7))]);
+    const [a, b] = await Promise.all([first.log.decideWaiting(at(7)), second.log.decideWaiting(at(7))]);
     // Assess: every group decided, by one of them
     expect(a.groups + b.groups).toBe(4);
     expect(a.edges + b.edges).toBe(8);
     expect(await table.query(keys.pendingEdges('eks'))).toEqual([]);
-    expect(await first.engine.decideWaiting(at(7))).toMatchObject({ groups: 0 });
+    expect(await first.log.decideWaiting(at(7))).toMatchObject({ groups: 0 });
   });
 });
 

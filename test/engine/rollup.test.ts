@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertDeduper, CollectingSink, Outbox } from '../../shared/alert';
+import { AlertDeduper, type Finding, Outbox } from '../../shared/alert';
 import type { Severity } from '../../shared/config';
 import { defaultConfig } from '../../shared/config/load';
 import { execIntoPod } from '../../shared/detect/audit/exec-into-pod';
@@ -7,6 +7,7 @@ import { newIdentity } from '../../shared/detect/audit/new-identity';
 import { FindingDelivery } from '../../shared/engine/delivery';
 import type { Draft } from '../../shared/engine/draft';
 import { DraftCap } from '../../shared/engine/rollup';
+import { CollectingSink, IncidentBook, type IncidentMessage } from '../../shared/incident';
 import { MemoryTable } from '../../shared/store/memory-table';
 
 const T0 = Date.parse('2026-11-02T10:00:00Z');
@@ -37,10 +38,15 @@ function capped(drafts: readonly Draft[], objectId = 'object-1', overrides = {})
 
 function toFinding(d: Draft) {
   const table = new MemoryTable();
+  const config = defaultConfig();
   return new FindingDelivery(
-    defaultConfig(),
-    new AlertDeduper(table),
-    new Outbox(table, Date.now, 60_000),
+    config,
+    {
+      deduper: new AlertDeduper(table),
+      findings: new Outbox<Finding>(table, Date.now, 60_000),
+      messages: new Outbox<IncidentMessage>(table, Date.now, 60_000),
+      incidents: new IncidentBook(table, config, Date.now),
+    },
     new CollectingSink(),
   ).toFinding(d);
 }

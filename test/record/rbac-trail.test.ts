@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CollectingSink } from '../../shared/alert/sink';
 import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { defaultConfig } from '../../shared/config/load';
 import { buildDetectContext } from '../../shared/detect/context';
 import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import { RbacTrail } from '../../shared/record/rbac-trail';
 import { MemoryTable } from '../../shared/store/memory-table';
 import type { Table } from '../../shared/store/types';
