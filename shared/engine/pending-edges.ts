@@ -155,6 +155,8 @@ export class PendingEdges {
     if (settled.groups === 0) return;
     const { outcome } = run;
     outcome.findings = [...outcome.findings, ...settled.sent];
+    outcome.messages = [...outcome.messages, ...settled.messages];
+    for (const [id, n] of Object.entries(settled.muted)) outcome.muted[id] = (outcome.muted[id] ?? 0) + n;
     outcome.suppressed += settled.suppressed;
     outcome.belowThreshold = [...outcome.belowThreshold, ...settled.belowThreshold];
     if (settled.network) outcome.network = addNetwork(outcome.network, settled.network);

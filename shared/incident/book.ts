@@ -475,7 +475,9 @@ class Session {
         ruleIds: [...incident.rules],
         reason,
         incident: structuredClone(incident),
-        findings: dedupeById(findings).sort((a, b) => a.time.localeCompare(b.time)),
+        findings: dedupeById(findings)
+          .map((f) => ({ ...f, incidentId: incident.id }))
+          .sort((a, b) => a.time.localeCompare(b.time)),
       });
     }
     return messages;

@@ -85,17 +85,20 @@ const ruleIds = () =>
   snsMock
     .commandCalls(PublishBatchCommand)
     .flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? [])
-    .map((e) => e.MessageAttributes?.ruleId?.StringValue);
+    .flatMap((e) => JSON.parse(e.MessageAttributes?.ruleId?.StringValue ?? '[]') as string[]);
 
-/** An exec into a pod: one finding, named after the pod. */
+/**
+ * An exec into a pod: one finding, named after the pod. Each by a user and in a namespace of its
+ * own, so that each is an incident of its own and one message.
+ */
 const execLine = (pod: string) =>
   JSON.stringify(
     rawAuditEvent({
       auditID: `exec-${pod}`,
       verb: 'create',
-      user: { username: 'alice', groups: ['system:authenticated'] },
-      objectRef: { resource: 'pods', subresource: 'exec', namespace: 'shop', name: pod },
-      requestURI: `/api/v1/namespaces/shop/pods/${pod}/exec?command=sh`,
+      user: { username: `user-${pod}`, groups: ['system:authenticated'] },
+      objectRef: { resource: 'pods', subresource: 'exec', namespace: `ns-${pod}`, name: pod },
+      requestURI: `/api/v1/namespaces/ns-${pod}/pods/${pod}/exec?command=sh`,
       responseStatus: { code: 101 },
     }),
   );

@@ -56,6 +56,11 @@ async function put(key: string, body: Buffer | string) {
   await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
 }
 
+/** The rules an incident message names (the `ruleId` attribute, a string array). */
+function ruleIdsOf(entry: { MessageAttributes?: Record<string, { StringValue?: string }> }): string[] {
+  return JSON.parse(entry.MessageAttributes?.ruleId?.StringValue ?? '[]') as string[];
+}
+
 function published() {
   return snsMock
     .commandCalls(PublishBatchCommand)
@@ -82,18 +87,22 @@ describe('audit-processor', () => {
     const entries = published();
     expect(entries).toHaveLength(1);
     const entry = entries[0];
-    expect(entry?.Subject).toBe('[HIGH] kubectl exec into a pod [shop-prod]');
-    expect((entry?.Subject ?? '').length).toBeLessThanOrEqual(100);
+    expect(entry?.Subject).toMatch(/^\[HIGH\] New incident: alice .*\[shop-prod\]$/);
+    expect((entry?.Subject ?? '').length).toBeLessThan(100);
     expect(entry?.MessageStructure).toBe('json');
     expect(entry?.MessageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'incident' },
       severity: { DataType: 'String', StringValue: 'high' },
-      ruleId: { DataType: 'String', StringValue: 'audit.exec-into-pod' },
+      ruleId: { DataType: 'String.Array', StringValue: expect.any(String) },
       cluster: { DataType: 'String', StringValue: 'shop-prod' },
-      findingId: { DataType: 'String', StringValue: expect.stringMatching(/^[0-9a-f]{24}$/) },
+      messageId: { DataType: 'String', StringValue: expect.stringMatching(/^inc-[0-9a-f]{12}#1$/) },
     });
-    const message = JSON.parse(entry?.Message ?? '{}') as { default: string; email: string };
-    const finding = JSON.parse(message.default);
-    expect(entry?.MessageAttributes?.findingId?.StringValue).toBe(finding.id);
+    expect(ruleIdsOf(entry ?? {})).toEqual(['audit.exec-into-pod']);
+    const message = JSON.parse(entry?.Message ?? '{}') as { default: string; email: string; https: string };
+    const body = JSON.parse(message.default);
+    expect(body).toMatchObject({ kind: 'incident', reason: 'opened', incident: { status: 'open', severity: 'high' } });
+    expect(entry?.MessageAttributes?.messageId?.StringValue).toBe(body.id);
+    const finding = body.findings.find((f: { ruleId: string }) => f.ruleId === 'audit.exec-into-pod');
     expect(finding).toMatchObject({
       ruleId: 'audit.exec-into-pod',
       kind: 'rule',
@@ -102,16 +111,19 @@ describe('audit-processor', () => {
       entities: { user: 'alice', namespace: 'payments', name: 'api-0', cluster: 'shop-prod' },
       origin: { uri: `s3://${s3.bucket}/${key}`, line: 1, record: 0 },
       count: 1,
+      incidentId: body.incident.id,
     });
-    for (const text of [message.email, message.default]) {
+    for (const text of [message.email, message.default, message.https]) {
       expect(text).not.toContain('hunter2');
     }
-    for (const section of ['What happened:', 'Who:', 'Where:', 'When:', 'Why it matters:', 'Evidence:']) {
-      expect(message.email).toContain(section);
-    }
+    expect(message.email).toContain('Timeline');
+    expect(JSON.parse(message.https)).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      metadata: { threadId: body.incident.id },
+    });
     // The finding carries its detector's description: the message stands alone, for email and for machines.
     expect(finding.description).toBe(execIntoPod.description);
-    expect(message.email).toContain(`Why it matters: ${execIntoPod.description.slice(0, 60)}`);
 
     // The state went to DynamoDB: the processed-object marker and the dedupe window.
     const table = new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client });
@@ -130,7 +142,12 @@ describe('audit-processor', () => {
       key,
       gzip(
         cwlData([
-          JSON.stringify({ ...exec, auditID: 'exec-2', objectRef: { ...(exec.objectRef as object), name: 'api-1' } }),
+          JSON.stringify({
+            ...exec,
+            user: { username: 'alice-exec-2', groups: ['system:authenticated'] },
+            auditID: 'exec-2',
+            objectRef: { ...(exec.objectRef as object), name: 'api-1' },
+          }),
         ]),
       ),
     );
@@ -144,7 +161,7 @@ describe('audit-processor', () => {
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       [event.Records[0]?.messageId, event.Records[2]?.messageId].sort(),
     );
-    expect(published().map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['audit.exec-into-pod']);
+    expect(published().map((e) => ruleIdsOf(e))).toEqual([['audit.exec-into-pod']]);
   });
 
   it('keeps failing a poison record on every retry while its batch-mates succeed once', async () => {
@@ -155,7 +172,12 @@ describe('audit-processor', () => {
       key,
       gzip(
         cwlData([
-          JSON.stringify({ ...exec, auditID: 'exec-4', objectRef: { ...(exec.objectRef as object), name: 'api-3' } }),
+          JSON.stringify({
+            ...exec,
+            user: { username: 'alice-exec-4', groups: ['system:authenticated'] },
+            auditID: 'exec-4',
+            objectRef: { ...(exec.objectRef as object), name: 'api-3' },
+          }),
         ]),
       ),
     );
@@ -173,7 +195,7 @@ describe('audit-processor', () => {
     }
     expect(failures).toEqual([['poison'], ['poison'], ['poison']]);
     // The good object was analysed once and alerted once, however often its batch came back.
-    expect(published().map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['audit.exec-into-pod']);
+    expect(published().map((e) => ruleIdsOf(e))).toEqual([['audit.exec-into-pod']]);
   });
 
   it('does not fail a record for damaged content: a truncated gzip object is counted, not retried', async () => {
@@ -194,7 +216,12 @@ describe('audit-processor', () => {
   it('keeps good records from an object with bad ones, without failing the batch', async () => {
     const key = 'audit/2026/11/01/12/mixed.jsonl';
     const body = [
-      JSON.stringify({ ...exec, auditID: 'exec-3', objectRef: { ...(exec.objectRef as object), name: 'api-2' } }),
+      JSON.stringify({
+        ...exec,
+        user: { username: 'alice-exec-3', groups: ['system:authenticated'] },
+        auditID: 'exec-3',
+        objectRef: { ...(exec.objectRef as object), name: 'api-2' },
+      }),
       '{broken',
       '\u0000\u0001',
     ].join('\n');
@@ -269,8 +296,8 @@ describe('flow-processor and rebaseline', () => {
     const result = await handler(sqsEvent([s3Notification(s3.bucket, key)]), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);
     const entries = published();
-    expect(entries.map((e) => e.MessageAttributes?.ruleId?.StringValue)).toEqual(['net.threat-intel-match']);
-    expect(JSON.parse(JSON.parse(entries[0]?.Message ?? '{}').default).entities).toMatchObject({
+    expect(entries.map((e) => ruleIdsOf(e))).toEqual([['net.threat-intel-match']]);
+    expect(JSON.parse(JSON.parse(entries[0]?.Message ?? '{}').default).findings[0].entities).toMatchObject({
       dstAddr: '203.0.113.50',
       threatList: 'test-threats',
     });

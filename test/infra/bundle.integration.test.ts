@@ -229,7 +229,7 @@ function incidentTime(id: string): number {
 }
 
 const ruleIds = (published: readonly SnsRequest[]) =>
-  published.flatMap((r) => r.messages.map((m) => m.attributes.ruleId)).sort();
+  published.flatMap((r) => r.messages.flatMap((m) => JSON.parse(m.attributes.ruleId ?? '[]') as string[])).sort();
 
 beforeAll(async () => {
   synth = synthesize(SCENARIO_CONFIG);
