@@ -1,5 +1,5 @@
-export { IncidentBook, IncidentNotFoundError, type LifecycleChange, type ToRecord } from './book';
-export { because, keysOf } from './keys';
+export { IncidentBook, IncidentNotFoundError } from './book';
+export { keysOf } from './keys';
 export { IncidentsBusyError } from './lock';
 export { incidentJson, renderEmail, renderSubject, toChatNotification } from './render';
 export * from './sink';
