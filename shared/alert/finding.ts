@@ -94,4 +94,9 @@ export interface Finding {
   count: number;
   /** What to do about it. */
   runbook: string;
+  /**
+   * The incident correlation put it in, when it did: readers (the report, a message) show the
+   * finding as part of that incident instead of on its own.
+   */
+  incidentId?: string;
 }
