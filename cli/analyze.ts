@@ -158,6 +158,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       ? await report.write(options.reportPath, {
           run: result,
           findings,
+          incidents,
           cluster: config.clusterName,
           learningDays: config.learning.days,
         })

@@ -67,6 +67,14 @@ function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
+/** The Incidents section's frame; the page's script fills `#incidents` with one card per incident. */
+const INCIDENTS_SECTION = `<section id="incidents-section">
+<h2>Incidents</h2>
+<p class="note">Findings that share an identity, a source, a workload, an image or a destination within a window are one incident, most severe first, then the newest. "Show on map" highlights everything its findings point at; click it again, or "Show everything", to see the whole map.</p>
+<div id="incidents"></div>
+</section>
+`;
+
 /**
  * Renders the self-contained report page: one HTML file with the graph library, the page's
  * script and style inline, and the data as JSON in `#driftwatch-data`. It loads nothing: the
@@ -103,7 +111,7 @@ ${assets.style}
 <p id="subtitle" class="subtitle"></p>
 <dl id="facts" class="facts"></dl>
 </header>
-<nav><a href="#map-section">Network map</a><a href="#days-section">Per day</a><a href="#findings-section">Findings</a></nav>
+<nav><a href="#map-section">Network map</a><a href="#days-section">Per day</a>${data.incidents ? '<a href="#incidents-section">Incidents</a>' : ''}<a href="#findings-section">Findings</a></nav>
 <noscript><p>This report draws with JavaScript. Its data is the JSON in the element with id driftwatch-data.</p></noscript>
 <section id="map-section">
 <h2>Network map</h2>
@@ -112,6 +120,7 @@ ${assets.style}
 <span><span class="swatch-line"></span>traffic (width: bytes; dashed: all rejected)</span>
 <span><span class="swatch-line anomalous"></span>a finding points at it</span>
 <span><span class="swatch-line exposure"></span>exposure path</span>
+<span><span class="swatch-glow"></span>what "Show on map" picked out</span>
 <span><button type="button" id="map-clear">Show everything</button></span>
 </div>
 <div class="map-wrap">
@@ -124,11 +133,11 @@ ${assets.style}
 <h2>Per day</h2>
 <div id="days"></div>
 </section>
-<section id="findings-section">
+${data.incidents ? INCIDENTS_SECTION : ''}<section id="findings-section">
 <h2>Findings</h2>
 <p class="note">Sort by <button type="button" data-sort="severity">severity<span class="dir"></span></button> <button type="button" data-sort="time">time<span class="dir"></span></button>. Each finding's evidence link opens its evidence, entities, origin and baseline.</p>
 <table id="findings-table">
-<thead><tr><th>Time (UTC)</th><th>Severity</th><th>Rule</th><th>Summary</th><th>Map</th><th></th></tr></thead>
+<thead><tr><th>Time (UTC)</th><th>Severity</th><th>Rule</th><th>Summary</th><th>Map</th>${data.incidents ? '<th>Incident</th>' : ''}<th></th></tr></thead>
 <tbody id="findings"></tbody>
 </table>
 </section>

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Finding } from '../alert';
+import type { Incident } from '../incident';
 import type { AuditEvent } from '../ingest';
 import type { FlowEdge } from '../network';
 import type { Recorder } from '../record';
@@ -25,6 +26,8 @@ export interface ReportCollectorOptions {
 export interface ReportRun {
   run: RunFacts;
   findings: readonly Finding[];
+  /** The incidents the findings were joined into: the page shows them above the findings. */
+  incidents?: readonly Incident[];
   cluster?: string;
   learningDays: number;
   generatedAt?: Date;

@@ -1,10 +1,12 @@
 import type { Finding } from '../alert';
 import { SEVERITIES, type Severity } from '../config';
+import type { Incident } from '../incident';
 import { DAY_MS, dayOf, dayStart, iso } from '../util';
 import { type FindingPlacement, placeFindings, roleEndpoints } from './highlights';
 import type { MapIndex } from './map-index';
 import { buildNetworkMap, type NetworkMapOptions } from './network-map';
 import type { MapGroup, MapLink, MapNode, NetworkMap } from './network-map-types';
+import { buildReportIncidents, type ReportIncident } from './report-incidents';
 import type { DroppedEdges, RunEdge } from './run-edge-recorder';
 
 /** The facts of a run the report shows; the CLI's `RunSummary` has them all. */
@@ -26,6 +28,8 @@ export interface RunFacts {
 export interface ReportInput {
   run: RunFacts;
   findings: readonly Finding[];
+  /** The incidents the findings were joined into; without them the page has no Incidents section. */
+  incidents?: readonly Incident[];
   edges: readonly RunEdge[];
   dropped?: DroppedEdges;
   /** Audit events per UTC day. */
@@ -58,6 +62,8 @@ export interface ReportFinding {
   anchor: string;
   finding: Finding;
   place: FindingPlacement;
+  /** Fragment id of its incident's card (`#incident-...`), when it is part of one in this report. */
+  incident?: string;
 }
 
 export interface ReportDay {
@@ -82,6 +88,8 @@ export interface ReportData {
   days: ReportDay[];
   map: { nodes: ReportNode[]; groups: MapGroup[]; links: ReportLink[]; totals: NetworkMap['totals'] };
   findings: ReportFinding[];
+  /** Most severe first, then the newest; absent when the run did not correlate findings into incidents. */
+  incidents?: ReportIncident[];
 }
 
 const MAX_PORTS_PER_LINK = 8;
@@ -163,12 +171,14 @@ export function buildReportData(input: ReportInput): { data: ReportData; map: Ne
     learning: learningEnds !== undefined && dayStart(day) + DAY_MS <= learningEnds,
   }));
 
+  const incidents = input.incidents ? buildReportIncidents(input.incidents, input.findings, placements) : undefined;
   const anchors = new Set<string>();
-  const findings = input.findings.map((finding, i) => {
+  const findings = input.findings.map((finding, i): ReportFinding => {
     let anchor = anchorOf(finding, i);
     if (anchors.has(anchor)) anchor = `${anchor}-${i}`;
     anchors.add(anchor);
-    return { anchor, finding, place: placements[i] as FindingPlacement };
+    const incident = incidents?.findingIncident[i];
+    return { anchor, finding, place: placements[i] as FindingPlacement, ...(incident ? { incident } : {}) };
   });
 
   const data: ReportData = {
@@ -210,6 +220,7 @@ export function buildReportData(input: ReportInput): { data: ReportData; map: Ne
       totals: map.totals,
     },
     findings,
+    ...(incidents ? { incidents: incidents.incidents } : {}),
   };
   return { data, map, index };
 }

@@ -16,11 +16,12 @@ import type { MapNode } from '../../shared/report/network-map-types';
 const EXPOSURE_RULE = exposurePath.id;
 
 import { renderReportHtml } from '../../shared/report/render-html';
-import { buildReportData, type RunFacts } from '../../shared/report/report-data';
+import { buildReportData } from '../../shared/report/report-data';
 import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
+import { printable } from '../../shared/util/redact';
 import { Capture } from '../support/capture';
 import { findChromium } from '../support/chromium';
-import { exampleEdge, finding, record } from './fixtures';
+import { exampleEdge, finding, HOSTILE_TITLE, incidentScenario, record, smallRun } from './fixtures';
 
 /**
  * Debian's Chromium, which .ci/run installs (or DRIFTWATCH_CHROMIUM). Without one every test here is skipped, with
@@ -332,21 +333,6 @@ describe.skipIf(NO_CHROMIUM)('HTML report of the sample scenario, in Chromium', 
   });
 });
 
-function smallRun(): RunFacts {
-  return {
-    durationMs: 1,
-    objects: { read: 1, audit: 1, flow: 0, unrecognized: 0, alreadyProcessed: 0 },
-    eventsParsed: 1,
-    findings: {
-      total: 1,
-      bySeverity: { info: 0, low: 0, medium: 0, high: 1, critical: 0 },
-      byDay: {},
-      suppressedByDedupe: 0,
-      belowAlertThreshold: 0,
-    },
-  };
-}
-
 describe.skipIf(NO_CHROMIUM)('HTML report of an exposure path, in Chromium', () => {
   it('draws each hop of the path, through the load balancer, in the exposure style', async () => {
     // Prepare: internet -> load balancer -> web -> database, plus traffic that is not on the path.
@@ -422,6 +408,135 @@ describe.skipIf(NO_CHROMIUM)('HTML report with hostile log strings, in Chromium'
       expect(await page.locator('tbody.finding tr.main td').nth(3).textContent()).toBe(hostile);
       expect(await page.title()).toBe(`Driftwatch report: <i>${hostile}</i>`);
       expect(await page.locator('#map').textContent()).toContain('No flow logs');
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+/** What the map picks out: leaf nodes and links with the `highlighted` class, and those not dimmed. */
+function focused(page: Page) {
+  return page.evaluate(() => {
+    const { cy } = (globalThis as unknown as { driftwatchReport: { cy: import('cytoscape').Core } }).driftwatchReport;
+    const byNumber = (x: number, y: number) => x - y;
+    const leaves = cy.nodes('.leaf');
+    return {
+      nodes: leaves
+        .filter('.highlighted')
+        .map((n) => n.id())
+        .sort(),
+      links: cy
+        .edges('.highlighted')
+        .map((e) => Number(e.data('index')))
+        .sort(byNumber),
+      litNodes: leaves
+        .not('.dimmed')
+        .map((n) => n.id())
+        .sort(),
+      litLinks: cy
+        .edges()
+        .not('.dimmed')
+        .map((e) => Number(e.data('index')))
+        .sort(byNumber),
+      dimmed: cy.elements('.dimmed').length,
+    };
+  });
+}
+
+describe.skipIf(NO_CHROMIUM)('HTML report with incidents, in Chromium', () => {
+  it('shows a card per incident, links findings to them, and puts one incident on the map', async () => {
+    // Prepare
+    const { recorder, findings, incidents } = await incidentScenario();
+    const { data } = buildReportData({
+      run: smallRun(),
+      findings,
+      incidents,
+      edges: recorder.edges(),
+      learningDays: 7,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'dw-incidents-'));
+    writeFileSync(join(dir, 'report.html'), renderReportHtml(data));
+    const linkIndex = (id: string) => data.map.links.findIndex((l) => l.id === id);
+    const browser = await launch();
+    try {
+      const { page, problems, dialogs } = await open(browser, join(dir, 'report.html'));
+      const cards = page.locator('article.incident');
+      expect(await cards.evaluateAll((all) => all.map((c) => c.id))).toEqual([
+        'incident-inc-b',
+        'incident-inc-c',
+        'incident-inc-a',
+        'incident-inc-m',
+      ]);
+
+      // The hostile title is text: no element, script or dialog came from it.
+      const b = page.locator('#incident-inc-b');
+      expect(await b.locator('h3').textContent()).toBe(printable(HOSTILE_TITLE));
+      expect(await page.locator('img, iframe').count()).toBe(0);
+      expect(await page.locator('script').count()).toBe(3);
+      expect(await b.locator('.severity-note').textContent()).toContain('Raised from high');
+      expect(await page.locator('#incident-inc-a .severity-note').count()).toBe(0);
+
+      // The card says why its findings were joined, and marks the muted one on its timeline.
+      const a = page.locator('#incident-inc-a');
+      expect(await a.locator('.joins').textContent()).toContain('the same workload (shop/web)');
+      expect(await a.locator('table.timeline tbody tr').count()).toBe(5);
+      expect(await a.locator('tr.muted-entry').textContent()).toContain('muted by sup-db-maintenance');
+      expect(await page.locator('#incident-inc-m a[href="#incident-inc-a"]').count()).toBe(1);
+
+      // Each finding row links to its incident's card; the one in no incident has none.
+      const rowLink = (id: string) =>
+        page
+          .locator(`tbody[id="finding-${id}"] tr.main a.incident-link`)
+          .evaluateAll((l) => l.map((x) => x.getAttribute('href')));
+      expect(await rowLink('f-db')).toEqual(['#incident-inc-a']);
+      expect(await rowLink('f-secret')).toEqual(['#incident-inc-a']);
+      expect(await rowLink('f-c2')).toEqual(['#incident-inc-b']);
+      expect(await rowLink('f-alone')).toEqual([]);
+
+      // Act: show inc-a on the map.
+      const showA = a.locator('button[data-incident-map]');
+      await showA.click();
+      // Assess: exactly its findings' links and the nodes at their ends are picked out; the rest is dimmed.
+      const expectedLinks = ['ip:10.0.1.20->ip:10.0.200.10', 'ip:10.0.1.20->net:198.51.100.0/24']
+        .map(linkIndex)
+        .sort((x, y) => x - y);
+      const expectedNodes = ['ip:10.0.1.20', 'ip:10.0.200.10', 'net:198.51.100.0/24'];
+      const shownA = await focused(page);
+      expect(shownA.links).toEqual(expectedLinks);
+      expect(shownA.nodes).toEqual(expectedNodes);
+      expect(shownA.litLinks).toEqual(expectedLinks);
+      expect(shownA.litNodes).toEqual(expectedNodes);
+      // ... which is the union of what its findings point at, one by one.
+      const own = data.findings.filter((f) => ['f-exec', 'f-exfil', 'f-db', 'f-secret'].includes(f.finding.id));
+      expect(shownA.links).toEqual(
+        [...new Set(own.flatMap((f) => f.place.links.map(linkIndex)))].sort((x, y) => x - y),
+      );
+      expect(await showA.getAttribute('aria-pressed')).toBe('true');
+
+      // A second click shows everything again.
+      await showA.click();
+      expect(await focused(page)).toMatchObject({ links: [], nodes: [], dimmed: 0 });
+      expect(await showA.getAttribute('aria-pressed')).toBe('false');
+
+      // Another incident replaces it; "Show everything" clears.
+      const showB = b.locator('button[data-incident-map]');
+      await showA.click();
+      await showB.click();
+      const shownB = await focused(page);
+      expect(shownB.links).toEqual([linkIndex('ip:10.0.2.30->net:203.0.113.0/24')]);
+      expect(shownB.nodes).toEqual(['ip:10.0.2.30', 'net:203.0.113.0/24']);
+      expect([await showA.getAttribute('aria-pressed'), await showB.getAttribute('aria-pressed')]).toEqual([
+        'false',
+        'true',
+      ]);
+      await page.click('#map-clear');
+      expect(await focused(page)).toMatchObject({ links: [], nodes: [], dimmed: 0 });
+      expect(await showB.getAttribute('aria-pressed')).toBe('false');
+
+      // inc-c has no finding in this run: no button, a note instead.
+      expect(await page.locator('#incident-inc-c button[data-incident-map]').count()).toBe(0);
+      expect(dialogs).toEqual([]);
+      expect(problems).toEqual([]);
     } finally {
       await browser.close();
     }

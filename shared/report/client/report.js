@@ -7,6 +7,8 @@
 /** @typedef {import('../report-data').ReportFinding} ReportFinding */
 /** @typedef {import('../report-data').ReportLink} ReportLink */
 /** @typedef {import('../report-data').ReportNode} ReportNode */
+/** @typedef {import('../report-incidents').ReportIncident} ReportIncident */
+/** @typedef {import('../highlights').FindingPlacement} FindingPlacement */
 /** @typedef {{ cy: cytoscape.Core, data: ReportData, renderMs: number }} ReportHandle */
 
 (() => {
@@ -99,6 +101,7 @@
   fact('objects', count(data.run.objects.read));
   fact('events and records', count(data.run.eventsParsed));
   fact('findings', count(data.run.findings.total));
+  if (data.incidents) fact('incidents', count(data.incidents.length));
   for (const s of [...data.severities].reverse()) fact(s, count(data.run.findings.bySeverity[s] ?? 0));
   fact('map', `${count(data.map.nodes.length)} nodes, ${count(data.map.links.length)} links`);
   fact('learning period', `${data.run.learningDays} days`);
@@ -110,6 +113,30 @@
   const findingBodies = new Map();
   /** @type {(ids: { links: string[], nodes: string[] } | null) => void} */
   let focusOnMap = () => {};
+  /**
+   * The "Show on map" button of the incident the map shows, pressed until something else is shown.
+   * @type {HTMLElement | null}
+   */
+  let focusOwner = null;
+  /**
+   * Shows only these nodes and links on the map (everything when null), and remembers which
+   * incident's button asked, so that its second click shows everything again.
+   * @param {{ links: string[], nodes: string[] } | null} ids
+   * @param {HTMLElement | null} [owner]
+   */
+  function focus(ids, owner = null) {
+    focusOwner?.setAttribute('aria-pressed', 'false');
+    focusOwner = ids ? owner : null;
+    focusOwner?.setAttribute('aria-pressed', 'true');
+    focusOnMap(ids);
+  }
+  const incidentCards = new Map((data.incidents ?? []).map((inc) => [inc.anchor, inc]));
+  const COLUMNS = data.incidents ? 7 : 6;
+
+  /** @param {ReportIncident} inc */
+  function incidentLink(inc) {
+    return el('a', { className: 'incident-link', attrs: { href: `#${inc.anchor}`, title: inc.title } }, inc.title);
+  }
 
   /** @param {ReportFinding} f @param {number} i */
   function findingBody(f, i) {
@@ -118,6 +145,7 @@
     tbody.dataset.severity = finding.severity;
     tbody.dataset.time = finding.time;
     const onMap = place.links.length + place.nodes.length > 0;
+    const incident = f.incident !== undefined ? incidentCards.get(f.incident) : undefined;
     const link = el('a', { className: 'evidence-link', attrs: { href: `#${f.anchor}` } }, 'evidence');
     const mapCell = el('td', { className: 'nowrap' });
     if (onMap) {
@@ -137,10 +165,13 @@
       el('td', { className: 'mono nowrap' }, finding.ruleId),
       el('td', null, finding.summary),
       mapCell,
+      data.incidents ? el('td', { className: 'incident-cell' }, incident ? incidentLink(incident) : null) : null,
       el('td', null, link),
     );
     const dl = el('dl');
     row(dl, 'Title', finding.title);
+    if (incident) row(dl, 'Incident', incidentLink(incident));
+    else if (finding.incidentId) row(dl, 'Incident', `${finding.incidentId} (not in this report)`);
     row(dl, 'Summary', finding.summary);
     row(dl, 'Evidence', el('pre', null, finding.evidence));
     row(dl, 'Entities', el('pre', null, JSON.stringify(finding.entities, null, 2)));
@@ -163,7 +194,7 @@
     if (onMap) {
       const show = el('button', { attrs: { type: 'button', 'data-show-on-map': f.anchor } }, 'Show on map');
       show.addEventListener('click', () => {
-        focusOnMap(place);
+        focus(place);
         byId('map-section').scrollIntoView();
       });
       row(dl, 'Network map', show);
@@ -171,7 +202,7 @@
     const details = el(
       'tr',
       { className: 'evidence', attrs: { hidden: '' } },
-      el('td', { attrs: { colspan: '6' } }, dl),
+      el('td', { attrs: { colspan: String(COLUMNS) } }, dl),
     );
     tbody.append(main, details);
     link.addEventListener('click', (event) => {
@@ -198,7 +229,9 @@
   });
   findingsBody.remove();
   if (data.findings.length === 0) {
-    findingsTable.append(el('tbody', null, el('tr', null, el('td', { attrs: { colspan: '6' } }, 'No findings.'))));
+    findingsTable.append(
+      el('tbody', null, el('tr', null, el('td', { attrs: { colspan: String(COLUMNS) } }, 'No findings.'))),
+    );
   }
 
   /** @param {'severity' | 'time'} key @param {'asc' | 'desc'} dir */
@@ -244,6 +277,168 @@
     tbody.scrollIntoView({ block: 'start' });
   }
   window.addEventListener('hashchange', openFromHash);
+
+  // ---- Incidents ----------------------------------------------------------------------------
+  const ENTITY_NAMES = /** @type {Record<string, string>} */ ({
+    identities: 'Identities',
+    workloads: 'Workloads',
+    sources: 'Sources',
+    destinations: 'Destinations',
+    images: 'Images',
+    namespaces: 'Namespaces',
+  });
+  const RELATIONS = /** @type {Record<string, string>} */ ({
+    continues: 'continues',
+    'merged into': 'merged into',
+    'merged from': 'took the findings of',
+  });
+
+  /** @param {ReportIncident} inc */
+  function statusText(inc) {
+    const ack = inc.acknowledged;
+    if (inc.status === 'acknowledged' && ack) {
+      return `acknowledged by ${ack.by} at ${time(ack.at)} UTC${ack.until ? `, until ${time(ack.until)} UTC` : ''}: ${ack.reason}`;
+    }
+    if (inc.status === 'resolved' && inc.resolvedAt) return `resolved at ${time(inc.resolvedAt)} UTC`;
+    return inc.status;
+  }
+
+  /** @param {ReportIncident} inc */
+  function findingsText(inc) {
+    const here = inc.findings.length;
+    if (here === inc.total) return count(inc.total);
+    return `${count(inc.total)}, ${here === 0 ? 'none' : count(here)} of them in this report`;
+  }
+
+  /**
+   * The incident's "Show on map": everything its findings point at; a second click shows everything.
+   * @param {ReportIncident} inc
+   */
+  function showIncidentButton(inc) {
+    const show = el(
+      'button',
+      { attrs: { type: 'button', 'data-incident-map': inc.anchor, 'aria-pressed': 'false' } },
+      'Show on map',
+    );
+    show.addEventListener('click', () => {
+      if (focusOwner === show) {
+        focus(null);
+        return;
+      }
+      focus(inc.place, show);
+      byId('map-section').scrollIntoView();
+    });
+    const what = `${count(inc.place.links.length)} link(s), ${count(inc.place.nodes.length)} node(s)`;
+    return el('span', null, show, ' ', what);
+  }
+
+  /** @param {ReportIncident} inc */
+  function relatedIncidents(inc) {
+    const related = el('span');
+    inc.related.forEach((r, i) => {
+      if (i > 0) related.append('; ');
+      related.append(
+        `${RELATIONS[r.relation] ?? r.relation} `,
+        r.anchor
+          ? el('a', { className: 'mono', attrs: { href: `#${r.anchor}` } }, r.id)
+          : el('span', { className: 'mono', attrs: { title: 'not in this report' } }, r.id),
+      );
+    });
+    return related;
+  }
+
+  /** @param {ReportIncident} inc */
+  function incidentFacts(inc) {
+    const dl = el('dl', { className: 'incident-facts' });
+    row(dl, 'Status', statusText(inc));
+    row(dl, 'First seen', `${time(inc.firstSeen)} UTC`);
+    row(dl, 'Last seen', `${time(inc.lastSeen)} UTC`);
+    row(dl, 'Findings', findingsText(inc));
+    for (const list of inc.entities) {
+      const more = list.more ? `, and ${count(list.more)} more` : '';
+      row(dl, ENTITY_NAMES[list.kind] ?? list.kind, `${list.values.join(', ')}${more}`);
+    }
+    row(dl, 'Tactics', inc.tactics.join(', '));
+    const quiet = inc.quiet
+      ? `; ${count(inc.quiet)} later finding(s) of kinds it already had wait for the next update`
+      : '';
+    row(dl, 'Messages sent', `${count(inc.messages)}${quiet}`);
+    if (inc.related.length) row(dl, 'Related incidents', relatedIncidents(inc));
+    row(dl, 'Incident id', el('span', { className: 'mono' }, inc.id));
+    row(
+      dl,
+      'Network map',
+      inc.place.links.length + inc.place.nodes.length > 0
+        ? showIncidentButton(inc)
+        : 'none of its findings in this report are on the map',
+    );
+    return dl;
+  }
+
+  /** Its findings in time order; each links to the finding's evidence when the finding is in this report. @param {ReportIncident} inc */
+  function incidentTimeline(inc) {
+    const head = el('tr');
+    for (const h of ['Time (UTC)', 'Severity', 'Rule', 'Summary']) head.append(el('th', null, h));
+    const body = el('tbody');
+    for (const entry of inc.timeline) {
+      const f = entry.finding !== undefined ? data.findings[entry.finding] : undefined;
+      const summary = el('td', null, f ? el('a', { attrs: { href: `#${f.anchor}` } }, entry.summary) : entry.summary);
+      if (entry.tactic) summary.append(el('span', { className: 'muted' }, ` ${entry.tactic}`));
+      if (entry.mutedBy) summary.append(' ', el('span', { className: 'tag muted-tag' }, `muted by ${entry.mutedBy}`));
+      body.append(
+        el(
+          'tr',
+          { className: entry.mutedBy ? 'muted-entry' : '' },
+          el('td', { className: 'mono nowrap' }, time(entry.time)),
+          el('td', null, el('span', { className: `badge ${entry.severity}` }, entry.severity)),
+          el('td', { className: 'mono nowrap' }, entry.ruleId),
+          summary,
+        ),
+      );
+    }
+    return el('table', { className: 'timeline' }, el('thead', null, head), body);
+  }
+
+  /** @param {ReportIncident} inc */
+  function incidentCard(inc) {
+    const card = el(
+      'article',
+      { className: `incident ${inc.status}`, attrs: { id: inc.anchor } },
+      el(
+        'header',
+        null,
+        el('span', { className: `badge ${inc.severity}` }, inc.severity),
+        ' ',
+        el('h3', { className: 'incident-title' }, inc.title),
+      ),
+    );
+    card.dataset.severity = inc.severity;
+    if (inc.severity !== inc.findingSeverity) {
+      card.append(
+        el(
+          'p',
+          { className: 'severity-note' },
+          `Raised from ${inc.findingSeverity}, its findings' highest, because they span ${count(inc.tactics.length)} tactics of MITRE ATT&CK (three or more raise an incident one step).`,
+        ),
+      );
+    }
+    card.append(incidentFacts(inc));
+    if (inc.joins.length) {
+      const joins = el('ul', { className: 'joins' });
+      for (const j of inc.joins) {
+        joins.append(el('li', null, j.because, el('span', { className: 'muted' }, ` (${count(j.findings)} findings)`)));
+      }
+      card.append(el('h4', null, 'Why these findings were joined'), joins);
+    }
+    if (inc.timeline.length) card.append(el('h4', null, 'Timeline'), incidentTimeline(inc));
+    return card;
+  }
+
+  if (data.incidents) {
+    const root = byId('incidents');
+    for (const inc of data.incidents) root.append(incidentCard(inc));
+    if (data.incidents.length === 0) root.append(el('p', { className: 'hint' }, 'No incidents in this run.'));
+  }
 
   // ---- Per day ------------------------------------------------------------------------------
   const daysRoot = byId('days');
@@ -624,6 +819,16 @@
           'underlay-padding': 6,
         },
       },
+      {
+        selector: 'node.leaf.highlighted',
+        style: {
+          'underlay-color': '#f08c00',
+          'underlay-opacity': 0.35,
+          'underlay-padding': 7,
+          'underlay-shape': 'ellipse',
+        },
+      },
+      { selector: 'edge.highlighted', style: { opacity: 1, 'z-index': 30 } },
       { selector: '.dimmed', style: { opacity: 0.12 } },
       { selector: 'node.group.dimmed', style: { opacity: 0.35 } },
       { selector: 'edge:selected', style: { 'line-color': '#1c7ed6', 'target-arrow-color': '#1c7ed6', opacity: 1 } },
@@ -675,11 +880,11 @@
     showDetails(`${from} → ${to}`, dl, l.findings);
   });
   cy.on('tap', (event) => {
-    if (event.target === cy) focusOnMap(null);
+    if (event.target === cy) focus(null);
   });
 
   focusOnMap = (ids) => {
-    cy.elements().removeClass('dimmed');
+    cy.elements().removeClass('dimmed highlighted');
     if (!ids) return;
     const keep = cy.collection();
     for (const id of ids.nodes) keep.merge(cy.getElementById(id));
@@ -690,11 +895,12 @@
           .merge(cy.getElementById(l.source))
           .merge(cy.getElementById(l.target));
     });
+    keep.addClass('highlighted');
     keep.merge(keep.parents());
     cy.elements().not(keep).addClass('dimmed');
   };
   const clear = byId('map-clear');
-  clear.addEventListener('click', () => focusOnMap(null));
+  clear.addEventListener('click', () => focus(null));
 
   /** @param {cytoscape.Core | null} core */
   function finish(core) {
