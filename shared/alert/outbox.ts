@@ -70,6 +70,12 @@ export class Outbox<T extends { id: string }> {
     }
   }
 
+  /** Forgets entries that are void (a message decided by an attempt that failed before it counted), held by the caller. */
+  async remove(owner: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.table.batchDelete(ids.map((id) => ({ pk: keys.outbox(owner), sk: id })));
+  }
+
   private item(owner: string, value: T) {
     return {
       pk: keys.outbox(owner),

@@ -1,7 +1,7 @@
 import type { AlertDeduper, Entities, Finding, Outbox, OutboxEntry } from '../alert';
 import type { Config, Severity } from '../config';
 import { severityRank } from '../config';
-import type { IncidentBook, IncidentMessage, MessageSink } from '../incident';
+import type { IncidentBook, IncidentMessage, MessageSink, TimelineEntry } from '../incident';
 import { iso, stableHash } from '../util';
 import type { Draft } from './draft';
 
@@ -102,6 +102,8 @@ export class FindingDelivery {
     }
     // What an earlier attempt recorded and this one no longer finds (a rebaseline ran in between) still goes.
     for (const [id, entry] of entries) if (!seen.has(id)) await this.take(owner, entry, state);
+    // Only a retry (its outbox had entries) can find messages an earlier attempt decided in vain.
+    if (entries.size > 0 && state.held.length > 0) await this.voidUnsaved(owner);
     const { recorded, muted, added } = await this.record(owner, state.held);
     // Only an owner with findings can have messages waiting (an object with none costs no read).
     const messages = entries.size > 0 || state.held.length > 0 ? await this.publishOutbox(owner, added) : [];
@@ -124,6 +126,36 @@ export class FindingDelivery {
     if (entry.sent) state.done.push(entry.value);
     else if (await this.stores.findings.lease(owner, entry.value.id)) state.held.push(entry.value);
     else state.busy++;
+  }
+
+  /**
+   * Forgets the messages an earlier attempt decided and wrote but whose incident it never saved (it
+   * failed in between). Their ids were never counted: another owner may have told the incident under
+   * the same id since, and this attempt decides again what its findings are news of.
+   */
+  private async voidUnsaved(owner: string): Promise<void> {
+    const box = messagesOf(owner);
+    const unsaved: string[] = [];
+    for (const entry of (await this.stores.messages.entries(box)).values()) {
+      if (entry.sent || (await this.saved(entry.value))) continue;
+      // One another attempt holds is its to publish or void.
+      if (await this.stores.messages.lease(box, entry.value.id)) unsaved.push(entry.value.id);
+    }
+    await this.stores.messages.remove(box, unsaved);
+  }
+
+  /**
+   * Whether a message's incident was saved as it was decided: its timeline has every finding the
+   * message saw, each seen as late (a timeline only grows: findings join, repeats move on).
+   */
+  private async saved(message: IncidentMessage): Promise<boolean> {
+    if (!message.incident) return true;
+    const stored = await this.stores.incidents.get(message.incident.id);
+    const last = (t: TimelineEntry) => t.repeats?.last ?? t.time;
+    return message.incident.timeline.every((seen) => {
+      const entry = stored?.timeline.find((t) => t.findingId === seen.findingId);
+      return entry !== undefined && last(entry) >= last(seen);
+    });
   }
 
   /**

@@ -165,6 +165,7 @@ class Session {
     string,
     { findings: Finding[]; repeats: number; loud: boolean; reopened: boolean }
   >();
+  /** Markers to write besides those of the findings added: findings merged into another incident, and findings an earlier attempt saved without its marker. */
   private readonly moved = new Map<string, string>();
 
   constructor(
@@ -186,6 +187,11 @@ class Session {
     const { keys: findingKeys, condition } = keysOf(finding);
     const time = Date.parse(finding.time);
     const candidates: Incident[] = [];
+    // An earlier attempt opened an incident for this finding and failed before saving the keys that
+    // lead to it: another finding may have opened one by the same keys since. The finding is in the
+    // first already, so it is a candidate: joining only the second would put the finding in both.
+    const opened = await this.follow(openedFor(finding.id));
+    if (opened?.findings.includes(finding.id)) candidates.push(opened);
     for (const key of findingKeys) {
       const incident = await this.holderOf(cluster, key);
       if (!incident || candidates.some((c) => c.id === incident.id)) continue;
@@ -211,6 +217,8 @@ class Session {
         await this.merge(other, incident);
     }
     this.reopenIfClosed(incident, finding, condition !== undefined);
+    // An earlier attempt saved the incident with this finding and failed before the marker: `add` skips it, the marker is still due.
+    if (incident.findings.includes(finding.id)) this.moved.set(finding.id, incident.id);
     this.add(incident, finding, findingKeys, mutedBy, condition);
     for (const key of findingKeys) this.keyItems.set(`${cluster}\u0000${key}`, incident.id);
     return incident.id;
@@ -285,7 +293,7 @@ class Session {
   }
 
   private open(finding: Finding, cluster: string): Incident {
-    const id = `inc-${stableHash('incident', finding.id).slice(0, 12)}`;
+    const id = openedFor(finding.id);
     const incident: Incident = {
       id,
       cluster,
@@ -475,9 +483,7 @@ class Session {
         ruleIds: [...incident.rules],
         reason,
         incident: structuredClone(incident),
-        findings: dedupeById(findings)
-          .map((f) => ({ ...f, incidentId: incident.id }))
-          .sort((a, b) => a.time.localeCompare(b.time)),
+        findings: inTimelineOrder(dedupeById(findings), incident).map((f) => ({ ...f, incidentId: incident.id })),
       });
     }
     return messages;
@@ -530,6 +536,11 @@ class Session {
     await this.table.batchPut(keyItems);
     await this.table.batchPut(dedupeMarkers(markers));
   }
+}
+
+/** The id of the incident a finding opens: the same in every attempt. */
+function openedFor(findingId: string): string {
+  return `inc-${stableHash('incident', findingId).slice(0, 12)}`;
 }
 
 function toItem(incident: Incident): Item {
@@ -588,6 +599,16 @@ function titleOf(incident: Incident, top: TimelineEntry | undefined): string {
   const who = [actor, target].filter(Boolean).join(' → ');
   const more = incident.rules.length > 1 ? ` (+${incident.rules.length - 1} more rules)` : '';
   return `${who ? `${who}: ` : ''}${top.title}${more}`.slice(0, 200);
+}
+
+/**
+ * By time, and findings of one time as the timeline has them: the same message whichever attempt
+ * decides it (a retry reads the findings an earlier attempt saved, in another order).
+ */
+function inTimelineOrder(findings: Finding[], incident: Incident): Finding[] {
+  const at = new Map(incident.findings.map((id, i) => [id, i]));
+  const rank = (f: Finding) => at.get(f.id) ?? incident.findings.length;
+  return findings.sort((a, b) => a.time.localeCompare(b.time) || rank(a) - rank(b));
 }
 
 function dedupeById(findings: Finding[]): Finding[] {
