@@ -191,6 +191,15 @@ export function describeRun(summary: RunSummary): string {
     `Findings: ${summary.findings.total} (critical ${s.critical}, high ${s.high}, medium ${s.medium}, low ${s.low}, info ${s.info}); ` +
       `${summary.findings.suppressedByDedupe} repeats suppressed; ${summary.rebaselines.runs} rebaselines.`,
   ];
+  const incidents = summary.incidents;
+  const messages = summary.notifications.messages;
+  const muted = Object.values(summary.suppressed).reduce((a, b) => a + b, 0);
+  lines.push(
+    `Incidents: ${incidents.total} (critical ${incidents.bySeverity.critical}, high ${incidents.bySeverity.high}, ` +
+      `medium ${incidents.bySeverity.medium}, low ${incidents.bySeverity.low}, info ${incidents.bySeverity.info}); ` +
+      `${messages.total} messages (${messages.byKind.incident} opened, ${messages.byKind.update} updates)` +
+      `${muted > 0 ? `; ${muted} findings muted by suppressions` : ''}. List them with --incidents FILE or --report.`,
+  );
   if (summary.network.edges > 0) {
     lines.push(
       `Network map: ${summary.network.edges} edges between ${summary.network.entities} entities; ` +
