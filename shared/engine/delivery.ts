@@ -89,8 +89,8 @@ export class FindingDelivery {
     entry: OutboxEntry,
     state: { held: Finding[]; done: Finding[]; busy: number },
   ): Promise<void> {
-    if (entry.sent) state.done.push(entry.finding);
-    else if (await this.outbox.lease(owner, entry.finding.id)) state.held.push(entry.finding);
+    if (entry.sent) state.done.push(entry.payload);
+    else if (await this.outbox.lease(owner, entry.payload.id)) state.held.push(entry.payload);
     else state.busy++;
   }
 
