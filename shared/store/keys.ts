@@ -26,6 +26,7 @@ import { shardOf, stableHash } from '../util';
  * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
  * | `SCOPE#<cluster>`               | `AUDITMARK`                 | audit watermark: newest audit event processed |
  * | `PENDING#<cluster>`             | `<dueAt>#<objectId>#<hour>#<n>` | flow edges waiting for the audit log (packed) |
+ * | `DAILY#<day>`                   | cluster                     | a day's counters for the digest (objects, rejects, below threshold, muted) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -78,4 +79,6 @@ export const keys = {
   flowSources: () => 'FLOWSRC',
   auditWatermark: (cluster: string) => ({ pk: `SCOPE#${cluster}`, sk: 'AUDITMARK' }),
   pendingEdges: (cluster: string) => `PENDING#${cluster}`,
+  dailyCountsPartition: (day: string) => `DAILY#${day}`,
+  dailyCounts: (day: string, cluster: string) => ({ pk: keys.dailyCountsPartition(day), sk: cluster }),
 };
