@@ -15,7 +15,8 @@ export interface SnsPublisherOptions {
  * Publishes findings to the alert topic. Each message carries the Finding as JSON for machine
  * subscribers and a readable body for email (SNS message structure `json`), plus the attributes
  * `severity`, `ruleId` and `cluster` that subscription filter policies match on, and `findingId`,
- * by which a subscriber can drop a message SNS itself delivered twice.
+ * by which a subscriber can drop a message SNS itself delivered twice. `kind` is `incident`: email
+ * filters take every kind but the daily digest, and a message without the attribute matches none.
  *
  * Never throws: the result names each finding SNS did not take (an entry it failed, or every
  * entry of a batch whose call failed), so the caller retries those alone.
@@ -63,6 +64,7 @@ export function toEntry(finding: Finding, id: string) {
     MessageStructure: 'json',
     Message: JSON.stringify({ default: json, email }),
     MessageAttributes: {
+      kind: { DataType: 'String', StringValue: 'incident' },
       severity: { DataType: 'String', StringValue: finding.severity },
       ruleId: { DataType: 'String', StringValue: finding.ruleId },
       cluster: { DataType: 'String', StringValue: String(finding.entities.cluster ?? 'unknown') },

@@ -86,6 +86,7 @@ describe('audit-processor', () => {
     expect((entry?.Subject ?? '').length).toBeLessThanOrEqual(100);
     expect(entry?.MessageStructure).toBe('json');
     expect(entry?.MessageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'incident' },
       severity: { DataType: 'String', StringValue: 'high' },
       ruleId: { DataType: 'String', StringValue: 'audit.exec-into-pod' },
       cluster: { DataType: 'String', StringValue: 'shop-prod' },
