@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Finding } from '../shared/alert';
 import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
-import { Engine } from '../shared/engine';
+import { DailyDigest, Engine } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
 import { ReportCollector, type WrittenReport } from '../shared/report';
@@ -61,6 +61,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const config: Config = options.configPath ? loadConfigFile(options.configPath) : defaultConfig();
   const baseDir = options.configPath ? dirname(resolve(options.configPath)) : process.cwd();
   const schedule = new Schedule(config.rebaseline.schedule);
+  const digestSchedule = new Schedule(config.incidents.digestSchedule);
   const files = listFiles(options.paths);
   const table = options.stateDir ? await loadStateDir(options.stateDir) : new MemoryTable();
   const intel = await new ThreatIntelProvider({
@@ -103,6 +104,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     options.stdout.write(`${tableHeader()}\n`);
     out?.write(`${tableHeader()}\n`);
   }
+  // The daily digest, on its schedule in event time, as the stack sends it (to subscribers who ask for it).
+  const digest = new DailyDigest({ config, table, incidents: engine.incidents, sink: new FanOutSink(sinks) });
   const summary = new SummaryBuilder();
   const replay = await table.get(REPLAY_KEY);
   let clock = typeof replay?.clock === 'number' ? replay.clock : undefined;
@@ -125,6 +128,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         emit(rebaselined.findings ?? []);
         summary.addRebaseline(crossed, count, rebaselined);
       }
+      for (const time of digestSchedule.between(clock, object.time)) summary.addDigest(await digest.send(time));
       clock = Math.max(clock, object.time);
     }
     const outcome = await engine.process(object.source);
@@ -197,7 +201,8 @@ export function describeRun(summary: RunSummary): string {
   lines.push(
     `Incidents: ${incidents.total} (critical ${incidents.bySeverity.critical}, high ${incidents.bySeverity.high}, ` +
       `medium ${incidents.bySeverity.medium}, low ${incidents.bySeverity.low}, info ${incidents.bySeverity.info}); ` +
-      `${messages.total} messages (${messages.byKind.incident} opened, ${messages.byKind.update} updates)` +
+      `${messages.total} messages (${messages.byKind.incident} opened, ${messages.byKind.update} updates), ` +
+      `${messages.byKind.digest} daily digests` +
       `${muted > 0 ? `; ${muted} findings muted by suppressions` : ''}. List them with --incidents FILE or --report.`,
   );
   if (summary.network.edges > 0) {

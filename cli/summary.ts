@@ -1,6 +1,6 @@
 import type { Finding } from '../shared/alert';
 import { SEVERITIES, type Severity } from '../shared/config';
-import type { EngineRebaselineReport, ObjectOutcome, Settled } from '../shared/engine';
+import type { DigestReport, EngineRebaselineReport, ObjectOutcome, Settled } from '../shared/engine';
 import type { Incident, IncidentMessage, IncidentStatus, MessageKind } from '../shared/incident';
 import { mergeStats, newReadStats, type ReadStats, reject } from '../shared/ingest';
 import type { TableCounters } from '../shared/store';
@@ -88,6 +88,7 @@ export class SummaryBuilder {
   private readonly messages: IncidentMessage[] = [];
   private readonly muted: Record<string, number> = {};
   private incidents: Incident[] = [];
+  private digests = 0;
   private below = 0;
   private first = Number.POSITIVE_INFINITY;
   private last = Number.NEGATIVE_INFINITY;
@@ -124,6 +125,11 @@ export class SummaryBuilder {
   private addMessages(messages: readonly IncidentMessage[], muted: Record<string, number>): void {
     this.messages.push(...messages);
     for (const [id, n] of Object.entries(muted)) this.muted[id] = (this.muted[id] ?? 0) + n;
+  }
+
+  /** A digest run: its messages count under `digest`. */
+  addDigest(report: DigestReport): void {
+    this.digests += report.published;
   }
 
   /** The incidents at the end of the run. */
@@ -211,6 +217,7 @@ export class SummaryBuilder {
   private messageCounts(): RunSummary['notifications']['messages'] {
     const byKind: Record<MessageKind, number> = { incident: 0, update: 0, digest: 0 };
     for (const m of this.messages) byKind[m.kind]++;
+    byKind.digest += this.digests;
     return { total: byKind.incident + byKind.update, byKind };
   }
 }

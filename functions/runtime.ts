@@ -9,13 +9,15 @@ import {
   DYNAMO_CLIENT_CONFIG,
   DynamoTable,
   lambdaEnvironment,
+  QueueDepths,
   SnsPublisher,
   s3ListFetcher,
 } from '../shared/aws';
 import type { Config } from '../shared/config';
 import { configFromEnv } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
-import { Engine } from '../shared/engine';
+import { Engine, type IncidentSource } from '../shared/engine';
+import { IncidentBook, type MessageSink } from '../shared/incident';
 import { type ThreatIntel, ThreatIntelProvider } from '../shared/intel';
 import type { Table } from '../shared/store';
 
@@ -34,6 +36,12 @@ export interface Runtime {
   deadLetters: DeadLetterQueue | undefined;
   /** The state table; its counters are the container's reads and writes so far. */
   table: Table;
+  /** Incident messages and the daily digest go here: the alert topic. */
+  messages: MessageSink;
+  /** The incidents the digest lists. */
+  incidents: IncidentSource;
+  /** The stack's dead-letter queues (`DEAD_LETTER_QUEUES`, the digest's); unset elsewhere. */
+  deadLetterDepths: QueueDepths | undefined;
   /**
    * The container's engine. It is built once and kept while the threat lists stay the same, so
    * its caches (scopes and learning starts, baseline values known, correlation sightings written)
@@ -47,6 +55,8 @@ export interface RuntimeOverrides {
   dynamo?: DynamoDBClient;
   sns?: SNSClient;
   sqs?: SQSClient;
+  /** Where the digest reads incidents. @default the incidents in the state table */
+  incidents?: IncidentSource;
   env?: NodeJS.ProcessEnv;
   /** Wall clock, for when the threat lists are checked again. @default Date.now */
   now?: () => number;
@@ -62,7 +72,13 @@ export function createRuntime(serviceName: string, overrides: RuntimeOverrides =
     tableName: env.TABLE_NAME,
     client: overrides.dynamo ?? new DynamoDBClient({ ...DYNAMO_CLIENT_CONFIG }),
   });
-  const sink = new SnsPublisher({ client: overrides.sns ?? new SNSClient({}), topicArn: env.TOPIC_ARN });
+  const sns = overrides.sns ?? new SNSClient({});
+  const sink = new SnsPublisher({ client: sns, topicArn: env.TOPIC_ARN });
+  let sqsClient: SQSClient | undefined;
+  const sqs = () => {
+    sqsClient ??= overrides.sqs ?? new SQSClient({});
+    return sqsClient;
+  };
   const intel = new ThreatIntelProvider({
     sources: config.threatIntel.sources,
     s3: s3ListFetcher(s3),
@@ -76,10 +92,11 @@ export function createRuntime(serviceName: string, overrides: RuntimeOverrides =
     config,
     s3,
     maxReceiveCount: env.MAX_RECEIVE_COUNT,
-    deadLetters: env.DEAD_LETTER_QUEUE_URL
-      ? new DeadLetterQueue(overrides.sqs ?? new SQSClient({}), env.DEAD_LETTER_QUEUE_URL)
-      : undefined,
+    deadLetters: env.DEAD_LETTER_QUEUE_URL ? new DeadLetterQueue(sqs(), env.DEAD_LETTER_QUEUE_URL) : undefined,
     table,
+    messages: sink,
+    incidents: overrides.incidents ?? new IncidentBook(table, config, Date.now),
+    deadLetterDepths: env.DEAD_LETTER_QUEUES ? new QueueDepths(sqs(), env.DEAD_LETTER_QUEUES) : undefined,
     async engine() {
       const lists = await intel.get(now());
       if (current?.intel !== lists) {

@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { type Severity, severitiesAtLeast } from '../shared/config';
+import type { MessageKind } from '../shared/incident';
 
 /** An email subscriber and the lowest severity they want. */
 export interface AlertEmail {
@@ -15,11 +16,21 @@ export interface AlertEmail {
 export interface AlertTopicProps {
   /**
    * Email subscriptions. Each gets a filter policy on the `severity` message attribute that the
-   * publisher sets, allowing that severity and every one above it.
+   * publisher sets, allowing that severity and every one above it, and on `kind`, leaving out
+   * the daily digest.
    * @default - none
    */
   readonly emails?: readonly AlertEmail[];
+  /**
+   * Addresses that get the daily digest (messages whose `kind` is `digest`), and nothing else
+   * unless they are in `emails` too.
+   * @default - none
+   */
+  readonly digestEmails?: readonly string[];
 }
+
+/** The `kind` attribute of the daily digest's messages. */
+const DIGEST_KIND: MessageKind = 'digest';
 
 /**
  * The alert topic: findings go here, and subscribers (email, chat, pager,
@@ -81,6 +92,11 @@ export class AlertTopic extends Construct {
     });
 
     const seen = new Set<string>();
+    const digests = new Set<string>();
+    for (const address of props.digestEmails ?? []) {
+      if (digests.has(address.toLowerCase())) throw new Error(`${id}: ${address} gets the digest twice`);
+      digests.add(address.toLowerCase());
+    }
     for (const email of props.emails ?? []) {
       const address = email.address.toLowerCase();
       if (seen.has(address)) throw new Error(`${id}: ${email.address} is subscribed twice`);
@@ -89,12 +105,19 @@ export class AlertTopic extends Construct {
       // not re-create subscriptions (each would need confirming again).
       this.topic.addSubscription(
         new EmailSubscription(email.address, {
-          filterPolicy: {
-            severity: sns.SubscriptionFilter.stringFilter({ allowlist: severitiesAtLeast(email.minSeverity) }),
-          },
+          filterPolicy: alertFilter(email.minSeverity, digests.has(address)),
         }),
       );
       this.operationsTopic.addSubscription(new EmailSubscription(email.address));
+    }
+    // SNS keeps one subscription per address and topic: an address in both lists got the digest above.
+    for (const address of props.digestEmails ?? []) {
+      if (seen.has(address.toLowerCase())) continue;
+      this.topic.addSubscription(
+        new EmailSubscription(address, {
+          filterPolicy: { kind: sns.SubscriptionFilter.stringFilter({ allowlist: [DIGEST_KIND] }) },
+        }),
+      );
     }
   }
 
@@ -103,4 +126,26 @@ export class AlertTopic extends Construct {
     iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn] });
     this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
+}
+
+/**
+ * The filter of an alert email: incident messages of `minSeverity` and above, never the digest
+ * (its severity is `info`, and a subscriber taking `info` wants findings, not a daily summary).
+ * With `digest`, the address takes the digest as well: SNS's `$or` across the two.
+ */
+function alertFilter(minSeverity: Severity, digest: boolean): Record<string, sns.SubscriptionFilter> {
+  const alerts = {
+    kind: sns.SubscriptionFilter.stringFilter({ denylist: [DIGEST_KIND] }),
+    severity: sns.SubscriptionFilter.stringFilter({ allowlist: severitiesAtLeast(minSeverity) }),
+  };
+  if (!digest) return alerts;
+  // CDK types a filter policy as attribute → conditions; `$or` takes whole policies as its conditions.
+  const policyOf = (filters: Record<string, sns.SubscriptionFilter>) =>
+    Object.fromEntries(Object.entries(filters).map(([name, filter]) => [name, filter.conditions]));
+  return {
+    $or: new sns.SubscriptionFilter([
+      policyOf({ kind: sns.SubscriptionFilter.stringFilter({ allowlist: [DIGEST_KIND] }) }),
+      policyOf(alerts),
+    ]),
+  };
 }

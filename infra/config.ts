@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
 import type { Config } from '../shared/config';
 import { ConfigError, defaultConfig, loadConfigFile } from '../shared/config';
 
@@ -97,4 +98,28 @@ export function checkDeployable(config: Config, baseDir: string, where: string):
 /** The absolute path of a threat list given as a local path. */
 export function resolveListPath(path: string, baseDir: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+/**
+ * The addresses of the context value `digestEmails`: a comma-separated string
+ * (`-c digestEmails=a@example.com,b@example.com`) or a list (in cdk.json). Throws
+ * {@link ConfigError} naming an address that is not one.
+ */
+export function parseDigestEmails(contextValue: unknown): string[] {
+  if (contextValue === undefined) return [];
+  const list = typeof contextValue === 'string' ? contextValue.split(',') : contextValue;
+  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) {
+    throw new ConfigError('context value "digestEmails" must be addresses separated by commas, or a list of them');
+  }
+  const addresses = list.map((a) => a.trim()).filter((a) => a.length > 0);
+  const seen = new Set<string>();
+  for (const address of addresses) {
+    if (!z.email().safeParse(address).success) {
+      throw new ConfigError(`context value "digestEmails": "${address}" is not an email address`);
+    }
+    if (seen.has(address.toLowerCase()))
+      throw new ConfigError(`context value "digestEmails": ${address} is listed twice`);
+    seen.add(address.toLowerCase());
+  }
+  return addresses;
 }

@@ -55,6 +55,8 @@ export class DriftwatchFunction extends NodejsFunction {
   public readonly executionRole: iam.Role;
   /** Where asynchronous invocations land after their retries; only with `asyncRetryAttempts`. */
   public readonly failureQueue: sqs.IQueue | undefined;
+  /** The environment so far, for the size check of variables added later; set once the base class is built. */
+  private environmentSoFar: Record<string, string> | undefined;
 
   constructor(scope: Construct, id: string, props: DriftwatchFunctionProps) {
     if (props.asyncRetryAttempts !== undefined && (props.asyncRetryAttempts < 0 || props.asyncRetryAttempts > 2)) {
@@ -109,6 +111,7 @@ export class DriftwatchFunction extends NodejsFunction {
       },
     });
     this.executionRole = role;
+    this.environmentSoFar = environment;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -130,6 +133,17 @@ export class DriftwatchFunction extends NodejsFunction {
     } else {
       this.failureQueue = undefined;
     }
+  }
+
+  /** Adds a variable, holding the environment to Lambda's limit as the constructor does (queue URLs come after it). */
+  public override addEnvironment(key: string, value: string, options?: lambda.EnvironmentOptions): this {
+    // The base class adds the constructor's variables through here before this class has its own state.
+    if (this.environmentSoFar) {
+      const next = { ...this.environmentSoFar, [key]: value };
+      checkEnvironmentSize(this, this.node.id, next);
+      this.environmentSoFar = next;
+    }
+    return super.addEnvironment(key, value, options);
   }
 }
 

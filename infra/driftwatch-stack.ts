@@ -3,10 +3,11 @@ import type { Construct } from 'constructs';
 import type { Config } from '../shared/config';
 import { AuditLogSubscription } from './audit-log-subscription';
 import { FIREHOSE_ERROR_PREFIX } from './config';
+import { Digest } from './digest';
 import { IngestionQueue } from './ingestion-queue';
 import { Monitoring } from './monitoring';
 import { Processors } from './processors';
-import { RebaselineSchedule } from './rebaseline-schedule';
+import { ScheduledRun } from './scheduled-run';
 import { StatefulResources } from './stateful-resources';
 import { ThreatLists } from './threat-lists';
 import { VpcFlowLogs } from './vpc-flow-logs';
@@ -16,6 +17,12 @@ export interface DriftwatchStackProps extends StackProps {
   readonly config: Config;
   /** Relative threat-list paths resolve against this folder. */
   readonly configDir: string;
+  /**
+   * Addresses subscribed to the daily digest only (context `digestEmails`); an address also in
+   * `alerts.emails` gets both.
+   * @default - none
+   */
+  readonly digestEmails?: readonly string[];
 }
 
 /**
@@ -27,7 +34,8 @@ export class DriftwatchStack extends Stack {
   public readonly processors: Processors;
   public readonly auditIngestion: IngestionQueue;
   public readonly flowIngestion: IngestionQueue;
-  public readonly schedule: RebaselineSchedule;
+  public readonly schedule: ScheduledRun;
+  public readonly digest: Digest;
   public readonly auditLogSubscription: AuditLogSubscription | undefined;
   public readonly vpcFlowLogs: VpcFlowLogs | undefined;
   public readonly monitoring: Monitoring;
@@ -44,6 +52,7 @@ export class DriftwatchStack extends Stack {
       audit: config.sources.audit,
       flow: config.sources.flow,
       emails: config.alerts.emails,
+      digestEmails: props.digestEmails,
     });
     const { logs, state, alerts } = this.stateful;
 
@@ -92,9 +101,10 @@ export class DriftwatchStack extends Stack {
       });
     }
 
-    this.schedule = new RebaselineSchedule(this, 'RebaselineSchedule', {
+    this.schedule = new ScheduledRun(this, 'RebaselineSchedule', {
       schedule: config.rebaseline.schedule,
       target: this.processors.rebaseline,
+      description: 'Driftwatch rebaseline',
     });
 
     const clusterName = config.plumbing.eksClusterName;
@@ -111,18 +121,22 @@ export class DriftwatchStack extends Stack {
         : undefined;
 
     const rebaselineFailures = this.processors.rebaseline.failureQueue;
+    const deadLetterQueues = [
+      { name: 'AuditIngestion', resource: this.auditIngestion.deadLetterQueue },
+      { name: 'FlowIngestion', resource: this.flowIngestion.deadLetterQueue },
+      { name: 'RebaselineSchedule', resource: this.schedule.deadLetterQueue },
+      ...(rebaselineFailures ? [{ name: 'RebaselineFailures', resource: rebaselineFailures }] : []),
+    ];
+    this.digest = new Digest(this, 'Digest', { config, state, alerts, deadLetterQueues });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alarmTopic: alerts.operationsTopic,
-      deadLetterQueues: [
-        { name: 'AuditIngestion', resource: this.auditIngestion.deadLetterQueue },
-        { name: 'FlowIngestion', resource: this.flowIngestion.deadLetterQueue },
-        { name: 'RebaselineSchedule', resource: this.schedule.deadLetterQueue },
-        ...(rebaselineFailures ? [{ name: 'RebaselineFailures', resource: rebaselineFailures }] : []),
-      ],
+      deadLetterQueues: [...deadLetterQueues, ...this.digest.deadLetterQueues],
       functions: [
         { name: 'AuditProcessor', resource: this.processors.auditProcessor },
         { name: 'FlowProcessor', resource: this.processors.flowProcessor },
         { name: 'Rebaseline', resource: this.processors.rebaseline },
+        { name: 'Digest', resource: this.digest.function },
       ],
       workQueues: [
         { name: 'AuditIngestion', resource: this.auditIngestion.queue },

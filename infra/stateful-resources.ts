@@ -13,6 +13,11 @@ export interface StatefulResourcesProps {
    * @default - none
    */
   readonly emails?: readonly AlertEmail[];
+  /**
+   * Addresses subscribed to the daily digest.
+   * @default - none
+   */
+  readonly digestEmails?: readonly string[];
 }
 
 /**
@@ -29,6 +34,6 @@ export class StatefulResources extends Construct {
     super(scope, id);
     this.logs = new LogBuckets(this, 'Logs', { audit: props.audit, flow: props.flow });
     this.state = new StateTable(this, 'State');
-    this.alerts = new AlertTopic(this, 'Alerts', { emails: props.emails });
+    this.alerts = new AlertTopic(this, 'Alerts', { emails: props.emails, digestEmails: props.digestEmails });
   }
 }

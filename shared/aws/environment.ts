@@ -11,6 +11,22 @@ const EnvironmentSchema = z.object({
    * with the reason as message attributes. Unset: the redrive policy moves it, without the reason.
    */
   DEAD_LETTER_QUEUE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * The digest's: every dead-letter queue of the stack, as JSON `{ "<name>": "<queue URL>" }`; the
+   * digest reports how many messages wait in each.
+   */
+  DEAD_LETTER_QUEUES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().min(1), z.url({ protocol: /^https?$/ })))
+    .optional(),
 });
 
 export type LambdaEnvironment = z.infer<typeof EnvironmentSchema>;

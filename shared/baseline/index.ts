@@ -2,6 +2,7 @@ export { BaselineStore } from './baseline-store';
 export { CorrelationStore } from './correlation-store';
 export { DistinctCounter } from './distinct-counter';
 export { type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
+export { learningStatus } from './learning-status';
 export { type RebaselineReport, rebaseline } from './rebaseline';
 export type { Observation } from './types';
 export { WindowCounter } from './window-counter';

@@ -2,6 +2,7 @@ import type { AlertDeduper, Entities, Finding, Outbox, OutboxEntry } from '../al
 import type { Config, Severity } from '../config';
 import { severityRank } from '../config';
 import type { IncidentBook, IncidentMessage, MessageSink, TimelineEntry } from '../incident';
+import { MessageDelivery, MessageDeliveryError } from '../incident';
 import { iso, stableHash } from '../util';
 import type { Draft } from './draft';
 
@@ -70,15 +71,17 @@ const messagesOf = (owner: string) => `${owner}#msg`;
 export class FindingDelivery {
   private readonly delays: readonly number[];
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly publisher: MessageDelivery;
 
   constructor(
     private readonly config: Config,
     private readonly stores: DeliveryStores,
-    private readonly sink: MessageSink,
+    sink: MessageSink,
     options: DeliveryOptions = {},
   ) {
     this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.publisher = new MessageDelivery(stores.messages, sink, { retryDelaysMs: this.delays, sleep: this.sleep });
   }
 
   async deliver(owner: string, drafts: readonly Draft[]): Promise<Delivered> {
@@ -190,21 +193,14 @@ export class FindingDelivery {
     return { recorded, muted, added };
   }
 
-  /** Publishes what the owner's message outbox holds and nobody else holds, in order. */
+  /** Publishes what the owner's message outbox holds: what this attempt added, and what an earlier one left unsent. */
   private async publishOutbox(owner: string, added: readonly IncidentMessage[]): Promise<IncidentMessage[]> {
-    const box = messagesOf(owner);
-    const held: IncidentMessage[] = [...added];
-    const mine = new Set(added.map((m) => m.id));
-    let busy = 0;
-    for (const entry of (await this.stores.messages.entries(box)).values()) {
-      if (entry.sent || mine.has(entry.value.id)) continue;
-      if (await this.stores.messages.lease(box, entry.value.id)) held.push(entry.value);
-      else busy++;
+    try {
+      return (await this.publisher.deliverHeld(messagesOf(owner), added)).published;
+    } catch (error) {
+      if (error instanceof MessageDeliveryError) throw new DeliveryError(error.message);
+      throw error;
     }
-    const sent = await this.publish(box, held);
-    if (busy > 0)
-      throw new DeliveryError(`${busy} message(s) of ${owner} are held by another attempt; retry after its lease`);
-    return sent;
   }
 
   /** The drafts' findings at or above the alert threshold (one per id, in event-time order), and the rest. */
@@ -230,46 +226,6 @@ export class FindingDelivery {
       windowMinutes: this.config.detectors[draft.detector.id]?.dedupeMinutes ?? draft.detector.dedupeMinutes,
       owner,
     });
-  }
-
-  /**
-   * Publishes the held messages in order and marks each one sent as the sink takes it; retries
-   * what the sink failed. Returns what went; throws when some did not, after giving their leases back.
-   */
-  private async publish(box: string, messages: readonly IncidentMessage[]): Promise<IncidentMessage[]> {
-    let pending = [...messages].sort(inOrder);
-    const sent: IncidentMessage[] = [];
-    let reason = '';
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > this.delays.length) break;
-        await this.sleep((this.delays[attempt - 1] ?? 0) * (0.5 + Math.random()));
-      }
-      const failed = await this.tryPublish(pending);
-      const went = pending.filter((m) => !failed.has(m.id));
-      await this.markDone(() => this.stores.messages.markSent(box, went));
-      sent.push(...went);
-      pending = pending.filter((m) => failed.has(m.id));
-      reason = [...failed.values()][0] ?? reason;
-    }
-    if (pending.length === 0) return sent;
-    await this.stores.messages
-      .release(
-        box,
-        pending.map((m) => m.id),
-      )
-      .catch(() => undefined);
-    throw new DeliveryError(`could not publish ${pending.length} message(s) of ${box}: ${reason}`);
-  }
-
-  /** The sink's failures by message id; a sink that throws failed them all. */
-  private async tryPublish(messages: readonly IncidentMessage[]): Promise<ReadonlyMap<string, string>> {
-    try {
-      return (await this.sink.publish(messages))?.failed ?? new Map();
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return new Map(messages.map((m) => [m.id, reason]));
-    }
   }
 
   /**
@@ -320,12 +276,6 @@ interface Taken {
   done: Finding[];
   busy: number;
   suppressed: number;
-}
-
-/** Messages in the order they were decided: by incident time, then by their number. */
-function inOrder(a: IncidentMessage, b: IncidentMessage): number {
-  const at = (m: IncidentMessage) => m.incident?.lastSeen ?? '';
-  return at(a).localeCompare(at(b)) || a.id.localeCompare(b.id, 'en', { numeric: true });
 }
 
 /** In event-time order; a stable sort, so findings of one time keep the order detection gave them. */

@@ -4,15 +4,15 @@ import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext } from '../detect';
 import { AUDIT_DETECTORS, AUDIT_KINDS, baselineKinds, enabledDetectors, FLOW_DETECTORS, FLOW_KINDS } from '../detect';
-import { IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
+import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
-import { identifyObject, readAuditObject, reject } from '../ingest';
+import { identifyObject, readAuditObject, reject, totalRejected } from '../ingest';
 import type { FlowEdge } from '../network';
 import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
 import type { Recorder } from '../record';
 import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
 import { ObjectLedger, type Table } from '../store';
-import { DAY_MS, iso, stableHash } from '../util';
+import { DAY_MS, dayOf, iso, stableHash } from '../util';
 import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
 import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
@@ -62,6 +62,7 @@ export class Engine {
   private readonly table: Table;
   private readonly clock: () => number;
   private readonly ledger: ObjectLedger;
+  private readonly counts: DailyCounts;
   private readonly delivery: FindingDelivery;
   private readonly flowReading: FlowReading;
   private readonly pending: PendingEdges;
@@ -79,6 +80,7 @@ export class Engine {
     this.clock = options.clock ?? Date.now;
     this.baselines = new BaselineStore({ table });
     this.ledger = new ObjectLedger(table, this.clock);
+    this.counts = new DailyCounts(table);
     this.incidents = new IncidentBook(table, config, this.clock);
     this.delivery = new FindingDelivery(
       config,
@@ -137,8 +139,27 @@ export class Engine {
     const drafts = await sessions.finish();
     run.delivered(await this.delivery.deliver(objectId, drafts));
     await this.pending.settleAfter(run);
+    await this.countDay(run);
     await this.ledger.markDone(objectId, source.uri);
     return run.outcome;
+  }
+
+  /**
+   * The digest's counts of the object's day (event time): the object, its rejects, its findings
+   * below the threshold by rule, and what suppressions muted. Before the object is marked done, so
+   * a failure is retried (and may count twice, never not at all).
+   */
+  private async countDay(run: ObjectRun): Promise<void> {
+    const { outcome } = run;
+    const below: Record<string, number> = {};
+    for (const f of outcome.belowThreshold) below[f.ruleId] = (below[f.ruleId] ?? 0) + 1;
+    const day = dayOf(outcome.lastEventTime ?? this.clock());
+    await this.counts.add(day, this.config.clusterName, {
+      objects: 1,
+      rejected: totalRejected(outcome.stats),
+      below,
+      muted: outcome.muted,
+    });
   }
 
   /** What the object is; an object of neither kind is counted as rejected, with the reason (an empty one is only skipped). */

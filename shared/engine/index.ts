@@ -1,3 +1,4 @@
+export { DailyDigest, type DigestReport, type IncidentSource } from './daily-digest';
 export { DeliveryError } from './delivery';
 /** @public The engine's options: what differs between the Lambdas, the CLI and the tests. */
 export type { EngineOptions } from './engine';

@@ -1,6 +1,9 @@
 export { IncidentBook, IncidentNotFoundError } from './book';
+export { DailyCounts } from './daily-counts';
+export { buildDigest, digestMessage, type LearningLine } from './digest';
 export { keysOf } from './keys';
 export { IncidentsBusyError } from './lock';
+export { MessageDelivery, MessageDeliveryError, type MessageDeliveryOptions } from './message-delivery';
 export { incidentJson, renderEmail, renderSubject, toChatNotification } from './render';
 export * from './sink';
 export {

@@ -34,6 +34,7 @@ import { shardOf, stableHash } from '../util';
  * | `SUPPRESS`                      | `RULE#<id>`                 | a suppression added at run time (the newest of its id) |
  * | `SUPPRESS`                      | `MUTED#<id>`                | notifications a suppression muted (config ones too) |
  * | `SUPPRESSLOG`                   | `<iso time>#<id>#<action>`  | every add and remove of a suppression: who, when, why |
+ * | `DAILY#<day>`                   | cluster                     | a day's counters for the digest (objects, rejects, below threshold, muted) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -96,4 +97,6 @@ export const keys = {
   suppressionRule: (id: string) => ({ pk: keys.suppressions(), sk: `RULE#${id}` }),
   suppressionMuted: (id: string) => ({ pk: keys.suppressions(), sk: `MUTED#${id}` }),
   suppressionLog: () => 'SUPPRESSLOG',
+  dailyCountsPartition: (day: string) => `DAILY#${day}`,
+  dailyCounts: (day: string, cluster: string) => ({ pk: keys.dailyCountsPartition(day), sk: cluster }),
 };

@@ -102,7 +102,11 @@ describe('sample scenario, end to end', () => {
       expect(messages.total).toBeLessThanOrEqual(1.5 * attacks);
       expect(messages.byKind.incident).toBe(result.incidents.filter((i) => i.messages > 0).length);
       const learningEnds = new Date(Date.parse(manifest.start) + 8 * 86_400_000).toISOString();
-      expect(result.messages.filter((m) => (m.incident?.lastSeen ?? '') < learningEnds).map((m) => m.id)).toEqual([]);
+      const alerts = result.messages.filter((m) => m.kind !== 'digest');
+      expect(alerts.filter((m) => (m.incident?.lastSeen ?? '') < learningEnds).map((m) => m.id)).toEqual([]);
+      // The digest (for subscribers who ask for it) comes daily, learning days included.
+      expect(messages.byKind.digest).toBe(result.messages.length - alerts.length);
+      expect(messages.byKind.digest).toBeGreaterThanOrEqual(manifest.days - 1);
       // Every message names its incident, and each incident's count matches what was sent.
       for (const incident of result.incidents) {
         expect(result.messages.filter((m) => m.incident?.id === incident.id)).toHaveLength(incident.messages);

@@ -11,6 +11,7 @@ import { type BundleOutcome, invokeBundle } from '../support/lambda-bundle';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
 import { type LocalS3, startS3rver } from '../support/s3rver';
 import { type SnsRequest, type SnsStub, startSnsStub } from '../support/sns-stub';
+import { type SqsStub, startSqsStub } from '../support/sqs-stub';
 import {
   type Allowance,
   type AwsCall,
@@ -23,11 +24,12 @@ import {
   resolveValue,
   s3Calls,
   snsCalls,
+  sqsCalls,
 } from './iam';
 import { logicalId, type Synthesized, synthesize } from './synth';
 
 type CfnTemplate = Parameters<typeof functionRoleStatements>[0];
-type FunctionName = 'audit' | 'flow' | 'rebaseline';
+type FunctionName = 'audit' | 'flow' | 'rebaseline' | 'digest';
 
 const SCENARIO_CONFIG = join(import.meta.dirname, '..', '..', 'events', 'scenario', 'driftwatch.config.json');
 const DAY_MS = 86_400_000;
@@ -85,16 +87,29 @@ const PROCESSOR: Allowance[] = [
   },
 ];
 
-const ALLOWANCES: Record<FunctionName, Allowance[]> = {
-  audit: PROCESSOR,
-  flow: PROCESSOR,
-  // The on-failure destination of asynchronous invocations: the Lambda service sends the failed
-  // event with the role. CDK's SqsDestination grants sqs:SendMessage with GetQueueAttributes and GetQueueUrl.
-  rebaseline: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'].map((action) => ({
+/**
+ * The on-failure destination of asynchronous invocations: the Lambda service sends the failed event
+ * with the role. CDK's SqsDestination grants sqs:SendMessage with GetQueueAttributes and GetQueueUrl.
+ */
+const failureQueue = (actions: readonly string[]): Allowance[] =>
+  actions.map((action) => ({
     action,
     resource: 'arn:aws:sqs:*FailureQueue*',
     why: "Lambda sends an event that failed every retry to the function's failure queue with the role.",
-  })),
+  }));
+
+const ALLOWANCES: Record<FunctionName, Allowance[]> = {
+  audit: PROCESSOR,
+  flow: PROCESSOR,
+  rebaseline: failureQueue(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']),
+  // The digest reads its failure queue's depth itself, with the DLQs': GetQueueAttributes is used.
+  digest: [
+    ...failureQueue(['sqs:SendMessage', 'sqs:GetQueueUrl']),
+    {
+      action: 'dynamodb:UpdateItem',
+      why: 'Only a run that takes over a digest a failed run recorded (its lease ran out), or gives one back after SNS failed it, updates its outbox item; here the digest goes at once.',
+    },
+  ],
 };
 
 let synth: Synthesized;
@@ -104,6 +119,7 @@ let s3: LocalS3;
 let dynamoProxy: RecordingProxy;
 let s3Proxy: RecordingProxy;
 let sns: SnsStub;
+let sqs: SqsStub;
 let scenarioDir: string;
 let manifest: ScenarioManifest;
 const functionIds = {} as Record<FunctionName, string>;
@@ -153,7 +169,22 @@ function lambdaEnvironment(functionId: string): Record<string, string> {
     AWS_ENDPOINT_URL_S3: s3Proxy.endpoint,
     AWS_ENDPOINT_URL_SNS: sns.endpoint,
     ...variables,
+    ...(variables.DEAD_LETTER_QUEUES ? { DEAD_LETTER_QUEUES: localQueues(variables.DEAD_LETTER_QUEUES) } : {}),
   };
+}
+
+/**
+ * The digest's DLQ URLs on the local SQS. The SDK sends a request to the host of the queue's URL,
+ * not to AWS_ENDPOINT_URL_SQS, so the URLs themselves point at the stub; the path still names the queue.
+ */
+function localQueues(json: string): string {
+  const queues = JSON.parse(json) as Record<string, string>;
+  const aws = `https://sqs.${REGION}.amazonaws.com`;
+  for (const [name, url] of Object.entries(queues)) {
+    if (!url.startsWith(aws)) throw new Error(`${name}: ${url} is not a queue URL of ${REGION}`);
+    queues[name] = `${sqs.endpoint}${url.slice(aws.length)}`;
+  }
+  return JSON.stringify(queues);
 }
 
 /** The function's bundle in the cloud assembly: the asset its code points at. */
@@ -167,7 +198,7 @@ function bundleOf(functionId: string): string {
 
 /** Invokes a function's bundle and keeps the AWS calls it made. */
 async function run(name: FunctionName, event: unknown) {
-  for (const recorder of [dynamoProxy.requests, s3Proxy.requests, sns.requests]) recorder.length = 0;
+  for (const recorder of [dynamoProxy.requests, s3Proxy.requests, sns.requests, sqs.requests]) recorder.length = 0;
   const functionId = functionIds[name];
   const props = functionProps(functionId);
   const outcome = await invokeBundle({
@@ -177,7 +208,12 @@ async function run(name: FunctionName, event: unknown) {
     timeoutMs: Number(props.Timeout) * 1000,
   });
   const published = [...sns.requests];
-  const calls = [...dynamoCalls(dynamoProxy.requests), ...s3Calls(s3Proxy.requests), ...snsCalls(published)];
+  const calls = [
+    ...dynamoCalls(dynamoProxy.requests),
+    ...s3Calls(s3Proxy.requests),
+    ...snsCalls(published),
+    ...sqsCalls(sqs.requests),
+  ];
   runs[name] = { outcome, calls, published };
 }
 
@@ -237,12 +273,14 @@ beforeAll(async () => {
   functionIds.audit = logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsAuditProcessor');
   functionIds.flow = logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsFlowProcessor');
   functionIds.rebaseline = logicalId(synth.template, 'AWS::Lambda::Function', 'ProcessorsRebaseline');
+  functionIds.digest = logicalId(synth.template, 'AWS::Lambda::Function', 'DigestFunction');
   const tableId = logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulStateTable');
   const logBucketId = logicalId(synth.template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
-  [dynamo, s3, sns] = await Promise.all([
+  [dynamo, s3, sns, sqs] = await Promise.all([
     startDynalite(localName(template, tableId)),
     startS3rver(localName(template, logBucketId)),
     startSnsStub(),
+    startSqsStub(),
   ]);
   [dynamoProxy, s3Proxy] = await Promise.all([startRecordingProxy(dynamo.endpoint), startRecordingProxy(s3.endpoint)]);
   await uploadThreatLists(functionIds.audit);
@@ -257,16 +295,16 @@ beforeAll(async () => {
   await run('audit', sqsEvent([await scenarioObject('audit', exec - 3_600_000), await scenarioObject('audit', exec)]));
   const egress = incidentTime('threat-intel-egress');
   await run('flow', sqsEvent([await scenarioObject('flow', egress)]));
-  await run(
-    'rebaseline',
-    JSON.parse(
-      readFileSync(join(import.meta.dirname, '..', '..', 'events', 'samples', 'scheduled-event.json'), 'utf8'),
-    ),
+  const scheduledEvent = JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', '..', 'events', 'samples', 'scheduled-event.json'), 'utf8'),
   );
+  await run('rebaseline', scheduledEvent);
+  // The digest of the exec incident's day: a schedule one day after it reports the day before.
+  await run('digest', { ...scheduledEvent, time: new Date(exec + DAY_MS).toISOString() });
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all([dynamoProxy?.close(), s3Proxy?.close(), sns?.close()]);
+  await Promise.all([dynamoProxy?.close(), s3Proxy?.close(), sns?.close(), sqs?.close()]);
   await Promise.all([dynamo?.close(), s3?.close()]);
   synth?.dispose();
   if (scenarioDir) rmSync(scenarioDir, { recursive: true, force: true });
@@ -296,10 +334,28 @@ describe('the deployed bundles', () => {
     expect(outcome.result).toMatchObject({ daysFolded: expect.any(Number) });
     expect((outcome.result as { daysFolded: number }).daysFolded).toBeGreaterThan(0);
   });
+
+  it('the digest reads every DLQ and publishes one digest, for the configured cluster', () => {
+    const { outcome, published } = runs.digest;
+    expect(outcome.error, outcome.logs).toBeUndefined();
+    expect(outcome.result).toMatchObject({ published: 1, alreadySent: 0 });
+    const messages = published.flatMap((r) => r.messages);
+    expect(messages.map((m) => m.attributes.kind)).toEqual(['digest']);
+    const digest = JSON.parse(JSON.parse(messages[0]?.message ?? '{}').default).digest;
+    expect(Object.keys(digest.health.deadLetters).sort()).toEqual([
+      'AuditIngestion',
+      'DigestFailures',
+      'DigestSchedule',
+      'FlowIngestion',
+      'RebaselineFailures',
+      'RebaselineSchedule',
+    ]);
+    expect(digest.learning.length).toBeGreaterThan(0);
+  });
 });
 
 describe('the roles of the deployed functions', () => {
-  for (const name of ['audit', 'flow', 'rebaseline'] as const) {
+  for (const name of ['audit', 'flow', 'rebaseline', 'digest'] as const) {
     it(`${name}: allows every call the bundle made, and nothing it did not make but for the grants explained`, () => {
       const allowances = [...EVERY_FUNCTION, ...ALLOWANCES[name]];
       const check = checkRole(functionRoleStatements(template, functionIds[name]), runs[name].calls, allowances);
@@ -361,6 +417,18 @@ describe('the role check', () => {
     const denied = check(edited).denied;
     expect(denied.length).toBeGreaterThan(0);
     expect(denied.every((c) => c.action === 's3:GetObject' && c.resource.includes('/audit/'))).toBe(true);
+  });
+
+  it('reports a digest write outside its own outbox as denied: the leading-key condition holds', () => {
+    const table = runs.digest.calls.find((c) => c.action === 'dynamodb:PutItem');
+    expect(table?.leadingKeys?.every((k) => k.startsWith('OUTBOX#digest#'))).toBe(true);
+    const stray = { ...(table as AwsCall), leadingKeys: ['BL#shop-prod#image-registry'] };
+    const result = checkRole(
+      functionRoleStatements(template, functionIds.digest),
+      [...runs.digest.calls, stray],
+      [...EVERY_FUNCTION, ...ALLOWANCES.digest],
+    );
+    expect(result.denied).toEqual([stray]);
   });
 
   it('reports a grant the bundle never uses and nothing explains', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_FILE, loadDeployConfig } from '../../infra/config';
+import { DEFAULT_CONFIG_FILE, loadDeployConfig, parseDigestEmails } from '../../infra/config';
 import { ConfigError } from '../../shared/config/errors';
 import { FIXTURES } from './synth';
 
@@ -124,6 +124,23 @@ describe('loadDeployConfig', () => {
   it('resolves relative threat-list paths against the config file folder', () => {
     const loaded = loadDeployConfig(join(FIXTURES, 'full.config.json'), tempDir());
     expect(loaded.baseDir).toBe(FIXTURES);
+  });
+});
+
+describe('parseDigestEmails', () => {
+  it('reads addresses separated by commas (-c digestEmails=...) or a list (cdk.json), and none when unset', () => {
+    expect(parseDigestEmails(' a@example.com, b@example.com ,')).toEqual(['a@example.com', 'b@example.com']);
+    expect(parseDigestEmails(['a@example.com'])).toEqual(['a@example.com']);
+    expect(parseDigestEmails(undefined)).toEqual([]);
+  });
+
+  it.each([
+    ['not an address', 'a@example.com,nobody', /"nobody" is not an email address/],
+    ['listed twice', 'a@example.com,A@example.com', /A@example.com is listed twice/],
+    ['not text', 42, /must be addresses separated by commas/],
+    ['a list of other things', ['a@example.com', 1], /must be addresses separated by commas/],
+  ])('refuses a value %s with one line that names it', (_name, value, message) => {
+    expect(configError(() => parseDigestEmails(value)).message).toMatch(message);
   });
 });
 

@@ -6,7 +6,7 @@ import { AuditLogSubscription } from '../../infra/audit-log-subscription';
 import { DriftwatchFunction } from '../../infra/driftwatch-function';
 import { IngestionQueue } from '../../infra/ingestion-queue';
 import { LogBuckets } from '../../infra/log-buckets';
-import { RebaselineSchedule } from '../../infra/rebaseline-schedule';
+import { ScheduledRun } from '../../infra/scheduled-run';
 import { SecureQueue } from '../../infra/secure-queue';
 import { VpcFlowLogs } from '../../infra/vpc-flow-logs';
 
@@ -102,14 +102,20 @@ describe('AlertTopic', () => {
         }),
     ).toThrow(/subscribed twice/);
   });
+
+  it('throws on an address given the digest twice', () => {
+    expect(() => new AlertTopic(stack(), 'Alerts', { digestEmails: ['d@example.com', 'D@example.com'] })).toThrow(
+      /gets the digest twice/,
+    );
+  });
 });
 
-describe('RebaselineSchedule', () => {
+describe('ScheduledRun', () => {
   it('throws on something that is not a schedule expression', () => {
     const scope = stack();
-    expect(() => new RebaselineSchedule(scope, 'S', { schedule: '0 0 * * *', target: inlineFunction(scope) })).toThrow(
-      /not an EventBridge schedule expression/,
-    );
+    expect(
+      () => new ScheduledRun(scope, 'S', { schedule: '0 0 * * *', target: inlineFunction(scope), description: 'd' }),
+    ).toThrow(/not an EventBridge schedule expression/);
   });
 });
 
@@ -150,6 +156,20 @@ describe('DriftwatchFunction', () => {
         }),
     ).toThrow(/over Lambda's 4 KB limit/);
   });
+
+  it('holds a variable added after construction (a queue URL) to the same limit', () => {
+    // Prepare: a function whose environment fits.
+    const fn = new DriftwatchFunction(stack(), 'Fn', {
+      entry: 'functions/rebaseline/index.ts',
+      description: 'grows later',
+      memorySize: 128,
+      timeout: Duration.seconds(10),
+      environment: { SMALL: 'x' },
+    });
+    // Act / Assess: one more small variable fits; one past the limit throws, naming the function.
+    expect(() => fn.addEnvironment('ALSO_SMALL', 'y')).not.toThrow();
+    expect(() => fn.addEnvironment('DEAD_LETTER_QUEUES', 'q'.repeat(4096))).toThrow(/Fn: .* over Lambda's 4 KB limit/);
+  }, 60_000);
 
   it('throws on more async retries than Lambda allows', () => {
     expect(

@@ -24,6 +24,16 @@ beforeAll(() => {
 
 afterAll(() => synth?.dispose());
 
+/** Every dead-letter queue of the stack, by logical-id prefix: alarmed on, and counted in the digest. */
+const DEAD_LETTER_QUEUES = [
+  'AuditIngestionDeadLetterQueue',
+  'FlowIngestionDeadLetterQueue',
+  'RebaselineScheduleDeadLetterQueue',
+  'ProcessorsRebaselineFailureQueue',
+  'DigestScheduleDeadLetterQueue',
+  'DigestFunctionFailureQueue',
+];
+
 const denyInsecureTransport = expect.arrayContaining([
   expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
 ]);
@@ -138,8 +148,8 @@ describe('DriftwatchStack with the default config', () => {
 
     it('lets S3 send only from the log bucket, and nobody without TLS, on every queue', () => {
       const policies = Object.values(synth.template.findResources('AWS::SQS::QueuePolicy'));
-      // Two ingestion queues, their DLQs, the schedule DLQ and rebaseline's failure queue.
-      expect(policies).toHaveLength(6);
+      // Two ingestion queues, their DLQs, the two schedule DLQs and the scheduled functions' failure queues.
+      expect(policies).toHaveLength(8);
       for (const policy of policies) expect(policy.Properties.PolicyDocument.Statement).toEqual(denyInsecureTransport);
       const bucket = logicalId(synth.template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
       synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -234,7 +244,7 @@ describe('DriftwatchStack with the default config', () => {
 
     it('keeps one month of logs per function', () => {
       const groups = synth.template.findResources('AWS::Logs::LogGroup');
-      expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([30, 30, 30]);
+      expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([30, 30, 30, 30]);
     });
 
     it('reserves no concurrency (new accounts reject it) and sends failed rebaseline invocations to a queue', () => {
@@ -356,12 +366,80 @@ describe('DriftwatchStack with the default config', () => {
     });
   });
 
+  describe('daily digest', () => {
+    it('runs on the default digest schedule with retries and a DLQ on the target', () => {
+      const { template } = synth;
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 7 * * ? *)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', 'DigestFunction'), 'Arn'] },
+            DeadLetterConfig: {
+              Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'DigestScheduleDeadLetterQueue'), 'Arn'] },
+            },
+            RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
+          }),
+        ],
+      });
+    });
+
+    it('is a house function: Node.js 22+ on arm64, 512 MB, 2 minutes, traced, failures to a queue', () => {
+      const { template } = synth;
+      const id = logicalId(template, 'AWS::Lambda::Function', 'DigestFunction');
+      expect(template.findResources('AWS::Lambda::Function')[id]?.Properties).toMatchObject({
+        Runtime: expect.stringMatching(/^nodejs(2[2-9]|[3-9]\d)\.x$/),
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Timeout: 120,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/^DigestFunctionLogGroup/) } },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: id },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: {
+          OnFailure: {
+            Destination: {
+              'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'DigestFunctionFailureQueue'), 'Arn'],
+            },
+          },
+        },
+      });
+    });
+
+    it('hands the function every DLQ by name, and a config without threat lists', () => {
+      const { template } = synth;
+      const id = logicalId(template, 'AWS::Lambda::Function', 'DigestFunction');
+      const env = template.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables;
+      expect(Object.keys(env).sort()).toEqual([
+        'DEAD_LETTER_QUEUES',
+        'DRIFTWATCH_CONFIG',
+        'NODE_OPTIONS',
+        'TABLE_NAME',
+        'TOPIC_ARN',
+      ]);
+      const queues = JSON.parse(flatten(env.DEAD_LETTER_QUEUES));
+      expect(queues).toEqual({
+        AuditIngestion: `<${logicalId(template, 'AWS::SQS::Queue', 'AuditIngestionDeadLetterQueue')}>`,
+        FlowIngestion: `<${logicalId(template, 'AWS::SQS::Queue', 'FlowIngestionDeadLetterQueue')}>`,
+        RebaselineSchedule: `<${logicalId(template, 'AWS::SQS::Queue', 'RebaselineScheduleDeadLetterQueue')}>`,
+        RebaselineFailures: `<${logicalId(template, 'AWS::SQS::Queue', 'ProcessorsRebaselineFailureQueue')}>`,
+        DigestSchedule: `<${logicalId(template, 'AWS::SQS::Queue', 'DigestScheduleDeadLetterQueue')}>`,
+        DigestFailures: `<${logicalId(template, 'AWS::SQS::Queue', 'DigestFunctionFailureQueue')}>`,
+      });
+      const config = parseConfig(JSON.parse(flatten(env.DRIFTWATCH_CONFIG)));
+      expect(config.incidents.digestSchedule).toBe('cron(0 7 * * ? *)');
+      expect(config.threatIntel.sources).toEqual([]);
+    });
+  });
+
   describe('monitoring', () => {
     it('alarms on every DLQ and every function error, notifying the operations topic', () => {
       const { template } = synth;
       const topic = logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(7);
+      expect(alarms).toHaveLength(10);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({
           AlarmActions: [{ Ref: topic }],
@@ -373,16 +451,11 @@ describe('DriftwatchStack with the default config', () => {
         });
       }
       const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
-      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(4);
-      expect(byMetric('Errors')).toHaveLength(3);
+      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(6);
+      expect(byMetric('Errors')).toHaveLength(4);
       const dlqs = byMetric('ApproximateNumberOfMessagesVisible').map((a) => flatten(a.Properties.Dimensions[0].Value));
       expect(dlqs.sort()).toEqual(
-        [
-          'AuditIngestionDeadLetterQueue',
-          'FlowIngestionDeadLetterQueue',
-          'ProcessorsRebaselineFailureQueue',
-          'RebaselineScheduleDeadLetterQueue',
-        ].map((prefix) => `<${logicalId(template, 'AWS::SQS::Queue', prefix)}.QueueName>`),
+        DEAD_LETTER_QUEUES.map((prefix) => `<${logicalId(template, 'AWS::SQS::Queue', prefix)}.QueueName>`).sort(),
       );
     });
 
@@ -455,8 +528,58 @@ describe('DriftwatchStack with the default config', () => {
       expect(allowedResources(statements, 'sns:Publish')).toEqual([`<${topic}>`]);
     });
 
+    it('lets the digest read the table, write only its outbox items, publish, and read the depth of exactly the DLQs', () => {
+      const { template } = synth;
+      const statements = roleStatements(template, 'DigestFunctionRole');
+      const table = `<${logicalId(template, 'AWS::DynamoDB::Table', 'StatefulStateTable')}.Arn>`;
+      // Reads: unconditioned, on the table only.
+      const reads = statements.filter(
+        (s) => s.condition === undefined && s.actions.some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(reads.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(reads.flatMap((s) => s.resources)).toEqual([table]);
+      // Writes: only items whose partition key is one of the digest's outboxes.
+      const writes = statements.filter((s) => s.condition !== undefined);
+      expect(writes).toEqual([
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [table],
+          condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OUTBOX#digest#*'] } },
+        },
+      ]);
+      const actions = allowedActions(statements);
+      for (const forbidden of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:*']) {
+        expect(actions.has(forbidden)).toBe(false);
+      }
+      expect([...actions].filter((a) => a.startsWith('s3:'))).toEqual([]);
+      // Publish on the alert topic, with its key.
+      expect([...actions].filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
+      expect(allowedResources(statements, 'sns:Publish')).toEqual([
+        `<${logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsTopic')}>`,
+      ]);
+      const kms = statements.filter((s) => s.actions.some((a) => a.startsWith('kms:')));
+      expect(kms.flatMap((s) => s.actions).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(kms.flatMap((s) => s.resources)).toEqual([
+        `<${logicalId(template, 'AWS::KMS::Key', 'StatefulAlertsKey')}.Arn>`,
+      ]);
+      // GetQueueAttributes on the six DLQs and nothing else; the rest of SQS only on its own failure queue.
+      const dlqs = DEAD_LETTER_QUEUES.map((prefix) => `<${logicalId(template, 'AWS::SQS::Queue', prefix)}.Arn>`);
+      expect([...new Set(allowedResources(statements, 'sqs:GetQueueAttributes'))].sort()).toEqual(dlqs.sort());
+      const failureQueue = `<${logicalId(template, 'AWS::SQS::Queue', 'DigestFunctionFailureQueue')}.Arn>`;
+      const otherSqs = statements.filter((s) =>
+        s.actions.some((a) => a.startsWith('sqs:') && a !== 'sqs:GetQueueAttributes'),
+      );
+      expect(otherSqs.flatMap((s) => s.resources)).toEqual([failureQueue]);
+    });
+
     it('allows "*" resources only for X-Ray, which has no resource-level permissions', () => {
-      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+      for (const role of [
+        'ProcessorsAuditProcessorRole',
+        'ProcessorsFlowProcessorRole',
+        'ProcessorsRebaselineRole',
+        'DigestFunctionRole',
+      ]) {
         const wildcard = roleStatements(synth.template, role).filter((s) => s.resources.includes('*'));
         expect(wildcard.flatMap((s) => s.actions).sort()).toEqual([
           'xray:PutTelemetryRecords',
@@ -466,7 +589,12 @@ describe('DriftwatchStack with the default config', () => {
     });
 
     it('uses no managed policies on the function roles', () => {
-      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+      for (const role of [
+        'ProcessorsAuditProcessorRole',
+        'ProcessorsFlowProcessorRole',
+        'ProcessorsRebaselineRole',
+        'DigestFunctionRole',
+      ]) {
         const id = logicalId(synth.template, 'AWS::IAM::Role', role);
         expect(synth.template.findResources('AWS::IAM::Role')[id]?.Properties.ManagedPolicyArns).toBeUndefined();
       }

@@ -18,7 +18,10 @@ import {
 let synth: Synthesized;
 
 beforeAll(() => {
-  synth = synthesize(join(FIXTURES, 'full.config.json'));
+  // platform@ takes alerts and the digest; digest@ only the digest.
+  synth = synthesize(join(FIXTURES, 'full.config.json'), {
+    digestEmails: ['digest@example.com', 'Platform@example.com'],
+  });
 }, 180_000);
 
 afterAll(() => synth?.dispose());
@@ -90,17 +93,46 @@ describe('DriftwatchStack with a full config', () => {
   });
 
   describe('alert emails', () => {
+    const alertTopic = () => ({ Ref: logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsTopic') });
+    const notDigest = [{ 'anything-but': ['digest'] }];
+
     it.each([
       ['secops@example.com', ['high', 'critical']],
-      ['platform@example.com', ['medium', 'high', 'critical']],
+      // Taking `info` does not bring the digest (severity info): the kind filter keeps it out.
       ['audit@example.com', ['info', 'low', 'medium', 'high', 'critical']],
-    ])('subscribes %s with a severity filter allowing %j', (address, severities) => {
+    ])('subscribes %s with a severity filter allowing %j, and no digest', (address, severities) => {
       synth.template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
         Endpoint: address,
-        TopicArn: { Ref: logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsTopic') },
-        FilterPolicy: { severity: severities },
+        TopicArn: alertTopic(),
+        FilterPolicy: { kind: notDigest, severity: severities },
       });
+    });
+
+    it('gives an address in both lists one subscription: its alerts or the digest', () => {
+      synth.template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'platform@example.com',
+        TopicArn: alertTopic(),
+        FilterPolicy: {
+          $or: [{ kind: ['digest'] }, { kind: notDigest, severity: ['medium', 'high', 'critical'] }],
+        },
+      });
+      const onAlertTopic = Object.values(synth.template.findResources('AWS::SNS::Subscription')).filter(
+        (s) =>
+          JSON.stringify(s.Properties.TopicArn) === JSON.stringify(alertTopic()) &&
+          String(s.Properties.Endpoint).toLowerCase() === 'platform@example.com',
+      );
+      expect(onAlertTopic).toHaveLength(1);
+    });
+
+    it('subscribes a digest-only address to the digest alone, and not to pipeline alarms', () => {
+      const digest = Object.values(synth.template.findResources('AWS::SNS::Subscription')).filter(
+        (s) => s.Properties.Endpoint === 'digest@example.com',
+      );
+      expect(digest.map((s) => s.Properties)).toEqual([
+        expect.objectContaining({ TopicArn: alertTopic(), FilterPolicy: { kind: ['digest'] } }),
+      ]);
     });
 
     it('subscribes every email to the operations topic without a filter, so alarms reach them', () => {
@@ -117,13 +149,38 @@ describe('DriftwatchStack with a full config', () => {
     });
 
     it('subscribes nobody else', () => {
-      synth.template.resourceCountIs('AWS::SNS::Subscription', 6);
+      synth.template.resourceCountIs('AWS::SNS::Subscription', 7);
     });
   });
 
   describe('rebaseline schedule', () => {
     it('uses the configured expression', () => {
       synth.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 2 * * ? *)' });
+    });
+  });
+
+  describe('digest schedule', () => {
+    it('uses the configured expression', () => {
+      synth.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(15 6 * * ? *)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(synth.template, 'AWS::Lambda::Function', 'DigestFunction'), 'Arn'] },
+          }),
+        ],
+      });
+    });
+
+    it('leaves the threat lists out of the digest: its config has none and its role reads no S3', () => {
+      const fn =
+        synth.template.findResources('AWS::Lambda::Function')[
+          logicalId(synth.template, 'AWS::Lambda::Function', 'DigestFunction')
+        ];
+      const config = parseConfig(JSON.parse(flatten(fn?.Properties.Environment.Variables.DRIFTWATCH_CONFIG)));
+      expect(config.threatIntel.sources).toEqual([]);
+      expect(config.clusterName).toBe('shop-prod');
+      const actions = allowedActions(roleStatements(synth.template, 'DigestFunctionRole'));
+      expect([...actions].filter((a) => a.startsWith('s3:'))).toEqual([]);
     });
   });
 
@@ -247,7 +304,7 @@ describe('DriftwatchStack with a full config', () => {
   describe('monitoring', () => {
     it('still alarms on every DLQ and function through the topic', () => {
       const alarms = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(7);
+      expect(alarms).toHaveLength(10);
       const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     });

@@ -1,5 +1,6 @@
 import type { RecordedRequest } from '../support/recording-proxy';
 import type { SnsRequest } from '../support/sns-stub';
+import type { SqsRequest } from '../support/sqs-stub';
 
 /**
  * What a deployed function calls, held against what its role allows. The template's references
@@ -114,6 +115,47 @@ export interface AwsCall {
   readonly resource: string;
   /** The API operation, e.g. `HeadObject` (authorized as s3:GetObject). */
   readonly operation: string;
+  /** DynamoDB: the partition keys the request touches (the condition key `dynamodb:LeadingKeys`). */
+  readonly leadingKeys?: readonly string[];
+}
+
+type AttributeMap = Record<string, { S?: string } | undefined>;
+
+/** The partition keys (`pk`) a DynamoDB request names, per table. */
+function leadingKeysOf(operation: string, body: Record<string, unknown>, table: string): string[] {
+  const pk = (item: unknown) => (item as AttributeMap | undefined)?.pk?.S;
+  const keys: (string | undefined)[] = [];
+  switch (operation) {
+    case 'PutItem':
+      keys.push(pk(body.Item));
+      break;
+    case 'GetItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      keys.push(pk(body.Key));
+      break;
+    case 'Query': {
+      const placeholder = /\bpk = (:\w+)/.exec(String(body.KeyConditionExpression ?? ''))?.[1] ?? '';
+      keys.push((body.ExpressionAttributeValues as AttributeMap | undefined)?.[placeholder]?.S);
+      break;
+    }
+    case 'BatchWriteItem': {
+      const writes = ((body.RequestItems as Record<string, unknown[]>)[table] ?? []) as {
+        PutRequest?: { Item: unknown };
+        DeleteRequest?: { Key: unknown };
+      }[];
+      for (const w of writes) keys.push(pk(w.PutRequest?.Item ?? w.DeleteRequest?.Key));
+      break;
+    }
+    case 'BatchGetItem':
+      for (const key of (body.RequestItems as Record<string, { Keys: unknown[] }>)[table]?.Keys ?? [])
+        keys.push(pk(key));
+      break;
+    default:
+      throw new Error(`no leading keys mapped for dynamodb:${operation}`);
+  }
+  if (keys.some((k) => k === undefined)) throw new Error(`dynamodb:${operation} without a string pk`);
+  return [...new Set(keys as string[])];
 }
 
 /** DynamoDB requests (JSON protocol) as IAM calls: the operation is the `X-Amz-Target`, the table from the body. */
@@ -127,8 +169,18 @@ export function dynamoCalls(requests: readonly RecordedRequest[]): AwsCall[] {
       action: `dynamodb:${operation}`,
       resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`,
       operation,
+      leadingKeys: leadingKeysOf(operation, body, table),
     }));
   });
+}
+
+/** SQS requests (JSON protocol) as IAM calls on the queue their URL names. */
+export function sqsCalls(requests: readonly SqsRequest[]): AwsCall[] {
+  return requests.map((request) => ({
+    action: `sqs:${request.action}`,
+    resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:${request.queueUrl?.split('/').pop() ?? ''}`,
+    operation: request.action,
+  }));
 }
 
 /** S3 requests (REST, path-style) as IAM calls, from the method, the path and the query. */
@@ -168,6 +220,19 @@ export interface RoleStatement {
   readonly effect: 'Allow' | 'Deny';
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+  /** `ForAllValues:StringLike` on `dynamodb:LeadingKeys`: every partition key a call touches must match one. */
+  readonly leadingKeys?: readonly string[];
+}
+
+/** The one condition this check reads: DynamoDB leading keys. Anything else it cannot judge. */
+function leadingKeysCondition(policy: string, condition: unknown): string[] {
+  const operators = Object.entries(condition as Record<string, Record<string, unknown>>);
+  const keys = operators.length === 1 ? operators[0] : undefined;
+  const patterns = keys?.[0] === 'ForAllValues:StringLike' ? keys[1]['dynamodb:LeadingKeys'] : undefined;
+  if (!keys || Object.keys(keys[1]).length !== 1 || patterns === undefined) {
+    throw new Error(`${policy}: a condition other than dynamodb:LeadingKeys; teach this check to read it`);
+  }
+  return (Array.isArray(patterns) ? patterns : [patterns]).map(String);
 }
 
 /** Every statement attached to the role of the function `functionId`: policies naming the role and its inline policies. */
@@ -194,7 +259,7 @@ export function functionRoleStatements(template: CfnTemplate, functionId: string
   return documents.flatMap(({ policy, document }) =>
     asArray((document as { Statement: unknown }).Statement).map((raw) => {
       const s = raw as Record<string, unknown>;
-      for (const unsupported of ['NotAction', 'NotResource', 'Condition', 'Principal']) {
+      for (const unsupported of ['NotAction', 'NotResource', 'Principal']) {
         if (unsupported in s)
           throw new Error(`${policy}: a statement with ${unsupported}; teach this check to read it`);
       }
@@ -203,6 +268,7 @@ export function functionRoleStatements(template: CfnTemplate, functionId: string
         effect: s.Effect as 'Allow' | 'Deny',
         actions: asArray(s.Action) as string[],
         resources: asArray(resolveValue(template, s.Resource)).map(String),
+        ...(s.Condition ? { leadingKeys: leadingKeysCondition(policy, s.Condition) } : {}),
       };
     }),
   );
@@ -217,8 +283,14 @@ export function iamMatch(pattern: string, value: string, ignoreCase = false): bo
   return new RegExp(`^${body}$`, ignoreCase ? 'i' : '').test(value);
 }
 
+/** ForAllValues: a call with no leading keys (not DynamoDB) is never allowed by a leading-keys statement. */
+const keysAllowed = (patterns: readonly string[] | undefined, call: AwsCall) =>
+  patterns === undefined || call.leadingKeys?.every((key) => patterns.some((p) => iamMatch(p, key))) === true;
+
 const allows = (s: RoleStatement, call: AwsCall) =>
-  s.actions.some((a) => iamMatch(a, call.action, true)) && s.resources.some((r) => iamMatch(r, call.resource));
+  s.actions.some((a) => iamMatch(a, call.action, true)) &&
+  s.resources.some((r) => iamMatch(r, call.resource)) &&
+  keysAllowed(s.leadingKeys, call);
 
 /** A grant the function's run is not expected to use, and why it is there anyway. */
 export interface Allowance {
@@ -233,6 +305,7 @@ export interface Grant {
   readonly action: string;
   readonly resource: string;
   readonly policy: string;
+  readonly leadingKeys?: readonly string[];
 }
 
 export interface RoleCheck {
@@ -258,10 +331,20 @@ export function checkRole(
   const grants = statements
     .filter((s) => s.effect === 'Allow')
     .flatMap((s) =>
-      s.actions.flatMap((action) => s.resources.map((resource) => ({ action, resource, policy: s.policy }))),
+      s.actions.flatMap((action) =>
+        s.resources.map((resource) => ({
+          action,
+          resource,
+          policy: s.policy,
+          ...(s.leadingKeys ? { leadingKeys: s.leadingKeys } : {}),
+        })),
+      ),
     );
   const unused = grants.filter(
-    (g) => !calls.some((c) => iamMatch(g.action, c.action, true) && iamMatch(g.resource, c.resource)),
+    (g) =>
+      !calls.some(
+        (c) => iamMatch(g.action, c.action, true) && iamMatch(g.resource, c.resource) && keysAllowed(g.leadingKeys, c),
+      ),
   );
   const explained = (g: Grant) => allowances.some((a) => explains(a, g));
   return {

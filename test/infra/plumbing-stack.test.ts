@@ -54,7 +54,7 @@ describe('DriftwatchStack with plumbing into the created bucket', () => {
   it('subscribes the email with the default minimum severity, medium', () => {
     synth.template.hasResourceProperties('AWS::SNS::Subscription', {
       Endpoint: 'oncall@example.com',
-      FilterPolicy: { severity: ['medium', 'high', 'critical'] },
+      FilterPolicy: { kind: [{ 'anything-but': ['digest'] }], severity: ['medium', 'high', 'critical'] },
     });
   });
 });

@@ -45,14 +45,19 @@ export interface Synthesized {
 
 /**
  * Builds the app as `infra/app.ts` does, for a config file (or the defaults, read from an empty
- * folder), with cdk-nag's AwsSolutions checks registered, and synthesizes it once.
+ * folder) and the context's digest emails, with cdk-nag's AwsSolutions checks registered, and
+ * synthesizes it once.
  */
-export function synthesize(configFile?: string): Synthesized {
+export function synthesize(configFile?: string, options: { digestEmails?: string[] } = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'driftwatch-synth-'));
   const app = new App({ outdir, context: cdkContext() });
   const emptyCwd = mkdtempSync(join(tmpdir(), 'driftwatch-cwd-'));
   const { config, baseDir } = loadDeployConfig(configFile, emptyCwd);
-  const stack = new DriftwatchStack(app, 'Driftwatch', { config, configDir: baseDir });
+  const stack = new DriftwatchStack(app, 'Driftwatch', {
+    config,
+    configDir: baseDir,
+    digestEmails: options.digestEmails,
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   let synthError: Error | undefined;
   try {
@@ -124,6 +129,7 @@ export interface Statement {
   readonly effect: string;
   readonly actions: string[];
   readonly resources: string[];
+  readonly condition?: unknown;
 }
 
 /** Every statement of the identity policies attached to the role whose logical id starts with `rolePrefix`. */
@@ -138,13 +144,16 @@ export function roleStatements(template: Template, rolePrefix: string): Statemen
       effect: s.Effect as string,
       actions: asArray(s.Action as string | string[]),
       resources: asArray(s.Resource).map(flatten),
+      ...(s.Condition ? { condition: s.Condition } : {}),
     })),
   );
 }
 
-/** The resources `action` is allowed on, for a role. */
+/** The resources `action` is allowed on, for a role, without condition. */
 export function allowedResources(statements: readonly Statement[], action: string): string[] {
-  return statements.filter((s) => s.effect === 'Allow' && s.actions.includes(action)).flatMap((s) => s.resources);
+  return statements
+    .filter((s) => s.effect === 'Allow' && s.actions.includes(action) && s.condition === undefined)
+    .flatMap((s) => s.resources);
 }
 
 /** Every action a role is allowed. */

@@ -5,23 +5,27 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { SecureQueue } from './secure-queue';
 
-export interface RebaselineScheduleProps {
-  /** An EventBridge schedule expression, `cron(...)` or `rate(...)` (the config's `rebaseline.schedule`). */
+export interface ScheduledRunProps {
+  /** An EventBridge schedule expression, `cron(...)` or `rate(...)` (from the config, e.g. `rebaseline.schedule`). */
   readonly schedule: string;
-  /** The rebaseline function. */
+  /** The function the schedule runs. */
   readonly target: lambda.IFunction;
+  /** The rule's description: what runs. */
+  readonly description: string;
 }
 
 /**
- * Runs rebaseline on the configured schedule. Events EventBridge cannot deliver (the function
- * throttled or unavailable through every retry) land in a DLQ instead of vanishing.
+ * Runs a function on a schedule (the rebaseline, the daily digest). Events EventBridge cannot
+ * deliver (the function throttled or unavailable through every retry) land in a DLQ instead of
+ * vanishing. The event's `time` is the scheduled time, the same on every retry: the functions
+ * name their run by it.
  */
-export class RebaselineSchedule extends Construct {
+export class ScheduledRun extends Construct {
   public readonly rule: events.Rule;
   /** Schedule events EventBridge could not deliver. */
   public readonly deadLetterQueue: SecureQueue;
 
-  constructor(scope: Construct, id: string, props: RebaselineScheduleProps) {
+  constructor(scope: Construct, id: string, props: ScheduledRunProps) {
     super(scope, id);
     if (!/^(cron|rate)\(.+\)$/.test(props.schedule)) {
       throw new Error(`${id}: "${props.schedule}" is not an EventBridge schedule expression`);
@@ -32,7 +36,7 @@ export class RebaselineSchedule extends Construct {
       reason: "This queue is the EventBridge target's dead-letter queue; it needs none of its own.",
     });
     this.rule = new events.Rule(this, 'Rule', {
-      description: 'Driftwatch rebaseline',
+      description: props.description,
       schedule: events.Schedule.expression(props.schedule),
     });
     this.rule.addTarget(
