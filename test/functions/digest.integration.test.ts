@@ -11,6 +11,7 @@ import { CONFIG_ENV } from '../../shared/config/load';
 import { DailyCounts } from '../../shared/incident/daily-counts';
 import type { Digest, Incident, IncidentMessage } from '../../shared/incident/types';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { anIncident } from '../support/incidents';
 import { lambdaContext } from '../support/lambda';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:driftwatch-alerts';
@@ -42,28 +43,14 @@ beforeEach(() => {
 });
 
 function incident(id: string, firstSeen: string, lastSeen: string, cluster = 'shop-prod'): Incident {
-  return {
-    id,
+  return anIncident(id, {
     cluster,
     title: `exec into payments/api-0 by ${id}`,
-    severity: 'high',
-    findingSeverity: 'high',
-    status: 'open',
     firstSeen,
     lastSeen,
     findings: ['f1'],
     rules: ['audit.exec-into-pod'],
-    keys: [],
-    joins: [],
-    tactics: [],
-    entities: { identities: [], workloads: [], sources: [], destinations: [], images: [], namespaces: [] },
-    timeline: [],
-    conditions: [],
-    messages: 1,
-    quiet: 0,
-    merged: [],
-    history: [],
-  };
+  });
 }
 
 /** The digest handler over dynalite, with mocked SNS and SQS and the incidents the lead's store would list. */

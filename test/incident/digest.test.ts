@@ -8,36 +8,22 @@ import { buildDigest, digestMessage } from '../../shared/incident/digest';
 import { MessageDelivery, MessageDeliveryError } from '../../shared/incident/message-delivery';
 import { renderEmail, renderSubject } from '../../shared/incident/render';
 import type { PublishResult } from '../../shared/incident/sink';
-import type { Incident, IncidentMessage, IncidentStatus } from '../../shared/incident/types';
+import type { Incident, IncidentMessage } from '../../shared/incident/types';
 import { MemoryTable } from '../../shared/store/memory-table';
 import type { Table } from '../../shared/store/types';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { anIncident } from '../support/incidents';
 
 const DAY = '2026-11-14';
 const NO_COUNTS: DayTotals = { objects: 0, rejected: 0, below: {}, muted: {} };
 
 function incident(id: string, fields: Partial<Incident> & { firstSeen: string; lastSeen: string }): Incident {
-  return {
-    id,
-    cluster: 'shop-prod',
-    title: `incident ${id}`,
-    severity: 'high',
-    findingSeverity: 'high',
-    status: 'open' as IncidentStatus,
+  return anIncident(id, {
     findings: ['f1', 'f2'],
     rules: ['audit.exec-into-pod'],
     keys: ['identity:alice'],
-    joins: [],
-    tactics: [],
-    entities: { identities: [], workloads: [], sources: [], destinations: [], images: [], namespaces: [] },
-    timeline: [],
-    conditions: [],
-    messages: 1,
-    quiet: 0,
-    merged: [],
-    history: [],
     ...fields,
-  };
+  });
 }
 
 const ids = (lines: { id: string }[]) => lines.map((l) => l.id);

@@ -6,6 +6,7 @@ import type { FlowEdge } from '../../shared/network/flow-edge';
 import type { RunFacts } from '../../shared/report/report-data';
 import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { MemoryTable } from '../../shared/store/memory-table';
+import { anIncident } from '../support/incidents';
 
 export { exampleEdge };
 
@@ -49,28 +50,7 @@ export function finding(input: Partial<Finding> & { ruleId: string }): Finding {
 
 /** An incident with the contract's fields: open, high, nothing joined yet; the rest as given. */
 export function incident(input: Partial<Incident> & { id: string }): Incident {
-  return {
-    cluster: 'shop-prod',
-    title: `incident ${input.id}`,
-    severity: 'high',
-    findingSeverity: input.severity ?? 'high',
-    status: 'open',
-    firstSeen: '2026-11-10T10:00:00.000Z',
-    lastSeen: '2026-11-10T10:30:00.000Z',
-    findings: [],
-    rules: [],
-    keys: [],
-    joins: [],
-    tactics: [],
-    entities: { identities: [], workloads: [], sources: [], destinations: [], images: [], namespaces: [] },
-    timeline: [],
-    conditions: [],
-    messages: 1,
-    quiet: 0,
-    merged: [],
-    history: [],
-    ...input,
-  };
+  return anIncident(input.id, { findingSeverity: input.severity ?? 'high', ...input });
 }
 
 /** The facts of a small run: one object, one finding. */
