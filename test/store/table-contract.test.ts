@@ -56,6 +56,20 @@ describe.each(tables)('%s', (_name, makeTable) => {
     expect((await table.get(key))?.end).toBe(10);
   });
 
+  it('honours equals: the item exists and the attribute has the value (a lock released only by its holder)', async () => {
+    const table = makeTable();
+    const key = { pk: pk('e'), sk: 'LOCK' };
+    const release = (holder: string) =>
+      table.update(key, { set: { leaseUntil: 0 } }, { kind: 'equals', attribute: 'holder', value: holder });
+    expect(await release('a')).toBe(false);
+    expect(await table.get(key)).toBeUndefined();
+    await table.put({ ...key, holder: 'a', leaseUntil: 99 });
+    expect(await release('b')).toBe(false);
+    expect((await table.get(key))?.leaseUntil).toBe(99);
+    expect(await release('a')).toBe(true);
+    expect((await table.get(key))?.leaseUntil).toBe(0);
+  });
+
   it('updates with set, setIfAbsent, add and string sets', async () => {
     const table = makeTable();
     const key = { pk: pk('d'), sk: 'x' };
