@@ -129,8 +129,17 @@ export interface AnomalyDetector<E> extends DetectorMeta {
   baselineKind: string;
   /** The baseline values this event shows. */
   observe(event: E, context: DetectContext): readonly string[] | undefined;
-  /** Describes the first event that showed a value the baseline has not seen. */
-  describe(value: string, sample: E, context: DetectContext): Detection | undefined;
+  /**
+   * Another baseline whose word on a value the description depends on, looked up with this one:
+   * whether a new repository's registry is one the cluster already uses. `of` gives the related
+   * baseline's value for one of this baseline's values.
+   */
+  related?: { kind: string; of(value: string): string };
+  /**
+   * Describes the first event that showed a value the baseline has not seen. `relatedKnown` says
+   * whether the {@link related} baseline knows the value's counterpart (undefined without one).
+   */
+  describe(value: string, sample: E, context: DetectContext, relatedKnown?: boolean): Detection | undefined;
   /** How the baseline's known values are worded in an alert, e.g. "registries seen before". */
   expectedNoun: string;
   examples: AnomalyExamples<E>;

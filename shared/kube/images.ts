@@ -57,6 +57,60 @@ export function containersOf(event: AuditEvent): ContainerRef[] {
   return out;
 }
 
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
+const WRITES = new Set(['create', 'update', 'patch']);
+
+/**
+ * Every image an event shows, wherever the audit log puts it: the pod specs of a written workload
+ * in the request and in the response body (so at Request and RequestResponse level alike), and
+ * the images a pod runs as its status reports them (`containerStatuses[].image` and `imageID`),
+ * which the kubelet patches all day long. The last is how a workload that started before the
+ * first log, and is never written again, still shows what it runs.
+ */
+export function imagesSeenIn(event: AuditEvent): string[] {
+  const ref = event.objectRef;
+  if (!ref?.resource || !WRITES.has(event.verb)) return [];
+  const paths = ref.subresource === 'ephemeralcontainers' ? [['spec']] : POD_SPEC_PATHS[ref.resource];
+  const out = new Set<string>();
+  for (const body of [event.requestObject, event.responseObject]) {
+    if (!isObject(body)) continue;
+    for (const path of paths ?? []) {
+      const spec = pathOf(body, ...path);
+      if (!isObject(spec)) continue;
+      for (const field of CONTAINER_LISTS) {
+        const list = spec[field];
+        if (!Array.isArray(list)) continue;
+        for (const c of list) if (isObject(c)) addImage(out, c.image);
+      }
+    }
+    if (ref.resource !== 'pods') continue;
+    const status = pathOf(body, 'status');
+    if (!isObject(status)) continue;
+    for (const field of STATUS_LISTS) {
+      const list = status[field];
+      if (!Array.isArray(list)) continue;
+      for (const c of list) {
+        if (!isObject(c)) continue;
+        addImage(out, c.image);
+        addImage(out, c.imageID);
+      }
+    }
+  }
+  return [...out];
+}
+
+/**
+ * An image reference as a runtime reports it, without Docker's `docker-pullable://` scheme; a bare
+ * digest (`sha256:...`, an image with no name) names no repository and is left out.
+ */
+function addImage(out: Set<string>, value: unknown): void {
+  if (typeof value !== 'string') return;
+  const image = value.replace(/^[a-z-]+:\/\//, '').trim();
+  if (image.length === 0 || /^sha256:/.test(image)) return;
+  out.add(image);
+}
+
 export interface ImageReference {
   registry: string;
   repository: string;

@@ -16,6 +16,7 @@ export {
   asObject,
   bodyOf,
   containersOf,
+  imagesSeenIn,
   isTrustedImage,
   ownerWorkload,
   parseImage,

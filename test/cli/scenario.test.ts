@@ -49,6 +49,19 @@ describe('sample scenario, end to end', () => {
     }
   });
 
+  it('keeps new image repositories brought in by people and service accounts at medium', () => {
+    const images = result.findings
+      .filter((f) => f.ruleId === 'audit.new-image-repository')
+      .map((f) => [f.entities.repository, f.severity]);
+    expect(images).toEqual(
+      expect.arrayContaining([
+        ['docker.io/nicolaka/netshoot', 'medium'],
+        ['ghcr.io/xmr-tools/xmrig', 'medium'],
+        ['docker.io/library/busybox', 'medium'],
+      ]),
+    );
+  });
+
   it('raises nothing of medium or higher severity on the baseline days', () => {
     const lastBaselineDay = new Date(Date.parse(manifest.start) + 7 * 86_400_000).toISOString().slice(0, 10);
     const early = result.findings.filter(

@@ -1,16 +1,8 @@
 import type { AuditEvent } from '../../ingest';
-import {
-  actor,
-  containersOf,
-  isTrustedImage,
-  objectName,
-  parseImage,
-  pastTense,
-  succeeded,
-  workloadKind,
-} from '../../kube';
+import { actor, isTrustedImage, objectName, parseImage, pastTense, workloadKind } from '../../kube';
 import type { AnomalyDetector } from '../types';
 import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
+import { imagesObserved, imagesRolledOut } from './lib/image-sightings';
 import { untrustedRegistryActive } from './untrusted-registry';
 
 export const newImageRegistry: AnomalyDetector<AuditEvent> = {
@@ -37,14 +29,15 @@ export const newImageRegistry: AnomalyDetector<AuditEvent> = {
     'Find who deployed the workload and why it uses this registry. If it is legitimate, add the registry to ' +
     'registries.trusted; if not, delete the workload and rotate any credentials it could reach.',
 
+  // Learns from every image the audit log shows (pod status included); only a rollout is described.
   observe(event) {
-    if (!succeeded(event)) return undefined;
-    const containers = containersOf(event);
-    return containers.length > 0 ? [...new Set(containers.map((c) => parseImage(c.image).registry))] : undefined;
+    const images = imagesObserved(event);
+    return images ? [...new Set(images.map((i) => parseImage(i).registry))] : undefined;
   },
 
   describe(registry, event, context) {
-    const image = containersOf(event).find((c) => parseImage(c.image).registry === registry)?.image ?? '';
+    const image = imagesRolledOut(event).find((i) => parseImage(i).registry === registry);
+    if (!image) return undefined;
     if (context.trustedRegistries.matches(registry) || isTrustedImage(parseImage(image), context.trustedRegistries)) {
       return undefined;
     }

@@ -1,17 +1,9 @@
 import type { AuditEvent } from '../../ingest';
-import {
-  actorName,
-  containersOf,
-  isTrustedImage,
-  objectName,
-  parseImage,
-  pastTense,
-  succeeded,
-  workloadKind,
-} from '../../kube';
+import { actor, actorName, isTrustedImage, objectName, parseImage, pastTense, workloadKind } from '../../kube';
 import type { AnomalyDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { deploymentBody, exampleEvent, podBody } from './lib/example-events';
+import { imagesObserved, imagesRolledOut, isPipeline } from './lib/image-sightings';
 
 function repositoryOf(image: string): string {
   const ref = parseImage(image);
@@ -28,7 +20,9 @@ export const newImageRepository: AnomalyDetector<AuditEvent> = {
   description:
     'A workload runs an image from a repository this cluster never ran, in a registry it may know well: ' +
     'docker.io/library/busybox next to docker.io/library/nginx, or a new path in a public registry. New tools ' +
-    'dropped into a cluster (netshoot, kubectl images, miners) show up here first. Low for trusted registries.',
+    'dropped into a cluster (netshoot, kubectl images, miners) show up here first. Learns from every image the ' +
+    "audit log shows, the kubelet's pod status reports included, so workloads running since before the first " +
+    'log are known. Low for trusted registries, and for a pipeline release from a registry the cluster already uses.',
   severity: 'medium',
   mitre: ['T1610', 'T1204.003'],
   dedupeMinutes: 24 * 60,
@@ -42,18 +36,25 @@ export const newImageRepository: AnomalyDetector<AuditEvent> = {
     'Check what the image is and who deployed it. A new release of your own service is expected; a debugging or ' +
     'attack tool, or an image nobody recognises, is not: remove it and look at what it did.',
 
+  // Learns from every image the audit log shows (pod status included), so images running since
+  // before the first log are known; only a rollout (a written pod spec) is described.
   observe(event) {
-    if (!succeeded(event)) return undefined;
-    const containers = containersOf(event);
-    return containers.length > 0 ? [...new Set(containers.map((c) => repositoryOf(c.image)))] : undefined;
+    const images = imagesObserved(event);
+    return images ? [...new Set(images.map(repositoryOf))] : undefined;
   },
 
-  describe(repository, event, context) {
-    const image = containersOf(event).find((c) => repositoryOf(c.image) === repository)?.image ?? '';
+  related: { kind: 'image-registry', of: (repository) => repository.slice(0, repository.indexOf('/')) },
+
+  describe(repository, event, context, registryKnown) {
+    const image = imagesRolledOut(event).find((i) => repositoryOf(i) === repository);
+    if (!image) return undefined;
     const trusted = isTrustedImage(parseImage(image), context.trustedRegistries);
+    // The pipeline's release of a new service, from a registry the cluster already pulls from, is
+    // routine; a person's or a service account's new tool, or a new registry, is not.
+    const routine = registryKnown === true && isPipeline(actor(event), context);
     const kind = workloadKind(event.objectRef?.resource);
     return {
-      severity: trusted ? 'low' : 'medium',
+      severity: trusted || routine ? 'low' : 'medium',
       summary: `${actorName(event)} ${pastTense(event.verb)} ${kind} ${objectName(event)} with image ${image}, from repository ${repository}, never seen in this cluster.`,
       entities: { ...baseEntities(event), image, registry: parseImage(image).registry, repository },
       evidence: `${event.verb} ${kind} ${objectName(event)} image=${image}`,

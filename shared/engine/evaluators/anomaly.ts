@@ -159,10 +159,15 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
       group.kind,
       candidates.map((o) => o.value),
     );
+    const related = await this.relatedKnown(
+      group.scope,
+      detector,
+      candidates.map((o) => o.value).filter((v) => !known.has(v)),
+    );
     let baseline: Draft['baseline'];
     for (const o of candidates) {
       if (known.has(o.value)) continue;
-      const detection = this.describe(detector, o);
+      const detection = this.describe(detector, o, related?.(o.value));
       if (!detection) continue;
       baseline ??= await this.expected(group, detector, learning.start);
       capped.add({
@@ -176,6 +181,19 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
         cluster: o.cluster,
       });
     }
+  }
+
+  /** For a detector with a related baseline, whether that baseline knows each new value's counterpart. */
+  private async relatedKnown(
+    scope: string,
+    detector: AnomalyDetector<E>,
+    values: readonly string[],
+  ): Promise<((value: string) => boolean) | undefined> {
+    const { related } = detector;
+    if (!related || values.length === 0) return undefined;
+    const counterparts = [...new Set(values.map((v) => related.of(v)))];
+    const known = await this.evaluator.baselines.lookup(scope, related.kind, counterparts);
+    return (value) => known.has(related.of(value));
   }
 
   /** One per value, in the order first seen: the earliest day's event, with counts summed over days. */
@@ -205,10 +223,12 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
    * The detector's description of a new value from its first event; a value past the sampling
    * budget has no event, and is told by its value alone (it is one of thousands, and rolled up).
    */
-  private describe(detector: AnomalyDetector<E>, o: Candidate<E>): Detection | undefined {
+  private describe(detector: AnomalyDetector<E>, o: Candidate<E>, relatedKnown?: boolean): Detection | undefined {
     const { sample } = o;
     if (sample)
-      return this.run.attempt(detector.id, sample, () => detector.describe(o.value, sample, this.evaluator.context));
+      return this.run.attempt(detector.id, sample, () =>
+        detector.describe(o.value, sample, this.evaluator.context, relatedKnown),
+      );
     return {
       summary: `${o.value} is not among the ${detector.expectedNoun} (the object showed more distinct values than the engine keeps events for, so only the value is known).`,
       entities: { value: o.value },
