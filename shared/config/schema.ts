@@ -380,9 +380,29 @@ export const ConfigSchema = z
         controllers: z.array(z.string()).default([]),
         /** Identities allowed to impersonate others (an auth proxy such as Teleport or Pinniped). */
         impersonators: z.array(z.string()).default([]),
+        /**
+         * Identities (globs) never learned as pipelines, whatever they do: a person's account that
+         * happens to deploy from one laptop every day.
+         */
+        notPipelines: z.array(z.string()).default([]),
+        /** Learning of pipeline identities from the audit log. */
+        learnPipelines: z
+          .object({
+            /** Distinct days an identity must change workloads on, from one network and user agent. */
+            minDays: z.number().int().min(1).max(60).default(3),
+          })
+          .strict()
+          .default({ minDays: 3 }),
       })
       .strict()
-      .default({ cicd: [], execAllowlist: [], controllers: [], impersonators: [] }),
+      .default({
+        cicd: [],
+        execAllowlist: [],
+        controllers: [],
+        impersonators: [],
+        notPipelines: [],
+        learnPipelines: { minDays: 3 },
+      }),
     registries: z
       .object({
         /** Registries (glob patterns) trusted from the first day. */

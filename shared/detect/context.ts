@@ -3,6 +3,7 @@ import { CidrIndex, ThreatIntel } from '../intel';
 import { NetworkLabels } from '../network';
 import { GlobSet } from '../util';
 import { BUILT_IN_PRIVILEGED_WORKLOADS, BUILT_IN_SYSTEM_WORKLOADS, EKS_REGISTRIES } from './audit/lib/eks-defaults';
+import { LearnedPipelines } from './audit/lib/pipelines';
 import type { DetectContext } from './types';
 
 const ALL_SETTINGS: ReadonlySet<string> = new Set(PRIVILEGED_SETTINGS);
@@ -14,6 +15,7 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     config,
     intel,
     cicdIdentities: new GlobSet(config.identities.cicd),
+    learnedPipelines: new LearnedPipelines(config.identities.notPipelines, config.identities.learnPipelines.minDays),
     execAllowlist: new GlobSet(config.identities.execAllowlist),
     trustedRegistries: new GlobSet([...config.registries.trusted, ...EKS_REGISTRIES]),
     controllerIdentities: new GlobSet(config.identities.controllers),

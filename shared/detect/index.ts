@@ -1,3 +1,11 @@
+export {
+  type LearnedPipeline,
+  LearnedPipelines,
+  learnPipelines,
+  PIPELINE_BASELINE,
+  PIPELINE_LEARNER_ID,
+  pipelineObservations,
+} from './audit/lib/pipelines';
 export { renderDetectionCatalog } from './catalog-doc';
 export { buildDetectContext } from './context';
 export {

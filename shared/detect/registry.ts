@@ -12,6 +12,7 @@ import { execIntoPod } from './audit/exec-into-pod';
 import { exposedService } from './audit/exposed-service';
 import { forbiddenBurst } from './audit/forbidden-burst';
 import { impersonation } from './audit/impersonation';
+import { PIPELINE_BASELINE } from './audit/lib/pipelines';
 import { manualDelete } from './audit/manual-delete';
 import { newIdentity } from './audit/new-identity';
 import { newImageRegistry } from './audit/new-image-registry';
@@ -133,9 +134,10 @@ export function detectorById(id: string): DetectorMeta | undefined {
   return ALL_DETECTORS.find((d) => d.id === id);
 }
 
-/** Baseline kinds learned by anomaly detectors, for pruning. */
+/** Baseline kinds learned by anomaly detectors and the pipeline learner, for pruning. */
 export function baselineKinds(): string[] {
   return [...AUDIT_DETECTORS, ...FLOW_DETECTORS]
     .filter((d): d is AnomalyDetector<never> => d.kind === 'anomaly')
-    .map((d) => d.baselineKind);
+    .map((d) => d.baselineKind)
+    .concat(PIPELINE_BASELINE);
 }

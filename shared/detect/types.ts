@@ -4,6 +4,7 @@ import type { Origin } from '../ingest';
 import type { CidrIndex, ThreatIntel } from '../intel';
 import type { NetworkLabels } from '../network';
 import type { GlobSet } from '../util';
+import type { LearnedPipelines } from './audit/lib/pipelines';
 
 /** What a detector returns when it fires. The engine turns it into a Finding. */
 export interface Detection {
@@ -59,6 +60,11 @@ export interface DetectContext {
   config: Config;
   intel: ThreatIntel;
   cicdIdentities: GlobSet;
+  /**
+   * Identities learned from the audit log to deploy like a pipeline, treated like `cicdIdentities`
+   * when they act from their usual network and user agent. The engine refreshes it from the baseline.
+   */
+  learnedPipelines: LearnedPipelines;
   execAllowlist: GlobSet;
   /** Registries (or `registry/repository` paths) trusted: the configured list plus EKS's own. */
   trustedRegistries: GlobSet;

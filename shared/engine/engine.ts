@@ -2,8 +2,17 @@ import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
 import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
-import type { DetectContext } from '../detect';
-import { AUDIT_DETECTORS, AUDIT_KINDS, baselineKinds, enabledDetectors, FLOW_DETECTORS, FLOW_KINDS } from '../detect';
+import type { DetectContext, LearnedPipeline } from '../detect';
+import {
+  AUDIT_DETECTORS,
+  AUDIT_KINDS,
+  baselineKinds,
+  enabledDetectors,
+  FLOW_DETECTORS,
+  FLOW_KINDS,
+  learnPipelines,
+  PIPELINE_BASELINE,
+} from '../detect';
 import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
 import { identifyObject, readAuditObject, reject, totalRejected } from '../ingest';
@@ -50,6 +59,12 @@ export interface EngineOptions {
 const PUBLISH_LEASE_MS = 5 * 60_000;
 
 /**
+ * How long a process trusts the pipelines it read from the baseline. The rebaseline that changes
+ * them runs in another Lambda; a CLI replay rereads them after each of its own rebaselines.
+ */
+const PIPELINES_TTL_MS = 10 * 60_000;
+
+/**
  * The detection engine: one object in, findings out. The Lambdas and the CLI both drive it; only
  * the table, the sink and the object source differ. One engine serves many objects: its stores'
  * caches are meant to outlive an object.
@@ -59,7 +74,10 @@ export class Engine {
   /** The incidents findings join. */
   readonly incidents: IncidentBook;
   private readonly config: Config;
+  private readonly context: DetectContext;
   private readonly table: Table;
+  /** Wall-clock time the learned pipelines were last read, or undefined to read them again. */
+  private pipelinesRead?: number;
   private readonly clock: () => number;
   private readonly ledger: ObjectLedger;
   private readonly counts: DailyCounts;
@@ -76,6 +94,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     const { config, table, context } = options;
     this.config = config;
+    this.context = context;
     this.table = table;
     this.clock = options.clock ?? Date.now;
     this.baselines = new BaselineStore({ table });
@@ -133,6 +152,7 @@ export class Engine {
       await this.ledger.markDone(objectId, source.uri);
       return run.skipped(identity.empty ? 'empty' : 'unknown-kind');
     }
+    if (identity.kind === 'audit') await this.refreshPipelines();
     const sessions =
       identity.kind === 'audit' ? await this.readAudit(source, run) : await this.readFlow(source, identity.format, run);
     await this.record(run, sessions);
@@ -142,6 +162,20 @@ export class Engine {
     await this.countDay(run);
     await this.ledger.markDone(objectId, source.uri);
     return run.outcome;
+  }
+
+  /** Rereads the learned pipelines into the detector context when they may have changed. */
+  private async refreshPipelines(): Promise<void> {
+    const now = this.clock();
+    if (this.pipelinesRead !== undefined && now - this.pipelinesRead < PIPELINES_TTL_MS) return;
+    this.context.learnedPipelines.replace(await this.learnedPipelines());
+    this.pipelinesRead = now;
+  }
+
+  /** The identities the audit log shows deploying like a pipeline, as the baseline knows them now. */
+  async learnedPipelines(): Promise<LearnedPipeline[]> {
+    const entries = await this.baselines.entries(this.config.clusterName, PIPELINE_BASELINE);
+    return learnPipelines(entries, this.context.learnedPipelines);
   }
 
   /**
@@ -286,6 +320,7 @@ export class Engine {
       retentionDays: this.config.rebaseline.retentionDays,
       kinds: baselineKinds(),
     });
+    this.pipelinesRead = undefined;
     const own = await this.delivery.deliver(`rebaseline#${run}`, silent);
     const sent = [...late.sent, ...own.sent];
     const messages = [...late.messages, ...own.messages];

@@ -51,8 +51,9 @@ describe('Engine under a hostile audit object', () => {
   it('still writes every observation the baselines learn from', () => {
     const { outcome } = once;
 
-    // Identity and network for everyone, permissions for a quarter, secrets read for a quarter.
-    expect(outcome.observations).toBe(IDENTITIES * 2 + IDENTITIES / 2);
+    // Identity and network for everyone, permissions for a quarter, secrets read for a quarter, and
+    // for the pipeline learner the interactive acts (an exec, secrets read or denied) of three quarters.
+    expect(outcome.observations).toBe(IDENTITIES * 2 + IDENTITIES / 2 + (IDENTITIES * 3) / 4);
   });
 
   it('gives the roll-ups the same ids when the object is delivered again', async () => {

@@ -35,7 +35,7 @@ export const corednsModified: RuleDetector<AuditEvent> = {
     const user = actor(event);
     if (isSystemIdentity(user)) return undefined;
     return {
-      severity: isCicdIdentity(user, context) ? 'medium' : 'high',
+      severity: isCicdIdentity(user, context, event) ? 'medium' : 'high',
       summary: `${actorName(event)} ${pastTense(event.verb)} the cluster DNS configuration kube-system/${ref.name}${event.sourceIps[0] ? ` from ${event.sourceIps[0]}` : ''}.`,
       entities: baseEntities(event),
       evidence: `${event.verb} ${event.requestUri.slice(0, 250)} -> ${event.responseCode ?? '?'}`,

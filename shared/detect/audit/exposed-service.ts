@@ -143,7 +143,7 @@ export const exposedService: RuleDetector<AuditEvent> = {
     const user = actor(event);
     const isNew = created(event);
     // A re-apply by the pipeline, or the load balancer controller's bookkeeping, is not a new exposure.
-    if (!isNew && (isCicdIdentity(user, context) || isSystemIdentity(user))) return undefined;
+    if (!isNew && (isCicdIdentity(user, context, event) || isSystemIdentity(user))) return undefined;
     const body = bodyOf(event);
     const name = ref.name ?? (pathOf(body, 'metadata', 'name') as string | undefined) ?? '?';
     const exposure = ref.resource === 'services' ? serviceExposure(body, name) : ingressExposure(body, name);

@@ -51,7 +51,7 @@ export const newImageRepository: AnomalyDetector<AuditEvent> = {
     const trusted = isTrustedImage(parseImage(image), context.trustedRegistries);
     // The pipeline's release of a new service, from a registry the cluster already pulls from, is
     // routine; a person's or a service account's new tool, or a new registry, is not.
-    const routine = registryKnown === true && isPipeline(actor(event), context);
+    const routine = registryKnown === true && isPipeline(actor(event), context, event);
     const kind = workloadKind(event.objectRef?.resource);
     return {
       severity: trusted || routine ? 'low' : 'medium',

@@ -46,7 +46,7 @@ export const outOfBandWorkload: RuleDetector<AuditEvent> = {
     if (ref.subresource && ref.subresource !== 'scale') return undefined;
     if (!succeeded(event)) return undefined;
     const user = actor(event);
-    if (isController(user, context) || isCicdIdentity(user, context)) return undefined;
+    if (isController(user, context) || isCicdIdentity(user, context, event)) return undefined;
     const kind = workloadKind(ref.resource);
     const serviceAccount = isServiceAccount(user);
     const images = [...new Set(containersOf(event).map((c) => c.image))];

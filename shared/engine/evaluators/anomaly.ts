@@ -14,6 +14,16 @@ import { DraftCap } from '../rollup';
  */
 const SAMPLED_OBSERVATIONS = 10_000;
 
+/**
+ * Something that only learns: it observes values for a baseline like an anomaly detector, and
+ * never fires (the pipeline identities the engine reads back from the baseline).
+ */
+export interface Learner<E> {
+  id: string;
+  baselineKind: string;
+  observe(event: E, context: DetectContext): readonly string[] | undefined;
+}
+
 /** One baseline (scope and kind) the object showed values of. */
 interface Baseline<E> {
   scope: string;
@@ -61,6 +71,7 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
     readonly context: DetectContext,
     readonly shape: EventShape<E>,
     readonly baselines: BaselineStore,
+    readonly learners: readonly Learner<E>[] = [],
   ) {
     this.byId = new Map(detectors.map((d) => [d.id, d]));
   }
@@ -83,9 +94,9 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
 
   /** The values the event shows, into the object's observations. */
   see(event: E): void {
-    const { detectors, context, shape } = this.evaluator;
+    const { detectors, learners, context, shape } = this.evaluator;
     let scope: string | undefined;
-    for (const anomaly of detectors) {
+    for (const anomaly of [...detectors, ...learners]) {
       const values = this.run.attempt(anomaly.id, event, () => anomaly.observe(event, context));
       if (!values) continue;
       scope ??= shape.scope(event);
@@ -94,7 +105,7 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
     }
   }
 
-  private observe(anomaly: AnomalyDetector<E>, scope: string, day: string, value: string, event: E): void {
+  private observe(anomaly: Learner<E>, scope: string, day: string, value: string, event: E): void {
     const id = `${scope}\u0000${anomaly.baselineKind}`;
     let baseline = this.baselines.get(id);
     if (!baseline) {
@@ -150,6 +161,7 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
   private async describeNew(group: Baseline<E>, capped: DraftCap): Promise<void> {
     const { baselines, byId } = this.evaluator;
     const learning = this.run.learning.get(group.scope);
+    // A learner's baseline has no detector: it is learned, never judged.
     const detector = byId.get(group.detectorId);
     if (!learning || !detector) return;
     const candidates = this.candidates(group).filter((o) => o.firstTime >= learning.end);

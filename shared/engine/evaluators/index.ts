@@ -1,12 +1,13 @@
 import type { BaselineStore, EdgeStatsStore } from '../../baseline';
 import { CorrelationStore, DistinctCounter, WindowCounter } from '../../baseline';
 import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '../../detect';
+import { PIPELINE_BASELINE, PIPELINE_LEARNER_ID, pipelineObservations } from '../../detect';
 import type { AuditEvent } from '../../ingest';
 import type { FlowEdge, FlowSources, HourlyEdgeStore } from '../../network';
 import type { Table } from '../../store';
 import { HOUR_MS } from '../../util';
 import type { Evaluator, EventShape } from '../evaluator';
-import { AnomalyEvaluator } from './anomaly';
+import { AnomalyEvaluator, type Learner } from './anomaly';
 import { CorrelationEvaluator } from './correlation';
 import { DistinctEvaluator } from './distinct';
 import { HealthEvaluator } from './health';
@@ -42,6 +43,13 @@ export function flowShape(cluster: string): EventShape<FlowEdge> {
   };
 }
 
+/** Learns which identities deploy like a pipeline, for {@link DetectContext.learnedPipelines}. */
+const PIPELINE_LEARNER: Learner<AuditEvent> = {
+  id: PIPELINE_LEARNER_ID,
+  baselineKind: PIPELINE_BASELINE,
+  observe: pipelineObservations,
+};
+
 /**
  * The evaluators of the audit log's detector kinds, in the order their drafts are delivered:
  * rules, thresholds, anomalies. The registry's types allow no other kind on audit events.
@@ -54,7 +62,7 @@ export function auditEvaluators(
   return [
     new RuleEvaluator(set.rule, context, AUDIT_SHAPE),
     new ThresholdEvaluator(set.threshold, context, AUDIT_SHAPE, new WindowCounter(stores.table)),
-    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines),
+    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines, [PIPELINE_LEARNER]),
   ];
 }
 

@@ -3,8 +3,13 @@ import type { AuditEvent, AuditUser } from '../../../ingest';
 import { actor, isServiceAccount, isSystemIdentity } from '../../../kube';
 import type { DetectContext } from '../../types';
 
-export function isCicdIdentity(user: AuditUser, context: DetectContext): boolean {
-  return context.cicdIdentities.matches(user.username);
+/**
+ * A configured CI/CD identity, or, given the event, one learned to deploy like a pipeline and
+ * acting from its usual network with its usual user agent.
+ */
+export function isCicdIdentity(user: AuditUser, context: DetectContext, event?: AuditEvent): boolean {
+  if (context.cicdIdentities.matches(user.username)) return true;
+  return event !== undefined && context.learnedPipelines.matches(event);
 }
 
 /**
