@@ -141,6 +141,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   summary.addSettled(settled);
   const incidents = await engine.incidents.list();
   summary.addIncidents(incidents);
+  summary.addLearnedPipelines((await engine.learnedPipelines()).map((p) => p.username));
   if (clock !== undefined) await table.put({ ...REPLAY_KEY, clock });
   if (options.stateDir) await saveStateDir(table, options.stateDir);
   if (out) await new Promise<void>((done) => out.end(() => done()));

@@ -57,6 +57,8 @@ export interface RunSummary {
   notifications: { messages: { total: number; byKind: Record<MessageKind, number> } };
   /** Findings each suppression muted (recorded and joined, not told). */
   suppressed: Record<string, number>;
+  /** What the baselines learned that a config would otherwise say: identities that deploy like a pipeline. */
+  learned: { pipelines: string[] };
   store: TableCounters;
 }
 
@@ -66,6 +68,7 @@ function emptyBySeverity(): Record<Severity, number> {
 
 export class SummaryBuilder {
   private readonly stats = newReadStats();
+  private learnedPipelines: string[] = [];
   private readonly started = Date.now();
   private readonly findings: Finding[] = [];
   private readonly objects = { read: 0, audit: 0, flow: 0, unrecognized: 0, alreadyProcessed: 0 };
@@ -155,6 +158,11 @@ export class SummaryBuilder {
     this.rebaselines.entriesPruned += report.entriesPruned;
   }
 
+  /** The pipeline identities learned by the end of the run. */
+  addLearnedPipelines(names: readonly string[]): void {
+    this.learnedPipelines = [...names];
+  }
+
   build(store: TableCounters): RunSummary {
     const bySeverity = emptyBySeverity();
     const byRule: Record<string, number> = {};
@@ -200,6 +208,7 @@ export class SummaryBuilder {
       incidents: this.incidentCounts(),
       notifications: { messages: this.messageCounts() },
       suppressed: this.muted,
+      learned: { pipelines: this.learnedPipelines },
       store,
     };
   }

@@ -160,6 +160,12 @@ const CONFIG_KEYS: readonly [string, string, string][] = [
   ['identities.execAllowlist[]', '`[]`', 'exec-into-pod'],
   ['identities.controllers[]', '`[]`', 'out-of-band-workload, new-workload-creator (operators that deploy)'],
   ['identities.impersonators[]', '`[]`', 'impersonation (auth proxies)'],
+  [
+    'identities.notPipelines[]',
+    '`[]`',
+    'out-of-band-workload, exposed-service, coredns-modified, new-image-repository (never learned as pipelines)',
+  ],
+  ['identities.learnPipelines.minDays', '`3`', 'the same (days of workload changes before a pipeline is learned)'],
   ['registries.trusted[]', '`[]`', 'untrusted-registry (on when not empty), new-image-registry, new-image-repository'],
   ['audit.systemWorkloads[]', '`[]`', 'pod-in-system-namespace (`namespace/name` globs)'],
   [
