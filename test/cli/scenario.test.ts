@@ -49,6 +49,14 @@ describe('sample scenario, end to end', () => {
     }
   });
 
+  it('learns no person and no attacking service account as a pipeline', () => {
+    const { pipelines } = result.summary.learned;
+    expect(pipelines).not.toContain('alice');
+    expect(pipelines).not.toContain('system:serviceaccount:payments:api');
+    // The configured CI identity is already a pipeline: it is not learned again.
+    expect(pipelines).not.toContain('github-actions');
+  });
+
   it('keeps new image repositories brought in by people and service accounts at medium', () => {
     const images = result.findings
       .filter((f) => f.ruleId === 'audit.new-image-repository')
