@@ -1,14 +1,11 @@
-import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import type { Finding } from '../shared/alert';
-import { type Config, defaultConfig, loadConfigFile } from '../shared/config';
 import { type Incident, IncidentBook, IncidentNotFoundError, type IncidentStatus } from '../shared/incident';
-import { loadStateDir, saveStateDir, type Table } from '../shared/store';
 import { iso, printable } from '../shared/util';
 import { UsageError } from './errors';
-import { dynamoTable } from './store';
+import { openStore } from './store';
 
 const STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'resolved', 'merged'];
 
@@ -127,25 +124,8 @@ export async function resolveIncident(
 }
 
 async function openBook(options: IncidentsOptions): Promise<OpenBook> {
-  if (options.stateDir && options.tableName) throw new UsageError('give --state or --table, not both');
-  if (!options.stateDir && !options.tableName) {
-    throw new UsageError(
-      'incidents needs the store to read: --state DIR (the folder given to driftwatch analyze --state) ' +
-        'or --table NAME (the deployed state table)',
-    );
-  }
-  const config: Config = options.configPath ? loadConfigFile(options.configPath) : defaultConfig();
-  const clock = options.clock ?? Date.now;
-  if (options.tableName) {
-    const table: Table = await dynamoTable(options.tableName);
-    return { book: new IncidentBook(table, config, clock), save: async () => {} };
-  }
-  const dir = options.stateDir as string;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UsageError(`--state ${dir} is not a folder; give the folder given to driftwatch analyze --state`);
-  }
-  const table = await loadStateDir(dir);
-  return { book: new IncidentBook(table, config, clock), save: () => saveStateDir(table, dir) };
+  const { table, config, save } = await openStore('incidents', options, true);
+  return { book: new IncidentBook(table, config, options.clock ?? Date.now), save };
 }
 
 /** `--until` as ISO-8601, when it is a date after `now`. */

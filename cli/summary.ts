@@ -4,6 +4,7 @@ import type { DigestReport, EngineRebaselineReport, ObjectOutcome, Settled } fro
 import type { Incident, IncidentMessage, IncidentStatus, MessageKind } from '../shared/incident';
 import { mergeStats, newReadStats, type ReadStats, reject } from '../shared/ingest';
 import type { TableCounters } from '../shared/store';
+import { addCounts } from '../shared/util';
 
 /** The run summary `--summary FILE` writes. */
 export interface RunSummary {
@@ -107,8 +108,7 @@ export class SummaryBuilder {
     this.addMessages(outcome.messages, outcome.muted);
     this.suppressed += outcome.suppressed;
     this.below += outcome.belowThreshold.length;
-    for (const [id, n] of Object.entries(outcome.detectorErrors))
-      this.detectorErrors[id] = (this.detectorErrors[id] ?? 0) + n;
+    addCounts(this.detectorErrors, outcome.detectorErrors);
     this.edgesWaited += outcome.lateAttribution?.waiting ?? 0;
     if (outcome.network) this.addNetwork(outcome.network);
     if (outcome.firstEventTime !== undefined) this.first = Math.min(this.first, outcome.firstEventTime);
@@ -127,7 +127,7 @@ export class SummaryBuilder {
 
   private addMessages(messages: readonly IncidentMessage[], muted: Record<string, number>): void {
     this.messages.push(...messages);
-    for (const [id, n] of Object.entries(muted)) this.muted[id] = (this.muted[id] ?? 0) + n;
+    addCounts(this.muted, muted);
   }
 
   /** A digest run: its messages count under `digest`. */

@@ -1,13 +1,12 @@
 import { userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
-import { type Config, defaultConfig, loadConfigFile, type SuppressionRule } from '../shared/config';
+import type { SuppressionRule } from '../shared/config';
 import { ALL_DETECTORS } from '../shared/detect';
 import { SuppressionError, SuppressionStore, type SuppressionView } from '../shared/incident';
-import { loadStateDir, type MemoryTable, saveStateDir, type Table } from '../shared/store';
 import { GlobSet, printable } from '../shared/util';
 import { UsageError } from './errors';
-import { dynamoTable } from './store';
+import { openStore } from './store';
 
 /** Where the suppressions are kept, and the config whose suppressions and limit apply. */
 export interface SuppressStoreOptions {
@@ -115,15 +114,7 @@ async function withStore(
   options: SuppressStoreOptions,
   work: (store: SuppressionStore) => Promise<boolean>,
 ): Promise<number> {
-  if (options.stateDir && options.tableName) throw new UsageError('give --state or --table, not both');
-  if (!options.stateDir && !options.tableName) {
-    throw new UsageError(
-      `suppress ${command} needs the store: --state DIR (the folder given to analyze --state) or --table NAME (the deployed state table)`,
-    );
-  }
-  const config: Config = options.configPath ? loadConfigFile(options.configPath) : defaultConfig();
-  const local: MemoryTable | undefined = options.stateDir ? await loadStateDir(options.stateDir) : undefined;
-  const table: Table = local ?? (await dynamoTable(options.tableName as string));
+  const { table, config, save } = await openStore(`suppress ${command}`, options);
   const store = new SuppressionStore(table, Date.now, {
     maxDays: config.maxSuppressionDays,
     config: config.suppressions,
@@ -135,7 +126,7 @@ async function withStore(
     if (error instanceof SuppressionError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  if (changed && local && options.stateDir) await saveStateDir(local, options.stateDir);
+  if (changed) await save();
   return 0;
 }
 
@@ -260,25 +251,10 @@ interface StoreFlags {
   config?: string;
 }
 
-interface AddFlags extends StoreFlags {
-  id?: string;
-  rule?: string;
-  match?: string[];
-  reason?: string;
-  owner?: string;
-  expires?: string;
-  by?: string;
-}
-
-interface ListFlags extends StoreFlags {
-  all?: boolean;
-  format: 'table' | 'json';
-}
-
-interface RemoveFlags extends StoreFlags {
-  reason?: string;
-  by?: string;
-}
+/** The flags name the options' fields, but for the store's. */
+type AddFlags = StoreFlags & Omit<SuppressAddOptions, keyof SuppressStoreOptions>;
+type ListFlags = StoreFlags & Omit<SuppressListOptions, keyof SuppressStoreOptions>;
+type RemoveFlags = StoreFlags & Omit<SuppressRemoveOptions, keyof SuppressStoreOptions | 'id'>;
 
 function storeOptions(command: Command): Command {
   return command

@@ -2,7 +2,7 @@ import type { AlertDeduper, Entities, Finding, Outbox, OutboxEntry } from '../al
 import type { Config, Severity } from '../config';
 import { severityRank } from '../config';
 import type { IncidentBook, IncidentMessage, MessageSink, TimelineEntry } from '../incident';
-import { MessageDelivery, MessageDeliveryError } from '../incident';
+import { MessageDelivery, MessageDeliveryError, type MessageDeliveryOptions, Retries } from '../incident';
 import { iso, stableHash } from '../util';
 import type { Draft } from './draft';
 
@@ -25,11 +25,8 @@ export class DeliveryError extends Error {
   override readonly name = 'DeliveryError';
 }
 
-export interface DeliveryOptions {
-  /** Waits between publish attempts of the messages a sink failed (each scaled by a random 0.5 to 1.5). */
-  retryDelaysMs?: readonly number[];
-  sleep?: (ms: number) => Promise<void>;
-}
+/** How publishing retries what the sink failed, and marking done what could not be marked (tests wait less). */
+export type DeliveryOptions = MessageDeliveryOptions;
 
 /** Which suppression mutes a finding (config and table suppressions), and the count of what they muted. */
 export interface Mutes {
@@ -47,8 +44,6 @@ export interface DeliveryStores {
   incidents: IncidentBook;
   mutes?: Mutes;
 }
-
-const RETRY_DELAYS_MS = [200, 1000, 3000];
 
 /** Under which owner an owner's messages wait. */
 const messagesOf = (owner: string) => `${owner}#msg`;
@@ -69,8 +64,7 @@ const messagesOf = (owner: string) => `${owner}#msg`;
  * rest, including findings the retry would no longer find.
  */
 export class FindingDelivery {
-  private readonly delays: readonly number[];
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly retries: Retries;
   private readonly publisher: MessageDelivery;
 
   constructor(
@@ -79,9 +73,8 @@ export class FindingDelivery {
     sink: MessageSink,
     options: DeliveryOptions = {},
   ) {
-    this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.publisher = new MessageDelivery(stores.messages, sink, { retryDelaysMs: this.delays, sleep: this.sleep });
+    this.retries = new Retries(options);
+    this.publisher = new MessageDelivery(stores.messages, sink, options);
   }
 
   async deliver(owner: string, drafts: readonly Draft[]): Promise<Delivered> {
@@ -186,7 +179,7 @@ export class FindingDelivery {
       const incidentId = result.incidentOf.get(f.id);
       return incidentId ? { ...f, incidentId } : f;
     });
-    await this.markDone(() => this.stores.findings.markSent(owner, recorded));
+    await this.retries.write(() => this.stores.findings.markSent(owner, recorded));
     const muted: Record<string, number> = {};
     for (const { mutedBy } of items) if (mutedBy) muted[mutedBy] = (muted[mutedBy] ?? 0) + 1;
     if (Object.keys(muted).length > 0) await this.stores.mutes?.countMuted(new Map(Object.entries(muted)));
@@ -226,22 +219,6 @@ export class FindingDelivery {
       windowMinutes: this.config.detectors[draft.detector.id]?.dedupeMinutes ?? draft.detector.dedupeMinutes,
       owner,
     });
-  }
-
-  /**
-   * Marks entries done, retrying the write: a mark that never lands means the next attempt does
-   * them again (for a message: publishes it again, the one case that stays at-least-once).
-   */
-  private async markDone(write: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await write();
-        return;
-      } catch (error) {
-        if (attempt >= this.delays.length) throw error;
-        await this.sleep((this.delays[attempt] ?? 0) * (0.5 + Math.random()));
-      }
-    }
   }
 
   /** The finding a draft describes, with the config's severity override. */

@@ -4,7 +4,7 @@ import { reject } from '../ingest';
 import type { FlowEdge, NetworkEntity, PendingGroup, WaitingEdge } from '../network';
 import { AuditWatermark, EntityResolver, isInternal, PendingEdgeStore, PodIpMap } from '../network';
 import type { Key, Table } from '../store';
-import { HOUR_MS, MINUTE_MS, stableHash } from '../util';
+import { addCounts, HOUR_MS, MINUTE_MS, stableHash } from '../util';
 import type { Delivered } from './delivery';
 import type { Evaluator } from './evaluator';
 import type { FlowObject } from './flow-read';
@@ -156,7 +156,7 @@ export class PendingEdges {
     const { outcome } = run;
     outcome.findings = [...outcome.findings, ...settled.sent];
     outcome.messages = [...outcome.messages, ...settled.messages];
-    for (const [id, n] of Object.entries(settled.muted)) outcome.muted[id] = (outcome.muted[id] ?? 0) + n;
+    addCounts(outcome.muted, settled.muted);
     outcome.suppressed += settled.suppressed;
     outcome.belowThreshold = [...outcome.belowThreshold, ...settled.belowThreshold];
     if (settled.network) outcome.network = addNetwork(outcome.network, settled.network);
@@ -201,7 +201,7 @@ function mayBePod(cls: FlowEdge['clientClass'], entity: NetworkEntity | undefine
 function addDecided(settled: Settled, delivered: Delivered, network: NetworkOutcome | undefined): void {
   settled.sent.push(...delivered.sent);
   settled.messages.push(...delivered.messages);
-  for (const [id, n] of Object.entries(delivered.muted)) settled.muted[id] = (settled.muted[id] ?? 0) + n;
+  addCounts(settled.muted, delivered.muted);
   settled.suppressed += delivered.suppressed;
   settled.belowThreshold.push(...delivered.belowThreshold);
   settled.groups++;

@@ -398,7 +398,7 @@ class Session {
       if (existing) addAll(existing.elements, condition.elements);
       else incident.conditions.push({ key: condition.key, elements: [...condition.elements] });
     }
-    addEntities(incident, finding);
+    addEntities(incident, finding, findingKeys);
     this.summarize(incident);
   }
 
@@ -573,14 +573,14 @@ function addAll(list: string[], values: readonly string[]): void {
   for (const v of values) if (!list.includes(v)) list.push(v);
 }
 
-function addEntities(incident: Incident, finding: Finding): void {
+function addEntities(incident: Incident, finding: Finding, findingKeys: readonly string[]): void {
   const e = finding.entities;
   const out = incident.entities;
   const str = (v: unknown) => (typeof v === 'string' && v ? [v] : []);
   addAll(out.identities, str(e.user));
   addAll(out.namespaces, str(e.namespace));
   addAll(out.images, str(e.image).map(repositoryOf));
-  for (const key of keysOf(finding).keys) {
+  for (const key of findingKeys) {
     const [kind, ...rest] = key.split(':');
     const value = rest.join(':');
     if (kind === 'workload') addAll(out.workloads, [value]);

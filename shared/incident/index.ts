@@ -3,7 +3,7 @@ export { DailyCounts } from './daily-counts';
 export { buildDigest, digestMessage, type LearningLine } from './digest';
 export { keysOf } from './keys';
 export { IncidentsBusyError } from './lock';
-export { MessageDelivery, MessageDeliveryError, type MessageDeliveryOptions } from './message-delivery';
+export { MessageDelivery, MessageDeliveryError, type MessageDeliveryOptions, Retries } from './message-delivery';
 export { incidentJson, renderEmail, renderSubject, toChatNotification } from './render';
 export * from './sink';
 export {

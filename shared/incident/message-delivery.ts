@@ -24,22 +24,55 @@ export interface MessagesDelivered {
 const RETRY_DELAYS_MS = [200, 1000, 3000];
 
 /**
+ * How a delivery retries: the waits between attempts, each scaled by a random 0.5 to 1.5 so that
+ * containers failing together do not retry together. Shared by every delivery of findings and messages.
+ */
+export class Retries {
+  readonly delays: readonly number[];
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: MessageDeliveryOptions = {}) {
+    this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Waits before retry `n` (1 for the first retry). */
+  wait(n: number): Promise<void> {
+    return this.sleep((this.delays[n - 1] ?? 0) * (0.5 + Math.random()));
+  }
+
+  /**
+   * A write that marks work done, retried: a mark that never lands means the next attempt does
+   * the work again (for a message: publishes it again, the one case that stays at-least-once).
+   */
+  async write(work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        if (attempt >= this.delays.length) throw error;
+        await this.wait(attempt + 1);
+      }
+    }
+  }
+}
+
+/**
  * Messages out exactly once under retries, the way findings go (`FindingDelivery`): each message
  * is recorded in its owner's outbox before it is published, held by one attempt through a lease,
  * and marked sent as the sink takes it. A retry publishes what is recorded and not sent, as
  * recorded: a digest rebuilt by the retry does not replace the one the first attempt recorded.
  */
 export class MessageDelivery {
-  private readonly delays: readonly number[];
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly retries: Retries;
 
   constructor(
     private readonly outbox: Outbox<IncidentMessage>,
     private readonly sink: MessageSink,
     options: MessageDeliveryOptions = {},
   ) {
-    this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.retries = new Retries(options);
   }
 
   async deliver(owner: string, messages: readonly IncidentMessage[]): Promise<MessagesDelivered> {
@@ -100,11 +133,11 @@ export class MessageDelivery {
     let pending = [...messages].sort(inOrder);
     const sent: IncidentMessage[] = [];
     let reason = '';
-    for (let attempt = 0; pending.length > 0 && attempt <= this.delays.length; attempt++) {
-      if (attempt > 0) await this.sleep((this.delays[attempt - 1] ?? 0) * (0.5 + Math.random()));
+    for (let attempt = 0; pending.length > 0 && attempt <= this.retries.delays.length; attempt++) {
+      if (attempt > 0) await this.retries.wait(attempt);
       const failed = await this.tryPublish(pending);
       const went = pending.filter((m) => !failed.has(m.id));
-      await this.markSent(owner, went);
+      await this.retries.write(() => this.outbox.markSent(owner, went));
       sent.push(...went);
       pending = pending.filter((m) => failed.has(m.id));
       reason = [...failed.values()][0] ?? reason;
@@ -117,22 +150,6 @@ export class MessageDelivery {
       )
       .catch(() => undefined);
     throw new MessageDeliveryError(`could not publish ${pending.length} message(s) of ${owner}: ${reason}`);
-  }
-
-  /**
-   * Marks messages sent, retrying the write: a mark that never lands means the next attempt
-   * publishes them again (the one case that stays at-least-once).
-   */
-  private async markSent(owner: string, messages: readonly IncidentMessage[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.outbox.markSent(owner, messages);
-        return;
-      } catch (error) {
-        if (attempt >= this.delays.length) throw error;
-        await this.sleep((this.delays[attempt] ?? 0) * (0.5 + Math.random()));
-      }
-    }
   }
 
   /** The sink's failures by message id; a sink that throws failed them all. */

@@ -1,3 +1,4 @@
+export { addCounts } from './counts';
 export { DistinctKeys } from './distinct-keys';
 export { GlobSet } from './glob';
 export { shardOf, stableHash } from './hash';
