@@ -8,6 +8,7 @@ import { buildDetectContext } from '../shared/detect';
 import { DailyDigest, Engine } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
+import { PodIpMap } from '../shared/network';
 import { ReportCollector, type WrittenReport } from '../shared/report';
 import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
 import { inDeliveryOrder, listFiles } from './local-files';
@@ -158,6 +159,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const failed =
     options.failOn !== undefined &&
     findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
+  // The map draws a pod the audit log named late as its workload for the whole run.
+  if (report) await report.runEdges.nameLate(new PodIpMap(table));
   const written =
     report && options.reportPath
       ? await report.write(options.reportPath, {

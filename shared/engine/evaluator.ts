@@ -13,6 +13,11 @@ export interface EventShape<E> {
   cluster(event: E): string;
   /** The underlying event's identity, for a finding's id. */
   identity(event: E): string;
+  /**
+   * The event as it was known before something renamed it (a flow end a late pod report named):
+   * what it shows in its baselines counts as known for the event too. Undefined when nothing did.
+   */
+  prior?(event: E): E | undefined;
 }
 
 /**

@@ -12,7 +12,14 @@ import {
 } from './entity';
 import type { FlowEdge } from './flow-edge';
 import type { NetworkLabels } from './labels';
-import { holderAtSorted, newestFirst, type PodIpEntry, type PodIpMap } from './pod-ip-map';
+import { holderAtSorted, newestFirst, type PodIpEntry, type PodIpMap, reportedLate } from './pod-ip-map';
+
+/**
+ * A pod first reported this long after it started ran unnamed before: its flows until then were
+ * decided by address (edges wait only minutes past the audit log), so what was learned about the
+ * address and its subnet is the workload's history.
+ */
+const LATE_REPORT_MS = 30 * 60_000;
 
 /** `pkt-*-aws-service` values that say "somewhere on AWS", not "this managed service". */
 export const HOSTING_SERVICES: ReadonlySet<string> = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
@@ -25,7 +32,7 @@ export interface AttributionResult {
 }
 
 /** The entity of a pod IP map holder. */
-function holderEntity(entry: PodIpEntry): NetworkEntity {
+export function holderEntity(entry: PodIpEntry): NetworkEntity {
   if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node');
   const namespace = entry.namespace ?? 'default';
   if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod');
@@ -67,18 +74,7 @@ export class EntityResolver {
     const holderEntities = new Map<PodIpEntry, NetworkEntity>();
     const fixed = new Map<string, NetworkEntity>();
     const fixedWithService = new Map<string, NetworkEntity>();
-    const entityOf = (address: string, cls: AddressClass, service: string | undefined, time: number) => {
-      if (cls === 'vpc' || cls === 'private') {
-        const holder = holderAtSorted(byStart.get(address), time);
-        if (holder) {
-          let entity = holderEntities.get(holder);
-          if (!entity) {
-            entity = holderEntity(holder);
-            holderEntities.set(holder, entity);
-          }
-          return entity;
-        }
-      }
+    const staticOf = (address: string, cls: AddressClass, service: string | undefined) => {
       // Most ends carry no service name: their address alone is the key.
       const known = service === undefined ? fixed : fixedWithService;
       const key = service === undefined ? address : `${address}|${service}`;
@@ -89,9 +85,33 @@ export class EntityResolver {
       }
       return entity;
     };
+    /** The end's entity, and the one it had before a late report named it. */
+    const entityOf = (
+      address: string,
+      cls: AddressClass,
+      service: string | undefined,
+      time: number,
+    ): [NetworkEntity, NetworkEntity | undefined] => {
+      if (cls === 'vpc' || cls === 'private') {
+        const holder = holderAtSorted(byStart.get(address), time);
+        if (holder) {
+          let entity = holderEntities.get(holder);
+          if (!entity) {
+            entity = holderEntity(holder);
+            holderEntities.set(holder, entity);
+          }
+          return [entity, reportedLate(holder, LATE_REPORT_MS) ? staticOf(address, cls, service) : undefined];
+        }
+      }
+      return [staticOf(address, cls, service), undefined];
+    };
     for (const edge of edges) {
-      edge.clientEntity = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time);
-      edge.serverEntity = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time);
+      const [client, clientPrior] = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time);
+      const [server, serverPrior] = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time);
+      edge.clientEntity = client;
+      edge.serverEntity = server;
+      if (clientPrior) edge.clientPrior = clientPrior;
+      if (serverPrior) edge.serverPrior = serverPrior;
     }
     let attributed = 0;
     for (const address of internal) if (holders.has(address)) attributed++;

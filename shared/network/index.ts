@@ -35,16 +35,16 @@
  *   and links between them, per port.
  */
 export { type AddressClass, AddressClassifier, addressBlock, isInternal, subnetBlock } from './address';
-export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attribution';
+export { type AttributionResult, EntityResolver, HOSTING_SERVICES, holderEntity } from './attribution';
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { type FlowEdge, isProbeLike, relayedDuplicates, type SourceFold } from './flow-edge';
+export { type FlowEdge, isProbeLike, priorEdge, relayedDuplicates, type SourceFold } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
-export { type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
+export { type HourlyEdge, hourlyEdgeId, hourlyEdges, hourlyPlacement } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
 export { PendingEdgeStore, type PendingGroup, type WaitingEdge } from './pending-edge-store';
-export { type PodIpEntry, PodIpMap } from './pod-ip-map';
+export { holderAt, type PodIpEntry, PodIpMap } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
 export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

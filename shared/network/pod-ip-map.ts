@@ -18,6 +18,12 @@ export interface PodIpEntry {
   from: number;
   /** Epoch ms the holder was last reported. */
   seen: number;
+  /**
+   * Epoch ms the audit log first reported the holder. Far after `from`, the pod ran unnamed for a
+   * while (it started before the log, or before Driftwatch ran): its traffic until then was judged
+   * by address, and that history is the workload's ({@link reportedLate}).
+   */
+  reported?: number;
   /** Epoch ms the pod stopped holding the address, when the log says so. */
   to?: number;
 }
@@ -125,6 +131,10 @@ export class PodIpMap {
         known.from = report.from;
         changed = true;
       }
+      if (report.reported !== undefined && (known.reported === undefined || report.reported < known.reported)) {
+        known.reported = report.reported;
+        changed = true;
+      }
       if (report.seen > known.seen + REFRESH_MS) {
         known.seen = report.seen;
         changed = true;
@@ -148,6 +158,14 @@ export class PodIpMap {
 
 function entriesOf(item: Item): PodIpEntry[] {
   return Array.isArray(item.entries) ? (item.entries as PodIpEntry[]) : [];
+}
+
+/**
+ * A holder first reported more than `afterMs` after it started: its address carried traffic no
+ * audit record named, which was judged (and learned) by address and subnet.
+ */
+export function reportedLate(entry: PodIpEntry, afterMs: number): boolean {
+  return entry.kind !== 'node' && entry.reported !== undefined && entry.reported - entry.from > afterMs;
 }
 
 /**

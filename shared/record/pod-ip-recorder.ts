@@ -122,6 +122,7 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
         ...(node ? { node } : {}),
         from,
         seen: event.time,
+        reported: event.time,
         ...(stopped ? { to: event.time } : {}),
       });
     }
@@ -139,6 +140,7 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
     }
     same.from = Math.min(same.from, entry.from);
     same.seen = Math.max(same.seen, entry.seen);
+    if (entry.reported !== undefined) same.reported = Math.min(same.reported ?? entry.reported, entry.reported);
     if (entry.to !== undefined) same.to = Math.max(same.to ?? 0, entry.to);
     same.uid ??= entry.uid;
   }

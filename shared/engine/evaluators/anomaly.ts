@@ -86,6 +86,12 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
   private readonly baselines = new Map<string, Baseline<E>>();
   /** Every row, in the order first seen (the order they are written in). */
   private readonly rows: Row<E>[] = [];
+  /**
+   * By baseline, the values events showed under a name they had before (a flow end a late pod
+   * report named): a value is known when any of its earlier forms is. Bounded like the samples.
+   */
+  private readonly priors = new Map<string, Map<string, Set<string>>>();
+  private priorCount = 0;
 
   constructor(
     private readonly evaluator: AnomalyEvaluator<E>,
@@ -96,12 +102,38 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
   see(event: E): void {
     const { detectors, learners, context, shape } = this.evaluator;
     let scope: string | undefined;
+    let prior: E | undefined | null = null;
     for (const anomaly of [...detectors, ...learners]) {
       const values = this.run.attempt(anomaly.id, event, () => anomaly.observe(event, context));
       if (!values) continue;
       scope ??= shape.scope(event);
       const day = dayOf(event.time);
       for (const value of values) this.observe(anomaly, scope, day, value, event);
+      if (prior === null) prior = shape.prior?.(event);
+      if (prior) this.observePrior(anomaly, scope, values, prior);
+    }
+  }
+
+  /** Pairs each value with the value the event showed under its earlier name, when they differ. */
+  private observePrior(anomaly: Learner<E>, scope: string, values: readonly string[], prior: E): void {
+    if (this.priorCount >= SAMPLED_OBSERVATIONS) return;
+    const before = this.run.attempt(anomaly.id, prior, () => anomaly.observe(prior, this.evaluator.context));
+    if (!before || before.length !== values.length) return;
+    const id = `${scope}\u0000${anomaly.baselineKind}`;
+    let byValue = this.priors.get(id);
+    for (const [i, value] of values.entries()) {
+      const earlier = before[i];
+      if (earlier === undefined || earlier === value) continue;
+      if (!byValue) {
+        byValue = new Map();
+        this.priors.set(id, byValue);
+      }
+      const set = byValue.get(value) ?? new Set<string>();
+      if (!set.has(earlier)) {
+        set.add(earlier);
+        this.priorCount++;
+      }
+      byValue.set(value, set);
     }
   }
 
@@ -171,14 +203,16 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
       group.kind,
       candidates.map((o) => o.value),
     );
+    const knownBefore = await this.knownBefore(group, candidates, known);
+    const isKnown = (value: string) => known.has(value) || knownBefore.has(value);
     const related = await this.relatedKnown(
       group.scope,
       detector,
-      candidates.map((o) => o.value).filter((v) => !known.has(v)),
+      candidates.map((o) => o.value).filter((v) => !isKnown(v)),
     );
     let baseline: Draft['baseline'];
     for (const o of candidates) {
-      if (known.has(o.value)) continue;
+      if (isKnown(o.value)) continue;
       const detection = this.describe(detector, o, related?.(o.value));
       if (!detection) continue;
       baseline ??= await this.expected(group, detector, learning.start);
@@ -193,6 +227,27 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
         cluster: o.cluster,
       });
     }
+  }
+
+  /**
+   * The new values whose earlier form the baseline knows: a workload named late keeps the history
+   * its address and subnet built.
+   */
+  private async knownBefore(
+    group: Baseline<E>,
+    candidates: readonly Candidate<E>[],
+    known: ReadonlyMap<string, unknown>,
+  ): Promise<Set<string>> {
+    const out = new Set<string>();
+    const priors = this.priors.get(`${group.scope}\u0000${group.kind}`);
+    if (!priors) return out;
+    const wanted = candidates.filter((o) => !known.has(o.value) && priors.has(o.value));
+    if (wanted.length === 0) return out;
+    const earlier = await this.evaluator.baselines.lookup(group.scope, group.kind, [
+      ...new Set(wanted.flatMap((o) => [...(priors.get(o.value) ?? [])])),
+    ]);
+    for (const o of wanted) if ([...(priors.get(o.value) ?? [])].some((v) => earlier.has(v))) out.add(o.value);
+    return out;
   }
 
   /** For a detector with a related baseline, whether that baseline knows each new value's counterpart. */

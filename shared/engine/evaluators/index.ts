@@ -3,7 +3,7 @@ import { CorrelationStore, DistinctCounter, WindowCounter } from '../../baseline
 import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '../../detect';
 import { PIPELINE_BASELINE, PIPELINE_LEARNER_ID, pipelineObservations } from '../../detect';
 import type { AuditEvent } from '../../ingest';
-import type { FlowEdge, FlowSources, HourlyEdgeStore } from '../../network';
+import { type FlowEdge, type FlowSources, type HourlyEdgeStore, priorEdge } from '../../network';
 import type { Table } from '../../store';
 import { HOUR_MS } from '../../util';
 import type { Evaluator, EventShape } from '../evaluator';
@@ -40,6 +40,7 @@ export function flowShape(cluster: string): EventShape<FlowEdge> {
     cluster: () => cluster,
     identity: (e) =>
       `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
+    prior: priorEdge,
   };
 }
 
