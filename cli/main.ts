@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SCENARIO_VARIANTS, type ScenarioVariant } from '../events/scenario/types';
 import { ConfigError, SEVERITIES, type Severity } from '../shared/config';
 import { IncidentNotFoundError, IncidentsBusyError } from '../shared/incident';
 import { ReportError } from '../shared/report';
@@ -33,24 +34,33 @@ interface CliFlags {
   failOn?: Severity;
   snsTopicArn?: string;
   incidents?: string;
+  scenario?: ScenarioVariant;
 }
 
 async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   let configPath = flags.config;
   let inputs = paths;
   let reportPath = flags.report;
+  if (inputs.length > 0 && flags.scenario) {
+    throw new UsageError('--scenario picks the sample scenario run with no PATH; drop it or the PATHs');
+  }
   if (inputs.length === 0) {
     // No PATH: the bundled sample scenario, generated fresh (it is seeded, so always the same).
     const { generateScenario } = await import('../events/scenario/generate');
-    rmSync(SCENARIO_DIR, { recursive: true, force: true });
-    const manifest = await generateScenario({ outDir: SCENARIO_DIR });
+    const variant = flags.scenario ?? 'fresh';
+    // The existing-cluster variant is for running with no config: Driftwatch has to learn it.
+    const fresh = variant === 'fresh';
+    const dir = fresh ? SCENARIO_DIR : `${SCENARIO_DIR}-${variant}`;
+    rmSync(dir, { recursive: true, force: true });
+    const manifest = await generateScenario({ outDir: dir, variant });
     process.stderr.write(
-      `Sample scenario: ${manifest.days} days of cluster ${manifest.cluster} (${manifest.objects} objects) in ${relative(process.cwd(), SCENARIO_DIR)}; ` +
-        `${manifest.incidents.length} incidents planted after day 8 (events/scenario/README.md).\n\n`,
+      `Sample scenario${fresh ? '' : ` (${variant})`}: ${manifest.days} days of ${(manifest.clusters ?? [manifest.cluster]).join(' and ')} (${manifest.objects} objects) in ${relative(process.cwd(), dir)}; ` +
+        `${manifest.incidents.length} incidents planted after day 8 (events/scenario/README.md)` +
+        `${fresh || configPath ? '' : '; analyzed with no config'}.\n\n`,
     );
-    inputs = [join(SCENARIO_DIR, 'audit'), join(SCENARIO_DIR, 'flow')];
-    configPath ??= SCENARIO_CONFIG;
-    reportPath ??= SCENARIO_REPORT;
+    inputs = [join(dir, 'audit'), join(dir, 'flow')];
+    if (fresh) configPath ??= SCENARIO_CONFIG;
+    reportPath ??= fresh ? SCENARIO_REPORT : join(ROOT, '.driftwatch', `report-${variant}.html`);
   }
   const options: AnalyzeOptions = {
     paths: inputs,
@@ -105,6 +115,12 @@ export function program(): Command {
       severity,
     )
     .option('--incidents <FILE>', 'write the incidents, one JSON object per line, to FILE')
+    .addOption(
+      new Option(
+        '--scenario <VARIANT>',
+        'with no PATH: the sample scenario to run; existing-cluster runs without the scenario config',
+      ).choices(SCENARIO_VARIANTS),
+    )
     .option('--sns-topic-arn <ARN>', 'also publish incident messages to this SNS topic (uses your AWS credentials)')
     .action(async (paths: string[], flags: CliFlags) => {
       process.exitCode = await runAnalyze(paths, flags);
