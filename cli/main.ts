@@ -15,6 +15,7 @@ import { registerSuppress } from './suppress';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO_DIR = join(ROOT, '.driftwatch', 'scenario');
 const SCENARIO_CONFIG = join(ROOT, 'events', 'scenario', 'driftwatch.config.json');
+const SCENARIO_THREAT_LISTS = join(ROOT, 'events', 'scenario', 'threat-lists');
 const SCENARIO_REPORT = join(ROOT, '.driftwatch', 'report.html');
 
 function severity(value: string): Severity {
@@ -41,6 +42,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   let configPath = flags.config;
   let inputs = paths;
   let reportPath = flags.report;
+  let threatListDir: string | undefined;
   if (inputs.length > 0 && flags.scenario) {
     throw new UsageError('--scenario picks the sample scenario run with no PATH; drop it or the PATHs');
   }
@@ -60,6 +62,8 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     );
     inputs = [join(dir, 'audit'), join(dir, 'flow')];
     if (fresh) configPath ??= SCENARIO_CONFIG;
+    // With no config, the scenario's threat list stands for the public lists a user downloads.
+    else threatListDir = SCENARIO_THREAT_LISTS;
     reportPath ??= fresh ? SCENARIO_REPORT : join(ROOT, '.driftwatch', `report-${variant}.html`);
   }
   const options: AnalyzeOptions = {
@@ -73,6 +77,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     failOn: flags.failOn,
     snsTopicArn: flags.snsTopicArn,
     incidentsPath: flags.incidents,
+    ...(threatListDir ? { threatListDir } : {}),
     stdout: process.stdout,
     stderr: process.stderr,
     color: process.stdout.isTTY && !process.env.NO_COLOR,
