@@ -24,14 +24,15 @@ export interface AttributionResult {
   attributed: number;
 }
 
-/** The entity of a pod IP map holder. */
-function holderEntity(entry: PodIpEntry): NetworkEntity {
-  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node');
+/** The entity of a pod IP map holder; `cluster` when its cluster's workloads are named apart. */
+function holderEntity(entry: PodIpEntry, cluster: string | undefined): NetworkEntity {
+  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node', cluster);
   const namespace = entry.namespace ?? 'default';
-  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod');
+  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod', cluster);
   return workloadEntity(namespace, entry.workload, {
     ...(entry.ownerKind ? { owner: `${entry.ownerKind}/${entry.workload}` } : {}),
     ...(entry.pod ? { pod: entry.pod } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
   });
 }
 
@@ -40,6 +41,12 @@ function holderEntity(entry: PodIpEntry): NetworkEntity {
  * IP map (one batch read for the object's distinct internal addresses), then the configured
  * entry points and labels, then the address itself with its /24 and label. Public addresses are
  * named by their block (/24, /48), AWS services by name.
+ *
+ * Several clusters may share a VPC and reuse each other's addresses over time: the pod IP map
+ * keeps every cluster's holders of an address, and the one holding it at the edge's time names
+ * it, whichever cluster it is in. Holders of a cluster the config puts in other VPCs only are
+ * passed over (`ClusterMap.allows`), and workloads of clusters other than the configured one
+ * are named apart when the config lists them (`ClusterMap.apart`).
  */
 export class EntityResolver {
   constructor(
@@ -64,16 +71,30 @@ export class EntityResolver {
     // Each address's holders newest first, sorted once, and each holder's entity made once.
     const byStart = new Map<string, PodIpEntry[]>();
     for (const [address, entries] of holders) byStart.set(address, newestFirst(entries));
+    const { clusters } = this.labels;
+    // Each address's holders that may be in a scope, when the config confines clusters to VPCs.
+    const inScope = new Map<string, PodIpEntry[]>();
+    const holdersIn = (address: string, scope: string): PodIpEntry[] | undefined => {
+      const entries = byStart.get(address);
+      if (!entries || !clusters.confined) return entries;
+      const key = `${scope}|${address}`;
+      let allowed = inScope.get(key);
+      if (!allowed) {
+        allowed = entries.filter((e) => clusters.allows(e.cluster, scope));
+        inScope.set(key, allowed);
+      }
+      return allowed;
+    };
     const holderEntities = new Map<PodIpEntry, NetworkEntity>();
     const fixed = new Map<string, NetworkEntity>();
     const fixedWithService = new Map<string, NetworkEntity>();
-    const entityOf = (address: string, cls: AddressClass, service: string | undefined, time: number) => {
+    const entityOf = (address: string, cls: AddressClass, service: string | undefined, time: number, scope: string) => {
       if (cls === 'vpc' || cls === 'private') {
-        const holder = holderAtSorted(byStart.get(address), time);
+        const holder = holderAtSorted(holdersIn(address, scope), time);
         if (holder) {
           let entity = holderEntities.get(holder);
           if (!entity) {
-            entity = holderEntity(holder);
+            entity = holderEntity(holder, clusters.apart(holder.cluster));
             holderEntities.set(holder, entity);
           }
           return entity;
@@ -90,8 +111,8 @@ export class EntityResolver {
       return entity;
     };
     for (const edge of edges) {
-      edge.clientEntity = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time);
-      edge.serverEntity = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time);
+      edge.clientEntity = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time, edge.scope);
+      edge.serverEntity = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time, edge.scope);
     }
     let attributed = 0;
     for (const address of internal) if (holders.has(address)) attributed++;
