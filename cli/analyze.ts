@@ -15,7 +15,7 @@ import { buildDetectContext } from '../shared/detect';
 import { DailyDigest, Engine } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
-import { PodIpMap } from '../shared/network';
+import { EntityResolver, PodIpMap } from '../shared/network';
 import { ReportCollector, type WrittenReport } from '../shared/report';
 import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
 import { inDeliveryOrder, listFiles } from './local-files';
@@ -122,10 +122,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     ]);
     sinks.push(new SnsPublisher({ client: new SNSClient({}), topicArn: options.snsTopicArn }));
   }
+  const context = buildDetectContext(config, intel);
   const engine = new Engine({
     config,
     table,
-    context: buildDetectContext(config, intel),
+    context,
     sink: new FanOutSink(sinks),
     ...(report ? { extraRecorders: report.recorders } : {}),
   });
@@ -189,7 +190,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     options.failOn !== undefined &&
     findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
   // The map draws a pod the audit log named late as its workload for the whole run.
-  if (report) await report.runEdges.nameLate(new PodIpMap(table));
+  if (report) {
+    const podIps = new PodIpMap(table);
+    const resolver = new EntityResolver(context.network, podIps);
+    await report.runEdges.nameLate(podIps, (holder) => resolver.entityOfHolder(holder));
+  }
   const written =
     report && options.reportPath
       ? await report.write(options.reportPath, {

@@ -24,7 +24,7 @@ import { ObjectLedger, type Table } from '../store';
 import { DAY_MS, dayOf, iso, stableHash } from '../util';
 import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
-import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
+import { AUDIT_SHAPE, auditEvaluators, clusterFlowShape, flowEvaluators, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
 import { type Learning, ObjectRun } from './object-run';
 import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
@@ -124,14 +124,9 @@ export class Engine {
       edgeStats: this.edgeStats,
       sources: new FlowSources(table),
     };
-    const flow = flowEvaluators(
-      enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config),
-      context,
-      config.clusterName,
-      stores,
-    );
+    const flow = flowEvaluators(enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config), context, stores);
     this.health = flow.health;
-    this.flowShape = flowShape(config.clusterName);
+    this.flowShape = clusterFlowShape(context);
     this.audit = {
       evaluators: auditEvaluators(enabledDetectors(AUDIT_DETECTORS, AUDIT_KINDS, config), context, stores),
       recorders: [...AUDIT_RECORDERS, ...(options.extraRecorders?.audit ?? [])],

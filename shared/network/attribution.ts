@@ -31,14 +31,15 @@ export interface AttributionResult {
   attributed: number;
 }
 
-/** The entity of a pod IP map holder. */
-export function holderEntity(entry: PodIpEntry): NetworkEntity {
-  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node');
+/** The entity of a pod IP map holder; `cluster` when its cluster's workloads are named apart. */
+function holderEntity(entry: PodIpEntry, cluster: string | undefined): NetworkEntity {
+  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node', cluster);
   const namespace = entry.namespace ?? 'default';
-  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod');
+  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod', cluster);
   return workloadEntity(namespace, entry.workload, {
     ...(entry.ownerKind ? { owner: `${entry.ownerKind}/${entry.workload}` } : {}),
     ...(entry.pod ? { pod: entry.pod } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
   });
 }
 
@@ -47,6 +48,12 @@ export function holderEntity(entry: PodIpEntry): NetworkEntity {
  * IP map (one batch read for the object's distinct internal addresses), then the configured
  * entry points and labels, then the address itself with its /24 and label. Public addresses are
  * named by their block (/24, /48), AWS services by name.
+ *
+ * Several clusters may share a VPC and reuse each other's addresses over time: the pod IP map
+ * keeps every cluster's holders of an address, and the one holding it at the edge's time names
+ * it, whichever cluster it is in. Holders of a cluster the config puts in other VPCs only are
+ * passed over (`ClusterMap.allows`), and workloads of clusters other than the configured one
+ * are named apart when the config lists them (`ClusterMap.apart`).
  */
 export class EntityResolver {
   constructor(
@@ -71,6 +78,20 @@ export class EntityResolver {
     // Each address's holders newest first, sorted once, and each holder's entity made once.
     const byStart = new Map<string, PodIpEntry[]>();
     for (const [address, entries] of holders) byStart.set(address, newestFirst(entries));
+    const { clusters } = this.labels;
+    // Each address's holders that may be in a scope, when the config confines clusters to VPCs.
+    const inScope = new Map<string, PodIpEntry[]>();
+    const holdersIn = (address: string, scope: string): PodIpEntry[] | undefined => {
+      const entries = byStart.get(address);
+      if (!entries || !clusters.confined) return entries;
+      const key = `${scope}|${address}`;
+      let allowed = inScope.get(key);
+      if (!allowed) {
+        allowed = entries.filter((e) => clusters.allows(e.cluster, scope));
+        inScope.set(key, allowed);
+      }
+      return allowed;
+    };
     const holderEntities = new Map<PodIpEntry, NetworkEntity>();
     const fixed = new Map<string, NetworkEntity>();
     const fixedWithService = new Map<string, NetworkEntity>();
@@ -91,13 +112,14 @@ export class EntityResolver {
       cls: AddressClass,
       service: string | undefined,
       time: number,
+      scope: string,
     ): [NetworkEntity, NetworkEntity | undefined] => {
       if (cls === 'vpc' || cls === 'private') {
-        const holder = holderAtSorted(byStart.get(address), time);
+        const holder = holderAtSorted(holdersIn(address, scope), time);
         if (holder) {
           let entity = holderEntities.get(holder);
           if (!entity) {
-            entity = holderEntity(holder);
+            entity = holderEntity(holder, clusters.apart(holder.cluster));
             holderEntities.set(holder, entity);
           }
           return [entity, reportedLate(holder, LATE_REPORT_MS) ? staticOf(address, cls, service) : undefined];
@@ -106,8 +128,8 @@ export class EntityResolver {
       return [staticOf(address, cls, service), undefined];
     };
     for (const edge of edges) {
-      const [client, clientPrior] = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time);
-      const [server, serverPrior] = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time);
+      const [client, clientPrior] = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time, edge.scope);
+      const [server, serverPrior] = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time, edge.scope);
       edge.clientEntity = client;
       edge.serverEntity = server;
       if (clientPrior) edge.clientPrior = clientPrior;
@@ -116,6 +138,11 @@ export class EntityResolver {
     let attributed = 0;
     for (const address of internal) if (holders.has(address)) attributed++;
     return { lookedUp: internal.size, attributed };
+  }
+
+  /** The entity of a pod IP map holder, named apart when its cluster's workloads are. */
+  entityOfHolder(holder: PodIpEntry): NetworkEntity {
+    return holderEntity(holder, this.labels.clusters.apart(holder.cluster));
   }
 
   /** The entity of an address the pod IP map does not name: entry point, label, or the address. */

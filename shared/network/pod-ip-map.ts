@@ -41,8 +41,14 @@ const START_GRACE_MS = 5 * 60_000;
 const REFRESH_MS = 6 * HOUR_MS;
 const MAX_ATTEMPTS = 4;
 
-function sameHolder(a: PodIpEntry, b: PodIpEntry): boolean {
+/**
+ * Whether two reports name one holder. Two clusters in one VPC may both run `shop/web-abc`, and
+ * reuse each other's addresses: holders of different clusters are never one. A holder recorded
+ * before entries carried their cluster matches a report of any cluster (and takes its name).
+ */
+export function sameHolder(a: PodIpEntry, b: PodIpEntry): boolean {
   if (a.kind !== b.kind) return false;
+  if (a.cluster !== undefined && b.cluster !== undefined && a.cluster !== b.cluster) return false;
   if (a.kind === 'node') return a.node === b.node;
   if (a.uid && b.uid) return a.uid === b.uid;
   return a.namespace === b.namespace && a.pod === b.pod;

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../ingest';
-import { type PodIpEntry, PodIpMap } from '../network';
+import { type PodIpEntry, PodIpMap, sameHolder } from '../network';
 import type { Table } from '../store';
 import type { Recorder, RecorderSession } from './types';
 
@@ -130,9 +130,8 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
 
   private add(address: string, entry: PodIpEntry): void {
     const list = this.sightings.get(address) ?? [];
-    const same = list.find(
-      (e) => e.kind === entry.kind && e.node === entry.node && e.namespace === entry.namespace && e.pod === entry.pod,
-    );
+    // One object may carry several clusters' log groups: a report is merged within its cluster only.
+    const same = list.find((e) => sameHolder(e, entry));
     if (!same) {
       list.push(entry);
       this.sightings.set(address, list);

@@ -1,5 +1,5 @@
 import type { AddressClass, FlowEdge, NetworkEntity, PodIpEntry, PodIpMap, Traffic } from '../network';
-import { addTraffic, emptyTraffic, holderAt, holderEntity, trafficBytes } from '../network';
+import { addTraffic, emptyTraffic, holderAt, trafficBytes } from '../network';
 import type { Recorder, RecorderSession } from '../record';
 import { dayOf } from '../util';
 import { blockOf } from './blocks';
@@ -121,7 +121,7 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
    * not an address until its report and a workload after. An end is renamed only when one holder
    * held the address from the edge's first record to its last. Returns the ends renamed.
    */
-  async nameLate(podIps: Pick<PodIpMap, 'lookup'>): Promise<number> {
+  async nameLate(podIps: Pick<PodIpMap, 'lookup'>, nameOf: (holder: PodIpEntry) => NetworkEntity): Promise<number> {
     const unnamed = (end: RunEndpoint) => !end.block && end.entity?.kind === 'unknown';
     const addresses = new Set<string>();
     for (const edge of this.kept.values()) {
@@ -139,7 +139,7 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
       if (!holder || holder !== holderAt(entries, edge.lastTime)) return end;
       let entity = entities.get(holder);
       if (!entity) {
-        entity = holderEntity(holder);
+        entity = nameOf(holder);
         entities.set(holder, entity);
       }
       return { ...end, entity };

@@ -83,7 +83,9 @@ describe('RunEdgeRecorder', () => {
     );
     expect(recorder.edges()).toHaveLength(3);
     // Act
-    const renamed = await recorder.nameLate(podIps);
+    const renamed = await recorder.nameLate(podIps, (holder) =>
+      workloadEntity(holder.namespace ?? '', holder.workload ?? '', { owner: `Deployment/${holder.workload}` }),
+    );
     // Assess
     expect(renamed).toBe(1);
     const edges = recorder.edges();

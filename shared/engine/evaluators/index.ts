@@ -33,15 +33,26 @@ export const AUDIT_SHAPE: EventShape<AuditEvent> = {
   identity: (event) => event.auditId,
 };
 
-/** Flow edges count in their VPC's baselines; a conversation in an hour is the event. */
-export function flowShape(cluster: string): EventShape<FlowEdge> {
+/**
+ * Flow edges count in their VPC's baselines; a conversation in an hour is the event. Flow logs
+ * name no cluster: an edge's findings name the cluster `clusterOf` says (`ClusterMap.ofEdge`:
+ * the cluster of the workload at either end, else of the configured range, else the configured
+ * cluster).
+ */
+export function flowShape(clusterOf: (edge: FlowEdge) => string): EventShape<FlowEdge> {
   return {
     scope: (edge) => edge.scope,
-    cluster: () => cluster,
+    cluster: clusterOf,
     identity: (e) =>
       `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
     prior: priorEdge,
   };
+}
+
+/** {@link flowShape} with the clusters the config lists. */
+export function clusterFlowShape(context: DetectContext): EventShape<FlowEdge> {
+  const { clusters } = context.network;
+  return flowShape((edge) => clusters.ofEdge(edge));
 }
 
 /** Learns which identities deploy like a pipeline, for {@link DetectContext.learnedPipelines}. */
@@ -75,10 +86,9 @@ export function auditEvaluators(
 export function flowEvaluators(
   set: DetectorSet<FlowDetector>,
   context: DetectContext,
-  cluster: string,
   stores: EvaluatorStores,
 ): { evaluators: Evaluator<FlowEdge>[]; health: HealthEvaluator } {
-  const shape = flowShape(cluster);
+  const shape = clusterFlowShape(context);
   const health = new HealthEvaluator(set.health, context, stores.sources);
   const evaluators: Evaluator<FlowEdge>[] = [
     new RuleEvaluator(set.rule, context, shape),
