@@ -326,9 +326,19 @@ export const ConfigSchema = z
       .object({
         /** Anomaly detectors stay silent for this many days of event time after a scope's first event. */
         days: z.number().min(0).max(365).default(7),
+        /**
+         * A workload created after the learning period by a controller, a CI/CD identity or a learned
+         * pipeline has this many hours from its first flow edge before the learned-baseline anomaly
+         * detectors speak about its edges (they learn them meanwhile). 0 turns the grace off.
+         */
+        newWorkloadHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(24),
       })
       .strict()
-      .default({ days: 7 }),
+      .default({ days: 7, newWorkloadHours: 24 }),
     rebaseline: z
       .object({
         /** EventBridge schedule of the rebaseline job; in the CLI, replayed in event time. */

@@ -65,3 +65,17 @@ export function windowed<D extends { limits(context: DetectContext): { threshold
     return { detector, threshold, windowMs: windowMinutes * MINUTE_MS };
   });
 }
+
+/**
+ * Holds back learned-baseline findings about some events (a new workload's first hours) while they
+ * are still learned. Rules never wait: only anomaly and spike evaluators take one.
+ */
+export interface Grace<E> {
+  /** What the grace is decided on for an event (its workloads), or undefined when it never waits. */
+  subject(event: E): string | undefined;
+  /**
+   * For one object: whether a subject's events up to a time are held back. Reads (and writes)
+   * once per object, however many evaluators ask.
+   */
+  judge(run: ObjectRun, events: readonly E[]): Promise<(subject: string, time: number) => boolean>;
+}

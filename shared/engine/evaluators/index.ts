@@ -6,7 +6,7 @@ import type { AuditEvent } from '../../ingest';
 import { type FlowEdge, type FlowSources, type HourlyEdgeStore, priorEdge } from '../../network';
 import type { Table } from '../../store';
 import { HOUR_MS } from '../../util';
-import type { Evaluator, EventShape } from '../evaluator';
+import type { Evaluator, EventShape, Grace } from '../evaluator';
 import { AnomalyEvaluator, type Learner } from './anomaly';
 import { CorrelationEvaluator } from './correlation';
 import { DistinctEvaluator } from './distinct';
@@ -24,6 +24,8 @@ export interface EvaluatorStores {
   map: HourlyEdgeStore;
   edgeStats: EdgeStatsStore;
   sources: FlowSources;
+  /** A new workload's grace, when `learning.newWorkloadHours` is on. */
+  grace?: Grace<FlowEdge>;
 }
 
 /** Audit events count in their cluster's baselines; the audit id is the event. */
@@ -95,9 +97,9 @@ export function flowEvaluators(
     new ThresholdEvaluator(set.threshold, context, shape, new WindowCounter(stores.table)),
     new DistinctEvaluator(set.distinct, context, shape, new DistinctCounter(stores.table)),
     new CorrelationEvaluator(set.correlation, context, shape, new CorrelationStore(stores.table)),
-    new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map),
+    new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map, stores.grace),
     health,
-    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines),
+    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines, [], stores.grace),
   ];
   return { evaluators, health };
 }

@@ -5,7 +5,7 @@ import type { FlowEdge, HourlyEdge, HourlyEdgeStore, Traffic } from '../../netwo
 import { hourlyEdgeId, hourlyEdges, hourlyPlacement, priorEdge } from '../../network';
 import { iso } from '../../util';
 import type { Draft } from '../draft';
-import type { Evaluator, EvaluatorSession } from '../evaluator';
+import type { Evaluator, EvaluatorSession, Grace } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 
 /** Objects of a flow log arrive every 5 to 10 minutes: an hour's total is at most about 12 objects' worth. */
@@ -33,6 +33,8 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     readonly context: DetectContext,
     readonly stats: EdgeStatsStore,
     readonly hourlyEdges: HourlyEdgeStore,
+    /** Holds back spikes of a new workload's edges in its first hours. */
+    readonly grace?: Grace<FlowEdge>,
   ) {}
 
   begin(run: ObjectRun): EvaluatorSession<FlowEdge> {
@@ -44,11 +46,14 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
   }
 
   private async detect(run: ObjectRun, edges: readonly FlowEdge[]): Promise<Draft[]> {
-    // This object's part of each hourly edge past the learning period, and the flow edges in it.
+    // This object's part of each hourly edge past the learning period and any grace, and the flow edges in it.
+    const held = this.grace && (await this.grace.judge(run, edges));
     const members = new Map<string, FlowEdge[]>();
     for (const edge of edges) {
       const learning = run.learning.get(edge.scope);
       if (!learning || edge.time < learning.end) continue;
+      const subject = held && this.grace?.subject(edge);
+      if (held && subject && held(subject, edge.time)) continue;
       const id = hourlyEdgeId(edge);
       const list = members.get(id);
       if (list) list.push(edge);
