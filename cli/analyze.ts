@@ -51,7 +51,7 @@ export interface AnalyzeResult {
   report?: WrittenReport;
 }
 
-const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
+export const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
 
 /**
  * `driftwatch analyze`: replays local log objects through the same engine the Lambdas run, in
