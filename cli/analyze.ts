@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Finding } from '../shared/alert';
 import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
-import { DailyDigest, Engine } from '../shared/engine';
+import { DailyDigest, Engine, readLearned } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
 import { ReportCollector, type WrittenReport } from '../shared/report';
@@ -166,6 +166,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           incidents,
           cluster: config.clusterName,
           learningDays: config.learning.days,
+          // Judged at the last event time, as the engine judged the learning period.
+          learned: await readLearned(table, config, { now: clock ?? Date.now() }),
         })
       : undefined;
   return {
