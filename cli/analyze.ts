@@ -12,7 +12,7 @@ import {
   type ThreatIntelSource,
 } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
-import { DailyDigest, Engine } from '../shared/engine';
+import { DailyDigest, Engine, readLearned } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
 import { EntityResolver, PodIpMap } from '../shared/network';
@@ -77,7 +77,7 @@ export interface AnalyzeResult {
   report?: WrittenReport;
 }
 
-const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
+export const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
 
 /**
  * `driftwatch analyze`: replays local log objects through the same engine the Lambdas run, in
@@ -203,6 +203,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           incidents,
           cluster: config.clusterName,
           learningDays: config.learning.days,
+          // Judged at the last event time, as the engine judged the learning period.
+          learned: await readLearned(table, config, { now: clock ?? Date.now() }),
         })
       : undefined;
   return {

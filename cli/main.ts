@@ -9,6 +9,7 @@ import { ReportError } from '../shared/report';
 import { type AnalyzeOptions, analyze, describeRun, type OutputFormat } from './analyze';
 import { UsageError } from './errors';
 import { registerIncidents } from './incidents';
+import { registerLearned } from './learned';
 import { registerRbacHistory } from './rbac-history';
 import { registerSuppress } from './suppress';
 
@@ -133,6 +134,7 @@ export function program(): Command {
   registerRbacHistory(cli);
   registerSuppress(cli);
   registerIncidents(cli);
+  registerLearned(cli);
   return cli;
 }
 
