@@ -3,6 +3,7 @@ import type { ObjectFormat, ObjectSource } from '../ingest';
 import { readFlowSource } from '../ingest';
 import type { AttributionResult, FlowEdge } from '../network';
 import { EdgeAggregator, EntityResolver, PodIpMap, relayedDuplicates } from '../network';
+import { earlierAddressesIn } from '../record';
 import type { Table } from '../store';
 import type { ObjectRun } from './object-run';
 
@@ -31,7 +32,7 @@ export class FlowReading {
     /** The configured flow-log format, for text without a header. */
     private readonly format: readonly string[] | undefined,
   ) {
-    this.resolver = new EntityResolver(context.network, new PodIpMap(table));
+    this.resolver = new EntityResolver(context.network, new PodIpMap(table), earlierAddressesIn(table));
   }
 
   async read(source: ObjectSource, format: ObjectFormat, run: ObjectRun): Promise<FlowObject> {

@@ -3,6 +3,7 @@ import type { DetectContext } from '../detect';
 import { reject } from '../ingest';
 import type { FlowEdge, NetworkEntity, PendingGroup, WaitingEdge } from '../network';
 import { AuditWatermark, EntityResolver, isInternal, PendingEdgeStore, PodIpMap } from '../network';
+import { earlierAddressesIn } from '../record';
 import type { Key, Table } from '../store';
 import { addCounts, HOUR_MS, MINUTE_MS, stableHash } from '../util';
 import type { Delivered } from './delivery';
@@ -69,7 +70,7 @@ export class PendingEdges {
   ) {
     this.watermarks = new AuditWatermark(table);
     this.store = new PendingEdgeStore(table);
-    this.resolver = new EntityResolver(context.network, new PodIpMap(table));
+    this.resolver = new EntityResolver(context.network, new PodIpMap(table), earlierAddressesIn(table));
     this.cluster = config.clusterName;
     this.clusters = [...new Set([config.clusterName, ...config.network.clusters.map((c) => c.name)])];
     this.marginMs = config.network.lateAudit.marginMinutes * MINUTE_MS;

@@ -15,11 +15,10 @@ import type { NetworkLabels } from './labels';
 import { holderAtSorted, newestFirst, type PodIpEntry, type PodIpMap, reportedLate } from './pod-ip-map';
 
 /**
- * A pod first reported this long after it started ran unnamed before: its flows until then were
- * decided by address (edges wait only minutes past the audit log), so what was learned about the
- * address and its subnet is the workload's history.
+ * The addresses each workload (`namespace/name` of a cluster) held before a late report named
+ * them: where its history was learned. Kept by the audit side; absent workloads held none.
  */
-const LATE_REPORT_MS = 30 * 60_000;
+export type EarlierAddresses = (cluster: string, workloads: readonly string[]) => Promise<Map<string, string[]>>;
 
 /** `pkt-*-aws-service` values that say "somewhere on AWS", not "this managed service". */
 export const HOSTING_SERVICES: ReadonlySet<string> = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
@@ -59,6 +58,7 @@ export class EntityResolver {
   constructor(
     private readonly labels: NetworkLabels,
     private readonly podIps: PodIpMap,
+    private readonly earlierAddresses?: EarlierAddresses,
   ) {}
 
   /**
@@ -122,11 +122,15 @@ export class EntityResolver {
             entity = holderEntity(holder, clusters.apart(holder.cluster));
             holderEntities.set(holder, entity);
           }
-          return [entity, reportedLate(holder, LATE_REPORT_MS) ? staticOf(address, cls, service) : undefined];
+          if (reportedLate(holder)) return [entity, staticOf(address, cls, service)];
+          if (holder.workload && holder.kind === 'pod') later.push([address, holder]);
+          return [entity, undefined];
         }
       }
       return [staticOf(address, cls, service), undefined];
     };
+    /** Ends named by a pod reported as it started, whose workload may have held other addresses before. */
+    const later: [string, PodIpEntry][] = [];
     for (const edge of edges) {
       const [client, clientPrior] = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time, edge.scope);
       const [server, serverPrior] = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time, edge.scope);
@@ -135,9 +139,50 @@ export class EntityResolver {
       if (clientPrior) edge.clientPrior = clientPrior;
       if (serverPrior) edge.serverPrior = serverPrior;
     }
+    if (later.length > 0 && this.earlierAddresses) {
+      const earlier = await this.earlierOf(later);
+      if (earlier.size > 0) {
+        for (const edge of edges) {
+          const client = edge.clientPrior ? undefined : earlier.get(edge.client);
+          const server = edge.serverPrior ? undefined : earlier.get(edge.server);
+          if (client) edge.clientPrior = staticOf(client, edge.clientClass, edge.clientService);
+          if (server) edge.serverPrior = staticOf(server, edge.serverClass, edge.serverService);
+        }
+      }
+    }
     let attributed = 0;
     for (const address of internal) if (holders.has(address)) attributed++;
     return { lookedUp: internal.size, attributed };
+  }
+
+  /**
+   * For addresses of pods reported as they started: an address their workload held before a late
+   * report named it (in the same /24 when there is one), whose name its history was learned under.
+   * A rollout of a workload that ran unnamed for weeks keeps that history.
+   */
+  private async earlierOf(later: readonly [string, PodIpEntry][]): Promise<Map<string, string>> {
+    const byCluster = new Map<string, Set<string>>();
+    for (const [, holder] of later) {
+      const cluster = holder.cluster ?? this.labels.clusters.primary;
+      const set = byCluster.get(cluster) ?? new Set<string>();
+      set.add(`${holder.namespace ?? 'default'}/${holder.workload}`);
+      byCluster.set(cluster, set);
+    }
+    const held = new Map<string, string[]>();
+    for (const [cluster, workloads] of byCluster) {
+      for (const [workload, addresses] of await (this.earlierAddresses as EarlierAddresses)(cluster, [...workloads])) {
+        held.set(`${cluster}\u0000${workload}`, [...addresses].sort());
+      }
+    }
+    const out = new Map<string, string>();
+    for (const [address, holder] of later) {
+      const cluster = holder.cluster ?? this.labels.clusters.primary;
+      const addresses = held.get(`${cluster}\u0000${holder.namespace ?? 'default'}/${holder.workload}`);
+      if (!addresses?.length || addresses.includes(address)) continue;
+      const subnet = subnetBlock(address);
+      out.set(address, addresses.find((a) => subnetBlock(a) === subnet) ?? (addresses[0] as string));
+    }
+    return out;
   }
 
   /** The entity of a pod IP map holder, named apart when its cluster's workloads are. */

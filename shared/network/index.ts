@@ -37,7 +37,7 @@
  *   and links between them, per port.
  */
 export { type AddressClass, AddressClassifier, addressBlock, isInternal, subnetBlock } from './address';
-export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attribution';
+export { type AttributionResult, type EarlierAddresses, EntityResolver, HOSTING_SERVICES } from './attribution';
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
@@ -47,6 +47,6 @@ export { type HourlyEdge, hourlyEdgeId, hourlyEdges, hourlyPlacement } from './h
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
 export { PendingEdgeStore, type PendingGroup, type WaitingEdge } from './pending-edge-store';
-export { holderAt, type PodIpEntry, PodIpMap, sameHolder } from './pod-ip-map';
+export { holderAt, type PodIpEntry, PodIpMap, reportedLate, sameHolder } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
 export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

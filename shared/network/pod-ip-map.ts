@@ -88,7 +88,11 @@ export class PodIpMap {
    * report moved on (when it is older than a few hours), stops are recorded. Returns the number
    * of addresses written.
    */
-  async record(sightings: ReadonlyMap<string, readonly PodIpEntry[]>): Promise<number> {
+  async record(
+    sightings: ReadonlyMap<string, readonly PodIpEntry[]>,
+    /** Told each holder the map did not know before, once it is written. */
+    onNew?: (address: string, entry: PodIpEntry) => void,
+  ): Promise<number> {
     if (sightings.size === 0) return 0;
     const current = new Map<string, Item>();
     for (const item of await this.table.batchGet([...sightings.keys()].map((a) => keys.podIp(a)))) {
@@ -99,7 +103,8 @@ export class PodIpMap {
       let item = current.get(address);
       for (let attempt = 0; ; attempt++) {
         const version = typeof item?.version === 'number' ? item.version : 0;
-        const merged = this.merge(item ? entriesOf(item) : [], seen);
+        const before = item ? entriesOf(item) : [];
+        const merged = this.merge(before, seen);
         if (!merged) break;
         const ok = await this.table.put(
           {
@@ -113,6 +118,7 @@ export class PodIpMap {
         );
         if (ok) {
           written++;
+          for (const entry of merged) if (!before.some((e) => sameHolder(e, entry))) onNew?.(address, entry);
           break;
         }
         if (attempt + 1 >= MAX_ATTEMPTS) break;
@@ -167,10 +173,17 @@ function entriesOf(item: Item): PodIpEntry[] {
 }
 
 /**
+ * A pod first reported this long after it started ran unnamed before: its flows until then were
+ * decided by address (edges wait only minutes past the audit log), so what was learned about the
+ * address and its subnet is its workload's history.
+ */
+export const LATE_REPORT_MS = 30 * 60_000;
+
+/**
  * A holder first reported more than `afterMs` after it started: its address carried traffic no
  * audit record named, which was judged (and learned) by address and subnet.
  */
-export function reportedLate(entry: PodIpEntry, afterMs: number): boolean {
+export function reportedLate(entry: PodIpEntry, afterMs = LATE_REPORT_MS): boolean {
   return entry.kind !== 'node' && entry.reported !== undefined && entry.reported - entry.from > afterMs;
 }
 

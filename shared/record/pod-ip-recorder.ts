@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../ingest';
-import { type PodIpEntry, PodIpMap, sameHolder } from '../network';
+import { type PodIpEntry, PodIpMap, reportedLate, sameHolder } from '../network';
 import type { Table } from '../store';
 import type { Recorder, RecorderSession } from './types';
+import { WorkloadIntroductions } from './workload-introductions';
 
 /** The alphabet Kubernetes draws generated name suffixes and pod-template hashes from. */
 const SAFE = '[bcdfghjklmnpqrstvwxz2456789]';
@@ -145,7 +146,19 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
   }
 
   async flush(table: Table): Promise<void> {
-    await this.map(table).record(this.sightings);
+    // A pod the map learns of long after it started ran unnamed: its addresses are its workload's history.
+    const earlier = new Map<string, { cluster: string; workload: string; addresses: string[] }>();
+    await this.map(table).record(this.sightings, (address, entry) => {
+      if (!entry.workload || !entry.cluster || !reportedLate(entry)) return;
+      const workload = `${entry.namespace ?? 'default'}/${entry.workload}`;
+      const key = `${entry.cluster}\u0000${workload}`;
+      const held = earlier.get(key) ?? { cluster: entry.cluster, workload, addresses: [] };
+      held.addresses.push(address);
+      earlier.set(key, held);
+    });
+    const store = new WorkloadIntroductions(table);
+    for (const { cluster, workload, addresses } of earlier.values())
+      await store.heldEarlier(cluster, workload, addresses);
   }
 }
 

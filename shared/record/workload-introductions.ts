@@ -1,3 +1,4 @@
+import type { EarlierAddresses } from '../network';
 import { type Item, keys, type Table } from '../store';
 
 /** Who created or changed a workload, as far as a new workload's grace cares. */
@@ -23,6 +24,11 @@ export interface WorkloadRecord {
   untrustedBy?: IntroducerClass;
   /** The earliest flow edge attributed to the workload, at either end. */
   firstFlow?: number;
+  /**
+   * Addresses its pods held before a late kubelet report named them (the pods ran before the
+   * logs): its traffic history was learned under those addresses and their subnets.
+   */
+  earlier?: string[];
 }
 
 /**
@@ -56,6 +62,24 @@ export class WorkloadIntroductions {
     );
   }
 
+  /** Addresses the workload's pods held before a late report named them (a set: retries add nothing). */
+  async heldEarlier(cluster: string, workload: string, addresses: readonly string[]): Promise<void> {
+    if (addresses.length === 0) return;
+    await this.table.update(keys.workload(cluster, workload), {
+      set: { workload },
+      addToSet: { earlier: [...addresses] },
+    });
+  }
+
+  /** The earlier addresses of each workload that has any, for attribution. */
+  async earlierAddresses(cluster: string, workloads: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const [workload, record] of await this.read(cluster, workloads)) {
+      if (record.earlier?.length) out.set(workload, record.earlier);
+    }
+    return out;
+  }
+
   /** The workload's earliest flow edge, when it is earlier than what the table holds. */
   async flowSeen(cluster: string, workload: string, time: number): Promise<void> {
     await this.table.update(
@@ -74,5 +98,13 @@ function recordOf(item: Item): WorkloadRecord | undefined {
   if (typeof item.untrustedAt === 'number') record.untrustedAt = item.untrustedAt;
   if (typeof item.untrustedBy === 'string') record.untrustedBy = item.untrustedBy as IntroducerClass;
   if (typeof item.firstFlow === 'number') record.firstFlow = item.firstFlow;
+  const earlier = item.earlier instanceof Set ? [...item.earlier] : item.earlier;
+  if (Array.isArray(earlier) && earlier.length > 0) record.earlier = earlier.map(String);
   return record;
+}
+
+/** Where attribution finds the addresses a workload held before a late report: the workload records. */
+export function earlierAddressesIn(table: Table): EarlierAddresses {
+  const store = new WorkloadIntroductions(table);
+  return (cluster, workloads) => store.earlierAddresses(cluster, workloads);
 }

@@ -162,4 +162,81 @@ describe('Attribution keeps history', () => {
     const newPorts = log.findings.filter((f) => f.ruleId === 'net.new-port');
     expect(newPorts.map((f) => f.entities.source)).toContain('workload:shop/web');
   });
+
+  it('keeps the history through a rollout: the new pod inherits what the old, unnamed pod learned', async () => {
+    // Prepare: at the report hour the web workload rolls out: the old pod's last report (it ran
+    // before the logs) and the new pod's first, on another address
+    const NEW_WEB = '10.0.1.80';
+    const rollout = (withOldReport: boolean) => async () => {
+      const config = defaultConfig({ learning: { days: 1 }, network: NETWORK });
+      const engine = new Engine({
+        config,
+        table: new MemoryTable(),
+        context: buildDetectContext(config),
+        sink: new CollectingSink(),
+        clock: () => T0,
+      });
+      const log = new FindingLog(engine);
+      for (let hour = 0; hour <= LAST_HOUR; hour++) {
+        const events = [
+          podStatus({
+            namespace: 'kube-system',
+            pod: 'coredns-5d78c9869d-abcde',
+            ip: DNS,
+            time: at(hour, 59),
+            startTime: T0 - HOUR,
+          }),
+        ];
+        if (hour === REPORT_HOUR) {
+          if (withOldReport) {
+            events.push(
+              podStatus({
+                namespace: 'shop',
+                pod: 'web-7d9c8b6f5d-x2k4q',
+                ip: WEB,
+                time: at(hour, 3),
+                startTime: T0 - 40 * 24 * HOUR,
+                phase: 'Succeeded',
+              }),
+            );
+          }
+          events.push(
+            podStatus({
+              namespace: 'shop',
+              pod: 'web-6f7c9d8b4c-q8r2t',
+              ip: NEW_WEB,
+              time: at(hour, 2),
+              startTime: at(hour, 1),
+            }),
+          );
+        }
+        await log.process(
+          memorySource(
+            `audit/2026/11/hour-${String(hour).padStart(3, '0')}.jsonl`,
+            events.map((e) => JSON.stringify(e)).join('\n'),
+          ),
+        );
+        const web = hour < REPORT_HOUR ? WEB : NEW_WEB;
+        const lines: LineInput[] = [
+          { src: web, dst: RDS, dstPort: 5432, start: seconds(at(hour, 10)) },
+          { src: web, dst: CACHE, dstPort: 6379, start: seconds(at(hour, 11)) },
+          { src: web, dst: DNS, dstPort: 53, protocol: 17, start: seconds(at(hour, 12)) },
+        ];
+        await log.process(memorySource(flowKey(at(hour, 55), `h${hour}`), flowObject(lines)));
+        if (hour + 1 === 24) await log.rebaseline(at(24));
+      }
+      return log.findings.filter((f) => f.ruleId === 'net.new-port').map((f) => [f.entities.source, f.entities.port]);
+    };
+    // Act
+    const withHistory = await rollout(true)();
+    const without = await rollout(false)();
+    // Assess: the old pod's last report hands its history to the workload; without it every port is new
+    expect(withHistory).toEqual([]);
+    expect(without).toEqual(
+      expect.arrayContaining([
+        ['workload:shop/web', '5432/tcp'],
+        ['workload:shop/web', '6379/tcp'],
+      ]),
+    );
+  });
 });
