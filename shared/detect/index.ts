@@ -8,6 +8,7 @@ export {
 } from './audit/lib/pipelines';
 export { renderDetectionCatalog } from './catalog-doc';
 export { buildDetectContext } from './context';
+export { ADDRESS_PORT_BASELINE, addressPortObservations } from './net/new-port';
 export {
   ALL_DETECTORS,
   AUDIT_DETECTORS,

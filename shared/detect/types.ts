@@ -142,6 +142,13 @@ export interface AnomalyDetector<E> extends DetectorMeta {
    */
   related?: { kind: string; of(value: string): string };
   /**
+   * Where an event renamed since (a flow end a late pod report named) finds its history: the
+   * values `observe` gives the event as it was named before, in baseline `kind`, which a learner
+   * keeps at the grain history needs (an address, where the detector keys by subnet). Without it,
+   * the detector's own baseline and values serve.
+   */
+  history?: { kind: string; observe(before: E, context: DetectContext): readonly string[] | undefined };
+  /**
    * Describes the first event that showed a value the baseline has not seen. `relatedKnown` says
    * whether the {@link related} baseline knows the value's counterpart (undefined without one).
    */

@@ -104,10 +104,13 @@ describe('Attribution keeps history', () => {
     expect(log.findings.filter((f) => f.ruleId === 'net.new-port')).toEqual([]);
   });
 
-  it('still finds a port the workload never used, before or after its name was known', async () => {
-    // Prepare: after the report, the web pod also reaches the database on the MySQL port
-    const extra = (hour: number): LineInput[] =>
-      hour === REPORT_HOUR + 2 ? [{ src: WEB, dst: RDS, dstPort: 3306, start: seconds(at(hour, 20)) }] : [];
+  it('still finds a port the workload never used, even one its subnet neighbours used', async () => {
+    // Prepare: after the report, the web pod also reaches the database on the MySQL port, which
+    // only a neighbour in its /24 (another unnamed address) used while learning
+    const extra = (hour: number): LineInput[] => [
+      ...(hour < 24 ? [{ src: '10.0.1.99', dst: RDS, dstPort: 3306, start: seconds(at(hour, 15)) }] : []),
+      ...(hour === REPORT_HOUR + 2 ? [{ src: WEB, dst: RDS, dstPort: 3306, start: seconds(at(hour, 20)) }] : []),
+    ];
     // Act
     const log = await run(REPORT_HOUR, extra);
     // Assess

@@ -1,7 +1,23 @@
 import { EPHEMERAL_FLOOR, type FlowEdge, isInternal, isProbeLike } from '../../network';
-import type { AnomalyDetector } from '../types';
+import type { AnomalyDetector, DetectContext } from '../types';
 import { edgeEntities, edgeEvidence, edgeRoles, endText, protocolName, sourceKey } from './lib/describe';
 import { exampleEdge, exampleProbe, exampleWorkload } from './lib/example-edges';
+
+/** Where new-port keeps the history of unnamed sources address by address, for when a late report names them. */
+export const ADDRESS_PORT_BASELINE = 'address-port';
+
+/**
+ * The port an unnamed internal source (an address no pod report named) used, keyed by the address
+ * itself: new-port keys such sources by subnet, which many workloads share, so a workload named
+ * late inherits only what its own addresses did.
+ */
+export function addressPortObservations(edge: FlowEdge, context: DetectContext): string[] | undefined {
+  if (edge.clientEntity && edge.clientEntity.kind !== 'unknown') return undefined;
+  const values = newPort.observe(edge, context);
+  // The entity's id, not the record's address: for an end renamed since, the address it had before.
+  const source = edge.clientEntity?.id ?? `ip:${edge.client}`;
+  return values?.map((v) => `${source}${v.slice(v.lastIndexOf('|'))}`);
+}
 
 export const newPort: AnomalyDetector<FlowEdge> = {
   id: 'net.new-port',
@@ -26,6 +42,8 @@ export const newPort: AnomalyDetector<FlowEdge> = {
   runbook:
     'Check whether a recent release of the source workload explains the new dependency. If not, look at what the ' +
     'destination is (the finding names it) and what the workload sent, and at the workload’s recent exec sessions.',
+
+  history: { kind: ADDRESS_PORT_BASELINE, observe: addressPortObservations },
 
   observe(edge, context) {
     if (!isInternal(edge.clientClass) || edge.accepted === 0 || edge.serverPort === undefined) return undefined;

@@ -120,10 +120,22 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
     }
   }
 
-  /** Pairs each value with the value the event showed under its earlier name, when they differ. */
-  private observePrior(anomaly: Learner<E>, scope: string, values: readonly string[], prior: E): void {
+  /**
+   * Pairs each value with the value the event showed under its earlier name (in the baseline its
+   * history is kept in), when they differ.
+   */
+  private observePrior(
+    anomaly: Learner<E> | AnomalyDetector<E>,
+    scope: string,
+    values: readonly string[],
+    prior: E,
+  ): void {
     if (this.priorCount >= SAMPLED_OBSERVATIONS) return;
-    const before = this.run.attempt(anomaly.id, prior, () => anomaly.observe(prior, this.evaluator.context));
+    const { context } = this.evaluator;
+    const history = 'history' in anomaly ? anomaly.history : undefined;
+    const before = this.run.attempt(anomaly.id, prior, () =>
+      history ? history.observe(prior, context) : anomaly.observe(prior, context),
+    );
     if (!before || before.length !== values.length) return;
     const id = `${scope}\u0000${anomaly.baselineKind}`;
     let byValue = this.priors.get(id);
@@ -288,7 +300,8 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
     if (!priors) return out;
     const wanted = candidates.filter((o) => !known.has(o.value) && priors.has(o.value));
     if (wanted.length === 0) return out;
-    const earlier = await this.evaluator.baselines.lookup(group.scope, group.kind, [
+    const detector = this.evaluator.byId.get(group.detectorId);
+    const earlier = await this.evaluator.baselines.lookup(group.scope, detector?.history?.kind ?? group.kind, [
       ...new Set(wanted.flatMap((o) => [...(priors.get(o.value) ?? [])])),
     ]);
     for (const o of wanted) if ([...(priors.get(o.value) ?? [])].some((v) => earlier.has(v))) out.add(o.value);

@@ -1,7 +1,13 @@
 import type { BaselineStore, EdgeStatsStore } from '../../baseline';
 import { CorrelationStore, DistinctCounter, WindowCounter } from '../../baseline';
 import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '../../detect';
-import { PIPELINE_BASELINE, PIPELINE_LEARNER_ID, pipelineObservations } from '../../detect';
+import {
+  ADDRESS_PORT_BASELINE,
+  addressPortObservations,
+  PIPELINE_BASELINE,
+  PIPELINE_LEARNER_ID,
+  pipelineObservations,
+} from '../../detect';
 import type { AuditEvent } from '../../ingest';
 import { type FlowEdge, type FlowSources, type HourlyEdgeStore, priorEdge } from '../../network';
 import type { Table } from '../../store';
@@ -64,6 +70,13 @@ const PIPELINE_LEARNER: Learner<AuditEvent> = {
   observe: pipelineObservations,
 };
 
+/** Keeps what unnamed internal sources did address by address: a workload named late inherits it. */
+const ADDRESS_PORT_LEARNER: Learner<FlowEdge> = {
+  id: 'learn.address-ports',
+  baselineKind: ADDRESS_PORT_BASELINE,
+  observe: addressPortObservations,
+};
+
 /**
  * The evaluators of the audit log's detector kinds, in the order their drafts are delivered:
  * rules, thresholds, anomalies. The registry's types allow no other kind on audit events.
@@ -99,7 +112,7 @@ export function flowEvaluators(
     new CorrelationEvaluator(set.correlation, context, shape, new CorrelationStore(stores.table)),
     new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map, stores.grace),
     health,
-    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines, [], stores.grace),
+    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines, [ADDRESS_PORT_LEARNER], stores.grace),
   ];
   return { evaluators, health };
 }
