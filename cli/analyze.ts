@@ -173,6 +173,10 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const incidents = await engine.incidents.list();
   summary.addIncidents(incidents);
   summary.addLearnedPipelines((await engine.learnedPipelines()).map((p) => p.username));
+  summary.addLearned({
+    entryPoints: (await engine.learnedEntryPoints()).map((e) => e.address),
+    privilegedWorkloads: await engine.learnedPrivileges(),
+  });
   if (clock !== undefined) await table.put({ ...REPLAY_KEY, clock });
   if (options.stateDir) await saveStateDir(table, options.stateDir);
   if (out) await new Promise<void>((done) => out.end(() => done()));

@@ -58,8 +58,17 @@ export interface RunSummary {
   notifications: { messages: { total: number; byKind: Record<MessageKind, number> } };
   /** Findings each suppression muted (recorded and joined, not told). */
   suppressed: Record<string, number>;
-  /** What the baselines learned that a config would otherwise say: identities that deploy like a pipeline. */
-  learned: { pipelines: string[] };
+  /**
+   * What the baselines learned that a config would otherwise say: identities that deploy like a
+   * pipeline (`identities.cicd`), addresses that take the internet's web traffic like a load
+   * balancer (`network.entryPoints`), and workloads' host access written day after day by one kind
+   * of identity (`audit.privilegedWorkloads`).
+   */
+  learned: {
+    pipelines: string[];
+    entryPoints: string[];
+    privilegedWorkloads: { cluster: string; workload: string; allow: string[]; by: string }[];
+  };
   store: TableCounters;
 }
 
@@ -69,7 +78,7 @@ function emptyBySeverity(): Record<Severity, number> {
 
 export class SummaryBuilder {
   private readonly stats = newReadStats();
-  private learnedPipelines: string[] = [];
+  private learned: RunSummary['learned'] = { pipelines: [], entryPoints: [], privilegedWorkloads: [] };
   private readonly started = Date.now();
   private readonly findings: Finding[] = [];
   private readonly objects = { read: 0, audit: 0, flow: 0, unrecognized: 0, alreadyProcessed: 0 };
@@ -160,7 +169,13 @@ export class SummaryBuilder {
 
   /** The pipeline identities learned by the end of the run. */
   addLearnedPipelines(names: readonly string[]): void {
-    this.learnedPipelines = [...names];
+    this.learned.pipelines = [...names];
+  }
+
+  /** The entry points (addresses, across scopes) and privileged workloads learned by the end of the run. */
+  addLearned(learned: Omit<RunSummary['learned'], 'pipelines'>): void {
+    this.learned.entryPoints = [...new Set(learned.entryPoints)];
+    this.learned.privilegedWorkloads = learned.privilegedWorkloads.map((p) => ({ ...p, allow: [...p.allow] }));
   }
 
   build(store: TableCounters): RunSummary {
@@ -208,7 +223,7 @@ export class SummaryBuilder {
       incidents: this.incidentCounts(),
       notifications: { messages: this.messageCounts() },
       suppressed: this.muted,
-      learned: { pipelines: this.learnedPipelines },
+      learned: this.learned,
       store,
     };
   }

@@ -50,6 +50,7 @@ const CIDR = /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/;
 const AUDIT_DEFAULTS = {
   systemWorkloads: [],
   privilegedWorkloads: [],
+  learnPrivilegedWorkloads: true,
   knownNetworks: [],
   forbiddenBurst: { threshold: 20, windowMinutes: 10, ignore: [] },
 };
@@ -73,6 +74,12 @@ const AuditSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * Learn allowances from the audit log: a workload written with the same host access by the same
+     * kind of identity (pipeline, controller, service account, person) on two distinct days is
+     * allowed those settings, for that kind of identity. False keeps only the configured list.
+     */
+    learnPrivilegedWorkloads: z.boolean().default(true),
     /** Source networks (CIDRs) of your own people, such as the office and the VPN: never reported as new. */
     knownNetworks: z.array(z.string().regex(CIDR, 'must be an address or a CIDR such as 203.0.113.0/24')).default([]),
     /** `audit.forbidden-burst`: this many denied requests from one identity or address within the window. */
@@ -139,6 +146,12 @@ const NetworkSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Learn entry points from the flow log: an internal address no pod or node holds that takes
+     * connections from many public networks on port 80 or 443 on five distinct days is treated like
+     * a configured entry point. False keeps only the configured ones.
+     */
+    learnEntryPoints: z.boolean().default(true),
     /** What holds data: ranges (any port) and ports (on any internal address). */
     sensitive: z
       .object({

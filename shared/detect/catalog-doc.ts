@@ -173,6 +173,11 @@ const CONFIG_KEYS: readonly [string, string, string][] = [
     '`[]`',
     'privileged-workload (`{ "workload": "ns/name", "allow": ["hostNetwork"] }`)',
   ],
+  [
+    'audit.learnPrivilegedWorkloads',
+    '`true`',
+    'privileged-workload (a setting written by one kind of identity on 2 days is allowed for it)',
+  ],
   ['audit.knownNetworks[]', '`[]`', 'new-source-ip (CIDRs never reported as new)'],
   ['audit.forbiddenBurst', '`{ "threshold": 20, "windowMinutes": 10, "ignore": [] }`', 'forbidden-burst'],
 ];

@@ -3,7 +3,9 @@ import { CidrIndex, ThreatIntel } from '../intel';
 import { NetworkLabels } from '../network';
 import { GlobSet } from '../util';
 import { BUILT_IN_PRIVILEGED_WORKLOADS, BUILT_IN_SYSTEM_WORKLOADS, EKS_REGISTRIES } from './audit/lib/eks-defaults';
+import { LearnedPrivileges } from './audit/lib/learned-privileges';
 import { LearnedPipelines } from './audit/lib/pipelines';
+import { LearnedEntryPoints } from './net/lib/entry-points';
 import type { DetectContext } from './types';
 
 const ALL_SETTINGS: ReadonlySet<string> = new Set(PRIVILEGED_SETTINGS);
@@ -16,6 +18,8 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     intel,
     cicdIdentities: new GlobSet(config.identities.cicd),
     learnedPipelines: new LearnedPipelines(config.identities.notPipelines, config.identities.learnPipelines.minDays),
+    learnedPrivileges: new LearnedPrivileges(),
+    learnedEntryPoints: new LearnedEntryPoints(),
     execAllowlist: new GlobSet(config.identities.execAllowlist),
     trustedRegistries: new GlobSet([...config.registries.trusted, ...EKS_REGISTRIES]),
     controllerIdentities: new GlobSet(config.identities.controllers),

@@ -1,3 +1,4 @@
+export type { LearnedPrivilege } from './audit/lib/learned-privileges';
 export {
   type LearnedPipeline,
   LearnedPipelines,
@@ -6,9 +7,22 @@ export {
   PIPELINE_LEARNER_ID,
   pipelineObservations,
 } from './audit/lib/pipelines';
+export {
+  learnPrivileges,
+  PRIVILEGE_BASELINE,
+  PRIVILEGE_LEARNER_ID,
+  privilegeObservations,
+} from './audit/lib/privileges';
 export { renderDetectionCatalog } from './catalog-doc';
 export { buildDetectContext } from './context';
 export { ADDRESS_PORT_BASELINE, addressPortObservations } from './net/new-port';
+export {
+  ENTRY_POINT_BASELINE,
+  ENTRY_POINT_LEARNER_ID,
+  entryPointObservations,
+  type LearnedEntryPoint,
+  learnEntryPoints,
+} from './net/lib/entry-points';
 export {
   ALL_DETECTORS,
   AUDIT_DETECTORS,

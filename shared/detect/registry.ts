@@ -13,6 +13,7 @@ import { exposedService } from './audit/exposed-service';
 import { forbiddenBurst } from './audit/forbidden-burst';
 import { impersonation } from './audit/impersonation';
 import { PIPELINE_BASELINE } from './audit/lib/pipelines';
+import { PRIVILEGE_BASELINE } from './audit/lib/privileges';
 import { manualDelete } from './audit/manual-delete';
 import { newIdentity } from './audit/new-identity';
 import { newImageRegistry } from './audit/new-image-registry';
@@ -32,6 +33,7 @@ import { untrustedRegistry } from './audit/untrusted-registry';
 import { unusualSecretAccess } from './audit/unusual-secret-access';
 import { exposurePath } from './net/exposure-path';
 import { internetScan } from './net/internet-scan';
+import { ENTRY_POINT_BASELINE } from './net/lib/entry-points';
 import { logHealth } from './net/log-health';
 import { miningPoolPort } from './net/mining-pool-port';
 import { newExternalDestination } from './net/new-external-destination';
@@ -141,10 +143,10 @@ export function baselineKindOf(id: string): string {
   return detector.baselineKind;
 }
 
-/** Baseline kinds learned by anomaly detectors and the pipeline learner, for pruning. */
+/** Baseline kinds learned by anomaly detectors and the learners (pipelines, privileges, entry points), for pruning. */
 export function baselineKinds(): string[] {
   return [...AUDIT_DETECTORS, ...FLOW_DETECTORS]
     .filter((d): d is AnomalyDetector<never> => d.kind === 'anomaly')
     .map((d) => d.baselineKind)
-    .concat(PIPELINE_BASELINE);
+    .concat(PIPELINE_BASELINE, PRIVILEGE_BASELINE, ENTRY_POINT_BASELINE);
 }

@@ -4,7 +4,9 @@ import type { Origin } from '../ingest';
 import type { CidrIndex, ThreatIntel } from '../intel';
 import type { NetworkLabels } from '../network';
 import type { GlobSet } from '../util';
+import type { LearnedPrivileges } from './audit/lib/learned-privileges';
 import type { LearnedPipelines } from './audit/lib/pipelines';
+import type { LearnedEntryPoints } from './net/lib/entry-points';
 
 /** What a detector returns when it fires. The engine turns it into a Finding. */
 export interface Detection {
@@ -65,6 +67,16 @@ export interface DetectContext {
    * when they act from their usual network and user agent. The engine refreshes it from the baseline.
    */
   learnedPipelines: LearnedPipelines;
+  /**
+   * Host access each workload was seen written with, by which kind of identity: allowed like
+   * `privilegedAllowlist`. The engine refreshes it from the baseline.
+   */
+  learnedPrivileges: LearnedPrivileges;
+  /**
+   * Addresses learned to be load balancers, by scope: attribution names them entry points when no
+   * pod or node holds them. The engine refreshes it from the baseline.
+   */
+  learnedEntryPoints: LearnedEntryPoints;
   execAllowlist: GlobSet;
   /** Registries (or `registry/repository` paths) trusted: the configured list plus EKS's own. */
   trustedRegistries: GlobSet;

@@ -2,16 +2,20 @@ import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
 import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
 import type { Config } from '../config';
-import type { DetectContext, LearnedPipeline } from '../detect';
+import type { DetectContext, LearnedEntryPoint, LearnedPipeline, LearnedPrivilege } from '../detect';
 import {
   AUDIT_DETECTORS,
   AUDIT_KINDS,
   baselineKinds,
+  ENTRY_POINT_BASELINE,
   enabledDetectors,
   FLOW_DETECTORS,
   FLOW_KINDS,
+  learnEntryPoints,
   learnPipelines,
+  learnPrivileges,
   PIPELINE_BASELINE,
+  PRIVILEGE_BASELINE,
 } from '../detect';
 import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
@@ -77,8 +81,10 @@ export class Engine {
   private readonly config: Config;
   private readonly context: DetectContext;
   private readonly table: Table;
-  /** Wall-clock time the learned pipelines were last read, or undefined to read them again. */
+  /** Wall-clock time the learned pipelines and privileges were last read, or undefined to read them again. */
   private pipelinesRead?: number;
+  /** Wall-clock time the learned entry points were last read, or undefined to read them again. */
+  private entryPointsRead?: number;
   private readonly clock: () => number;
   private readonly ledger: ObjectLedger;
   private readonly counts: DailyCounts;
@@ -154,6 +160,7 @@ export class Engine {
       return run.skipped(identity.empty ? 'empty' : 'unknown-kind');
     }
     if (identity.kind === 'audit') await this.refreshPipelines();
+    else await this.refreshEntryPoints();
     const sessions =
       identity.kind === 'audit' ? await this.readAudit(source, run) : await this.readFlow(source, identity.format, run);
     await this.record(run, sessions);
@@ -170,7 +177,38 @@ export class Engine {
     const now = this.clock();
     if (this.pipelinesRead !== undefined && now - this.pipelinesRead < PIPELINES_TTL_MS) return;
     this.context.learnedPipelines.replace(await this.learnedPipelines());
+    this.context.learnedPrivileges.replace(await this.learnedPrivileges());
     this.pipelinesRead = now;
+  }
+
+  /** Rereads the learned entry points into the detector context when they may have changed. */
+  private async refreshEntryPoints(): Promise<void> {
+    const now = this.clock();
+    if (this.entryPointsRead !== undefined && now - this.entryPointsRead < PIPELINES_TTL_MS) return;
+    this.context.learnedEntryPoints.replace(await this.learnedEntryPoints());
+    this.entryPointsRead = now;
+  }
+
+  /** The workloads' host access the audit log shows written day after day, as the baseline knows it now. */
+  async learnedPrivileges(): Promise<LearnedPrivilege[]> {
+    if (!this.config.audit.learnPrivilegedWorkloads) return [];
+    return learnPrivileges(await this.entriesOfEveryScope(PRIVILEGE_BASELINE));
+  }
+
+  /** The addresses the flow log shows taking the internet's web traffic like a load balancer, in every scope. */
+  async learnedEntryPoints(): Promise<LearnedEntryPoint[]> {
+    if (!this.config.network.learnEntryPoints) return [];
+    return learnEntryPoints(await this.entriesOfEveryScope(ENTRY_POINT_BASELINE));
+  }
+
+  /**
+   * A learner's baseline entries in every scope: audit baselines are kept by the events' cluster
+   * name, which need not be the configured one, and flow baselines by VPC.
+   */
+  private async entriesOfEveryScope(kind: string): Promise<Awaited<ReturnType<BaselineStore['entries']>>> {
+    const entries: Awaited<ReturnType<BaselineStore['entries']>> = [];
+    for (const scope of await this.baselines.scopes()) entries.push(...(await this.baselines.entries(scope, kind)));
+    return entries;
   }
 
   /** The identities the audit log shows deploying like a pipeline, as the baseline knows them now. */
@@ -322,6 +360,7 @@ export class Engine {
       kinds: baselineKinds(),
     });
     this.pipelinesRead = undefined;
+    this.entryPointsRead = undefined;
     const own = await this.delivery.deliver(`rebaseline#${run}`, silent);
     const sent = [...late.sent, ...own.sent];
     const messages = [...late.messages, ...own.messages];

@@ -15,7 +15,7 @@ export interface FlowObject {
   attribution: AttributionResult;
   /** Edges set aside to wait for the audit log (not relayed copies): they still count in the object's delivery. */
   waiting?: FlowEdge[];
-  /** Addresses of entry-point interfaces learned from the object's records (load balancers configured by ENI). */
+  /** Addresses of entry-point interfaces learned from the object's records, and of load balancers learned from the baseline. */
   entryAddresses: ReadonlySet<string>;
 }
 
@@ -48,6 +48,10 @@ export class FlowReading {
     // Load balancers configured by interface: their addresses, learned from this object's records.
     const entryAddresses = new Set<string>();
     for (const addresses of aggregator.interfaceAddresses.values()) for (const a of addresses) entryAddresses.add(a);
+    // And the addresses learned to be load balancers, in the scopes the object covers.
+    for (const scope of new Set(edges.map((e) => e.scope))) {
+      for (const a of this.context.learnedEntryPoints.addresses(scope)) entryAddresses.add(a);
+    }
     const attribution = await this.resolver.attribute(edges, entryAddresses);
     // The map keeps a NAT gateway's own leg of a connection; detection names the pod only once.
     return { edges, relayed: relayedDuplicates(edges, aggregator.relays), attribution, entryAddresses };

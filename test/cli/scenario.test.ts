@@ -57,6 +57,11 @@ describe('sample scenario, end to end', () => {
     expect(pipelines).not.toContain('github-actions');
   });
 
+  it('learns no entry point or privileged workload the config already names', () => {
+    expect(result.summary.learned.entryPoints).toEqual([]);
+    expect(result.summary.learned.privilegedWorkloads).toEqual([]);
+  });
+
   it('keeps new image repositories brought in by people and service accounts at medium', () => {
     const images = result.findings
       .filter((f) => f.ruleId === 'audit.new-image-repository')

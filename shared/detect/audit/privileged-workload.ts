@@ -1,19 +1,9 @@
 import type { AuditEvent } from '../../ingest';
-import {
-  actorName,
-  containersOf,
-  created,
-  ownerWorkload,
-  succeeded,
-  WORKLOAD_RESOURCES,
-  workloadKind,
-} from '../../kube';
+import { actorName, containersOf, created, ownerWorkload, workloadKind } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent, podBody } from './lib/example-events';
-import { unallowedRisks } from './lib/pod-security';
-
-const CHANGES = new Set(['create', 'update', 'patch']);
+import { unallowedRisks, writesPodSpec } from './lib/pod-security';
 
 function pod(spec: Record<string, unknown>, containers: Record<string, unknown>[]): Record<string, unknown> {
   return { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p' }, spec: { ...spec, containers } };
@@ -48,9 +38,7 @@ export const privilegedWorkload: RuleDetector<AuditEvent> = {
 
   detect(event, context) {
     const ref = event.objectRef;
-    if (!ref?.resource || !WORKLOAD_RESOURCES.has(ref.resource) || !CHANGES.has(event.verb)) return undefined;
-    if (ref.subresource && ref.subresource !== 'ephemeralcontainers') return undefined;
-    if (!succeeded(event)) return undefined;
+    if (!ref?.resource || !writesPodSpec(event)) return undefined;
     const risks = unallowedRisks(event, context);
     if (risks.length === 0) return undefined;
     const owner = ownerWorkload(event);

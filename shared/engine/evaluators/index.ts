@@ -4,9 +4,15 @@ import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '..
 import {
   ADDRESS_PORT_BASELINE,
   addressPortObservations,
+  ENTRY_POINT_BASELINE,
+  ENTRY_POINT_LEARNER_ID,
+  entryPointObservations,
   PIPELINE_BASELINE,
   PIPELINE_LEARNER_ID,
+  PRIVILEGE_BASELINE,
+  PRIVILEGE_LEARNER_ID,
   pipelineObservations,
+  privilegeObservations,
 } from '../../detect';
 import type { AuditEvent } from '../../ingest';
 import { type FlowEdge, type FlowSources, type HourlyEdgeStore, priorEdge } from '../../network';
@@ -77,6 +83,20 @@ const ADDRESS_PORT_LEARNER: Learner<FlowEdge> = {
   observe: addressPortObservations,
 };
 
+/** Learns the host access each workload is written with, for {@link DetectContext.learnedPrivileges}. */
+const PRIVILEGE_LEARNER: Learner<AuditEvent> = {
+  id: PRIVILEGE_LEARNER_ID,
+  baselineKind: PRIVILEGE_BASELINE,
+  observe: privilegeObservations,
+};
+
+/** Learns which addresses take the internet's web traffic like a load balancer, for {@link DetectContext.learnedEntryPoints}. */
+const ENTRY_POINT_LEARNER: Learner<FlowEdge> = {
+  id: ENTRY_POINT_LEARNER_ID,
+  baselineKind: ENTRY_POINT_BASELINE,
+  observe: entryPointObservations,
+};
+
 /**
  * The evaluators of the audit log's detector kinds, in the order their drafts are delivered:
  * rules, thresholds, anomalies. The registry's types allow no other kind on audit events.
@@ -89,7 +109,7 @@ export function auditEvaluators(
   return [
     new RuleEvaluator(set.rule, context, AUDIT_SHAPE),
     new ThresholdEvaluator(set.threshold, context, AUDIT_SHAPE, new WindowCounter(stores.table)),
-    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines, [PIPELINE_LEARNER]),
+    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines, [PIPELINE_LEARNER, PRIVILEGE_LEARNER]),
   ];
 }
 
@@ -112,7 +132,14 @@ export function flowEvaluators(
     new CorrelationEvaluator(set.correlation, context, shape, new CorrelationStore(stores.table)),
     new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map, stores.grace),
     health,
-    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines, [ADDRESS_PORT_LEARNER], stores.grace),
+    new AnomalyEvaluator(
+      set.anomaly,
+      context,
+      shape,
+      stores.baselines,
+      [ENTRY_POINT_LEARNER, ADDRESS_PORT_LEARNER],
+      stores.grace,
+    ),
   ];
   return { evaluators, health };
 }

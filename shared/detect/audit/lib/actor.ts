@@ -2,6 +2,7 @@ import type { Entities } from '../../../alert';
 import type { AuditEvent, AuditUser } from '../../../ingest';
 import { actor, isServiceAccount, isSystemIdentity } from '../../../kube';
 import type { DetectContext } from '../../types';
+import type { IdentityKind } from './learned-privileges';
 
 /**
  * A configured CI/CD identity, or, given the event, one learned to deploy like a pipeline and
@@ -31,6 +32,22 @@ export function isHuman(user: AuditUser, context: DetectContext): boolean {
  */
 export function isController(user: AuditUser, context: DetectContext): boolean {
   return isSystemIdentity(user) || context.controllerIdentities.matches(user.username);
+}
+
+/**
+ * What kind of identity acted: a configured pipeline, a controller, a service account, the cluster
+ * itself, or a person. A privilege a pipeline always applied is not one a person or a pod's token
+ * may apply. Learned pipelines keep their own kind (a person's account, a service account): the
+ * kind must not change on the day the pipeline is learned, or every allowance learned before would
+ * stop matching.
+ */
+export function identityKind(event: AuditEvent, context: DetectContext): IdentityKind {
+  const user = actor(event);
+  if (isCicdIdentity(user, context)) return 'pipeline';
+  if (context.controllerIdentities.matches(user.username)) return 'controller';
+  if (isServiceAccount(user)) return 'service-account';
+  if (isSystemIdentity(user) || user.username.startsWith('system:')) return 'system';
+  return 'person';
 }
 
 /** The entities every audit finding carries: who, from where, what. */

@@ -1,6 +1,17 @@
 import type { AuditEvent } from '../../../ingest';
-import { asObject, containersOf, ownerWorkload, podSpecsOf } from '../../../kube';
+import { asObject, containersOf, ownerWorkload, podSpecsOf, succeeded, WORKLOAD_RESOURCES } from '../../../kube';
 import type { DetectContext } from '../../types';
+import { identityKind } from './actor';
+
+const CHANGES = new Set(['create', 'update', 'patch']);
+
+/** Whether the event writes a pod spec: a successful change of a pod or a workload, or an ephemeral container. */
+export function writesPodSpec(event: AuditEvent): boolean {
+  const ref = event.objectRef;
+  if (!ref?.resource || !WORKLOAD_RESOURCES.has(ref.resource) || !CHANGES.has(event.verb)) return false;
+  if (ref.subresource && ref.subresource !== 'ephemeralcontainers') return false;
+  return succeeded(event);
+}
 
 /** A pod setting that breaks the isolation between a container and its node. */
 export interface PodRisk {
@@ -103,15 +114,35 @@ function podRisks(event: AuditEvent): PodRisk[] {
   return risks;
 }
 
-/** The risks the allowlist does not cover for the event's workload. */
-export function unallowedRisks(event: AuditEvent, context: DetectContext): PodRisk[] {
+/** The `namespace/name` of the workload an event writes, as `audit.privilegedWorkloads` names it. */
+export function workloadKey(event: AuditEvent): string {
+  const owner = ownerWorkload(event);
+  return `${owner.namespace}/${owner.name}`;
+}
+
+/** The risks the configured allowlist (and EKS's built-in one) does not cover for the event's workload. */
+export function configuredUnallowedRisks(
+  event: AuditEvent,
+  context: Pick<DetectContext, 'privilegedAllowlist'>,
+): PodRisk[] {
   const risks = podRisks(event);
   if (risks.length === 0) return risks;
-  const owner = ownerWorkload(event);
-  const key = `${owner.namespace}/${owner.name}`;
+  const key = workloadKey(event);
   const allowed = new Set<string>();
   for (const entry of context.privilegedAllowlist) {
     if (entry.workload.matches(key)) for (const setting of entry.allow) allowed.add(setting);
   }
   return risks.filter((r) => !allowed.has(r.setting));
+}
+
+/**
+ * The risks neither the allowlist nor the baseline covers: a setting the workload was seen with
+ * during learning, applied by the same kind of identity, is a learned allowance.
+ */
+export function unallowedRisks(event: AuditEvent, context: DetectContext): PodRisk[] {
+  const risks = configuredUnallowedRisks(event, context);
+  if (risks.length === 0) return risks;
+  const key = workloadKey(event);
+  const kind = identityKind(event, context);
+  return risks.filter((r) => !context.learnedPrivileges.allows(event.cluster, key, r.setting, kind));
 }
