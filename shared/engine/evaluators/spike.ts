@@ -112,8 +112,9 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
   }
 
   /**
-   * For an edge with no statistics of its own whose end a late pod report named, the statistics of
-   * the edge as it was named before: the workload's volume history does not restart.
+   * For an edge whose end a late pod report named (or whose workload ran unnamed before a rollout),
+   * the statistics of the edge as it was named before, when they span more days than its own: the
+   * workload's volume history does not restart.
    */
   private async historyBefore(
     candidates: readonly Candidate[],
@@ -121,7 +122,6 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
   ): Promise<void> {
     const earlier = new Map<string, Map<string, string>>();
     for (const { part, sample } of candidates) {
-      if (stats.get(part.scope)?.has(part.key)) continue;
       const prior = priorEdge(sample);
       if (!prior) continue;
       const keys = earlier.get(part.scope) ?? new Map<string, string>();
@@ -133,7 +133,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
       const known = stats.get(scope) ?? new Map<string, EdgeStats>();
       for (const [key, priorKey] of keys) {
         const history = found.get(priorKey);
-        if (history) known.set(key, history);
+        if (history && spanDays(history) > spanDays(known.get(key))) known.set(key, history);
       }
       stats.set(scope, known);
     }
@@ -164,4 +164,9 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     }
     return candidates;
   }
+}
+
+/** How many days an edge's statistics span (the longest of its metrics'). */
+function spanDays(stats: EdgeStats | undefined): number {
+  return stats ? Math.max(0, ...Object.values(stats.metrics).map((m) => m.days)) : 0;
 }
