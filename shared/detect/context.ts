@@ -15,7 +15,11 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     config,
     intel,
     cicdIdentities: new GlobSet(config.identities.cicd),
-    learnedPipelines: new LearnedPipelines(config.identities.notPipelines, config.identities.learnPipelines.minDays),
+    learnedPipelines: new LearnedPipelines(
+      config.identities.notPipelines,
+      config.identities.learnPipelines.minDays,
+      config.learning.days,
+    ),
     execAllowlist: new GlobSet(config.identities.execAllowlist),
     trustedRegistries: new GlobSet([...config.registries.trusted, ...EKS_REGISTRIES]),
     controllerIdentities: new GlobSet(config.identities.controllers),

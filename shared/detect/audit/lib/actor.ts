@@ -4,24 +4,26 @@ import { actor, isServiceAccount, isSystemIdentity } from '../../../kube';
 import type { DetectContext } from '../../types';
 
 /**
- * A configured CI/CD identity, or, given the event, one learned to deploy like a pipeline and
- * acting from its usual network with its usual user agent.
+ * A configured CI/CD identity, or one learned to deploy like a pipeline and acting from one of its
+ * usual networks with its usual user agent. The event is required: whether a learned pipeline is
+ * itself depends on where the call came from, and every place that exempts the configured
+ * identity must exempt the learned one alike.
  */
-export function isCicdIdentity(user: AuditUser, context: DetectContext, event?: AuditEvent): boolean {
-  if (context.cicdIdentities.matches(user.username)) return true;
-  return event !== undefined && context.learnedPipelines.matches(event);
+export function isCicdIdentity(user: AuditUser, context: DetectContext, event: AuditEvent): boolean {
+  return context.cicdIdentities.matches(user.username) || context.learnedPipelines.matches(event);
 }
 
 /**
- * A person: not the cluster, not a service account, not a configured CI/CD identity. On EKS that
- * is an IAM user or role mapped by aws-auth or an access entry (including `kubernetes-admin`).
+ * A person: not the cluster, not a service account, not a CI/CD identity (configured, or learned
+ * and acting as it always has). On EKS that is an IAM user or role mapped by aws-auth or an access
+ * entry (including `kubernetes-admin`).
  */
-export function isHuman(user: AuditUser, context: DetectContext): boolean {
+export function isHuman(user: AuditUser, context: DetectContext, event: AuditEvent): boolean {
   return (
     !isSystemIdentity(user) &&
     !isServiceAccount(user) &&
     !user.username.startsWith('system:') &&
-    !isCicdIdentity(user, context)
+    !isCicdIdentity(user, context, event)
   );
 }
 
