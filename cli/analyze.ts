@@ -1,13 +1,21 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, statSync, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Finding } from '../shared/alert';
-import { type Config, defaultConfig, loadConfigFile, type Severity, severityRank } from '../shared/config';
+import {
+  type Config,
+  defaultConfig,
+  loadConfigFile,
+  type Severity,
+  severityRank,
+  type ThreatIntelSource,
+} from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
-import { DailyDigest, Engine } from '../shared/engine';
+import { DailyDigest, Engine, readLearned } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
+import { EntityResolver, PodIpMap } from '../shared/network';
 import { ReportCollector, type WrittenReport } from '../shared/report';
 import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
 import { inDeliveryOrder, listFiles } from './local-files';
@@ -37,6 +45,24 @@ export interface AnalyzeOptions {
   stderr: Writable;
   /** Colour severities in table output. */
   color?: boolean;
+  /**
+   * Where threat lists are read from when the config names none: every file in the folder, if it
+   * exists. Defaults to `.driftwatch/threat-lists` in the current directory, where the README's
+   * download commands put the public lists.
+   */
+  threatListDir?: string;
+}
+
+/** The default folder of threat lists for a run whose config names none. */
+export const DEFAULT_THREAT_LIST_DIR = join('.driftwatch', 'threat-lists');
+
+/** The threat lists of the folder, as config sources: none when it does not exist. */
+function threatListsIn(dir: string): ThreatIntelSource[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir)
+    .filter((name) => !name.startsWith('.') && statSync(join(dir, name)).isFile())
+    .sort()
+    .map((name) => ({ path: resolve(dir, name), name: name.replace(/\.[^.]*$/, '') }));
 }
 
 export interface AnalyzeResult {
@@ -51,7 +77,7 @@ export interface AnalyzeResult {
   report?: WrittenReport;
 }
 
-const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
+export const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
 
 /**
  * `driftwatch analyze`: replays local log objects through the same engine the Lambdas run, in
@@ -64,8 +90,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const digestSchedule = new Schedule(config.incidents.digestSchedule);
   const files = listFiles(options.paths);
   const table = options.stateDir ? await loadStateDir(options.stateDir) : new MemoryTable();
+  const sources =
+    config.threatIntel.sources.length > 0
+      ? config.threatIntel.sources
+      : threatListsIn(resolve(options.threatListDir ?? DEFAULT_THREAT_LIST_DIR));
   const intel = await new ThreatIntelProvider({
-    sources: config.threatIntel.sources,
+    sources,
     baseDir,
     warn: (message) => options.stderr.write(`warning: ${message}\n`),
   }).get();
@@ -92,10 +122,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     ]);
     sinks.push(new SnsPublisher({ client: new SNSClient({}), topicArn: options.snsTopicArn }));
   }
+  const context = buildDetectContext(config, intel);
   const engine = new Engine({
     config,
     table,
-    context: buildDetectContext(config, intel),
+    context,
     sink: new FanOutSink(sinks),
     ...(report ? { extraRecorders: report.recorders } : {}),
   });
@@ -158,6 +189,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const failed =
     options.failOn !== undefined &&
     findings.some((f) => severityRank(f.severity) >= severityRank(options.failOn as Severity));
+  // The map draws a pod the audit log named late as its workload for the whole run.
+  if (report) {
+    const podIps = new PodIpMap(table);
+    const resolver = new EntityResolver(context.network, podIps);
+    await report.runEdges.nameLate(podIps, (holder) => resolver.entityOfHolder(holder));
+  }
   const written =
     report && options.reportPath
       ? await report.write(options.reportPath, {
@@ -166,6 +203,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           incidents,
           cluster: config.clusterName,
           learningDays: config.learning.days,
+          // Judged at the last event time, as the engine judged the learning period.
+          learned: await readLearned(table, config, { now: clock ?? Date.now() }),
         })
       : undefined;
   return {

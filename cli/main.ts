@@ -2,18 +2,21 @@ import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SCENARIO_VARIANTS, type ScenarioVariant } from '../events/scenario/types';
 import { ConfigError, SEVERITIES, type Severity } from '../shared/config';
 import { IncidentNotFoundError, IncidentsBusyError } from '../shared/incident';
 import { ReportError } from '../shared/report';
 import { type AnalyzeOptions, analyze, describeRun, type OutputFormat } from './analyze';
 import { UsageError } from './errors';
 import { registerIncidents } from './incidents';
+import { registerLearned } from './learned';
 import { registerRbacHistory } from './rbac-history';
 import { registerSuppress } from './suppress';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO_DIR = join(ROOT, '.driftwatch', 'scenario');
 const SCENARIO_CONFIG = join(ROOT, 'events', 'scenario', 'driftwatch.config.json');
+const SCENARIO_THREAT_LISTS = join(ROOT, 'events', 'scenario', 'threat-lists');
 const SCENARIO_REPORT = join(ROOT, '.driftwatch', 'report.html');
 
 function severity(value: string): Severity {
@@ -33,24 +36,36 @@ interface CliFlags {
   failOn?: Severity;
   snsTopicArn?: string;
   incidents?: string;
+  scenario?: ScenarioVariant;
 }
 
 async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   let configPath = flags.config;
   let inputs = paths;
   let reportPath = flags.report;
+  let threatListDir: string | undefined;
+  if (inputs.length > 0 && flags.scenario) {
+    throw new UsageError('--scenario picks the sample scenario run with no PATH; drop it or the PATHs');
+  }
   if (inputs.length === 0) {
     // No PATH: the bundled sample scenario, generated fresh (it is seeded, so always the same).
     const { generateScenario } = await import('../events/scenario/generate');
-    rmSync(SCENARIO_DIR, { recursive: true, force: true });
-    const manifest = await generateScenario({ outDir: SCENARIO_DIR });
+    const variant = flags.scenario ?? 'fresh';
+    // The existing-cluster variant is for running with no config: Driftwatch has to learn it.
+    const fresh = variant === 'fresh';
+    const dir = fresh ? SCENARIO_DIR : `${SCENARIO_DIR}-${variant}`;
+    rmSync(dir, { recursive: true, force: true });
+    const manifest = await generateScenario({ outDir: dir, variant });
     process.stderr.write(
-      `Sample scenario: ${manifest.days} days of cluster ${manifest.cluster} (${manifest.objects} objects) in ${relative(process.cwd(), SCENARIO_DIR)}; ` +
-        `${manifest.incidents.length} incidents planted after day 8 (events/scenario/README.md).\n\n`,
+      `Sample scenario${fresh ? '' : ` (${variant})`}: ${manifest.days} days of ${(manifest.clusters ?? [manifest.cluster]).join(' and ')} (${manifest.objects} objects) in ${relative(process.cwd(), dir)}; ` +
+        `${manifest.incidents.length} incidents planted after day 8 (events/scenario/README.md)` +
+        `${fresh || configPath ? '' : '; analyzed with no config'}.\n\n`,
     );
-    inputs = [join(SCENARIO_DIR, 'audit'), join(SCENARIO_DIR, 'flow')];
-    configPath ??= SCENARIO_CONFIG;
-    reportPath ??= SCENARIO_REPORT;
+    inputs = [join(dir, 'audit'), join(dir, 'flow')];
+    if (fresh) configPath ??= SCENARIO_CONFIG;
+    // With no config, the scenario's threat list stands for the public lists a user downloads.
+    else threatListDir = SCENARIO_THREAT_LISTS;
+    reportPath ??= fresh ? SCENARIO_REPORT : join(ROOT, '.driftwatch', `report-${variant}.html`);
   }
   const options: AnalyzeOptions = {
     paths: inputs,
@@ -63,6 +78,7 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     failOn: flags.failOn,
     snsTopicArn: flags.snsTopicArn,
     incidentsPath: flags.incidents,
+    ...(threatListDir ? { threatListDir } : {}),
     stdout: process.stdout,
     stderr: process.stderr,
     color: process.stdout.isTTY && !process.env.NO_COLOR,
@@ -105,6 +121,12 @@ export function program(): Command {
       severity,
     )
     .option('--incidents <FILE>', 'write the incidents, one JSON object per line, to FILE')
+    .addOption(
+      new Option(
+        '--scenario <VARIANT>',
+        'with no PATH: the sample scenario to run; existing-cluster runs without the scenario config',
+      ).choices(SCENARIO_VARIANTS),
+    )
     .option('--sns-topic-arn <ARN>', 'also publish incident messages to this SNS topic (uses your AWS credentials)')
     .action(async (paths: string[], flags: CliFlags) => {
       process.exitCode = await runAnalyze(paths, flags);
@@ -112,6 +134,7 @@ export function program(): Command {
   registerRbacHistory(cli);
   registerSuppress(cli);
   registerIncidents(cli);
+  registerLearned(cli);
   return cli;
 }
 

@@ -436,3 +436,50 @@ export const API_SERVER_INSTANCES = [
     leaseHash: 'w7sfl3u2btj6a3xkaqvj4hyq2e',
   },
 ] as const;
+
+// ---------------------------------------------------------------------------------------------
+// The `existing-cluster` variant only.
+
+/** Argo CD's application controller, which deploys `shop-prod` in the variant instead of the CI pipeline. */
+export const ARGOCD: WorkloadSpec = {
+  kind: 'Deployment',
+  namespace: 'argocd',
+  name: 'argocd-application-controller',
+  replicas: 1,
+  serviceAccount: 'argocd-application-controller',
+  containers: [
+    {
+      name: 'application-controller',
+      image: 'quay.io/argoproj/argocd:v2.13.2',
+      ports: [{ name: 'metrics', port: 8082 }],
+      args: ['/usr/local/bin/argocd-application-controller', '--status-processors=20'],
+      cpu: '250m',
+      memory: '1Gi',
+    },
+  ],
+  managedBy: 'manual',
+};
+
+/**
+ * `shop-staging`: a second, smaller cluster in the same VPC and subnets. Its nodes take pod IPs
+ * from the same subnets as `shop-prod`'s, so an address one cluster released can go to the other.
+ */
+export const STAGING = {
+  cluster: 'shop-staging',
+  /** Staging's own payments database, in the same RDS subnet. */
+  database: { ip: '10.0.200.20', port: 5432 },
+  /** Its API server's cross-account interfaces. */
+  apiServerIps: ['10.0.1.8', '10.0.3.9'],
+  apiServerInstances: [
+    { stream: 'kube-apiserver-audit-5e0c7a9b2d4f61e83c7b5a0d9f2e4c18', hostIp: '172.16.61.40' },
+    { stream: 'kube-apiserver-audit-b3d9f1a7c5e2084d6f1a3c9e7b5d2f06', hostIp: '172.16.88.152' },
+  ],
+  /** One node per private subnet; node IPs below the range `shop-prod`'s pods use. */
+  nodes: [
+    node('10.0.1.14', 'i-0d6a8f0b2c4e57913', 'eni-0e5f6a7b8c9d00114', SUBNETS.privateA),
+    node('10.0.2.16', 'i-0e7b9a1c3d5f68024', 'eni-0f6a7b8c9d0e10216', SUBNETS.privateB),
+    node('10.0.3.11', 'i-0f8c0b2d4e6a79135', 'eni-0a7b8c9d0e1f20311', SUBNETS.privateC),
+  ] as readonly NodeSpec[],
+  /** Last octets of the pod IPs staging's own allocations use: outside `shop-prod`'s range (20 to 250). */
+  podOctets: [251, 252, 253, 254],
+} as const;

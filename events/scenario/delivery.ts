@@ -47,24 +47,45 @@ const CONTROL_MESSAGE = (timestamp: number) =>
     logEvents: [{ id: '', timestamp, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }],
   });
 
+/** A cluster's audit log group and the Firehose stream its subscription filter feeds. */
+export interface AuditTarget {
+  cluster: string;
+  /** Log streams of the cluster's API server instances, by {@link AuditRecord.instance}. */
+  streams: readonly string[];
+  /** Firehose stream name: the start of each object's file name. */
+  firehose: string;
+  /** Label of the random stream of the delivery (ids, batching, object names). */
+  randomLabel: string;
+}
+
+/** `shop-prod`'s audit log, delivered by the `driftwatch-audit` Firehose stream. */
+const PROD_AUDIT: AuditTarget = {
+  cluster: CLUSTER,
+  streams: API_SERVER_INSTANCES.map((i) => i.stream),
+  firehose: 'driftwatch-audit',
+  randomLabel: 'firehose',
+};
+
 /**
  * The Firehose object of one hour of the audit log: gzip of concatenated CloudWatch Logs
  * subscription envelopes with no delimiter, each holding a batch of one API server's log
- * stream, and now and then a health-check control message.
+ * stream, and now and then a health-check control message. Every target writes under
+ * `audit/`, as Firehose streams sharing a bucket prefix do; the log group names the cluster.
  */
 export function auditObject(
   seed: number,
   start: number,
   hour: number,
   records: readonly AuditRecord[],
+  target: AuditTarget = PROD_AUDIT,
 ): DeliveredObject | undefined {
   if (records.length === 0) return undefined;
   const sorted = [...records].sort((x, y) => x.stageTime - y.stageTime);
-  const rng = streamOf(seed, 'firehose', hour);
+  const rng = streamOf(seed, target.randomLabel, hour);
   const documents: string[] = [];
   const firstTime = Math.floor((sorted[0] as AuditRecord).stageTime / 1000);
   if (hour === 0 || rng.chance(1 / 36)) documents.push(CONTROL_MESSAGE(firstTime + rng.int(0, 2000)));
-  const batches = API_SERVER_INSTANCES.map(() => [] as AuditRecord[]);
+  const batches = target.streams.map(() => [] as AuditRecord[]);
   const flush = (instance: number) => {
     const batch = batches[instance] as AuditRecord[];
     if (batch.length === 0) return;
@@ -72,8 +93,8 @@ export function auditObject(
       JSON.stringify({
         messageType: 'DATA_MESSAGE',
         owner: ACCOUNT,
-        logGroup: `/aws/eks/${CLUSTER}/cluster`,
-        logStream: API_SERVER_INSTANCES[instance]?.stream,
+        logGroup: `/aws/eks/${target.cluster}/cluster`,
+        logStream: target.streams[instance],
         subscriptionFilters: ['driftwatch-audit'],
         logEvents: batch.map((r) => ({
           id: rng.digits(56),
@@ -97,7 +118,7 @@ export function auditObject(
   const arrival = Math.min(start + (hour + 1) * HOUR_MS - 1000, firstTime + rng.int(1500, 9000));
   const t = parts(arrival);
   return {
-    key: `audit/${t.y}/${t.mo}/${t.d}/${t.h}/driftwatch-audit-1-${t.y}-${t.mo}-${t.d}-${t.h}-${t.mi}-${t.s}-${rng.uuid()}.gz`,
+    key: `audit/${t.y}/${t.mo}/${t.d}/${t.h}/${target.firehose}-1-${t.y}-${t.mo}-${t.d}-${t.h}-${t.mi}-${t.s}-${rng.uuid()}.gz`,
     body: gzipSync(documents.join(''), GZIP),
     records: sorted.length,
   };

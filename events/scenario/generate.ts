@@ -4,20 +4,35 @@ import { setImmediate } from 'node:timers/promises';
 import { AuditLog } from './audit-log';
 import { CLUSTER, VPC_ID } from './cluster';
 import { auditObject, type DeliveredObject, flowObject } from './delivery';
+import { addGitOpsAgent, gitOpsTrafficOfHour, planExistingClusterChanges, podRestartsOfDay } from './existing-cluster';
 import { FlowLog } from './flow-log';
 import { Identities } from './identities';
 import { INCIDENTS } from './incidents';
 import type { Activity } from './lifecycle';
 import { backgroundOfHour, peopleOfDay, planChanges, podStatusOfDay } from './normal-life';
 import { streamOf } from './prng';
+import { planStaging, STAGING_AUDIT, type Staging } from './staging';
 import { trafficOfHour } from './traffic';
-import { type PlantedIncident, ScenarioError, type ScenarioManifest, type ScenarioOptions } from './types';
+import {
+  type PlantedIncident,
+  SCENARIO_VARIANTS,
+  ScenarioError,
+  type ScenarioManifest,
+  type ScenarioOptions,
+} from './types';
 import { World } from './world';
 
 export type { IncidentContext, IncidentDefinition } from './incidents';
 export { INCIDENTS } from './incidents';
-export type { PlantedIncident, ScenarioManifest, ScenarioOptions } from './types';
-export { ScenarioError } from './types';
+export type {
+  AddressHolder,
+  AddressReuse,
+  PlantedIncident,
+  ScenarioManifest,
+  ScenarioOptions,
+  ScenarioVariant,
+} from './types';
+export { SCENARIO_VARIANTS, ScenarioError } from './types';
 
 const DEFAULTS = { seed: 42, days: 14, start: '2026-11-01T00:00:00Z' } as const;
 const HOUR_MS = 3_600_000;
@@ -50,7 +65,9 @@ function timeOfDay(at: string): number {
  * Generates the sample scenario: `days` days of the `shop-prod` EKS cluster's audit log and its
  * VPC's flow logs, as AWS delivers them to S3, with incidents planted after the learning
  * period. Seeded, so the same options give byte-identical objects. Writes the objects and
- * `manifest.json` under `outDir` and returns the manifest.
+ * `manifest.json` under `outDir` and returns the manifest. The `existing-cluster` variant logs
+ * a cluster that ran long before, deployed by Argo CD, next to a second cluster in the same VPC
+ * (existing-cluster.ts, staging.ts).
  */
 export async function generateScenario(options: ScenarioOptions): Promise<ScenarioManifest> {
   const seed = options.seed ?? DEFAULTS.seed;
@@ -61,6 +78,11 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
   }
   const start = startOf(options.start ?? DEFAULTS.start);
   const hours = days * 24;
+  const variant = options.variant ?? 'fresh';
+  if (!SCENARIO_VARIANTS.includes(variant)) {
+    throw new ScenarioError(`variant must be one of ${SCENARIO_VARIANTS.join(', ')}, not ${JSON.stringify(variant)}`);
+  }
+  const existing = variant === 'existing-cluster';
 
   const activity: Activity = {
     seed,
@@ -73,7 +95,12 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
   const flows = new FlowLog();
 
   // Changes first (releases, autoscaling, incidents): they decide which pods exist when.
-  planChanges(activity);
+  if (existing) {
+    addGitOpsAgent(activity.world);
+    planExistingClusterChanges(activity);
+  } else {
+    planChanges(activity);
+  }
   const notes = new Map<string, unknown>();
   const incidents: PlantedIncident[] = [];
   for (const incident of INCIDENTS) {
@@ -92,14 +119,17 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
   }
   for (let day = 1; day <= days; day++) {
     peopleOfDay(activity, day);
-    podStatusOfDay(activity, day);
+    if (existing) podRestartsOfDay(activity, day);
+    else podStatusOfDay(activity, day);
   }
+  const staging: Staging | undefined = existing ? planStaging(activity) : undefined;
 
   // Then hour by hour: the steady hum of the hour joins what was planned for it, and the hour's
   // objects are written before the next hour is generated.
   const hourOf = (ms: number) => Math.floor((ms - start) / HOUR_MS);
   const plannedAudit = byHour(activity.audit.drain(), (r) => hourOf(r.stageTime / 1000), hours);
   const plannedFlows = byHour(flows.drain(), (l) => hourOf(l.start * 1000), hours);
+  const plannedStaging = staging ? byHour(staging.audit.drain(), (r) => hourOf(r.stageTime / 1000), hours) : [];
   const manifest: ScenarioManifest = {
     start: new Date(start).toISOString(),
     days,
@@ -111,6 +141,11 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
     flowRecords: 0,
     incidents,
   };
+  if (staging) {
+    manifest.variant = variant;
+    manifest.clusters = [CLUSTER, STAGING_AUDIT.cluster];
+    manifest.addressReuse = staging.reuse ? [staging.reuse] : [];
+  }
   // Plain synchronous writes: a few hundred small files go faster this way than through the
   // thread pool, and generation is CPU-bound anyway.
   mkdirSync(options.outDir, { recursive: true });
@@ -132,6 +167,12 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
     const hourStart = start + hour * HOUR_MS;
     backgroundOfHour(activity, hourStart);
     trafficOfHour(activity, flows, hourStart);
+    if (staging) {
+      gitOpsTrafficOfHour(activity, flows, hourStart);
+      staging.hour(hourStart, flows);
+      const records = [...(plannedStaging[hour] ?? []), ...staging.audit.drain()];
+      deliver(auditObject(seed, start, hour, records, STAGING_AUDIT));
+    }
     deliver(auditObject(seed, start, hour, [...(plannedAudit[hour] ?? []), ...activity.audit.drain()]));
     deliver(flowObject(seed, start, hour, [...(plannedFlows[hour] ?? []), ...flows.drain()]));
     // Give other work on the event loop a turn once per generated day.

@@ -151,9 +151,9 @@ export class Identities {
     );
   }
 
-  /** A kubelet, authenticated with the node role. */
-  node(nodeName: string, instanceId: string, day: number): Identity {
-    const role = `${CLUSTER}-node-role`;
+  /** A kubelet, authenticated with the node role of its cluster. */
+  node(nodeName: string, instanceId: string, day: number, cluster: string = CLUSTER): Identity {
+    const role = `${cluster}-node-role`;
     const principalId = this.principalId('AROA', role);
     return {
       actor: {
@@ -274,4 +274,5 @@ export const USER_AGENTS = {
   cloudControllerManager: CLIENT_UA('aws-cloud-controller-manager', 'v1.31.0'),
   k8sMetrics: CLIENT_UA('eks-k8s-metrics'),
   authenticator: CLIENT_UA('aws-iam-authenticator', 'v0.6.26'),
+  argocd: CLIENT_UA('argocd-application-controller', 'v2.13.2'),
 } as const;

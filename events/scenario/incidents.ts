@@ -12,7 +12,7 @@ export type { IncidentContext, IncidentDefinition } from './incident-types';
 
 /** Where the attacker reaches the cluster's public API endpoint from (a documentation address). */
 export const ATTACKER_IP = '203.0.113.66';
-/** The mining pool the cryptominer connects to; listed in threat-list.txt. */
+/** The mining pool the cryptominer connects to; listed in threat-lists/scenario-threats.txt. */
 export const MINING_POOL = { ip: '198.51.100.77', port: 3333 } as const;
 /** Where data is uploaded to on day 13: a /24 the VPC never talked to, on no list. */
 export const EXFIL_HOST = { ip: '192.0.2.44', port: 443 } as const;

@@ -1,7 +1,14 @@
 import type { AuditLog } from './audit-log';
 import { API_SERVER_INSTANCES, type ContainerSpec, NODES, type NodeSpec } from './cluster';
 import type { Identities, Identity } from './identities';
-import { bindingBody, podBodies, podEventBody, replicaSetBody, runningStatusPatch } from './manifests';
+import {
+  bindingBody,
+  podBodies,
+  podEventBody,
+  replicaSetBody,
+  runningStatusPatch,
+  terminatedStatusPatch,
+} from './manifests';
 import { type Prng, streamOf } from './prng';
 import type { Owner, Pod, WorkloadState, World } from './world';
 
@@ -107,8 +114,32 @@ export function startPods(
   return pods;
 }
 
-/** Deletes pods (by their controller, or whoever is given) and lets them terminate gracefully. */
-export function stopPods(a: Activity, rng: Prng, pods: readonly Pod[], time: number, by?: Identity): void {
+/** The kubelet's report that a deleted pod's containers stopped, naming its IP one last time. */
+function reportPodTerminated(a: Activity, rng: Prng, pod: Pod, time: number): void {
+  const kubelet = a.ids.node(pod.node.name, pod.node.instanceId, dayOf(a, time));
+  a.audit.emit(rng, time, kubelet, pod.node.ip, {
+    verb: 'patch',
+    resource: 'pods',
+    namespace: pod.namespace,
+    name: pod.name,
+    subresource: 'status',
+    requestObject: terminatedStatusPatch(pod, time, rng),
+  });
+}
+
+/**
+ * Deletes pods (by their controller, or whoever is given) and lets them terminate gracefully.
+ * With `reportTermination`, the kubelet also patches each pod's final status (the default
+ * scenario leaves it out, to stay byte-identical to its first version).
+ */
+export function stopPods(
+  a: Activity,
+  rng: Prng,
+  pods: readonly Pod[],
+  time: number,
+  by?: Identity,
+  reportTermination = false,
+): void {
   let t = time;
   for (const pod of pods) {
     t += rng.int(5, 40);
@@ -120,6 +151,7 @@ export function stopPods(a: Activity, rng: Prng, pods: readonly Pod[], time: num
       name: pod.name,
     });
     pod.deletedAt = t + rng.int(1500, 28_000);
+    if (reportTermination) reportPodTerminated(a, rng, pod, pod.deletedAt - rng.int(50, 400));
   }
 }
 
@@ -159,9 +191,16 @@ function updateDeploymentStatus(a: Activity, rng: Prng, state: WorkloadState, t:
 
 /**
  * A Deployment's rolling update to new containers: a new ReplicaSet, its pods, then the old
- * pods go. Returns the new pods.
+ * pods go (with their kubelets' final status patches when `reportTermination`). Returns the new pods.
  */
-export function rollout(a: Activity, rng: Prng, key: string, time: number, containers: ContainerSpec[]): Pod[] {
+export function rollout(
+  a: Activity,
+  rng: Prng,
+  key: string,
+  time: number,
+  containers: ContainerSpec[],
+  reportTermination = false,
+): Pod[] {
   const state = a.world.workload(key);
   const old = state.replicaSet;
   const oldPods = a.world.live(key, time);
@@ -187,7 +226,7 @@ export function rollout(a: Activity, rng: Prng, key: string, time: number, conta
   const ready = t + rng.int(12_000, 25_000);
   updateEndpointSlice(a, rng, state, ready);
   if (old) scaleReplicaSet(a, rng, state, old.name, 0, ready + rng.int(100, 600));
-  stopPods(a, rng, oldPods, ready + rng.int(700, 1200));
+  stopPods(a, rng, oldPods, ready + rng.int(700, 1200), undefined, reportTermination);
   updateEndpointSlice(a, rng, state, ready + rng.int(1500, 3000));
   updateDeploymentStatus(a, rng, state, ready + rng.int(3000, 4000));
   return a.world.live(key, ready + 60_000);

@@ -204,6 +204,49 @@ export function runningStatusPatch(pod: Pod, time: number, restarts: number, rng
   };
 }
 
+/**
+ * The kubelet's last status patch for a pod it stopped after its deletion: containers
+ * terminated, phase Succeeded, and still the pod IP, so the address it held maps to the pod.
+ */
+export function terminatedStatusPatch(pod: Pod, time: number, rng: Prng): Record<string, unknown> {
+  const since = iso(time);
+  return {
+    metadata: { uid: pod.uid },
+    status: {
+      '$setElementOrder/conditions': CONDITIONS.map((type) => ({ type })),
+      conditions: [
+        { lastProbeTime: null, lastTransitionTime: since, status: 'False', type: 'Ready' },
+        { lastProbeTime: null, lastTransitionTime: since, status: 'False', type: 'ContainersReady' },
+      ],
+      containerStatuses: pod.containers.map((c) => ({
+        containerID: `containerd://${rng.hex(64)}`,
+        image: c.image,
+        imageID: `${c.image.replace(/:[^:/]+$/, '')}@sha256:${digest(c.image)}`,
+        lastState: {},
+        name: c.name,
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: {
+          terminated: {
+            containerID: `containerd://${rng.hex(64)}`,
+            exitCode: 0,
+            reason: 'Completed',
+            startedAt: iso(pod.createdAt + 3000),
+            finishedAt: since,
+          },
+        },
+      })),
+      hostIP: pod.node.ip,
+      hostIPs: [{ ip: pod.node.ip }],
+      phase: 'Succeeded',
+      podIP: pod.ip,
+      podIPs: [{ ip: pod.ip }],
+      startTime: iso(pod.createdAt + 1000),
+    },
+  };
+}
+
 /** The Binding the scheduler posts to place a pod on a node. */
 export function bindingBody(pod: Pod): Record<string, unknown> {
   return {

@@ -82,7 +82,7 @@ export function planChanges(a: Activity): void {
   for (const action of actions) action.run(streamOf(a.seed, 'action', action.label), action.time);
 }
 
-function bumpVersion(container: ContainerSpec, rng: Prng): ContainerSpec {
+export function bumpVersion(container: ContainerSpec, rng: Prng): ContainerSpec {
   const at = container.image.lastIndexOf(':');
   const [major, minor, patch] = container.image
     .slice(at + 1)
@@ -93,7 +93,7 @@ function bumpVersion(container: ContainerSpec, rng: Prng): ContainerSpec {
 }
 
 /** Services and the Ingress the pipeline applies next to the workloads. */
-const SERVICES = [
+export const SERVICES = [
   { namespace: 'shop', name: 'web', port: 8080 },
   { namespace: 'shop', name: 'cart', port: 8080 },
   { namespace: 'shop', name: 'redis', port: 6379 },
@@ -101,7 +101,7 @@ const SERVICES = [
   { namespace: 'monitoring', name: 'prometheus', port: 9090 },
 ] as const;
 
-function serviceManifest(s: (typeof SERVICES)[number]): Record<string, unknown> {
+export function serviceManifest(s: (typeof SERVICES)[number]): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -114,7 +114,7 @@ function serviceManifest(s: (typeof SERVICES)[number]): Record<string, unknown> 
   };
 }
 
-const INGRESS = {
+export const INGRESS = {
   apiVersion: 'networking.k8s.io/v1',
   kind: 'Ingress',
   metadata: {

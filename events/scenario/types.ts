@@ -17,6 +17,35 @@ export interface ScenarioOptions {
    * @default '2026-11-01T00:00:00Z'
    */
   start?: string;
+  /**
+   * `fresh`: the cluster's life is logged from its first day, every pod reported running.
+   * `existing-cluster`: logging starts on a cluster that has run for months (see README).
+   * @default 'fresh'
+   */
+  variant?: ScenarioVariant;
+}
+
+/** The kinds of scenario {@link generateScenario} can generate. */
+export const SCENARIO_VARIANTS = ['fresh', 'existing-cluster'] as const;
+export type ScenarioVariant = (typeof SCENARIO_VARIANTS)[number];
+
+/** One pod that held an address for a while. */
+export interface AddressHolder {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  /** `namespace/name` of its Deployment. */
+  workload: string;
+  /** ISO-8601 UTC; `from` may be before the scenario's start. */
+  from: string;
+  to: string;
+}
+
+/** A pod address held by pods of different clusters one after the other. */
+export interface AddressReuse {
+  address: string;
+  /** In time order. */
+  holders: AddressHolder[];
 }
 
 /** An incident the scenario plants, and what Driftwatch should report about it. */
@@ -50,6 +79,15 @@ export interface ScenarioManifest {
   /** Flow records with log-status OK (NODATA records are not counted). */
   flowRecords: number;
   incidents: PlantedIncident[];
+  /**
+   * Set by the `existing-cluster` variant only, so that the default manifest stays
+   * byte-identical to earlier versions: read `variant ?? 'fresh'`.
+   */
+  variant?: ScenarioVariant;
+  /** Clusters whose audit logs were written (variant only; the default has just `cluster`). */
+  clusters?: string[];
+  /** Pod addresses held by pods of two clusters in turn (variant only). */
+  addressReuse?: AddressReuse[];
 }
 
 /** A scenario option that cannot be honoured. */

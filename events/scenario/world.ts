@@ -76,7 +76,8 @@ export class World {
     for (const spec of WORKLOADS) this.addInitialWorkload(rng, spec);
   }
 
-  private addInitialWorkload(rng: Prng, spec: WorkloadSpec): void {
+  /** Adds a workload that already ran, with its pods, days before the scenario starts. */
+  addInitialWorkload(rng: Prng, spec: WorkloadSpec): void {
     const key = `${spec.namespace}/${spec.name}`;
     const state: WorkloadState = {
       key,
@@ -187,6 +188,11 @@ export class World {
   /** Pods of a workload running at `time`, by name. */
   live(key: string, time: number): Pod[] {
     return (this.podsByWorkload.get(key) ?? []).filter((p) => p.createdAt <= time && time < p.deletedAt);
+  }
+
+  /** Every pod of the cluster (not host-network) that ever held `ip`. */
+  holdersOf(ip: string): readonly Pod[] {
+    return this.podsByIp.get(ip) ?? [];
   }
 
   /** Every pod that ran at some time in [from, to). */

@@ -1,7 +1,7 @@
 export { BaselineStore } from './baseline-store';
 export { CorrelationStore } from './correlation-store';
 export { DistinctCounter } from './distinct-counter';
-export { type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
+export { EDGE_STATS_KIND, type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
 export { learningStatus } from './learning-status';
 export { type RebaselineReport, rebaseline } from './rebaseline';
 export type { Observation } from './types';

@@ -198,13 +198,37 @@ const NetworkSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The clusters that share the monitored VPCs, when there is more than one: which VPCs and
+     * ranges (nodes' and pods' subnets) each one's addresses are in. Flow logs name no cluster;
+     * an address the audit logs never reported is the cluster's whose range holds it. Workloads
+     * of a cluster other than `clusterName` are named `workload:<cluster>:<namespace>/<name>`.
+     */
+    clusters: z
+      .array(
+        z
+          .object({
+            /** The cluster's name as its audit log group says it (`/aws/eks/<name>/cluster`). */
+            name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name such as shop-prod'),
+            /** The VPCs the cluster's nodes run in: its pods are never looked for in another. */
+            vpcs: z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'must look like vpc-0abc...')).optional(),
+            /** The ranges its nodes and pods take addresses from. */
+            cidrs: z.array(CidrText).optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .refine((clusters) => new Set(clusters.map((c) => c.name)).size === clusters.length, {
+        message: 'name each cluster once',
+      }),
     /** Sources allowed to scan (vulnerability scanners): workload globs or CIDRs. */
     scanners: z.array(z.string().min(1)).default([]),
     /**
      * Flow edges with an internal end wait for the audit log: until the cluster's audit watermark
      * (the newest audit event processed) passes their time by `marginMinutes`, so that pod
      * addresses reported late still name them. After `maxWaitHours` they are decided as they are.
-     * A cluster whose audit log never arrived has no watermark: its edges never wait.
+     * A cluster whose audit log never arrived has no watermark: its edges never wait. With
+     * `clusters` listed, edges wait for the watermark furthest behind among them.
      */
     lateAudit: z
       .object({
@@ -302,9 +326,19 @@ export const ConfigSchema = z
       .object({
         /** Anomaly detectors stay silent for this many days of event time after a scope's first event. */
         days: z.number().min(0).max(365).default(7),
+        /**
+         * A workload created after the learning period by a controller, a CI/CD identity or a learned
+         * pipeline has this many hours from its first flow edge before the learned-baseline anomaly
+         * detectors speak about its edges (they learn them meanwhile). 0 turns the grace off.
+         */
+        newWorkloadHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(24),
       })
       .strict()
-      .default({ days: 7 }),
+      .default({ days: 7, newWorkloadHours: 24 }),
     rebaseline: z
       .object({
         /** EventBridge schedule of the rebaseline job; in the CLI, replayed in event time. */

@@ -42,6 +42,6 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
       };
     }),
     knownNetworks: { contains: (address) => known.size > 0 && known.lookup(address) !== undefined },
-    network: new NetworkLabels(config.network),
+    network: new NetworkLabels(config.network, config.clusterName),
   };
 }

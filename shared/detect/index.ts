@@ -13,6 +13,7 @@ export {
   AUDIT_DETECTORS,
   AUDIT_KINDS,
   type AuditDetector,
+  baselineKindOf,
   baselineKinds,
   type DetectorSet,
   detectorById,

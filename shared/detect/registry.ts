@@ -136,6 +136,13 @@ export function detectorById(id: string): DetectorMeta | undefined {
   return ALL_DETECTORS.find((d) => d.id === id);
 }
 
+/** The baseline kind an anomaly detector learns, named by the detector's id, so readers never spell it twice. */
+export function baselineKindOf(id: string): string {
+  const detector = [...AUDIT_DETECTORS, ...FLOW_DETECTORS].find((d) => d.id === id);
+  if (detector?.kind !== 'anomaly') throw new Error(`${id} is not an anomaly detector`);
+  return detector.baselineKind;
+}
+
 /** Baseline kinds learned by anomaly detectors and the pipeline learner, for pruning. */
 export function baselineKinds(): string[] {
   return [...AUDIT_DETECTORS, ...FLOW_DETECTORS]

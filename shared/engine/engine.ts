@@ -19,17 +19,18 @@ import { identifyObject, readAuditObject, reject, totalRejected } from '../inges
 import type { FlowEdge } from '../network';
 import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
 import type { Recorder } from '../record';
-import { AUDIT_RECORDERS, FLOW_RECORDERS, HourlyEdgeSession } from '../record';
+import { auditRecorders, FLOW_RECORDERS, HourlyEdgeSession, workloadIntroductionRecorder } from '../record';
 import { ObjectLedger, type Table } from '../store';
 import { DAY_MS, dayOf, iso, stableHash } from '../util';
 import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
 import type { Evaluator, EventShape } from './evaluator';
-import { AUDIT_SHAPE, auditEvaluators, flowEvaluators, flowShape, type HealthEvaluator } from './evaluators';
+import { AUDIT_SHAPE, auditEvaluators, clusterFlowShape, flowEvaluators, type HealthEvaluator } from './evaluators';
 import { FlowReading } from './flow-read';
 import { type Learning, ObjectRun } from './object-run';
 import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
 import { ObjectSessions } from './sessions';
 import type { EngineRebaselineReport, ObjectOutcome } from './types';
+import { WorkloadGrace } from './workload-grace';
 
 /** The options of {@link Engine}: what differs between the Lambdas, the CLI and the tests. */
 export interface EngineOptions {
@@ -117,24 +118,24 @@ export class Engine {
     this.pending = new PendingEdges(config, table, context, this.clock, (run, flow) => this.decideEdges(run, flow));
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
+    const graceHours = config.learning.newWorkloadHours;
     const stores = {
       table,
       baselines: this.baselines,
       map: this.map,
       edgeStats: this.edgeStats,
       sources: new FlowSources(table),
+      ...(graceHours > 0 ? { grace: new WorkloadGrace(table, graceHours) } : {}),
     };
-    const flow = flowEvaluators(
-      enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config),
-      context,
-      config.clusterName,
-      stores,
-    );
+    const flow = flowEvaluators(enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config), context, stores);
     this.health = flow.health;
-    this.flowShape = flowShape(config.clusterName);
+    this.flowShape = clusterFlowShape(context);
     this.audit = {
       evaluators: auditEvaluators(enabledDetectors(AUDIT_DETECTORS, AUDIT_KINDS, config), context, stores),
-      recorders: [...AUDIT_RECORDERS, ...(options.extraRecorders?.audit ?? [])],
+      recorders: [
+        ...auditRecorders(graceHours > 0 ? [workloadIntroductionRecorder(context)] : []),
+        ...(options.extraRecorders?.audit ?? []),
+      ],
     };
     this.flow = {
       evaluators: flow.evaluators,

@@ -13,6 +13,11 @@ export interface EventShape<E> {
   cluster(event: E): string;
   /** The underlying event's identity, for a finding's id. */
   identity(event: E): string;
+  /**
+   * The event as it was known before something renamed it (a flow end a late pod report named):
+   * what it shows in its baselines counts as known for the event too. Undefined when nothing did.
+   */
+  prior?(event: E): E | undefined;
 }
 
 /**
@@ -59,4 +64,18 @@ export function windowed<D extends { limits(context: DetectContext): { threshold
     const { threshold, windowMinutes } = detector.limits(context);
     return { detector, threshold, windowMs: windowMinutes * MINUTE_MS };
   });
+}
+
+/**
+ * Holds back learned-baseline findings about some events (a new workload's first hours) while they
+ * are still learned. Rules never wait: only anomaly and spike evaluators take one.
+ */
+export interface Grace<E> {
+  /** What the grace is decided on for an event (its workloads), or undefined when it never waits. */
+  subject(event: E): string | undefined;
+  /**
+   * For one object: whether a subject's events up to a time are held back. Reads (and writes)
+   * once per object, however many evaluators ask.
+   */
+  judge(run: ObjectRun, events: readonly E[]): Promise<(subject: string, time: number) => boolean>;
 }

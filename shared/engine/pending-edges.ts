@@ -45,13 +45,17 @@ export interface Settled extends Delivered {
  * moved it, seen by whichever processor next handles an object or the rebaseline), it is named
  * again against the now complete pod IP map and decided like any other edge, with its findings
  * delivered then. An edge waits `maxWaitHours` at most (in event time), then is decided as it
- * is. A cluster with no audit watermark (its audit log never arrived) never waits.
+ * is. A cluster with no audit watermark (its audit log never arrived) never waits. With several
+ * clusters listed (`network.clusters`), an edge waits until every listed cluster's audit log has
+ * passed it (see {@link PendingEdges.watermark}).
  */
 export class PendingEdges {
-  private readonly watermark: AuditWatermark;
+  private readonly watermarks: AuditWatermark;
   private readonly store: PendingEdgeStore;
   private readonly resolver: EntityResolver;
   private readonly cluster: string;
+  /** The clusters whose audit logs name pod addresses: the configured one and those `network.clusters` lists. */
+  private readonly clusters: string[];
   private readonly marginMs: number;
   private readonly maxWaitMs: number;
 
@@ -63,10 +67,11 @@ export class PendingEdges {
     private readonly clock: () => number,
     private readonly decide: DecideEdges,
   ) {
-    this.watermark = new AuditWatermark(table);
+    this.watermarks = new AuditWatermark(table);
     this.store = new PendingEdgeStore(table);
     this.resolver = new EntityResolver(context.network, new PodIpMap(table));
     this.cluster = config.clusterName;
+    this.clusters = [...new Set([config.clusterName, ...config.network.clusters.map((c) => c.name)])];
     this.marginMs = config.network.lateAudit.marginMinutes * MINUTE_MS;
     this.maxWaitMs = config.network.lateAudit.maxWaitHours * HOUR_MS;
   }
@@ -78,7 +83,7 @@ export class PendingEdges {
    */
   async hold(flow: FlowObject, run: ObjectRun): Promise<FlowObject> {
     if (this.maxWaitMs === 0 || flow.edges.length === 0) return flow;
-    const watermark = await this.watermark.get(this.cluster);
+    const watermark = await this.watermark();
     if (watermark === undefined) return flow;
     let now = Number.NEGATIVE_INFINITY;
     for (const edge of flow.edges) if (edge.lastTime > now) now = edge.lastTime;
@@ -120,7 +125,7 @@ export class PendingEdges {
       edges: 0,
       failed: [],
     };
-    const watermark = await this.watermark.get(this.cluster);
+    const watermark = await this.watermark();
     if (watermark === undefined && now !== Number.POSITIVE_INFINITY) return settled;
     const isDue = (dueAt: number) => this.isDue(dueAt, watermark, now);
     const skip = new Set<string>();
@@ -182,6 +187,16 @@ export class PendingEdges {
     const run = new ObjectRun(stableHash(group.key.pk, group.key.sk), group.uri, this.cluster, this.clock, 'flow');
     const delivered = await this.decide(run, { edges, relayed, attribution });
     return { delivered, ...(run.outcome.network ? { network: run.outcome.network } : {}) };
+  }
+
+  /**
+   * How far the audit logs have been processed: with several clusters, the least of their
+   * watermarks (`AuditWatermark.least`). Edges of every cluster wait in the configured cluster's
+   * partition, for that one mark: which cluster an address is in is known only once its report
+   * has been read, and waiting for the slowest log costs only time, never a wrong name.
+   */
+  private watermark(): Promise<number | undefined> {
+    return this.watermarks.least(this.clusters, this.maxWaitMs);
   }
 
   private isDue(dueAt: number, watermark: number | undefined, now: number): boolean {

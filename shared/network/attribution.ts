@@ -12,7 +12,14 @@ import {
 } from './entity';
 import type { FlowEdge } from './flow-edge';
 import type { NetworkLabels } from './labels';
-import { holderAtSorted, newestFirst, type PodIpEntry, type PodIpMap } from './pod-ip-map';
+import { holderAtSorted, newestFirst, type PodIpEntry, type PodIpMap, reportedLate } from './pod-ip-map';
+
+/**
+ * A pod first reported this long after it started ran unnamed before: its flows until then were
+ * decided by address (edges wait only minutes past the audit log), so what was learned about the
+ * address and its subnet is the workload's history.
+ */
+const LATE_REPORT_MS = 30 * 60_000;
 
 /** `pkt-*-aws-service` values that say "somewhere on AWS", not "this managed service". */
 export const HOSTING_SERVICES: ReadonlySet<string> = new Set(['EC2', 'AMAZON', 'GLOBALACCELERATOR', 'CLOUDFRONT']);
@@ -24,14 +31,15 @@ export interface AttributionResult {
   attributed: number;
 }
 
-/** The entity of a pod IP map holder. */
-function holderEntity(entry: PodIpEntry): NetworkEntity {
-  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node');
+/** The entity of a pod IP map holder; `cluster` when its cluster's workloads are named apart. */
+function holderEntity(entry: PodIpEntry, cluster: string | undefined): NetworkEntity {
+  if (entry.kind === 'node') return nodeEntity(entry.node ?? 'node', cluster);
   const namespace = entry.namespace ?? 'default';
-  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod');
+  if (!entry.workload) return podEntity(namespace, entry.pod ?? 'pod', cluster);
   return workloadEntity(namespace, entry.workload, {
     ...(entry.ownerKind ? { owner: `${entry.ownerKind}/${entry.workload}` } : {}),
     ...(entry.pod ? { pod: entry.pod } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
   });
 }
 
@@ -40,6 +48,12 @@ function holderEntity(entry: PodIpEntry): NetworkEntity {
  * IP map (one batch read for the object's distinct internal addresses), then the configured
  * entry points and labels, then the address itself with its /24 and label. Public addresses are
  * named by their block (/24, /48), AWS services by name.
+ *
+ * Several clusters may share a VPC and reuse each other's addresses over time: the pod IP map
+ * keeps every cluster's holders of an address, and the one holding it at the edge's time names
+ * it, whichever cluster it is in. Holders of a cluster the config puts in other VPCs only are
+ * passed over (`ClusterMap.allows`), and workloads of clusters other than the configured one
+ * are named apart when the config lists them (`ClusterMap.apart`).
  */
 export class EntityResolver {
   constructor(
@@ -64,21 +78,24 @@ export class EntityResolver {
     // Each address's holders newest first, sorted once, and each holder's entity made once.
     const byStart = new Map<string, PodIpEntry[]>();
     for (const [address, entries] of holders) byStart.set(address, newestFirst(entries));
+    const { clusters } = this.labels;
+    // Each address's holders that may be in a scope, when the config confines clusters to VPCs.
+    const inScope = new Map<string, PodIpEntry[]>();
+    const holdersIn = (address: string, scope: string): PodIpEntry[] | undefined => {
+      const entries = byStart.get(address);
+      if (!entries || !clusters.confined) return entries;
+      const key = `${scope}|${address}`;
+      let allowed = inScope.get(key);
+      if (!allowed) {
+        allowed = entries.filter((e) => clusters.allows(e.cluster, scope));
+        inScope.set(key, allowed);
+      }
+      return allowed;
+    };
     const holderEntities = new Map<PodIpEntry, NetworkEntity>();
     const fixed = new Map<string, NetworkEntity>();
     const fixedWithService = new Map<string, NetworkEntity>();
-    const entityOf = (address: string, cls: AddressClass, service: string | undefined, time: number) => {
-      if (cls === 'vpc' || cls === 'private') {
-        const holder = holderAtSorted(byStart.get(address), time);
-        if (holder) {
-          let entity = holderEntities.get(holder);
-          if (!entity) {
-            entity = holderEntity(holder);
-            holderEntities.set(holder, entity);
-          }
-          return entity;
-        }
-      }
+    const staticOf = (address: string, cls: AddressClass, service: string | undefined) => {
       // Most ends carry no service name: their address alone is the key.
       const known = service === undefined ? fixed : fixedWithService;
       const key = service === undefined ? address : `${address}|${service}`;
@@ -89,13 +106,43 @@ export class EntityResolver {
       }
       return entity;
     };
+    /** The end's entity, and the one it had before a late report named it. */
+    const entityOf = (
+      address: string,
+      cls: AddressClass,
+      service: string | undefined,
+      time: number,
+      scope: string,
+    ): [NetworkEntity, NetworkEntity | undefined] => {
+      if (cls === 'vpc' || cls === 'private') {
+        const holder = holderAtSorted(holdersIn(address, scope), time);
+        if (holder) {
+          let entity = holderEntities.get(holder);
+          if (!entity) {
+            entity = holderEntity(holder, clusters.apart(holder.cluster));
+            holderEntities.set(holder, entity);
+          }
+          return [entity, reportedLate(holder, LATE_REPORT_MS) ? staticOf(address, cls, service) : undefined];
+        }
+      }
+      return [staticOf(address, cls, service), undefined];
+    };
     for (const edge of edges) {
-      edge.clientEntity = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time);
-      edge.serverEntity = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time);
+      const [client, clientPrior] = entityOf(edge.client, edge.clientClass, edge.clientService, edge.time, edge.scope);
+      const [server, serverPrior] = entityOf(edge.server, edge.serverClass, edge.serverService, edge.time, edge.scope);
+      edge.clientEntity = client;
+      edge.serverEntity = server;
+      if (clientPrior) edge.clientPrior = clientPrior;
+      if (serverPrior) edge.serverPrior = serverPrior;
     }
     let attributed = 0;
     for (const address of internal) if (holders.has(address)) attributed++;
     return { lookedUp: internal.size, attributed };
+  }
+
+  /** The entity of a pod IP map holder, named apart when its cluster's workloads are. */
+  entityOfHolder(holder: PodIpEntry): NetworkEntity {
+    return holderEntity(holder, this.labels.clusters.apart(holder.cluster));
   }
 
   /** The entity of an address the pod IP map does not name: entry point, label, or the address. */

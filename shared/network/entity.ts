@@ -32,33 +32,65 @@ export interface NetworkEntity {
   entryPoint?: true;
   /** In a configured sensitive range. */
   sensitive?: true;
+  /**
+   * The cluster of a workload or pod named apart from the configured cluster's (see
+   * `ClusterMap`): absent for the configured cluster's, whose names stay as they were.
+   */
+  cluster?: string;
 }
 
-/** A workload, named `namespace/name`. */
+/** `shop/web` for the configured cluster, `batch:shop/web` for a workload of cluster `batch`. */
+function clustered(name: string, cluster: string | undefined): string {
+  return cluster === undefined ? name : `${cluster}:${name}`;
+}
+
+/**
+ * A workload, named `namespace/name`; a workload of a cluster named apart (`extra.cluster`),
+ * `cluster:namespace/name`, in a group of its cluster's namespace.
+ */
 export function workloadEntity(
   namespace: string,
   name: string,
-  extra: { owner?: string; pod?: string } = {},
+  extra: { owner?: string; pod?: string; cluster?: string } = {},
 ): NetworkEntity {
+  const { cluster } = extra;
   return {
-    id: `workload:${namespace}/${name}`,
-    label: `${namespace}/${name}`,
-    group: namespace,
+    id: `workload:${clustered(`${namespace}/${name}`, cluster)}`,
+    label: clustered(`${namespace}/${name}`, cluster),
+    group: clustered(namespace, cluster),
     kind: 'workload',
     namespace,
     ...(extra.owner ? { owner: extra.owner } : {}),
     ...(extra.pod ? { pod: extra.pod } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
   };
 }
 
-/** A pod without a known owner: named `namespace/pod`. */
-export function podEntity(namespace: string, pod: string): NetworkEntity {
-  return { id: `pod:${namespace}/${pod}`, label: `${namespace}/${pod}`, group: namespace, kind: 'pod', namespace, pod };
+/** A pod without a known owner: named `namespace/pod` (`cluster:namespace/pod` for a cluster named apart). */
+export function podEntity(namespace: string, pod: string, cluster?: string): NetworkEntity {
+  return {
+    id: `pod:${clustered(`${namespace}/${pod}`, cluster)}`,
+    label: clustered(`${namespace}/${pod}`, cluster),
+    group: clustered(namespace, cluster),
+    kind: 'pod',
+    namespace,
+    pod,
+    ...(cluster !== undefined ? { cluster } : {}),
+  };
 }
 
-/** A node, by its Kubernetes name. */
-export function nodeEntity(name: string): NetworkEntity {
-  return { id: `node:${name}`, label: name.split('.')[0] ?? name, group: 'nodes', kind: 'node' };
+/**
+ * A node, by its Kubernetes name: an instance's name, which no two clusters share at once, so
+ * the id is not named apart; a node of a cluster named apart carries its cluster.
+ */
+export function nodeEntity(name: string, cluster?: string): NetworkEntity {
+  return {
+    id: `node:${name}`,
+    label: name.split('.')[0] ?? name,
+    group: 'nodes',
+    kind: 'node',
+    ...(cluster !== undefined ? { cluster } : {}),
+  };
 }
 
 /** A public entry point; named by its label (one entity for all its addresses), else by its address. */

@@ -31,6 +31,13 @@ export interface FlowEdge extends Traffic {
   clientEntity?: NetworkEntity;
   serverEntity?: NetworkEntity;
   /**
+   * For an end the pod IP map names only since a late report (the pod ran unnamed before it), who
+   * the end was before: the entity its address alone gives. Baselines learned under that name are
+   * the workload's history too, so an attribution never makes old behaviour new.
+   */
+  clientPrior?: NetworkEntity;
+  serverPrior?: NetworkEntity;
+  /**
    * Set when the client is a block of public sources, not one address: the scope held too many
    * edges from public sources, and they were folded (`EdgeAggregator`). What every folded edge to
    * this edge's server port adds up to, the same object for each of them.
@@ -189,4 +196,15 @@ export function relayedDuplicates(edges: readonly FlowEdge[], relays: ReadonlySe
 /** The scope a flow record's baselines belong to: its VPC, else its account. */
 export function scopeName(vpcId: string | undefined, accountId: string | undefined): string {
   return vpcId ?? (accountId ? `account-${accountId}` : 'flow');
+}
+
+/** The edge as its ends were named before a late pod report named them, when one did. */
+export function priorEdge(edge: FlowEdge): FlowEdge | undefined {
+  if (!edge.clientPrior && !edge.serverPrior) return undefined;
+  const { clientPrior, serverPrior, ...rest } = edge;
+  return {
+    ...rest,
+    ...(clientPrior ? { clientEntity: clientPrior } : {}),
+    ...(serverPrior ? { serverEntity: serverPrior } : {}),
+  };
 }

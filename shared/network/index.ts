@@ -24,6 +24,8 @@
  *   keeps them as packed rows under `NETMAP#`, a prefix that keeps their first name.
  * - **audit watermark** (`AuditWatermark`, audit-watermark.ts): per cluster, the newest audit
  *   event processed; the pod IP map is complete up to it.
+ * - **cluster map** (`ClusterMap`, clusters.ts): which cluster an address of a flow belongs to
+ *   (`network.clusters`), and how workloads of clusters other than the configured one are named.
  * - **waiting edge** (`WaitingEdge`, pending-edge-store.ts): a flow edge with an internal end later
  *   than the watermark, kept unnamed until the audit log catches up; `PendingEdgeStore` keeps them
  *   in groups (`PendingGroup`: one object's waiting edges of one hour).
@@ -39,12 +41,12 @@ export { type AttributionResult, EntityResolver, HOSTING_SERVICES } from './attr
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { type FlowEdge, isProbeLike, relayedDuplicates, type SourceFold } from './flow-edge';
+export { type FlowEdge, isProbeLike, priorEdge, relayedDuplicates, type SourceFold } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
-export { type HourlyEdge, hourlyEdgeId, hourlyEdges } from './hourly-edge';
+export { type HourlyEdge, hourlyEdgeId, hourlyEdges, hourlyPlacement } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
 export { PendingEdgeStore, type PendingGroup, type WaitingEdge } from './pending-edge-store';
-export { type PodIpEntry, PodIpMap } from './pod-ip-map';
+export { holderAt, type PodIpEntry, PodIpMap, sameHolder } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
 export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

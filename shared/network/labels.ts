@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import { CidrIndex, parseCidr } from '../intel';
 import { GlobSet } from '../util';
 import { type AddressClass, AddressClassifier, isInternal } from './address';
+import { ClusterMap } from './clusters';
 import { ServicePorts } from './ports';
 
 /** A configured name for a range, with the range as written. */
@@ -44,13 +45,20 @@ export class NetworkLabels {
   readonly miningPorts: ReadonlySet<number>;
   /** Network interfaces of public entry points (load balancers). */
   readonly entryInterfaces: ReadonlySet<string>;
+  /** Which cluster an address belongs to, and how workloads of other clusters are named. */
+  readonly clusters: ClusterMap;
   private readonly labels = new CidrIndex<AddressLabel>();
   private readonly entries = new CidrIndex<AddressLabel | { cidr: string; label?: undefined }>();
   private readonly sensitiveRanges = new CidrIndex<AddressLabel>();
   private readonly scannerRanges = new CidrIndex<true>();
   private readonly scannerWorkloads: GlobSet;
 
-  constructor(readonly config: NetworkConfig) {
+  constructor(
+    readonly config: NetworkConfig,
+    /** The configured cluster (`clusterName`). */
+    clusterName = config.clusters[0]?.name ?? 'eks',
+  ) {
+    this.clusters = new ClusterMap(config.clusters, clusterName);
     this.classifier = new AddressClassifier(config.vpcCidrs);
     this.sensitivePorts = new Set(config.sensitive.ports);
     this.miningPorts = new Set(config.miningPorts);

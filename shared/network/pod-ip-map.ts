@@ -18,6 +18,12 @@ export interface PodIpEntry {
   from: number;
   /** Epoch ms the holder was last reported. */
   seen: number;
+  /**
+   * Epoch ms the audit log first reported the holder. Far after `from`, the pod ran unnamed for a
+   * while (it started before the log, or before Driftwatch ran): its traffic until then was judged
+   * by address, and that history is the workload's ({@link reportedLate}).
+   */
+  reported?: number;
   /** Epoch ms the pod stopped holding the address, when the log says so. */
   to?: number;
 }
@@ -35,8 +41,14 @@ const START_GRACE_MS = 5 * 60_000;
 const REFRESH_MS = 6 * HOUR_MS;
 const MAX_ATTEMPTS = 4;
 
-function sameHolder(a: PodIpEntry, b: PodIpEntry): boolean {
+/**
+ * Whether two reports name one holder. Two clusters in one VPC may both run `shop/web-abc`, and
+ * reuse each other's addresses: holders of different clusters are never one. A holder recorded
+ * before entries carried their cluster matches a report of any cluster (and takes its name).
+ */
+export function sameHolder(a: PodIpEntry, b: PodIpEntry): boolean {
   if (a.kind !== b.kind) return false;
+  if (a.cluster !== undefined && b.cluster !== undefined && a.cluster !== b.cluster) return false;
   if (a.kind === 'node') return a.node === b.node;
   if (a.uid && b.uid) return a.uid === b.uid;
   return a.namespace === b.namespace && a.pod === b.pod;
@@ -125,6 +137,10 @@ export class PodIpMap {
         known.from = report.from;
         changed = true;
       }
+      if (report.reported !== undefined && (known.reported === undefined || report.reported < known.reported)) {
+        known.reported = report.reported;
+        changed = true;
+      }
       if (report.seen > known.seen + REFRESH_MS) {
         known.seen = report.seen;
         changed = true;
@@ -148,6 +164,14 @@ export class PodIpMap {
 
 function entriesOf(item: Item): PodIpEntry[] {
   return Array.isArray(item.entries) ? (item.entries as PodIpEntry[]) : [];
+}
+
+/**
+ * A holder first reported more than `afterMs` after it started: its address carried traffic no
+ * audit record named, which was judged (and learned) by address and subnet.
+ */
+export function reportedLate(entry: PodIpEntry, afterMs: number): boolean {
+  return entry.kind !== 'node' && entry.reported !== undefined && entry.reported - entry.from > afterMs;
 }
 
 /**

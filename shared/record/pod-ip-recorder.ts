@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../ingest';
-import { type PodIpEntry, PodIpMap } from '../network';
+import { type PodIpEntry, PodIpMap, sameHolder } from '../network';
 import type { Table } from '../store';
 import type { Recorder, RecorderSession } from './types';
 
@@ -122,6 +122,7 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
         ...(node ? { node } : {}),
         from,
         seen: event.time,
+        reported: event.time,
         ...(stopped ? { to: event.time } : {}),
       });
     }
@@ -129,9 +130,8 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
 
   private add(address: string, entry: PodIpEntry): void {
     const list = this.sightings.get(address) ?? [];
-    const same = list.find(
-      (e) => e.kind === entry.kind && e.node === entry.node && e.namespace === entry.namespace && e.pod === entry.pod,
-    );
+    // One object may carry several clusters' log groups: a report is merged within its cluster only.
+    const same = list.find((e) => sameHolder(e, entry));
     if (!same) {
       list.push(entry);
       this.sightings.set(address, list);
@@ -139,6 +139,7 @@ export class PodIpSession implements RecorderSession<AuditEvent> {
     }
     same.from = Math.min(same.from, entry.from);
     same.seen = Math.max(same.seen, entry.seen);
+    if (entry.reported !== undefined) same.reported = Math.min(same.reported ?? entry.reported, entry.reported);
     if (entry.to !== undefined) same.to = Math.max(same.to ?? 0, entry.to);
     same.uid ??= entry.uid;
   }

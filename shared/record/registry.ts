@@ -7,7 +7,16 @@ import { rbacTrailRecorder } from './rbac-trail';
 import type { Recorder } from './types';
 
 /** Recorders that see every audit event. The watermark comes last: it says the others are written. */
-export const AUDIT_RECORDERS: Recorder<AuditEvent>[] = [podIpRecorder, rbacTrailRecorder, auditWatermarkRecorder];
+const AUDIT_RECORDERS: Recorder<AuditEvent>[] = [podIpRecorder, rbacTrailRecorder, auditWatermarkRecorder];
+
+/**
+ * The audit recorders with `added` (recorders the engine builds from its context) before the
+ * watermark, which still comes last.
+ */
+export function auditRecorders(added: readonly Recorder<AuditEvent>[]): Recorder<AuditEvent>[] {
+  const others = AUDIT_RECORDERS.filter((r) => r !== auditWatermarkRecorder);
+  return [...others, ...added, auditWatermarkRecorder];
+}
 
 /** Recorders that see every flow edge of an object. */
 export const FLOW_RECORDERS: Recorder<FlowEdge>[] = [hourlyEdgeRecorder];

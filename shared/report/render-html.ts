@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { ReportError } from './errors';
 import type { ReportData } from './report-data';
+import type { ReportLearnedScope } from './report-learned';
 
 /** The code and style the page carries inline. */
 export interface ReportAssets {
@@ -75,6 +76,65 @@ const INCIDENTS_SECTION = `<section id="incidents-section">
 </section>
 `;
 
+/** A learned scope's learning state in words. */
+function learningText(scope: ReportLearnedScope): string {
+  const until = scope.learning.learningUntil?.slice(0, 16).replace('T', ' ');
+  if (scope.learning.learned) return `learned (learning ended ${until} UTC)`;
+  return until ? `learning until ${until} UTC` : 'learning';
+}
+
+/**
+ * The Learned section: per cluster, the pipeline identities learned (with their networks and user
+ * agent), the registries and how many repositories and identities; per VPC, how many edges, ports
+ * and external destinations are known. Written as escaped markup, not by the script: it is short,
+ * and readable with JavaScript off.
+ */
+function learnedSection(scopes: readonly ReportLearnedScope[]): string {
+  const parts: string[] = [
+    '<section id="learned-section">',
+    '<h2>Learned</h2>',
+    '<p class="note">What the baselines learned by themselves, with no config. Confirm a learned pipeline with ' +
+      'identities.cicd, or reject it with identities.notPipelines; <code>driftwatch learned --as-config</code> ' +
+      'prints this as a config fragment.</p>',
+  ];
+  for (const scope of scopes) {
+    const c = scope.counts;
+    parts.push(
+      `<div class="learned-scope" data-scope="${escapeHtml(scope.scope)}">`,
+      `<h3>${scope.kind === 'cluster' ? 'Cluster' : 'VPC'} ${escapeHtml(scope.scope)}: ${escapeHtml(learningText(scope))}</h3>`,
+    );
+    if (scope.kind === 'cluster') {
+      parts.push(
+        `<p class="learned-counts">${scope.pipelines.length} pipeline identities, ${scope.registries.length} registries, ` +
+          `${c.repositories} repositories, ${c.identities} identities</p>`,
+      );
+      if (scope.pipelines.length > 0) {
+        parts.push(
+          '<table class="learned-pipelines"><thead><tr><th>Pipeline identity</th><th>Status</th><th>Network</th><th>User agent</th></tr></thead><tbody>',
+        );
+        for (const p of scope.pipelines) {
+          parts.push(
+            `<tr><td>${escapeHtml(p.username)}</td><td><span class="badge learned">learned</span></td>` +
+              `<td>${escapeHtml(p.networks.join(', '))}</td><td>${escapeHtml(p.agent)}</td></tr>`,
+          );
+        }
+        parts.push('</tbody></table>');
+      }
+      if (scope.registries.length > 0) {
+        parts.push(`<p class="learned-registries">Registries: ${escapeHtml(scope.registries.join(', '))}</p>`);
+      }
+    } else {
+      parts.push(
+        `<p class="learned-counts">${c.edges} known edges, ${c.ports} known ports (${c.distinctPorts} distinct), ` +
+          `${c.externalDestinations} external destinations</p>`,
+      );
+    }
+    parts.push('</div>');
+  }
+  parts.push('</section>', '');
+  return parts.join('\n');
+}
+
 /**
  * Renders the self-contained report page: one HTML file with the graph library, the page's
  * script and style inline, and the data as JSON in `#driftwatch-data`. It loads nothing: the
@@ -111,7 +171,7 @@ ${assets.style}
 <p id="subtitle" class="subtitle"></p>
 <dl id="facts" class="facts"></dl>
 </header>
-<nav><a href="#map-section">Network map</a><a href="#days-section">Per day</a>${data.incidents ? '<a href="#incidents-section">Incidents</a>' : ''}<a href="#findings-section">Findings</a></nav>
+<nav><a href="#map-section">Network map</a><a href="#days-section">Per day</a>${data.incidents ? '<a href="#incidents-section">Incidents</a>' : ''}<a href="#findings-section">Findings</a>${data.learned ? '<a href="#learned-section">Learned</a>' : ''}</nav>
 <noscript><p>This report draws with JavaScript. Its data is the JSON in the element with id driftwatch-data.</p></noscript>
 <section id="map-section">
 <h2>Network map</h2>
@@ -141,7 +201,7 @@ ${data.incidents ? INCIDENTS_SECTION : ''}<section id="findings-section">
 <tbody id="findings"></tbody>
 </table>
 </section>
-<footer>Driftwatch: runtime threat detection for Amazon EKS. This file is self-contained; it makes no network requests.</footer>
+${data.learned ? learnedSection(data.learned) : ''}<footer>Driftwatch: runtime threat detection for Amazon EKS. This file is self-contained; it makes no network requests.</footer>
 <script type="application/json" id="driftwatch-data">${scriptSafeJson(data)}</script>
 <script>${library}</script>
 <script>${script}</script>

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Finding } from '../alert';
+import type { LearnedState } from '../engine';
 import type { Incident } from '../incident';
 import type { AuditEvent } from '../ingest';
 import type { FlowEdge } from '../network';
@@ -30,6 +31,8 @@ export interface ReportRun {
   incidents?: readonly Incident[];
   cluster?: string;
   learningDays: number;
+  /** What the baselines learned by themselves by the end of the run: the page's Learned section. */
+  learned?: LearnedState;
   generatedAt?: Date;
 }
 

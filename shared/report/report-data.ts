@@ -1,5 +1,6 @@
 import type { Finding } from '../alert';
 import { SEVERITIES, type Severity } from '../config';
+import type { LearnedState } from '../engine';
 import type { Incident } from '../incident';
 import { DAY_MS, dayOf, dayStart, iso } from '../util';
 import { type FindingPlacement, placeFindings, roleEndpoints } from './highlights';
@@ -7,6 +8,7 @@ import type { MapIndex } from './map-index';
 import { buildNetworkMap, type NetworkMapOptions } from './network-map';
 import type { MapGroup, MapLink, MapNode, NetworkMap } from './network-map-types';
 import { buildReportIncidents, type ReportIncident } from './report-incidents';
+import { buildReportLearned, type ReportLearnedScope } from './report-learned';
 import type { DroppedEdges, RunEdge } from './run-edge-recorder';
 
 /** The facts of a run the report shows; the CLI's `RunSummary` has them all. */
@@ -39,6 +41,8 @@ export interface ReportInput {
   cluster?: string;
   /** The configured learning period, in days of event time. */
   learningDays: number;
+  /** What the baselines learned by themselves by the end of the run; without it the page has no Learned section. */
+  learned?: LearnedState;
   /** @default new Date() */
   generatedAt?: Date;
   map?: Omit<NetworkMapOptions, 'pinned' | 'dropped'>;
@@ -90,6 +94,8 @@ export interface ReportData {
   findings: ReportFinding[];
   /** Most severe first, then the newest; absent when the run did not correlate findings into incidents. */
   incidents?: ReportIncident[];
+  /** What the baselines learned by themselves, per cluster and VPC. */
+  learned?: ReportLearnedScope[];
 }
 
 const MAX_PORTS_PER_LINK = 8;
@@ -221,6 +227,7 @@ export function buildReportData(input: ReportInput): { data: ReportData; map: Ne
     },
     findings,
     ...(incidents ? { incidents: incidents.incidents } : {}),
+    ...(input.learned ? { learned: buildReportLearned(input.learned) } : {}),
   };
   return { data, map, index };
 }

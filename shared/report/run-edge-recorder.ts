@@ -1,5 +1,5 @@
-import type { AddressClass, FlowEdge, NetworkEntity, Traffic } from '../network';
-import { addTraffic, emptyTraffic, trafficBytes } from '../network';
+import type { AddressClass, FlowEdge, NetworkEntity, PodIpEntry, PodIpMap, Traffic } from '../network';
+import { addTraffic, emptyTraffic, holderAt, trafficBytes } from '../network';
 import type { Recorder, RecorderSession } from '../record';
 import { dayOf } from '../util';
 import { blockOf } from './blocks';
@@ -113,6 +113,59 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
   /** The run edges: those kept one by one, then the folded tail. */
   edges(): RunEdge[] {
     return [...this.kept.values(), ...this.tail.values()];
+  }
+
+  /**
+   * Names the ends the run drew as bare addresses that the pod IP map names now, for the whole
+   * run: a pod the audit log reported late (it ran before the logs) is one workload on the map,
+   * not an address until its report and a workload after. An end is renamed only when one holder
+   * held the address from the edge's first record to its last. Returns the ends renamed.
+   */
+  async nameLate(podIps: Pick<PodIpMap, 'lookup'>, nameOf: (holder: PodIpEntry) => NetworkEntity): Promise<number> {
+    const unnamed = (end: RunEndpoint) => !end.block && end.entity?.kind === 'unknown';
+    const addresses = new Set<string>();
+    for (const edge of this.kept.values()) {
+      if (unnamed(edge.client)) addresses.add(edge.client.address);
+      if (unnamed(edge.server)) addresses.add(edge.server.address);
+    }
+    if (addresses.size === 0) return 0;
+    const holders = await podIps.lookup(addresses);
+    if (holders.size === 0) return 0;
+    const entities = new Map<PodIpEntry, NetworkEntity>();
+    const rename = (end: RunEndpoint, edge: RunEdge): RunEndpoint => {
+      if (!unnamed(end)) return end;
+      const entries = holders.get(end.address);
+      const holder = holderAt(entries, edge.firstTime);
+      if (!holder || holder !== holderAt(entries, edge.lastTime)) return end;
+      let entity = entities.get(holder);
+      if (!entity) {
+        entity = nameOf(holder);
+        entities.set(holder, entity);
+      }
+      return { ...end, entity };
+    };
+    let renamed = 0;
+    const edges = [...this.kept.values()];
+    this.kept.clear();
+    for (const edge of edges) {
+      const client = rename(edge.client, edge);
+      const server = rename(edge.server, edge);
+      if (client !== edge.client) renamed++;
+      if (server !== edge.server) renamed++;
+      const key = `${endpointKey(client)}|${endpointKey(server)}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+      const known = this.kept.get(key);
+      if (!known) {
+        this.kept.set(key, { ...edge, client, server });
+        continue;
+      }
+      noteAddress(known.client, client.address);
+      noteAddress(known.server, server.address);
+      addTraffic(known, edge);
+      known.objects += edge.objects;
+      known.firstTime = Math.min(known.firstTime, edge.firstTime);
+      known.lastTime = Math.max(known.lastTime, edge.lastTime);
+    }
+    return renamed;
   }
 
   /** Flow records per UTC day of their edge's first record. */

@@ -35,6 +35,7 @@ import { shardOf, stableHash } from '../util';
  * | `SUPPRESS`                      | `MUTED#<id>`                | notifications a suppression muted (config ones too) |
  * | `SUPPRESSLOG`                   | `<iso time>#<id>#<action>`  | every add and remove of a suppression: who, when, why |
  * | `DAILY#<day>`                   | cluster                     | a day's counters for the digest (objects, rejects, below threshold, muted) |
+ * | `WORKLOAD#<cluster>`            | `<ns>/<name>`               | a workload's introduction and first flow (new-workload grace) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -99,4 +100,5 @@ export const keys = {
   suppressionLog: () => 'SUPPRESSLOG',
   dailyCountsPartition: (day: string) => `DAILY#${day}`,
   dailyCounts: (day: string, cluster: string) => ({ pk: keys.dailyCountsPartition(day), sk: cluster }),
+  workload: (cluster: string, workload: string) => ({ pk: `WORKLOAD#${cluster}`, sk: valueKey(workload) }),
 };

@@ -104,4 +104,15 @@ describe('driftwatch command line', () => {
   it('exits 3 when --fail-on is met', () => {
     expect(cli('analyze', `${CORPUS}/exec_pod.json`, '--fail-on', 'medium').status).toBe(3);
   });
+
+  it('takes --scenario only with no PATH, and only a known variant', () => {
+    const withPath = cli('analyze', '--scenario', 'existing-cluster', CORPUS);
+    expect(withPath.status).toBe(1);
+    expect(withPath.stderr.trim()).toBe(
+      'driftwatch: --scenario picks the sample scenario run with no PATH; drop it or the PATHs',
+    );
+    const unknown = cli('analyze', '--scenario', 'brownfield');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('fresh, existing-cluster');
+  });
 });

@@ -60,14 +60,14 @@ export class ExampleRunner<E extends Located> {
       this.evaluators = auditEvaluators(set, context, this.stores) as unknown as Evaluator<E>[];
     } else {
       const set = enabledDetectors([detector as FlowDetector], FLOW_KINDS, config);
-      const flow = flowEvaluators(set, context, config.clusterName, this.stores);
+      const flow = flowEvaluators(set, context, this.stores);
       this.evaluators = flow.evaluators as unknown as Evaluator<E>[];
       this.health = flow.health;
     }
   }
 
   private shape(): EventShape<E> {
-    return (this.source === 'audit' ? AUDIT_SHAPE : flowShape('example')) as unknown as EventShape<E>;
+    return (this.source === 'audit' ? AUDIT_SHAPE : flowShape(() => 'example')) as unknown as EventShape<E>;
   }
 
   private scopeOf(event: E): string {

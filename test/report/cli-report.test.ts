@@ -22,6 +22,16 @@ describe('driftwatch analyze --report', () => {
       'audit.exec-into-pod',
     ]);
     expect(data.map.nodes).toEqual([]);
+    // What the run's baselines learned: the cluster of the one audit event, still learning.
+    expect(data.learned).toEqual([
+      expect.objectContaining({
+        scope: 'eks',
+        kind: 'cluster',
+        pipelines: [],
+        learning: expect.objectContaining({ learned: false }),
+      }),
+    ]);
+    expect(html).toContain('<section id="learned-section">');
   });
 
   it('fails with one line, before reading anything, when the report cannot be written', () => {

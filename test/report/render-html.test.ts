@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { LearnedPipeline } from '../../shared/detect';
 import { escapeHtml, loadReportAssets, renderReportHtml, scriptSafeJson } from '../../shared/report/render-html';
 import { buildReportData, type ReportData, type RunFacts } from '../../shared/report/report-data';
 import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
@@ -119,5 +120,79 @@ describe('scriptSafeJson and escapeHtml', () => {
       expect(scriptSafeJson(text)).not.toMatch(/<\/script|<!--/i);
       expect(escapeHtml(text)).not.toMatch(/[<>"']/);
     }
+  });
+});
+
+/**
+ * A learned pipeline in both shapes the learner has kept (`network`, then `networks`), so this
+ * test holds whichever is merged: the section reads the field through `pipelineNetworks`.
+ */
+function pipeline(username: string, network: string, agent: string): LearnedPipeline {
+  return { username, network, networks: [network], agent } as unknown as LearnedPipeline;
+}
+
+describe('the Learned section', () => {
+  /** A report of what a cluster and a VPC learned, with log text as hostile as it gets. */
+  function learnedReport(): string {
+    const { data } = buildReportData({
+      run: run(),
+      findings: [],
+      edges: [],
+      learningDays: 7,
+      learned: {
+        scopes: [
+          {
+            scope: 'shop-prod',
+            kind: 'cluster',
+            learning: { learningUntil: '2026-11-08T00:00:00.000Z', learned: true },
+            pipelines: [
+              pipeline('argocd', '198.51.100.0/24', 'argocd-application-controller/v2.9'),
+              pipeline(HOSTILE[1] as string, '10.0.0.0/24', HOSTILE[0] as string),
+            ],
+            registries: ['docker.io', HOSTILE[5] as string],
+            repositories: ['docker.io/library/nginx'],
+            identities: [{ identity: 'alice', networks: ['203.0.113.0/24'] }],
+            flows: { edges: 0, ports: 0, distinctPorts: 0, externalDestinations: 0 },
+          },
+          {
+            scope: 'vpc-0abc',
+            kind: 'vpc',
+            learning: { learningUntil: '2026-11-08T00:00:00.000Z', learned: true },
+            pipelines: [],
+            registries: [],
+            repositories: [],
+            identities: [],
+            flows: { edges: 183, ports: 29, distinctPorts: 13, externalDestinations: 11 },
+          },
+        ],
+      },
+    });
+    return renderReportHtml(data);
+  }
+
+  it('lists each learned pipeline as learned, with its network and user agent, and the counts', () => {
+    const html = learnedReport();
+    const section = /<section id="learned-section">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(html).toContain('<a href="#learned-section">Learned</a>');
+    expect(section).toContain('<h3>Cluster shop-prod: learned (learning ended 2026-11-08 00:00 UTC)</h3>');
+    expect(section).toContain(
+      '<tr><td>argocd</td><td><span class="badge learned">learned</span></td><td>198.51.100.0/24</td>' +
+        '<td>argocd-application-controller/v2.9</td></tr>',
+    );
+    expect(section).toContain('2 pipeline identities, 2 registries, 1 repositories, 1 identities');
+    expect(section).toContain('183 known edges, 29 known ports (13 distinct), 11 external destinations');
+    expect(section).toContain('identities.notPipelines');
+  });
+
+  it('keeps log text in it inert', () => {
+    const html = learnedReport();
+    for (const text of HOSTILE) expect(html.includes(text), text).toBe(false);
+    expect(markup(html)).not.toMatch(/<img|<iframe|<script>alert/i);
+    expect(html).toContain(`<td>${escapeHtml(HOSTILE[1] as string)}</td>`);
+  });
+
+  it('is left out when the run gave no learned state', async () => {
+    const { html } = await hostileReport();
+    expect(html).not.toContain('learned-section');
   });
 });

@@ -178,6 +178,24 @@ describe.skipIf(NO_CHROMIUM)('HTML report of the sample scenario, in Chromium', 
     expect(opened.requests).toEqual([]);
   });
 
+  it('shows what the baselines learned: the cluster, its registries, and the VPC with its known edges and ports', async () => {
+    const { page } = opened;
+    expect(await page.isVisible('#learned-section')).toBe(true);
+    const scopes = await page.$$eval('#learned-section h3', (heads) => heads.map((h) => h.textContent ?? ''));
+    expect(scopes).toEqual([
+      expect.stringMatching(new RegExp(`^Cluster ${manifest.cluster}: learned \\(learning ended `)),
+      expect.stringMatching(/^VPC vpc-[0-9a-f]+: learned/),
+    ]);
+    const counts = await page.$$eval('#learned-section .learned-counts', (ps) => ps.map((p) => p.textContent ?? ''));
+    expect(counts[0]).toMatch(
+      /^\d+ pipeline identities, [1-9]\d* registries, [1-9]\d* repositories, [1-9]\d* identities$/,
+    );
+    expect(counts[1]).toMatch(
+      /^[1-9]\d* known edges, [1-9]\d* known ports \([1-9]\d* distinct\), \d+ external destinations$/,
+    );
+    expect(await page.textContent('#learned-section .learned-registries')).toContain('docker.io');
+  });
+
   it('lists every finding, sortable by severity and by time', async () => {
     const { page } = opened;
     const order = () =>

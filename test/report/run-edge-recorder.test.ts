@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { cidrEntity, unknownEntity, workloadEntity } from '../../shared/network/entity';
+import { PodIpMap } from '../../shared/network/pod-ip-map';
 import { RunEdgeRecorder } from '../../shared/report/run-edge-recorder';
 import { MemoryTable } from '../../shared/store/memory-table';
 import { exampleEdge, record, workload } from './fixtures';
@@ -38,6 +40,58 @@ describe('RunEdgeRecorder', () => {
     ]);
     expect(recorder.edges()).toHaveLength(1);
     expect(recorder.edges()[0]?.client.entity).toEqual(web);
+  });
+
+  it('draws a pod the audit log named late as its workload for the whole run, and merges its edges', async () => {
+    // Prepare: the pod ran unnamed (an address) until a kubelet report named it; then as its workload
+    const HOUR = 3_600_000;
+    const recorder = new RunEdgeRecorder();
+    const rds = cidrEntity('rds-subnets', '10.0.200.0/24');
+    const before = exampleEdge({ client: '10.0.1.57', server: '10.0.200.10', serverPort: 5432, serverEntity: rds });
+    const start = before.time;
+    before.clientEntity = unknownEntity('10.0.1.57', '10.0.1.0/24');
+    const after = {
+      ...exampleEdge({ client: '10.0.1.57', server: '10.0.200.10', serverPort: 5432, serverEntity: rds }),
+      time: start + 30 * HOUR,
+      lastTime: start + 30 * HOUR,
+      clientEntity: workloadEntity('shop', 'web', { owner: 'Deployment/web', pod: 'web-7d9c8b6f5d-x2k4q' }),
+    };
+    // Another address no pod ever held stays an address
+    const stranger = exampleEdge({ client: '10.0.1.99', server: '10.0.200.10', serverPort: 5432, serverEntity: rds });
+    stranger.clientEntity = unknownEntity('10.0.1.99', '10.0.1.0/24');
+    await record(recorder, 'o1', [before, stranger]);
+    await record(recorder, 'o2', [after]);
+    const podIps = new PodIpMap(new MemoryTable());
+    await podIps.record(
+      new Map([
+        [
+          '10.0.1.57',
+          [
+            {
+              kind: 'pod' as const,
+              namespace: 'shop',
+              pod: 'web-7d9c8b6f5d-x2k4q',
+              workload: 'web',
+              ownerKind: 'Deployment',
+              from: start - 40 * 24 * HOUR,
+              seen: start + 29 * HOUR,
+              reported: start + 29 * HOUR,
+            },
+          ],
+        ],
+      ]),
+    );
+    expect(recorder.edges()).toHaveLength(3);
+    // Act
+    const renamed = await recorder.nameLate(podIps, (holder) =>
+      workloadEntity(holder.namespace ?? '', holder.workload ?? '', { owner: `Deployment/${holder.workload}` }),
+    );
+    // Assess
+    expect(renamed).toBe(1);
+    const edges = recorder.edges();
+    expect(edges.map((e) => e.client.entity?.id).sort()).toEqual(['ip:10.0.1.99', 'workload:shop/web']);
+    const web = edges.find((e) => e.client.entity?.id === 'workload:shop/web');
+    expect(web).toMatchObject({ objects: 2, firstTime: start, lastTime: start + 30 * HOUR, flows: 4 });
   });
 
   it('counts an object once it is flushed, and once only', async () => {

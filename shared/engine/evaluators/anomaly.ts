@@ -3,7 +3,7 @@ import type { AnomalyDetector, DetectContext, Detection, Located } from '../../d
 import type { Origin } from '../../ingest';
 import { dayOf, iso } from '../../util';
 import type { Draft } from '../draft';
-import type { Evaluator, EvaluatorSession, EventShape } from '../evaluator';
+import type { Evaluator, EvaluatorSession, EventShape, Grace } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 import { DraftCap } from '../rollup';
 
@@ -33,11 +33,8 @@ interface Baseline<E> {
   days: Map<string, Map<string, Row<E>>>;
 }
 
-/** One value on one day: what the baseline learns, and how to describe it. Kept small: a hostile object has hundreds of thousands. */
-interface Row<E> {
-  baseline: Baseline<E>;
-  day: string;
-  value: string;
+/** Events that showed a value: how many, when, and the earliest of them. */
+interface Sighting<E> {
   count: number;
   firstTime: number;
   lastTime: number;
@@ -48,14 +45,19 @@ interface Row<E> {
   cluster: string;
 }
 
-/** One value across the object's days, as judged against its baseline. */
-interface Candidate<E> {
+/** One value on one day: what the baseline learns, and how to describe it. Kept small: a hostile object has hundreds of thousands. */
+interface Row<E> extends Sighting<E> {
+  baseline: Baseline<E>;
+  day: string;
   value: string;
-  count: number;
-  firstTime: number;
-  sample?: E;
-  origin: Origin;
-  cluster: string;
+  /** With a grace, the same by the grace's subject (`''` for events that never wait). */
+  bySubject?: Map<string, Sighting<E>>;
+}
+
+/** One value across the object's days, as judged against its baseline. */
+interface Candidate<E> extends Sighting<E> {
+  value: string;
+  bySubject?: Map<string, Sighting<E>>;
 }
 
 /**
@@ -72,6 +74,8 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
     readonly shape: EventShape<E>,
     readonly baselines: BaselineStore,
     readonly learners: readonly Learner<E>[] = [],
+    /** Holds back findings about some events (a new workload's first hours); they are still learned. */
+    readonly grace?: Grace<E>,
   ) {
     this.byId = new Map(detectors.map((d) => [d.id, d]));
   }
@@ -86,6 +90,12 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
   private readonly baselines = new Map<string, Baseline<E>>();
   /** Every row, in the order first seen (the order they are written in). */
   private readonly rows: Row<E>[] = [];
+  /**
+   * By baseline, the values events showed under a name they had before (a flow end a late pod
+   * report named): a value is known when any of its earlier forms is. Bounded like the samples.
+   */
+  private readonly priors = new Map<string, Map<string, Set<string>>>();
+  private priorCount = 0;
 
   constructor(
     private readonly evaluator: AnomalyEvaluator<E>,
@@ -94,18 +104,53 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
 
   /** The values the event shows, into the object's observations. */
   see(event: E): void {
-    const { detectors, learners, context, shape } = this.evaluator;
+    const { detectors, learners, context, shape, grace } = this.evaluator;
     let scope: string | undefined;
+    let prior: E | undefined | null = null;
+    let subject: string | undefined;
     for (const anomaly of [...detectors, ...learners]) {
       const values = this.run.attempt(anomaly.id, event, () => anomaly.observe(event, context));
       if (!values) continue;
       scope ??= shape.scope(event);
+      if (grace) subject ??= grace.subject(event) ?? '';
       const day = dayOf(event.time);
-      for (const value of values) this.observe(anomaly, scope, day, value, event);
+      for (const value of values) this.observe(anomaly, scope, day, value, event, subject);
+      if (prior === null) prior = shape.prior?.(event);
+      if (prior) this.observePrior(anomaly, scope, values, prior);
     }
   }
 
-  private observe(anomaly: Learner<E>, scope: string, day: string, value: string, event: E): void {
+  /** Pairs each value with the value the event showed under its earlier name, when they differ. */
+  private observePrior(anomaly: Learner<E>, scope: string, values: readonly string[], prior: E): void {
+    if (this.priorCount >= SAMPLED_OBSERVATIONS) return;
+    const before = this.run.attempt(anomaly.id, prior, () => anomaly.observe(prior, this.evaluator.context));
+    if (!before || before.length !== values.length) return;
+    const id = `${scope}\u0000${anomaly.baselineKind}`;
+    let byValue = this.priors.get(id);
+    for (const [i, value] of values.entries()) {
+      const earlier = before[i];
+      if (earlier === undefined || earlier === value) continue;
+      if (!byValue) {
+        byValue = new Map();
+        this.priors.set(id, byValue);
+      }
+      const set = byValue.get(value) ?? new Set<string>();
+      if (!set.has(earlier)) {
+        set.add(earlier);
+        this.priorCount++;
+      }
+      byValue.set(value, set);
+    }
+  }
+
+  private observe(
+    anomaly: Learner<E>,
+    scope: string,
+    day: string,
+    value: string,
+    event: E,
+    subject: string | undefined,
+  ): void {
     const id = `${scope}\u0000${anomaly.baselineKind}`;
     let baseline = this.baselines.get(id);
     if (!baseline) {
@@ -130,10 +175,30 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
         cluster: this.evaluator.shape.cluster(event),
       };
       if (this.rows.length < SAMPLED_OBSERVATIONS) row.sample = event;
+      if (subject !== undefined) row.bySubject = new Map([[subject, { ...sightingOf(row) }]]);
       values.set(value, row);
       this.rows.push(row);
       return;
     }
+    this.sighted(o, event);
+    if (subject === undefined || !o.bySubject) return;
+    const bySubject = o.bySubject.get(subject);
+    if (bySubject) this.sighted(bySubject, event);
+    else {
+      const sighting: Sighting<E> = {
+        count: 1,
+        firstTime: event.time,
+        lastTime: event.time,
+        origin: event.origin,
+        cluster: this.evaluator.shape.cluster(event),
+      };
+      if (o.sample) sighting.sample = event;
+      o.bySubject.set(subject, sighting);
+    }
+  }
+
+  /** One more event that showed a value. */
+  private sighted(o: Sighting<E>, event: E): void {
     o.count++;
     if (event.time < o.firstTime) {
       o.firstTime = event.time;
@@ -150,35 +215,49 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
     this.run.outcome.observations = await baselines.writeObservations(this.run.objectId, observations(this.rows));
   }
 
-  async finish(): Promise<Draft[]> {
+  async finish(events: readonly E[]): Promise<Draft[]> {
     // Drafts go through the cap as they are made: a hostile object's thousands never exist at once.
     const capped = new DraftCap(this.evaluator.context.config, this.run.objectId);
-    for (const baseline of this.baselines.values()) await this.describeNew(baseline, capped);
+    const { grace, byId } = this.evaluator;
+    const judged = [...this.baselines.values()].some((b) => byId.has(b.detectorId));
+    const held = grace && judged ? await grace.judge(this.run, events) : undefined;
+    for (const baseline of this.baselines.values()) await this.describeNew(baseline, capped, held);
     return capped.drafts();
   }
 
-  /** The drafts of one baseline: its values past the learning period that the baseline has not seen. */
-  private async describeNew(group: Baseline<E>, capped: DraftCap): Promise<void> {
+  /**
+   * The drafts of one baseline: its values past the learning period that the baseline has not seen,
+   * told by the events the grace does not hold back.
+   */
+  private async describeNew(
+    group: Baseline<E>,
+    capped: DraftCap,
+    held?: (subject: string, time: number) => boolean,
+  ): Promise<void> {
     const { baselines, byId } = this.evaluator;
     const learning = this.run.learning.get(group.scope);
     // A learner's baseline has no detector: it is learned, never judged.
     const detector = byId.get(group.detectorId);
     if (!learning || !detector) return;
-    const candidates = this.candidates(group).filter((o) => o.firstTime >= learning.end);
+    const candidates = this.candidates(group)
+      .map((o) => (held ? unheld(o, held) : o))
+      .filter((o): o is Candidate<E> => o !== undefined && o.firstTime >= learning.end);
     if (candidates.length === 0) return;
     const known = await baselines.lookup(
       group.scope,
       group.kind,
       candidates.map((o) => o.value),
     );
+    const knownBefore = await this.knownBefore(group, candidates, known);
+    const isKnown = (value: string) => known.has(value) || knownBefore.has(value);
     const related = await this.relatedKnown(
       group.scope,
       detector,
-      candidates.map((o) => o.value).filter((v) => !known.has(v)),
+      candidates.map((o) => o.value).filter((v) => !isKnown(v)),
     );
     let baseline: Draft['baseline'];
     for (const o of candidates) {
-      if (known.has(o.value)) continue;
+      if (isKnown(o.value)) continue;
       const detection = this.describe(detector, o, related?.(o.value));
       if (!detection) continue;
       baseline ??= await this.expected(group, detector, learning.start);
@@ -193,6 +272,27 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
         cluster: o.cluster,
       });
     }
+  }
+
+  /**
+   * The new values whose earlier form the baseline knows: a workload named late keeps the history
+   * its address and subnet built.
+   */
+  private async knownBefore(
+    group: Baseline<E>,
+    candidates: readonly Candidate<E>[],
+    known: ReadonlyMap<string, unknown>,
+  ): Promise<Set<string>> {
+    const out = new Set<string>();
+    const priors = this.priors.get(`${group.scope}\u0000${group.kind}`);
+    if (!priors) return out;
+    const wanted = candidates.filter((o) => !known.has(o.value) && priors.has(o.value));
+    if (wanted.length === 0) return out;
+    const earlier = await this.evaluator.baselines.lookup(group.scope, group.kind, [
+      ...new Set(wanted.flatMap((o) => [...(priors.get(o.value) ?? [])])),
+    ]);
+    for (const o of wanted) if ([...(priors.get(o.value) ?? [])].some((v) => earlier.has(v))) out.add(o.value);
+    return out;
   }
 
   /** For a detector with a related baseline, whether that baseline knows each new value's counterpart. */
@@ -217,15 +317,17 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
       if (row.baseline !== baseline) continue;
       const seen = byValue.get(row.value);
       if (!seen) {
-        byValue.set(row.value, { ...row });
+        byValue.set(row.value, {
+          ...row,
+          ...(row.bySubject ? { bySubject: new Map([...row.bySubject].map(([k, v]) => [k, { ...v }])) } : {}),
+        });
         continue;
       }
-      seen.count += row.count;
-      if (row.firstTime < seen.firstTime) {
-        seen.firstTime = row.firstTime;
-        seen.sample = row.sample;
-        seen.origin = row.origin;
-        seen.cluster = row.cluster;
+      merge(seen, row);
+      for (const [subject, sighting] of row.bySubject ?? []) {
+        const same = seen.bySubject?.get(subject);
+        if (same) merge(same, sighting);
+        else seen.bySubject?.set(subject, { ...sighting });
       }
     }
     return [...byValue.values()];
@@ -262,6 +364,38 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
       known: sample,
     };
   }
+}
+
+/** Adds a day's sightings of a value to what earlier days showed. */
+function merge<E>(into: Sighting<E>, more: Sighting<E>): void {
+  into.count += more.count;
+  if (more.firstTime < into.firstTime) {
+    into.firstTime = more.firstTime;
+    into.sample = more.sample;
+    into.origin = more.origin;
+    into.cluster = more.cluster;
+  }
+  if (more.lastTime > into.lastTime) into.lastTime = more.lastTime;
+}
+
+function sightingOf<E>(o: Sighting<E>): Sighting<E> {
+  const { count, firstTime, lastTime, sample, origin, cluster } = o;
+  return { count, firstTime, lastTime, origin, cluster, ...(sample ? { sample } : {}) };
+}
+
+/**
+ * A value as told by the events the grace does not hold back: a subject is held when all its
+ * events (up to its last) fall in its grace. Undefined when every event is held.
+ */
+function unheld<E>(o: Candidate<E>, held: (subject: string, time: number) => boolean): Candidate<E> | undefined {
+  if (!o.bySubject) return o;
+  let told: Candidate<E> | undefined;
+  for (const [subject, sighting] of o.bySubject) {
+    if (subject !== '' && held(subject, sighting.lastTime)) continue;
+    if (!told) told = { value: o.value, ...sightingOf(sighting) };
+    else merge(told, sighting);
+  }
+  return told;
 }
 
 /** A baseline's rows as plain observations, in the order first seen, made one at a time. */

@@ -3,10 +3,10 @@ import { CorrelationStore, DistinctCounter, WindowCounter } from '../../baseline
 import type { AuditDetector, DetectContext, DetectorSet, FlowDetector } from '../../detect';
 import { PIPELINE_BASELINE, PIPELINE_LEARNER_ID, pipelineObservations } from '../../detect';
 import type { AuditEvent } from '../../ingest';
-import type { FlowEdge, FlowSources, HourlyEdgeStore } from '../../network';
+import { type FlowEdge, type FlowSources, type HourlyEdgeStore, priorEdge } from '../../network';
 import type { Table } from '../../store';
 import { HOUR_MS } from '../../util';
-import type { Evaluator, EventShape } from '../evaluator';
+import type { Evaluator, EventShape, Grace } from '../evaluator';
 import { AnomalyEvaluator, type Learner } from './anomaly';
 import { CorrelationEvaluator } from './correlation';
 import { DistinctEvaluator } from './distinct';
@@ -24,6 +24,8 @@ export interface EvaluatorStores {
   map: HourlyEdgeStore;
   edgeStats: EdgeStatsStore;
   sources: FlowSources;
+  /** A new workload's grace, when `learning.newWorkloadHours` is on. */
+  grace?: Grace<FlowEdge>;
 }
 
 /** Audit events count in their cluster's baselines; the audit id is the event. */
@@ -33,14 +35,26 @@ export const AUDIT_SHAPE: EventShape<AuditEvent> = {
   identity: (event) => event.auditId,
 };
 
-/** Flow edges count in their VPC's baselines; a conversation in an hour is the event. */
-export function flowShape(cluster: string): EventShape<FlowEdge> {
+/**
+ * Flow edges count in their VPC's baselines; a conversation in an hour is the event. Flow logs
+ * name no cluster: an edge's findings name the cluster `clusterOf` says (`ClusterMap.ofEdge`:
+ * the cluster of the workload at either end, else of the configured range, else the configured
+ * cluster).
+ */
+export function flowShape(clusterOf: (edge: FlowEdge) => string): EventShape<FlowEdge> {
   return {
     scope: (edge) => edge.scope,
-    cluster: () => cluster,
+    cluster: clusterOf,
     identity: (e) =>
       `${e.client}|${e.server}|${e.serverPort ?? ''}|${e.protocol ?? ''}|${Math.floor(e.time / HOUR_MS)}`,
+    prior: priorEdge,
   };
+}
+
+/** {@link flowShape} with the clusters the config lists. */
+export function clusterFlowShape(context: DetectContext): EventShape<FlowEdge> {
+  const { clusters } = context.network;
+  return flowShape((edge) => clusters.ofEdge(edge));
 }
 
 /** Learns which identities deploy like a pipeline, for {@link DetectContext.learnedPipelines}. */
@@ -74,19 +88,18 @@ export function auditEvaluators(
 export function flowEvaluators(
   set: DetectorSet<FlowDetector>,
   context: DetectContext,
-  cluster: string,
   stores: EvaluatorStores,
 ): { evaluators: Evaluator<FlowEdge>[]; health: HealthEvaluator } {
-  const shape = flowShape(cluster);
+  const shape = clusterFlowShape(context);
   const health = new HealthEvaluator(set.health, context, stores.sources);
   const evaluators: Evaluator<FlowEdge>[] = [
     new RuleEvaluator(set.rule, context, shape),
     new ThresholdEvaluator(set.threshold, context, shape, new WindowCounter(stores.table)),
     new DistinctEvaluator(set.distinct, context, shape, new DistinctCounter(stores.table)),
     new CorrelationEvaluator(set.correlation, context, shape, new CorrelationStore(stores.table)),
-    new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map),
+    new SpikeEvaluator(set.spike, context, stores.edgeStats, stores.map, stores.grace),
     health,
-    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines),
+    new AnomalyEvaluator(set.anomaly, context, shape, stores.baselines, [], stores.grace),
   ];
   return { evaluators, health };
 }

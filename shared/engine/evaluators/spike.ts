@@ -2,10 +2,10 @@ import type { EdgeStats, EdgeStatsStore } from '../../baseline';
 import { edgeMetric } from '../../baseline';
 import type { DetectContext, MetricStats, SpikeDetector } from '../../detect';
 import type { FlowEdge, HourlyEdge, HourlyEdgeStore, Traffic } from '../../network';
-import { hourlyEdgeId, hourlyEdges } from '../../network';
+import { hourlyEdgeId, hourlyEdges, hourlyPlacement, priorEdge } from '../../network';
 import { iso } from '../../util';
 import type { Draft } from '../draft';
-import type { Evaluator, EvaluatorSession } from '../evaluator';
+import type { Evaluator, EvaluatorSession, Grace } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 
 /** Objects of a flow log arrive every 5 to 10 minutes: an hour's total is at most about 12 objects' worth. */
@@ -33,6 +33,8 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     readonly context: DetectContext,
     readonly stats: EdgeStatsStore,
     readonly hourlyEdges: HourlyEdgeStore,
+    /** Holds back spikes of a new workload's edges in its first hours. */
+    readonly grace?: Grace<FlowEdge>,
   ) {}
 
   begin(run: ObjectRun): EvaluatorSession<FlowEdge> {
@@ -44,11 +46,14 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
   }
 
   private async detect(run: ObjectRun, edges: readonly FlowEdge[]): Promise<Draft[]> {
-    // This object's part of each hourly edge past the learning period, and the flow edges in it.
+    // This object's part of each hourly edge past the learning period and any grace, and the flow edges in it.
+    const held = this.grace && (await this.grace.judge(run, edges));
     const members = new Map<string, FlowEdge[]>();
     for (const edge of edges) {
       const learning = run.learning.get(edge.scope);
       if (!learning || edge.time < learning.end) continue;
+      const subject = held && this.grace?.subject(edge);
+      if (held && subject && held(subject, edge.time)) continue;
       const id = hourlyEdgeId(edge);
       const list = members.get(id);
       if (list) list.push(edge);
@@ -65,6 +70,7 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
     }
     const stats = new Map<string, Map<string, EdgeStats>>();
     for (const [scope, keys] of wanted) stats.set(scope, await this.stats.lookup(scope, [...keys]));
+    await this.historyBefore(candidates, stats);
     const totals = new Map<string, Traffic>();
     const decoded = new Map<string, HourlyEdge[]>();
     const drafts: Draft[] = [];
@@ -103,6 +109,34 @@ export class SpikeEvaluator implements Evaluator<FlowEdge> {
       });
     }
     return drafts;
+  }
+
+  /**
+   * For an edge with no statistics of its own whose end a late pod report named, the statistics of
+   * the edge as it was named before: the workload's volume history does not restart.
+   */
+  private async historyBefore(
+    candidates: readonly Candidate[],
+    stats: Map<string, Map<string, EdgeStats>>,
+  ): Promise<void> {
+    const earlier = new Map<string, Map<string, string>>();
+    for (const { part, sample } of candidates) {
+      if (stats.get(part.scope)?.has(part.key)) continue;
+      const prior = priorEdge(sample);
+      if (!prior) continue;
+      const keys = earlier.get(part.scope) ?? new Map<string, string>();
+      keys.set(part.key, hourlyPlacement(prior).key);
+      earlier.set(part.scope, keys);
+    }
+    for (const [scope, keys] of earlier) {
+      const found = await this.stats.lookup(scope, [...new Set(keys.values())]);
+      const known = stats.get(scope) ?? new Map<string, EdgeStats>();
+      for (const [key, priorKey] of keys) {
+        const history = found.get(priorKey);
+        if (history) known.set(key, history);
+      }
+      stats.set(scope, known);
+    }
   }
 
   /**
