@@ -156,14 +156,18 @@ export function renderDetectionCatalog(detectors: readonly DetectorMeta[] = ALL_
 }
 
 const CONFIG_KEYS: readonly [string, string, string][] = [
-  ['identities.cicd[]', '`[]`', 'out-of-band-workload, exposed-service, coredns-modified, new-source-ip'],
+  [
+    'identities.cicd[]',
+    '`[]`',
+    'out-of-band-workload, exposed-service, coredns-modified, new-source-ip, pipeline-drift (never checked for drift)',
+  ],
   ['identities.execAllowlist[]', '`[]`', 'exec-into-pod'],
   ['identities.controllers[]', '`[]`', 'out-of-band-workload, new-workload-creator (operators that deploy)'],
   ['identities.impersonators[]', '`[]`', 'impersonation (auth proxies)'],
   [
     'identities.notPipelines[]',
     '`[]`',
-    'out-of-band-workload, exposed-service, coredns-modified, new-image-repository (never learned as pipelines)',
+    'out-of-band-workload, exposed-service, coredns-modified, new-image-repository, pipeline-drift (never learned as pipelines)',
   ],
   ['identities.learnPipelines.minDays', '`3`', 'the same (days of workload changes before a pipeline is learned)'],
   ['registries.trusted[]', '`[]`', 'untrusted-registry (on when not empty), new-image-registry, new-image-repository'],

@@ -17,7 +17,11 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     config,
     intel,
     cicdIdentities: new GlobSet(config.identities.cicd),
-    learnedPipelines: new LearnedPipelines(config.identities.notPipelines, config.identities.learnPipelines.minDays),
+    learnedPipelines: new LearnedPipelines(
+      config.identities.notPipelines,
+      config.identities.learnPipelines.minDays,
+      config.learning.days,
+    ),
     learnedPrivileges: new LearnedPrivileges(),
     learnedEntryPoints: new LearnedEntryPoints(),
     execAllowlist: new GlobSet(config.identities.execAllowlist),

@@ -15,7 +15,6 @@ export {
 } from './audit/lib/privileges';
 export { renderDetectionCatalog } from './catalog-doc';
 export { buildDetectContext } from './context';
-export { ADDRESS_PORT_BASELINE, addressPortObservations } from './net/new-port';
 export {
   ENTRY_POINT_BASELINE,
   ENTRY_POINT_LEARNER_ID,
@@ -23,6 +22,7 @@ export {
   type LearnedEntryPoint,
   learnEntryPoints,
 } from './net/lib/entry-points';
+export { ADDRESS_PORT_BASELINE, addressPortObservations } from './net/new-port';
 export {
   ALL_DETECTORS,
   AUDIT_DETECTORS,

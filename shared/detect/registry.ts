@@ -23,6 +23,7 @@ import { newWorkloadCreator } from './audit/new-workload-creator';
 import { nodesProxy } from './audit/nodes-proxy';
 import { outOfBandWorkload } from './audit/out-of-band-workload';
 import { permissionProbing } from './audit/permission-probing';
+import { pipelineDrift } from './audit/pipeline-drift';
 import { podInSystemNamespace } from './audit/pod-in-system-namespace';
 import { privilegedWorkload } from './audit/privileged-workload';
 import { rbacChange } from './audit/rbac-change';
@@ -63,6 +64,7 @@ export const AUDIT_DETECTORS: readonly AuditDetector[] = [
   suspiciousExecCommand,
   manualDelete,
   outOfBandWorkload,
+  pipelineDrift,
   // RBAC and identity
   rbacChange,
   awsAuthModified,

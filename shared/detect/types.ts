@@ -5,7 +5,7 @@ import type { CidrIndex, ThreatIntel } from '../intel';
 import type { NetworkLabels } from '../network';
 import type { GlobSet } from '../util';
 import type { LearnedPrivileges } from './audit/lib/learned-privileges';
-import type { LearnedPipelines } from './audit/lib/pipelines';
+import type { LearnedPipeline, LearnedPipelines } from './audit/lib/pipelines';
 import type { LearnedEntryPoints } from './net/lib/entry-points';
 
 /** What a detector returns when it fires. The engine turns it into a Finding. */
@@ -104,6 +104,8 @@ export interface DetectContext {
 export interface RuleExamples<E> {
   /** The config the examples run with, over the defaults (CI/CD identities, trusted registries, ...). */
   config?: ConfigInput;
+  /** The pipelines learned from the audit log when the examples run (none by default). */
+  learnedPipelines?: readonly LearnedPipeline[];
   /** Each must produce a detection. */
   fires: E[];
   /** None may produce a detection. */

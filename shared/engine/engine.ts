@@ -211,10 +211,18 @@ export class Engine {
     return entries;
   }
 
-  /** The identities the audit log shows deploying like a pipeline, as the baseline knows them now. */
+  /**
+   * The identities the audit log shows deploying like a pipeline, as the baseline knows them now,
+   * in every cluster the audit log names (its scopes: the cluster of each event, which the config's
+   * clusterName need not be). Flow scopes hold no pipeline baseline and add nothing.
+   */
   async learnedPipelines(): Promise<LearnedPipeline[]> {
-    const entries = await this.baselines.entries(this.config.clusterName, PIPELINE_BASELINE);
-    return learnPipelines(entries, this.context.learnedPipelines);
+    const learned: LearnedPipeline[] = [];
+    for (const scope of await this.baselines.scopes()) {
+      const entries = await this.baselines.entries(scope, PIPELINE_BASELINE);
+      if (entries.length > 0) learned.push(...learnPipelines(scope, entries, this.context.learnedPipelines));
+    }
+    return learned;
   }
 
   /**

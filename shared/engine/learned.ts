@@ -71,7 +71,11 @@ const FLOW_SCOPE = /^(vpc-|account-)|^flow$/;
 export async function readLearned(table: Table, config: Config, options: ReadLearnedOptions): Promise<LearnedState> {
   const store = new BaselineStore({ table });
   const status = await learningStatus(store, config.learning.days, options.now);
-  const rules = new LearnedPipelines(config.identities.notPipelines, config.identities.learnPipelines.minDays);
+  const rules = new LearnedPipelines(
+    config.identities.notPipelines,
+    config.identities.learnPipelines.minDays,
+    config.learning.days,
+  );
   const scopes: LearnedScope[] = [];
   for (const line of status) {
     if (options.scope !== undefined && line.scope !== options.scope) continue;
@@ -82,7 +86,7 @@ export async function readLearned(table: Table, config: Config, options: ReadLea
       scope,
       kind: FLOW_SCOPE.test(scope) ? 'vpc' : 'cluster',
       learning: line.learningUntil ? { learningUntil: line.learningUntil, learned: line.learned } : { learned: false },
-      pipelines: learnPipelines(await store.entries(scope, PIPELINE_BASELINE), rules),
+      pipelines: learnPipelines(scope, await store.entries(scope, PIPELINE_BASELINE), rules),
       registries: await values(KINDS.registries),
       repositories: await values(KINDS.repositories),
       identities: identitiesOf(await values(KINDS.identities), await values(KINDS.identityNetworks)),
@@ -97,14 +101,9 @@ export async function readLearned(table: Table, config: Config, options: ReadLea
   return { scopes };
 }
 
-/**
- * The networks a learned pipeline deploys from. One field read in one place, so that a pipeline
- * learned with several networks (`networks`) reads the same as one with a single `network`.
- */
+/** The networks a learned pipeline deploys from (its /16s, /48s), for the CLI and the report. */
 export function pipelineNetworks(pipeline: LearnedPipeline): string[] {
-  const shape = pipeline as { network?: unknown; networks?: unknown };
-  if (Array.isArray(shape.networks)) return shape.networks.map(String);
-  return typeof shape.network === 'string' ? [shape.network] : [];
+  return [...pipeline.networks];
 }
 
 /**

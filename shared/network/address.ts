@@ -107,6 +107,14 @@ export function addressBlock(address: string): string {
   return prefixOf(address, 24, 48);
 }
 
+/**
+ * The /16 (IPv4) or /48 (IPv6) around an address: a provider's range. Hosted CI runners get a new
+ * address, often a new /24, every run, but stay within a few such ranges.
+ */
+export function rangeBlock(address: string): string {
+  return prefixOf(address, 16, 48);
+}
+
 /** The /24 (IPv4) or /64 (IPv6) an internal address sits in: a stand-in for its subnet. */
 export function subnetBlock(address: string): string {
   return prefixOf(address, 24, 64);

@@ -36,7 +36,7 @@
  * - **network map** (`NetworkMap`): what the report draws from the run edges: nodes in groups,
  *   and links between them, per port.
  */
-export { type AddressClass, AddressClassifier, addressBlock, isInternal, subnetBlock } from './address';
+export { type AddressClass, AddressClassifier, addressBlock, isInternal, rangeBlock, subnetBlock } from './address';
 export { type AttributionResult, type EarlierAddresses, EntityResolver, HOSTING_SERVICES } from './attribution';
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';

@@ -87,7 +87,7 @@ describe('driftwatch learned', () => {
     const { stdout } = await run({ stateDir });
     expect(stdout).toContain('Cluster prod: learned (learning ended 2026-06-08 00:00 UTC)');
     expect(stdout).toMatch(
-      /Pipelines \(1\)\n\s+deployer {2}learned {2}from 198\.51\.100\.0\/24 {2}agent argocd\/v2\.9\n/,
+      /Pipelines \(1\)\n\s+deployer {2}learned {2}from 198\.51\.0\.0\/16 {2}agent argocd\/v2\.9\n/,
     );
     // alice deploys like a pipeline but also execs into pods: a person, never learned.
     expect(stdout).not.toMatch(/alice {2}learned/);
@@ -107,7 +107,7 @@ describe('driftwatch learned', () => {
       ['vpc-0abc', 'vpc'],
     ]);
     expect(scopes[0].pipelines).toEqual([
-      { username: 'deployer', learned: true, networks: ['198.51.100.0/24'], agent: 'argocd/v2.9' },
+      { username: 'deployer', learned: true, networks: ['198.51.0.0/16'], agent: 'argocd/v2.9' },
     ]);
     expect(scopes[0].learning).toEqual({ learningUntil: '2026-06-08T00:00:00.000Z', learned: true });
     expect(scopes[1].flows).toEqual({ edges: 1, ports: 3, distinctPorts: 2, externalDestinations: 1 });

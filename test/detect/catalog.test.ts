@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config/load';
+import type { LearnedPipeline } from '../../shared/detect';
 import { buildDetectContext } from '../../shared/detect/context';
 import { portScan } from '../../shared/detect/net/port-scan';
 import { EXAMPLE_THREAT_LIST } from '../../shared/detect/net/threat-intel-match';
@@ -23,9 +24,12 @@ import { ExampleRunner, healthDrafts, withMetric } from './run-examples';
 const intel = new ThreatIntel();
 intel.addList('examples', EXAMPLE_THREAT_LIST);
 
-/** The context a detector's examples run in: the defaults, plus the config its examples name. */
+/** The context a detector's examples run in: the defaults, plus the config and learned pipelines its examples name. */
 function contextFor(detector: Detector<unknown>): DetectContext {
-  return buildDetectContext(defaultConfig(detector.examples.config ?? {}), intel);
+  const context = buildDetectContext(defaultConfig(detector.examples.config ?? {}), intel);
+  const { learnedPipelines } = detector.examples as { learnedPipelines?: readonly LearnedPipeline[] };
+  if (learnedPipelines) context.learnedPipelines.replace(learnedPipelines);
+  return context;
 }
 
 /**

@@ -45,6 +45,27 @@ function patch({ username, agent, day, address = '10.0.5.17' }: Call): string {
   );
 }
 
+/** A GitHub-hosted runner: each day a new /24, in one of three provider ranges. */
+function runner(day: number): string {
+  return `${['4.175', '20.61', '52.236'][day % 3]}.${day * 17}.${day + 10}`;
+}
+
+/** A Secret created: a write, but no workload change. */
+function secretWrite({ username, agent, day, address = '10.0.5.17' }: Call): string {
+  return JSON.stringify(
+    rawAuditEvent({
+      verb: 'create',
+      user: { username, groups: ['system:authenticated'] },
+      userAgent: agent,
+      sourceIPs: [address],
+      requestURI: '/api/v1/namespaces/shop/secrets',
+      objectRef: { resource: 'secrets', namespace: 'shop', name: 'pull', apiVersion: 'v1' },
+      responseStatus: { code: 201 },
+      requestReceivedTimestamp: at(day),
+    }),
+  );
+}
+
 /** What a person does: reads a secret, or opens a shell in a pod. */
 function interactive(kind: 'secret' | 'exec', { username, agent, day }: Call): string {
   const objectRef =
@@ -72,6 +93,8 @@ async function run(
     address?: (day: number) => string;
     /** Days (from the first) the identity deploys on during learning. @default 7 */
     days?: number;
+    /** What the identity does on day 9, after learning. @default the same patch from its first network */
+    day9?: (identity: { username: string; agent: string }) => string[];
   } = {},
 ) {
   const config = defaultConfig({
@@ -94,9 +117,12 @@ async function run(
     await log.rebaseline(DAY0 + (day + 1) * DAY_MS + 3_600_000);
   }
   const before = log.findings.length;
-  await log.process(memorySource('day9', patch({ ...identity, day: 9 })));
+  const day9Lines = options.day9?.(identity) ?? [patch({ ...identity, day: 9, address: options.address?.(0) })];
+  await log.process(memorySource('day9', day9Lines.join('\n')));
+  const rules = log.findings.slice(before).map((f) => f.ruleId);
   const day9 = log.findings.slice(before).filter((f) => f.ruleId === 'audit.out-of-band-workload');
-  return { day9, learned: (await engine.learnedPipelines()).map((p) => p.username) };
+  const pipelines = await engine.learnedPipelines();
+  return { day9, rules, pipelines, learned: pipelines.map((p) => p.username) };
 }
 
 describe('learned pipeline identities', () => {
@@ -150,13 +176,66 @@ describe('learned pipeline identities', () => {
     expect(day9).toHaveLength(1);
   });
 
-  it('does not learn an identity that deploys from two networks', async () => {
+  it('learns hosted runners that deploy from a new /24 of three provider ranges every run', async () => {
+    const { day9, rules, pipelines } = await run(
+      { username: DEPLOYER, agent: CI_AGENT },
+      { address: runner, day9: (identity) => [patch({ ...identity, day: 9, address: '20.61.250.3' })] },
+    );
+    expect(pipelines).toEqual([
+      {
+        cluster: 'eks',
+        username: DEPLOYER,
+        networks: ['20.61.0.0/16', '4.175.0.0/16', '52.236.0.0/16'],
+        agent: 'kubectl/v1.30',
+        since: DAY0,
+      },
+    ]);
+    expect(day9).toEqual([]);
+    expect(rules).toEqual([]);
+  });
+
+  it('does not learn an identity that shows up from a new network as often as from its own', async () => {
     const { day9, learned } = await run(
       { username: DEPLOYER, agent: CI_AGENT },
-      { address: (day) => (day % 2 === 0 ? '10.0.5.17' : '10.0.6.17') },
+      { address: (day) => (day < 4 ? `10.${day % 2}.5.17` : `10.${day}.5.17`) },
     );
     expect(learned).toEqual([]);
     expect(day9).toHaveLength(1);
+  });
+
+  it('raises pipeline drift when a learned pipeline deploys from a network outside its own', async () => {
+    const { day9, rules, learned } = await run(
+      { username: DEPLOYER, agent: CI_AGENT },
+      { address: runner, day9: (identity) => [patch({ ...identity, day: 9, address: '198.51.100.7' })] },
+    );
+    expect(learned).toEqual([DEPLOYER]);
+    expect(day9).toHaveLength(1);
+    expect(rules.filter((r) => r === 'audit.pipeline-drift')).toHaveLength(1);
+  });
+
+  it('raises pipeline drift when a learned pipeline writes anything with another tool', async () => {
+    const { rules } = await run(
+      { username: DEPLOYER, agent: CI_AGENT },
+      {
+        address: runner,
+        day9: ({ username }) => [secretWrite({ username, agent: 'curl/8.5.0', day: 9, address: '4.175.1.2' })],
+      },
+    );
+    // A Secret is no workload: only the drift (and the new /24, for a caller that is not the pipeline) says it.
+    expect(rules).toContain('audit.pipeline-drift');
+    expect(rules).not.toContain('audit.out-of-band-workload');
+  });
+
+  it('never learns a person who deploys daily but once opens a shell, nor raises drift for them', async () => {
+    const person = { username: 'alice', agent: 'kubectl/v1.30.4 (darwin/arm64) kubernetes/abcdef' };
+    const { rules, learned } = await run(person, {
+      address: (day) => (day % 2 === 0 ? '203.0.113.5' : '198.51.100.20'),
+      extra: (day) => (day === 6 ? [interactive('exec', { ...person, day })] : []),
+      day9: (identity) => [patch({ ...identity, day: 9, address: '192.0.2.44' })],
+    });
+    expect(learned).toEqual([]);
+    expect(rules).toContain('audit.out-of-band-workload');
+    expect(rules).not.toContain('audit.pipeline-drift');
   });
 
   it('does not treat a learned pipeline acting from a new network as the pipeline', async () => {
@@ -172,6 +251,8 @@ describe('learned pipeline identities', () => {
     await log.process(
       memorySource('day9', patch({ username: ARGO, agent: ARGO_AGENT, day: 9, address: '203.0.113.9' })),
     );
-    expect(log.findings.slice(before).map((f) => f.ruleId)).toContain('audit.out-of-band-workload');
+    expect(log.findings.slice(before).map((f) => f.ruleId)).toEqual(
+      expect.arrayContaining(['audit.out-of-band-workload', 'audit.pipeline-drift']),
+    );
   });
 });

@@ -59,7 +59,9 @@ function event({ user, verb, resource, name, minute, code }: Write): AuditEvent 
 async function record(table: Table, objects: readonly Write[][]): Promise<void> {
   const config = defaultConfig({ clusterName: 'shop-prod', identities: { cicd: ['github-actions'] } });
   const context = buildDetectContext(config);
-  context.learnedPipelines.replace([{ username: 'deployer', network: '10.0.5.0/24', agent: 'kubectl/v1.31' }]);
+  context.learnedPipelines.replace([
+    { cluster: 'prod', username: 'deployer', networks: ['10.0.0.0/16'], agent: 'kubectl/v1.31', since: T0 },
+  ]);
   const recorder = workloadIntroductionRecorder(context);
   for (const [i, writes] of objects.entries()) {
     const session = recorder.begin({ id: `object-${i}`, uri: 'test', config });

@@ -56,7 +56,7 @@ export const execIntoPod: RuleDetector<AuditEvent> = {
     if (!what || !succeeded(event)) return undefined;
     const ref = event.objectRef ?? {};
     const user = actor(event);
-    const human = isHuman(user, context);
+    const human = isHuman(user, context, event);
     const allowlisted = context.execAllowlist.matches(user.username);
     const systemNamespace = SYSTEM_NAMESPACES.has(ref.namespace ?? '');
     const command = sessionCommand(event);

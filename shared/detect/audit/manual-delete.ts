@@ -59,7 +59,7 @@ export const manualDelete: RuleDetector<AuditEvent> = {
     const what = DELETABLE[ref.resource];
     if (!what || !succeeded(event)) return undefined;
     const user = actor(event);
-    if (!isHuman(user, context)) return undefined;
+    if (!isHuman(user, context, event)) return undefined;
     const all = event.verb === 'deletecollection';
     const target = all
       ? `every ${what.kind} in ${ref.namespace ?? 'the cluster'}`

@@ -80,7 +80,8 @@ export const newSourceIp: AnomalyDetector<AuditEvent> = {
     const address = event.sourceIps[0];
     if (!address || context.knownNetworks.contains(address)) return undefined;
     const user = actor(event);
-    if (isAnonymous(user) || isCicdIdentity(user, context) || user.username === 'system:apiserver') return undefined;
+    if (isAnonymous(user) || isCicdIdentity(user, context, event) || user.username === 'system:apiserver')
+      return undefined;
     const network = callerNetwork(address);
     if (!network) return undefined;
     // Pods and the control plane call from inside all day; for them only the internet is news.

@@ -5,24 +5,26 @@ import type { DetectContext } from '../../types';
 import type { IdentityKind } from './learned-privileges';
 
 /**
- * A configured CI/CD identity, or, given the event, one learned to deploy like a pipeline and
- * acting from its usual network with its usual user agent.
+ * A configured CI/CD identity, or one learned to deploy like a pipeline and acting from one of its
+ * usual networks with its usual user agent. The event is required: whether a learned pipeline is
+ * itself depends on where the call came from, and every place that exempts the configured
+ * identity must exempt the learned one alike.
  */
-export function isCicdIdentity(user: AuditUser, context: DetectContext, event?: AuditEvent): boolean {
-  if (context.cicdIdentities.matches(user.username)) return true;
-  return event !== undefined && context.learnedPipelines.matches(event);
+export function isCicdIdentity(user: AuditUser, context: DetectContext, event: AuditEvent): boolean {
+  return context.cicdIdentities.matches(user.username) || context.learnedPipelines.matches(event);
 }
 
 /**
- * A person: not the cluster, not a service account, not a configured CI/CD identity. On EKS that
- * is an IAM user or role mapped by aws-auth or an access entry (including `kubernetes-admin`).
+ * A person: not the cluster, not a service account, not a CI/CD identity (configured, or learned
+ * and acting as it always has). On EKS that is an IAM user or role mapped by aws-auth or an access
+ * entry (including `kubernetes-admin`).
  */
-export function isHuman(user: AuditUser, context: DetectContext): boolean {
+export function isHuman(user: AuditUser, context: DetectContext, event: AuditEvent): boolean {
   return (
     !isSystemIdentity(user) &&
     !isServiceAccount(user) &&
     !user.username.startsWith('system:') &&
-    !isCicdIdentity(user, context)
+    !isCicdIdentity(user, context, event)
   );
 }
 
@@ -43,7 +45,7 @@ export function isController(user: AuditUser, context: DetectContext): boolean {
  */
 export function identityKind(event: AuditEvent, context: DetectContext): IdentityKind {
   const user = actor(event);
-  if (isCicdIdentity(user, context)) return 'pipeline';
+  if (context.cicdIdentities.matches(user.username)) return 'pipeline';
   if (context.controllerIdentities.matches(user.username)) return 'controller';
   if (isServiceAccount(user)) return 'service-account';
   if (isSystemIdentity(user) || user.username.startsWith('system:')) return 'system';

@@ -27,7 +27,7 @@ export function imagesRolledOut(event: AuditEvent): string[] {
 }
 
 /** Whether the identity rolls out as the pipeline does: the CI/CD identities and the controllers. */
-export function isPipeline(user: AuditUser, context: DetectContext, event?: AuditEvent): boolean {
+export function isPipeline(user: AuditUser, context: DetectContext, event: AuditEvent): boolean {
   return isController(user, context) || isCicdIdentity(user, context, event);
 }
 

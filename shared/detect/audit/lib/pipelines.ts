@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditUser } from '../../../ingest';
 import { actor, isAnonymous, isSystemIdentity, succeeded, WORKLOAD_RESOURCES } from '../../../kube';
-import { GlobSet } from '../../../util';
+import { rangeBlock } from '../../../network';
+import { DAY_MS, dayStart, GlobSet } from '../../../util';
 
 /** The part of the detector context the learner reads (the context itself holds a {@link LearnedPipelines}). */
 interface LearnerContext {
@@ -35,11 +36,39 @@ const AUTOMATION_AGENTS =
 /** With the hint, the fewest days an identity must have deployed on. */
 const HINTED_MIN_DAYS = 2;
 
-/** An identity learned as a pipeline, with the one network and user agent it deploys from. */
+/**
+ * The most networks a pipeline deploys from. Hosted runners (GitHub's, GitLab's) take a new
+ * address every run, often in a new /24, but within a few of their provider's ranges; a person
+ * carrying a laptop around, or a credential shared by many, shows more.
+ */
+const MAX_NETWORKS = 4;
+
+/**
+ * The days a network must be seen on to be one of a pipeline's own: once is a drift (or not yet
+ * a habit), twice is a habit. Never more than the days the identity itself needs.
+ */
+const NETWORK_MIN_DAYS = 2;
+
+/** An identity learned as a pipeline in one cluster: the networks and user agent it deploys from. */
 export interface LearnedPipeline {
+  /** The cluster (baseline scope) it was learned in: a pipeline of one cluster is nothing in another. */
+  cluster: string;
   username: string;
-  network: string;
+  /** The /16s of IPv4 (/48s of IPv6) it deploys from, each on at least two days; at most four. */
+  networks: string[];
+  /** Its user agent's product and major.minor (`kubectl/v1.31`): the newest, after a version bump. */
   agent: string;
+  /** The start of the first day it was seen changing workloads (epoch ms, UTC). */
+  since: number;
+}
+
+/** How an event of a learned pipeline's identity departs from the pipeline. */
+export interface PipelineDrift {
+  pipeline: LearnedPipeline;
+  /** The event's network, when it is not one of the pipeline's. */
+  network?: string;
+  /** The event's user agent, when it is not the pipeline's. */
+  agent?: string;
 }
 
 /** What the rebaseline knows about one observed value: the days it was seen on. */
@@ -51,17 +80,22 @@ interface PipelineEntry {
 type Fact = ['change', string, string, string, 0 | 1] | ['interactive', string];
 
 /**
- * The pipelines learned so far, for one cluster. Built empty with the context; the engine replaces
- * its contents from the baseline. Rejected identities (`identities.notPipelines`) never match.
+ * The pipelines learned so far, by cluster. Built empty with the context; the engine replaces its
+ * contents from the baseline. Rejected identities (`identities.notPipelines`) never match.
  */
 export class LearnedPipelines {
   private readonly rejected: GlobSet;
-  private byUser = new Map<string, LearnedPipeline>();
+  private byCluster = new Map<string, Map<string, LearnedPipeline>>();
 
   constructor(
     notPipelines: readonly string[],
     /** Distinct days of workload changes an identity needs (`identities.learnPipelines.minDays`). */
     readonly minDays: number,
+    /**
+     * Days a pipeline is watched before a departure from its networks counts as drift (the
+     * learning period): until then a network it has used once may still become one of its own.
+     */
+    private readonly settleDays: number,
   ) {
     this.rejected = new GlobSet([...notPipelines]);
   }
@@ -71,20 +105,46 @@ export class LearnedPipelines {
   }
 
   replace(learned: readonly LearnedPipeline[]): void {
-    this.byUser = new Map(learned.filter((p) => !this.isRejected(p.username)).map((p) => [p.username, p]));
+    this.byCluster = new Map();
+    for (const pipeline of learned) {
+      if (this.isRejected(pipeline.username)) continue;
+      let users = this.byCluster.get(pipeline.cluster);
+      if (!users) {
+        users = new Map();
+        this.byCluster.set(pipeline.cluster, users);
+      }
+      users.set(pipeline.username, pipeline);
+    }
+  }
+
+  /** The learned pipeline of the event's identity in the event's cluster. */
+  private of(event: AuditEvent): LearnedPipeline | undefined {
+    return this.byCluster.get(event.cluster)?.get(actor(event).username);
   }
 
   /**
-   * Whether the event's identity is a learned pipeline acting as it always has: from its network,
-   * with its user agent. The same identity from elsewhere is not the pipeline.
+   * Whether the event's identity is a learned pipeline acting as it always has: from one of its
+   * networks, with its user agent. The same identity from elsewhere is not the pipeline.
    */
   matches(event: AuditEvent): boolean {
-    const learned = this.byUser.get(actor(event).username);
-    return learned !== undefined && learned.network === networkOf(event) && learned.agent === agentOf(event);
+    const learned = this.of(event);
+    if (!learned) return false;
+    return learned.networks.includes(networkOf(event)) && learned.agent === agentOf(event);
   }
 
-  names(): string[] {
-    return [...this.byUser.keys()].sort();
+  /**
+   * How the event departs from its identity's learned pipeline: undefined when it matches, when
+   * the identity is no learned pipeline, and while the pipeline is younger than a learning period.
+   */
+  drift(event: AuditEvent): PipelineDrift | undefined {
+    const learned = this.of(event);
+    if (!learned || event.time < learned.since + this.settleDays * DAY_MS) return undefined;
+    const network = networkOf(event);
+    const agent = agentOf(event);
+    const elsewhere = !learned.networks.includes(network);
+    const otherAgent = agent !== learned.agent;
+    if (!elsewhere && !otherAgent) return undefined;
+    return { pipeline: learned, ...(elsewhere ? { network } : {}), ...(otherAgent ? { agent } : {}) };
   }
 }
 
@@ -101,13 +161,26 @@ export function pipelineObservations(event: AuditEvent, context: LearnerContext)
   return [JSON.stringify(['change', user.username, networkOf(event), agentOf(event), hint] satisfies Fact)];
 }
 
+/** One identity's workload changes, as the baseline holds them: the days of each network and agent. */
+interface Changes {
+  networks: Map<string, Set<string>>;
+  agents: Map<string, Set<string>>;
+  days: Set<string>;
+  hinted: boolean;
+}
+
 /**
  * The identities the baseline shows behaving like automation: workload changes on enough distinct
- * days, all from one network and one user agent, and not one interactive read.
+ * days, from a small consistent set of networks ({@link ownNetworks}), with one user agent (or a
+ * version bump of it, {@link currentAgent}), and not one interactive read.
  */
-export function learnPipelines(entries: readonly PipelineEntry[], pipelines: LearnedPipelines): LearnedPipeline[] {
+export function learnPipelines(
+  cluster: string,
+  entries: readonly PipelineEntry[],
+  pipelines: LearnedPipelines,
+): LearnedPipeline[] {
   const people = new Set<string>();
-  const changes = new Map<string, { sources: Set<string>; days: Set<string>; hinted: boolean; first: string[] }>();
+  const changes = new Map<string, Changes>();
   for (const entry of entries) {
     const fact = parseFact(entry.value);
     if (!fact) continue;
@@ -118,22 +191,85 @@ export function learnPipelines(entries: readonly PipelineEntry[], pipelines: Lea
     const [, username, network, agent, hint] = fact;
     let seen = changes.get(username);
     if (!seen) {
-      seen = { sources: new Set(), days: new Set(), hinted: false, first: [network, agent] };
+      seen = { networks: new Map(), agents: new Map(), days: new Set(), hinted: false };
       changes.set(username, seen);
     }
-    seen.sources.add(JSON.stringify([network, agent]));
-    for (const day of Object.keys(entry.dayCounts)) seen.days.add(day);
+    for (const day of Object.keys(entry.dayCounts)) {
+      seen.days.add(day);
+      addDay(seen.networks, network, day);
+      addDay(seen.agents, agent, day);
+    }
     seen.hinted ||= hint === 1;
   }
   const learned: LearnedPipeline[] = [];
   for (const [username, seen] of changes) {
-    if (people.has(username) || pipelines.isRejected(username) || seen.sources.size !== 1) continue;
+    if (people.has(username) || pipelines.isRejected(username)) continue;
     const minDays = seen.hinted ? Math.min(HINTED_MIN_DAYS, pipelines.minDays) : pipelines.minDays;
     if (seen.days.size < minDays) continue;
-    const [network = '', agent = ''] = seen.first;
-    learned.push({ username, network, agent });
+    const networks = ownNetworks(seen.networks, Math.min(NETWORK_MIN_DAYS, pipelines.minDays));
+    const agent = currentAgent(seen.agents);
+    if (!networks || !agent) continue;
+    learned.push({ cluster, username, networks, agent, since: dayStart([...seen.days].sort()[0] ?? '') });
   }
   return learned.sort((a, b) => a.username.localeCompare(b.username));
+}
+
+function addDay(days: Map<string, Set<string>>, key: string, day: string): void {
+  let set = days.get(key);
+  if (!set) {
+    set = new Set();
+    days.set(key, set);
+  }
+  set.add(day);
+}
+
+/**
+ * The networks an identity deploys from, when they are few and consistent: those seen on at least
+ * `minDays` days, one to {@link MAX_NETWORKS} of them, and no more networks seen on fewer days
+ * than that. A stray network is left out (using it again is drift) without unlearning the
+ * pipeline; an identity that shows up from somewhere new as often as from its usual places is
+ * no pipeline.
+ */
+function ownNetworks(networks: ReadonlyMap<string, ReadonlySet<string>>, minDays: number): string[] | undefined {
+  const own = [...networks].filter(([, days]) => days.size >= minDays).map(([network]) => network);
+  const strays = networks.size - own.length;
+  if (own.length === 0 || own.length > MAX_NETWORKS || strays > own.length) return undefined;
+  return own.sort();
+}
+
+/**
+ * The user agent an identity deploys with: its only one, or, when its runner was upgraded, the
+ * newest version of one product, provided each older version was last seen no later than the next
+ * one was first seen (a bump, not two tools taking turns). Then the older versions are drift.
+ */
+function currentAgent(agents: ReadonlyMap<string, ReadonlySet<string>>): string | undefined {
+  if (agents.size === 1) return [...agents.keys()][0];
+  const versions = [...agents].map(([agent, days]) => ({ agent, version: versionOf(agent), days: [...days].sort() }));
+  const product = versions[0]?.version?.product;
+  if (!versions.every((v) => v.version && v.version.product === product)) return undefined;
+  const byVersion = versions.sort((a, b) => compareVersions(a.version, b.version));
+  for (let i = 1; i < byVersion.length; i++) {
+    const older = byVersion[i - 1]?.days ?? [];
+    const newer = byVersion[i]?.days ?? [];
+    if ((older[older.length - 1] ?? '') > (newer[0] ?? '')) return undefined;
+  }
+  return byVersion[byVersion.length - 1]?.agent;
+}
+
+interface AgentVersion {
+  product: string;
+  major: number;
+  minor: number;
+}
+
+function versionOf(agent: string): AgentVersion | undefined {
+  const match = /^([^/]+)\/v?(\d+)(?:\.(\d+))?$/.exec(agent);
+  if (!match) return undefined;
+  return { product: match[1] ?? '', major: Number(match[2]), minor: Number(match[3] ?? 0) };
+}
+
+function compareVersions(a?: AgentVersion, b?: AgentVersion): number {
+  return (a?.major ?? 0) - (b?.major ?? 0) || (a?.minor ?? 0) - (b?.minor ?? 0);
 }
 
 function parseFact(value: string): Fact | undefined {
@@ -142,7 +278,8 @@ function parseFact(value: string): Fact | undefined {
     if (!Array.isArray(fact)) return undefined;
     if (fact[0] === 'interactive' && typeof fact[1] === 'string') return fact as Fact;
     if (fact[0] === 'change' && fact.length === 5 && fact.slice(1, 4).every((f) => typeof f === 'string')) {
-      return fact as Fact;
+      // Values written before networks were /16s name a /24 (/64): read them as their /16 (/48).
+      return ['change', fact[1], widened(fact[2]), fact[3], fact[4] === 1 ? 1 : 0];
     }
   } catch {
     // Not a value this learner wrote.
@@ -172,23 +309,17 @@ function interactive(event: AuditEvent, user: AuditUser): boolean {
   return own === undefined || own !== ref.namespace;
 }
 
-/** The source network: the /24 of an IPv4 address, the /64 of an IPv6 one. */
+/** The source network: the /16 of an IPv4 address, the /48 of an IPv6 one. */
 function networkOf(event: AuditEvent): string {
   const address = event.sourceIps[0];
-  if (!address) return '-';
-  const v4 = /^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$/.exec(address);
-  if (v4) return `${v4[1]}.0/24`;
-  if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = address.includes('::') && tail ? tail.split(':') : [];
-  const groups = address.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.toLowerCase())
-    .join(':')}::/64`;
+  return address ? rangeBlock(address) : '-';
+}
+
+/** A network as written by any version of the learner, as its /16 (/48). */
+function widened(network: string): string {
+  if (network === '-') return network;
+  const slash = network.indexOf('/');
+  return rangeBlock(slash >= 0 ? network.slice(0, slash) : network);
 }
 
 /** The user agent's product and version prefix (`kubectl/v1.30`): patch releases do not change it. */
