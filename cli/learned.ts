@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { ConfigInput } from '../shared/config';
+import type { ConfigInput, PRIVILEGED_SETTINGS } from '../shared/config';
 import { type LearnedScope, type LearnedState, pipelineNetworks, readLearned } from '../shared/engine';
 import { printable } from '../shared/util';
 import { REPLAY_KEY } from './analyze';
@@ -99,6 +99,32 @@ export function asConfig(state: LearnedState, trustRegistries: boolean): { fragm
         'identities.notPipelines so it is never learned again.',
     );
   } else notes.push('note: no pipeline identity learned yet; identities.cicd is empty');
+  if (clusters.length > 1) fragment.network = { clusters: clusters.map((c) => ({ name: c.scope })) };
+  const entryPoints = [...new Set(state.scopes.flatMap((s) => s.entryPoints))].sort();
+  if (entryPoints.length > 0) {
+    fragment.network = { ...fragment.network, entryPoints: { cidrs: entryPoints.map((a) => `${a}/32`) } };
+    notes.push(
+      `note: network.entryPoints lists the ${entryPoints.length} addresses learned as load balancers; give them labels`,
+    );
+  }
+  const privileged = clusters.flatMap((s) => s.privilegedWorkloads);
+  if (privileged.length > 0) {
+    const byWorkload = new Map<string, Set<string>>();
+    for (const p of privileged) {
+      const allow = byWorkload.get(p.workload) ?? new Set<string>();
+      for (const a of p.allow) allow.add(a);
+      byWorkload.set(p.workload, allow);
+    }
+    fragment.audit = {
+      privilegedWorkloads: [...byWorkload]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([workload, allow]) => ({ workload, allow: [...allow].sort() as (typeof PRIVILEGED_SETTINGS)[number][] })),
+    };
+    notes.push(
+      'note: audit.privilegedWorkloads allows each learned setting whoever writes it (learned, only for the kind of ' +
+        'identity that wrote it); keep only what you expect',
+    );
+  }
   const registries = [...new Set(clusters.flatMap((s) => s.registries))].sort();
   if (trustRegistries) {
     fragment.registries = { trusted: registries };
@@ -134,11 +160,18 @@ function describeScope(scope: LearnedScope): string {
       const shown = networks.slice(0, 5).join(', ') + (networks.length > 5 ? `, ... ${networks.length - 5} more` : '');
       return `${printable(i.identity, 120)}${shown ? `  from ${shown}` : ''}`;
     });
+    list(
+      lines,
+      'Privileged workloads',
+      scope.privilegedWorkloads,
+      (p) => `${printable(p.workload, 120)}  ${p.allow.map((a) => printable(a, 40)).join(', ')}  written by a ${p.by}`,
+    );
   } else {
     const f = scope.flows;
     lines.push(
       `  Known edges ${f.edges}, ports ${f.ports} (${f.distinctPorts} distinct), external destinations ${f.externalDestinations}`,
     );
+    list(lines, 'Entry points (load balancers)', scope.entryPoints, (a) => printable(a, 60));
   }
   return `${lines.join('\n')}\n`;
 }

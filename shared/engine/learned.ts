@@ -1,6 +1,17 @@
 import { BaselineStore, EDGE_STATS_KIND, learningStatus } from '../baseline';
 import type { Config } from '../config';
-import { baselineKindOf, type LearnedPipeline, LearnedPipelines, learnPipelines, PIPELINE_BASELINE } from '../detect';
+import {
+  baselineKindOf,
+  ENTRY_POINT_BASELINE,
+  type LearnedPipeline,
+  LearnedPipelines,
+  type LearnedPrivilege,
+  learnEntryPoints,
+  learnPipelines,
+  learnPrivileges,
+  PIPELINE_BASELINE,
+  PRIVILEGE_BASELINE,
+} from '../detect';
 import type { Table } from '../store';
 
 /** An identity the audit log taught, with the networks it called from (none when it was only seen from inside). */
@@ -33,6 +44,10 @@ export interface LearnedScope {
   registries: string[];
   repositories: string[];
   identities: LearnedIdentity[];
+  /** A cluster's workloads allowed the host access they were written with on several days. */
+  privilegedWorkloads: Omit<LearnedPrivilege, 'cluster'>[];
+  /** A VPC's addresses that take the internet's web traffic like a load balancer. */
+  entryPoints: string[];
   flows: LearnedFlowCounts;
 }
 
@@ -90,6 +105,14 @@ export async function readLearned(table: Table, config: Config, options: ReadLea
       registries: await values(KINDS.registries),
       repositories: await values(KINDS.repositories),
       identities: identitiesOf(await values(KINDS.identities), await values(KINDS.identityNetworks)),
+      privilegedWorkloads: config.audit.learnPrivilegedWorkloads
+        ? learnPrivileges(await store.entries(scope, PRIVILEGE_BASELINE)).map(({ cluster: _c, ...p }) => p)
+        : [],
+      entryPoints: config.network.learnEntryPoints
+        ? learnEntryPoints(await store.entries(scope, ENTRY_POINT_BASELINE))
+            .map((e) => e.address)
+            .sort()
+        : [],
       flows: {
         edges: (await store.entries(scope, EDGE_STATS_KIND)).length,
         ports: ports.length,

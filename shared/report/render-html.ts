@@ -123,11 +123,22 @@ function learnedSection(scopes: readonly ReportLearnedScope[]): string {
       if (scope.registries.length > 0) {
         parts.push(`<p class="learned-registries">Registries: ${escapeHtml(scope.registries.join(', '))}</p>`);
       }
+      if (scope.privilegedWorkloads.length > 0) {
+        const allowed = scope.privilegedWorkloads.map(
+          (p) => `${p.workload} (${p.allow.join(', ')}, written by a ${p.by})`,
+        );
+        parts.push(`<p class="learned-privileged">Privileged workloads: ${escapeHtml(allowed.join('; '))}</p>`);
+      }
     } else {
       parts.push(
         `<p class="learned-counts">${c.edges} known edges, ${c.ports} known ports (${c.distinctPorts} distinct), ` +
           `${c.externalDestinations} external destinations</p>`,
       );
+      if (scope.entryPoints.length > 0) {
+        parts.push(
+          `<p class="learned-entry-points">Entry points (load balancers): ${escapeHtml(scope.entryPoints.join(', '))}</p>`,
+        );
+      }
     }
     parts.push('</div>');
   }

@@ -7,6 +7,10 @@ export interface ReportLearnedScope {
   learning: { learningUntil?: string; learned: boolean };
   pipelines: { username: string; networks: string[]; agent: string }[];
   registries: string[];
+  /** Workloads allowed host access, with the settings and the kind of identity that writes them. */
+  privilegedWorkloads: { workload: string; allow: string[]; by: string }[];
+  /** Addresses learned as load balancers. */
+  entryPoints: string[];
   counts: {
     repositories: number;
     identities: number;
@@ -25,6 +29,8 @@ export function buildReportLearned(state: LearnedState): ReportLearnedScope[] {
     learning: s.learning,
     pipelines: s.pipelines.map((p) => ({ username: p.username, networks: pipelineNetworks(p), agent: p.agent })),
     registries: s.registries,
+    privilegedWorkloads: s.privilegedWorkloads,
+    entryPoints: s.entryPoints,
     counts: {
       repositories: s.repositories.length,
       identities: s.identities.length,

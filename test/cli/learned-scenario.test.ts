@@ -24,7 +24,12 @@ describe('learned --as-config reproduces a no-config run', () => {
   let manifest: ScenarioManifest;
   let noConfig: AnalyzeResult;
   let withConfig: AnalyzeResult;
-  let fragment: { clusterName?: string; identities: { cicd: string[] } };
+  let fragment: {
+    clusterName?: string;
+    identities: { cicd: string[] };
+    network?: { entryPoints?: { cidrs: string[] } };
+    audit?: { privilegedWorkloads: { workload: string; allow: string[] }[] };
+  };
   let learnedPipelines: string[];
 
   beforeAll(async () => {
@@ -46,9 +51,14 @@ describe('learned --as-config reproduces a no-config run', () => {
     withConfig = await analyze({ paths, configPath, format: 'json', stdout: new Capture(), stderr: new Capture() });
   }, 240_000);
 
-  it('says the cluster and the learned pipelines', () => {
+  it('says the cluster, the learned pipelines, load balancers and privileged workloads', () => {
     expect(fragment.clusterName).toBe(manifest.cluster);
     expect(fragment.identities.cicd).toEqual(learnedPipelines);
+    expect(learnedPipelines).toContain('github-actions');
+    expect(fragment.network?.entryPoints?.cidrs).toEqual(['10.0.0.164/32', '10.0.0.37/32']);
+    expect(fragment.audit?.privilegedWorkloads).toEqual([
+      { workload: 'monitoring/node-exporter', allow: ['hostNetwork'] },
+    ]);
   });
 
   it('finds the same after the learning period, the cluster named as the config says', () => {

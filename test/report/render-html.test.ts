@@ -152,6 +152,8 @@ describe('the Learned section', () => {
             registries: ['docker.io', HOSTILE[5] as string],
             repositories: ['docker.io/library/nginx'],
             identities: [{ identity: 'alice', networks: ['203.0.113.0/24'] }],
+            privilegedWorkloads: [],
+            entryPoints: [],
             flows: { edges: 0, ports: 0, distinctPorts: 0, externalDestinations: 0 },
           },
           {
@@ -162,6 +164,8 @@ describe('the Learned section', () => {
             registries: [],
             repositories: [],
             identities: [],
+            privilegedWorkloads: [],
+            entryPoints: [],
             flows: { edges: 183, ports: 29, distinctPorts: 13, externalDestinations: 11 },
           },
         ],
