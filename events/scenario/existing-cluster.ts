@@ -1,9 +1,9 @@
 import { API_SERVER_IPS, ARGOCD, EXTERNAL, WORKLOADS } from './cluster';
 import type { FlowLog } from './flow-log';
 import { type Identity, rbacReason, USER_AGENTS } from './identities';
-import { type Activity, autoscale, reportPodRunning, rollout } from './lifecycle';
+import { type Activity, reportPodRunning, rollout } from './lifecycle';
 import { workloadManifest } from './manifests';
-import { addonSync, bumpVersion, INGRESS, SERVICES, serviceManifest } from './normal-life';
+import { bumpVersion, dailyChores, INGRESS, type PlannedAction, SERVICES, serviceManifest } from './normal-life';
 import { type Prng, streamOf } from './prng';
 import { externalCall, internalCall } from './traffic';
 import type { Pod, World } from './world';
@@ -127,12 +127,6 @@ export function gitOpsSync(a: Activity, rng: Prng, time: number, releaseKey?: st
   });
 }
 
-interface PlannedAction {
-  time: number;
-  label: string;
-  run: (rng: Prng, time: number) => void;
-}
-
 /**
  * Plans and runs the changes of every day, in time order: the agent's daily sync, releases
  * from day 8 on, autoscaling and the add-on manager as in the default scenario, and on day 8 a
@@ -171,22 +165,7 @@ export function planExistingClusterChanges(a: Activity): void {
         },
       });
     }
-    const peak = rng.int(4, 5);
-    actions.push({
-      time: dayStart + 10 * HOUR + rng.int(30 * MINUTE, 150 * MINUTE),
-      label: `hpa-up-${day}`,
-      run: (r, t) => autoscale(a, r, 'shop/web', t, peak),
-    });
-    actions.push({
-      time: dayStart + 20 * HOUR + rng.int(0, 150 * MINUTE),
-      label: `hpa-down-${day}`,
-      run: (r, t) => autoscale(a, r, 'shop/web', t, 3),
-    });
-    actions.push({
-      time: dayStart + 3 * HOUR + rng.int(0, 120 * MINUTE),
-      label: `addon-sync-${day}`,
-      run: (r, t) => addonSync(a, r, t),
-    });
+    actions.push(...dailyChores(a, rng, day, dayStart));
   }
   actions.sort((x, y) => x.time - y.time);
   for (const action of actions) action.run(streamOf(a.seed, 'gitops-action', action.label), action.time);

@@ -31,10 +31,36 @@ const EKS_AGENT_IP = '172.16.47.9';
 // Day plan: pipeline runs, releases, autoscaling, add-on sync. Run in time order, because each
 // changes the pods that later events and flows see.
 
-interface PlannedAction {
+export interface PlannedAction {
   time: number;
   label: string;
   run: (rng: Prng, time: number) => void;
+}
+
+/**
+ * What every day brings whoever deploys: shop/web follows its traffic (up around midday, down in
+ * the evening), and the add-on manager syncs in the early morning. Draws from `rng` in a fixed
+ * order, so a scenario that plans them keeps its bytes.
+ */
+export function dailyChores(a: Activity, rng: Prng, day: number, dayStart: number): PlannedAction[] {
+  const peak = rng.int(4, 5);
+  return [
+    {
+      time: dayStart + 10 * HOUR + rng.int(30 * MINUTE, 150 * MINUTE),
+      label: `hpa-up-${day}`,
+      run: (r, t) => autoscale(a, r, 'shop/web', t, peak),
+    },
+    {
+      time: dayStart + 20 * HOUR + rng.int(0, 150 * MINUTE),
+      label: `hpa-down-${day}`,
+      run: (r, t) => autoscale(a, r, 'shop/web', t, 3),
+    },
+    {
+      time: dayStart + 3 * HOUR + rng.int(0, 120 * MINUTE),
+      label: `addon-sync-${day}`,
+      run: (r, t) => addonSync(a, r, t),
+    },
+  ];
 }
 
 /** Plans and runs the changes of every day, in time order. */
@@ -60,23 +86,7 @@ export function planChanges(a: Activity): void {
         run: (r, t) => pipelineRun(a, r, t, key),
       });
     });
-    // shop/web follows its traffic: up around midday, down in the evening.
-    const peak = rng.int(4, 5);
-    actions.push({
-      time: dayStart + 10 * HOUR + rng.int(30 * MINUTE, 150 * MINUTE),
-      label: `hpa-up-${day}`,
-      run: (r, t) => autoscale(a, r, 'shop/web', t, peak),
-    });
-    actions.push({
-      time: dayStart + 20 * HOUR + rng.int(0, 150 * MINUTE),
-      label: `hpa-down-${day}`,
-      run: (r, t) => autoscale(a, r, 'shop/web', t, 3),
-    });
-    actions.push({
-      time: dayStart + 3 * HOUR + rng.int(0, 120 * MINUTE),
-      label: `addon-sync-${day}`,
-      run: (r, t) => addonSync(a, r, t),
-    });
+    actions.push(...dailyChores(a, rng, day, dayStart));
   }
   actions.sort((x, y) => x.time - y.time);
   for (const action of actions) action.run(streamOf(a.seed, 'action', action.label), action.time);

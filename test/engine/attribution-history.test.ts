@@ -35,46 +35,44 @@ const NETWORK: ConfigInput['network'] = {
 const seconds = (time: number) => Math.floor(time / 1000);
 const at = (hour: number, minute = 0) => T0 + hour * HOUR + minute * MINUTE;
 
-/** The audit log: CoreDNS reports every hour; the web pod, running since before the logs, only at `reportHour`. */
-function auditHour(hour: number, reportHour: number | undefined): { key: string; body: string } {
-  const events = [
-    podStatus({
-      namespace: 'kube-system',
-      pod: 'coredns-5d78c9869d-abcde',
-      ip: DNS,
-      time: at(hour, 59),
-      startTime: T0 - HOUR,
-    }),
-  ];
-  if (hour === reportHour) {
-    events.unshift(
-      podStatus({
-        namespace: 'shop',
-        pod: 'web-7d9c8b6f5d-x2k4q',
-        ip: WEB,
-        time: at(hour, 5),
-        startTime: T0 - 40 * 24 * HOUR,
-      }),
-    );
-  }
-  return {
-    key: `audit/2026/11/hour-${String(hour).padStart(3, '0')}.jsonl`,
-    body: events.map((e) => JSON.stringify(e)).join('\n'),
-  };
-}
+type AuditEventInput = Record<string, unknown>;
 
-/** The web pod's steady traffic: the database, the cache and DNS, every hour. */
-function flowHour(hour: number, extra: readonly LineInput[] = []): { key: string; body: string } {
-  const lines: LineInput[] = [
-    ...extra,
-    { src: WEB, dst: RDS, dstPort: 5432, start: seconds(at(hour, 10)) },
-    { src: WEB, dst: CACHE, dstPort: 6379, start: seconds(at(hour, 11)) },
-    { src: WEB, dst: DNS, dstPort: 53, protocol: 17, start: seconds(at(hour, 12)) },
-  ];
-  return { key: flowKey(at(hour, 55), `h${hour}`), body: flowObject(lines) };
-}
+/** CoreDNS's hourly report, in every audit object. */
+const coreDns = (hour: number) =>
+  podStatus({
+    namespace: 'kube-system',
+    pod: 'coredns-5d78c9869d-abcde',
+    ip: DNS,
+    time: at(hour, 59),
+    startTime: T0 - HOUR,
+  });
 
-async function run(reportHour: number | undefined, extra: (hour: number) => LineInput[] = () => []) {
+/** The web pod, running since 40 days before the logs, reported by its kubelet at `hour`. */
+const longRunningWeb = (hour: number, phase?: string) =>
+  podStatus({
+    namespace: 'shop',
+    pod: 'web-7d9c8b6f5d-x2k4q',
+    ip: WEB,
+    time: at(hour, 5),
+    startTime: T0 - 40 * 24 * HOUR,
+    ...(phase ? { phase } : {}),
+  });
+
+/** The web pod's steady traffic from `address`: the database, the cache and DNS. */
+const steadyTraffic = (hour: number, address = WEB): LineInput[] => [
+  { src: address, dst: RDS, dstPort: 5432, start: seconds(at(hour, 10)) },
+  { src: address, dst: CACHE, dstPort: 6379, start: seconds(at(hour, 11)) },
+  { src: address, dst: DNS, dstPort: 53, protocol: 17, start: seconds(at(hour, 12)) },
+];
+
+/**
+ * Replays hours 0 to {@link LAST_HOUR} (each hour's audit object, then its flow object) with a
+ * learning day and a rebaseline after it. Returns the new-port findings as [source, port].
+ */
+async function replay(
+  audit: (hour: number) => AuditEventInput[],
+  flows: (hour: number) => LineInput[],
+): Promise<string[][]> {
   const config = defaultConfig({ learning: { days: 1 }, network: NETWORK });
   const engine = new Engine({
     config,
@@ -85,154 +83,82 @@ async function run(reportHour: number | undefined, extra: (hour: number) => Line
   });
   const log = new FindingLog(engine);
   for (let hour = 0; hour <= LAST_HOUR; hour++) {
-    const audit = auditHour(hour, reportHour);
-    await log.process(memorySource(audit.key, audit.body));
-    const flow = flowHour(hour, extra(hour));
-    await log.process(memorySource(flow.key, flow.body));
+    const events = [...audit(hour), coreDns(hour)];
+    await log.process(
+      memorySource(
+        `audit/2026/11/hour-${String(hour).padStart(3, '0')}.jsonl`,
+        events.map((e) => JSON.stringify(e)).join('\n'),
+      ),
+    );
+    await log.process(memorySource(flowKey(at(hour, 55), `h${hour}`), flowObject(flows(hour))));
     if (hour + 1 === 24) await log.rebaseline(at(24));
   }
-  return log;
+  return log.findings
+    .filter((f) => f.ruleId === 'net.new-port')
+    .map((f) => [String(f.entities.source), String(f.entities.port)]);
 }
 
 describe('Attribution keeps history', () => {
   it('names the long-running pod once the kubelet reports it, and its old connections stay known', async () => {
     // Act
-    const log = await run(REPORT_HOUR);
-    // Assess: the pod is named from its report on, and nothing it always did is new
-    const named = log.findings.filter((f) => f.entities.source === 'workload:shop/web');
-    expect(named).toEqual([]);
-    expect(log.findings.filter((f) => f.ruleId === 'net.new-port')).toEqual([]);
+    const newPorts = await replay((hour) => (hour === REPORT_HOUR ? [longRunningWeb(hour)] : []), steadyTraffic);
+    // Assess
+    expect(newPorts).toEqual([]);
   });
 
   it('still finds a port the workload never used, even one its subnet neighbours used', async () => {
     // Prepare: after the report, the web pod also reaches the database on the MySQL port, which
     // only a neighbour in its /24 (another unnamed address) used while learning
-    const extra = (hour: number): LineInput[] => [
+    const flows = (hour: number): LineInput[] => [
+      ...steadyTraffic(hour),
       ...(hour < 24 ? [{ src: '10.0.1.99', dst: RDS, dstPort: 3306, start: seconds(at(hour, 15)) }] : []),
       ...(hour === REPORT_HOUR + 2 ? [{ src: WEB, dst: RDS, dstPort: 3306, start: seconds(at(hour, 20)) }] : []),
     ];
     // Act
-    const log = await run(REPORT_HOUR, extra);
+    const newPorts = await replay((hour) => (hour === REPORT_HOUR ? [longRunningWeb(hour)] : []), flows);
     // Assess
-    const newPorts = log.findings.filter((f) => f.ruleId === 'net.new-port');
-    expect(newPorts.map((f) => [f.entities.source, f.entities.port])).toEqual([['workload:shop/web', '3306/tcp']]);
+    expect(newPorts).toEqual([['workload:shop/web', '3306/tcp']]);
   });
 
   it('gives a pod reported as it starts no inherited history: a new pod on a known address is judged as itself', async () => {
-    // Prepare: the same traffic, but the pod reported at hour 30 started then (a fresh pod reusing the address)
-    const config = defaultConfig({ learning: { days: 1 }, network: NETWORK });
-    const engine = new Engine({
-      config,
-      table: new MemoryTable(),
-      context: buildDetectContext(config),
-      sink: new CollectingSink(),
-      clock: () => T0,
-    });
-    const log = new FindingLog(engine);
+    // Prepare: the pod reported at the report hour started then (a fresh pod reusing the address)
+    const fresh = (hour: number) =>
+      hour === REPORT_HOUR
+        ? [
+            podStatus({
+              namespace: 'shop',
+              pod: 'web-7d9c8b6f5d-x2k4q',
+              ip: WEB,
+              time: at(hour, 2),
+              startTime: at(hour, 1),
+            }),
+          ]
+        : [];
     // Act
-    for (let hour = 0; hour <= LAST_HOUR; hour++) {
-      const events = [
-        podStatus({
-          namespace: 'kube-system',
-          pod: 'coredns-5d78c9869d-abcde',
-          ip: DNS,
-          time: at(hour, 59),
-          startTime: T0 - HOUR,
-        }),
-      ];
-      if (hour === REPORT_HOUR) {
-        events.unshift(
-          podStatus({
-            namespace: 'shop',
-            pod: 'web-7d9c8b6f5d-x2k4q',
-            ip: WEB,
-            time: at(hour, 2),
-            startTime: at(hour, 1),
-          }),
-        );
-      }
-      await log.process(
-        memorySource(
-          `audit/2026/11/hour-${String(hour).padStart(3, '0')}.jsonl`,
-          events.map((e) => JSON.stringify(e)).join('\n'),
-        ),
-      );
-      const flow = flowHour(hour);
-      await log.process(memorySource(flow.key, flow.body));
-      if (hour + 1 === 24) await log.rebaseline(at(24));
-    }
-    // Assess: the new workload's connections are new to it
-    const newPorts = log.findings.filter((f) => f.ruleId === 'net.new-port');
-    expect(newPorts.map((f) => f.entities.source)).toContain('workload:shop/web');
+    const newPorts = await replay(fresh, steadyTraffic);
+    // Assess
+    expect(newPorts.map(([source]) => source)).toContain('workload:shop/web');
   });
 
   it('keeps the history through a rollout: the new pod inherits what the old, unnamed pod learned', async () => {
     // Prepare: at the report hour the web workload rolls out: the old pod's last report (it ran
     // before the logs) and the new pod's first, on another address
     const NEW_WEB = '10.0.1.80';
-    const rollout = (withOldReport: boolean) => async () => {
-      const config = defaultConfig({ learning: { days: 1 }, network: NETWORK });
-      const engine = new Engine({
-        config,
-        table: new MemoryTable(),
-        context: buildDetectContext(config),
-        sink: new CollectingSink(),
-        clock: () => T0,
+    const newPod = (hour: number) =>
+      podStatus({
+        namespace: 'shop',
+        pod: 'web-6f7c9d8b4c-q8r2t',
+        ip: NEW_WEB,
+        time: at(hour, 2),
+        startTime: at(hour, 1),
       });
-      const log = new FindingLog(engine);
-      for (let hour = 0; hour <= LAST_HOUR; hour++) {
-        const events = [
-          podStatus({
-            namespace: 'kube-system',
-            pod: 'coredns-5d78c9869d-abcde',
-            ip: DNS,
-            time: at(hour, 59),
-            startTime: T0 - HOUR,
-          }),
-        ];
-        if (hour === REPORT_HOUR) {
-          if (withOldReport) {
-            events.push(
-              podStatus({
-                namespace: 'shop',
-                pod: 'web-7d9c8b6f5d-x2k4q',
-                ip: WEB,
-                time: at(hour, 3),
-                startTime: T0 - 40 * 24 * HOUR,
-                phase: 'Succeeded',
-              }),
-            );
-          }
-          events.push(
-            podStatus({
-              namespace: 'shop',
-              pod: 'web-6f7c9d8b4c-q8r2t',
-              ip: NEW_WEB,
-              time: at(hour, 2),
-              startTime: at(hour, 1),
-            }),
-          );
-        }
-        await log.process(
-          memorySource(
-            `audit/2026/11/hour-${String(hour).padStart(3, '0')}.jsonl`,
-            events.map((e) => JSON.stringify(e)).join('\n'),
-          ),
-        );
-        const web = hour < REPORT_HOUR ? WEB : NEW_WEB;
-        const lines: LineInput[] = [
-          { src: web, dst: RDS, dstPort: 5432, start: seconds(at(hour, 10)) },
-          { src: web, dst: CACHE, dstPort: 6379, start: seconds(at(hour, 11)) },
-          { src: web, dst: DNS, dstPort: 53, protocol: 17, start: seconds(at(hour, 12)) },
-        ];
-        await log.process(memorySource(flowKey(at(hour, 55), `h${hour}`), flowObject(lines)));
-        if (hour + 1 === 24) await log.rebaseline(at(24));
-      }
-      return log.findings.filter((f) => f.ruleId === 'net.new-port').map((f) => [f.entities.source, f.entities.port]);
-    };
+    const flows = (hour: number) => steadyTraffic(hour, hour < REPORT_HOUR ? WEB : NEW_WEB);
     // Act
-    const withHistory = await rollout(true)();
-    const without = await rollout(false)();
+    const withHistory = await replay(
+      (hour) => (hour === REPORT_HOUR ? [newPod(hour), longRunningWeb(hour, 'Succeeded')] : []),
+      flows,
+    );
+    const without = await replay((hour) => (hour === REPORT_HOUR ? [newPod(hour)] : []), flows);
     // Assess: the old pod's last report hands its history to the workload; without it every port is new
     expect(withHistory).toEqual([]);
     expect(without).toEqual(
