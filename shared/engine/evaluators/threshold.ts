@@ -61,8 +61,9 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
     for (const { detector, threshold, windowMs } of this.evaluator.counting) {
       const counted = this.run.attempt(detector.id, event, () => detector.count(event, context));
       if (!counted) continue;
-      const weight = detector.weight ? detector.weight(event, context) : 1;
-      if (!(weight > 0)) continue;
+      const { weight: weigh } = detector;
+      const weight = weigh ? this.run.attempt(detector.id, event, () => weigh.call(detector, event, context)) : 1;
+      if (weight === undefined || !(weight > 0)) continue;
       const scope = shape.scope(event);
       const windowStart = Math.floor(event.time / windowMs) * windowMs;
       for (const key of counted) {
