@@ -86,7 +86,10 @@ export const outboundFlood: ThresholdDetector<FlowEdge> = {
   dedupeMinutes: 60,
   equivalents: {
     falco: 'none',
-    guardduty: 'Backdoor:EC2/DenialOfService.Tcp, .Udp, .UdpOnTcpPorts, .UnusualProtocol, .Dns',
+    guardduty:
+      'Backdoor:EC2/DenialOfService.Tcp, Backdoor:EC2/DenialOfService.Udp, ' +
+      'Backdoor:EC2/DenialOfService.UdpOnTcpPorts, Backdoor:EC2/DenialOfService.UnusualProtocol, ' +
+      'Backdoor:EC2/DenialOfService.Dns',
     elastic: 'none',
     sigma: 'none',
   },
