@@ -269,6 +269,56 @@ const NetworkSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * `net.brute-force`: connection attempts from one client to one server on a remote-login port
+     * (SSH, RDP, WinRM) within the window.
+     */
+    bruteForce: z
+      .object({
+        attempts: z.number().int().min(2).default(40),
+        windowMinutes: z.number().int().min(1).max(1440).default(10),
+        ports: z
+          .array(PortSchema)
+          .min(1, 'list at least one port, or disable net.brute-force')
+          .default([22, 3389, 5985, 5986]),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * `net.dns-egress`: public resolvers workloads may query directly (DNS on 53, DNS over TLS on 853).
+     * The VPC resolver and every internal address (CoreDNS, on-premises resolvers) are always approved.
+     */
+    dnsResolvers: z.array(CidrText).default([]),
+    /** `net.outbound-flood`: packets one internal client sends one public host, per second over the window. */
+    outboundFlood: z
+      .object({
+        packetsPerSecond: z.number().int().min(1).default(2_000),
+        windowMinutes: z.number().int().min(1).max(60).default(5),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * `net.inbound-port-policy`: ports public sources may reach (`allow`: any other port is reported)
+     * and may not (`deny`). Off until one list is set.
+     */
+    inboundPorts: z
+      .object({
+        allow: z.array(PortSchema).optional(),
+        deny: z.array(PortSchema).optional(),
+        /** Also report REJECTed attempts (at `low`); the internet knocks on every port all day. */
+        rejected: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** `net.mail-egress`: SMTP connections from one internal client to public mail servers within the window. */
+    mailEgress: z
+      .object({
+        connections: z.number().int().min(1).default(30),
+        windowMinutes: z.number().int().min(1).max(1440).default(60),
+        ports: z.array(PortSchema).min(1, 'list at least one port, or disable net.mail-egress').default([25]),
+      })
+      .strict()
+      .prefault({}),
     /** `net.log-health`: a flow log silent for this long is reported at rebaseline. */
     logHealth: z
       .object({

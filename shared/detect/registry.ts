@@ -32,13 +32,18 @@ import { threatIntelCaller } from './audit/threat-intel-caller';
 import { tokenRequest } from './audit/token-request';
 import { untrustedRegistry } from './audit/untrusted-registry';
 import { unusualSecretAccess } from './audit/unusual-secret-access';
+import { bruteForce } from './net/brute-force';
+import { dnsEgress } from './net/dns-egress';
 import { exposurePath } from './net/exposure-path';
+import { inboundPortPolicy } from './net/inbound-port-policy';
 import { internetScan } from './net/internet-scan';
 import { ENTRY_POINT_BASELINE } from './net/lib/entry-points';
 import { logHealth } from './net/log-health';
+import { mailEgress } from './net/mail-egress';
 import { miningPoolPort } from './net/mining-pool-port';
 import { newExternalDestination } from './net/new-external-destination';
 import { newPort } from './net/new-port';
+import { outboundFlood } from './net/outbound-flood';
 import { portScan } from './net/port-scan';
 import { portSweep } from './net/port-sweep';
 import { publicIngress } from './net/public-ingress';
@@ -99,9 +104,15 @@ export const FLOW_DETECTORS: readonly FlowDetector[] = [
   // Known-bad and forbidden destinations
   threatIntelMatch,
   miningPoolPort,
+  dnsEgress,
+  mailEgress,
   // Exposure
   publicIngress,
+  inboundPortPolicy,
   exposurePath,
+  // Attacks under way
+  bruteForce,
+  outboundFlood,
   // Baseline anomalies and statistics
   newExternalDestination,
   newPort,

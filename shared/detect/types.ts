@@ -193,6 +193,11 @@ export interface ThresholdDetector<E> extends DetectorMeta {
   limits(context: DetectContext): { threshold: number; windowMinutes: number };
   /** The keys this event counts towards. */
   count(event: E, context: DetectContext): readonly string[] | undefined;
+  /**
+   * How much the event adds to each of its keys; 1 without it. A flow edge stands for many records
+   * (connection attempts, packets), so a flow detector counts what the edge holds, not the edge.
+   */
+  weight?(event: E, context: DetectContext): number;
   /** Describes a key that reached the threshold, from the first event of it in the object. */
   describe(key: string, total: number, sample: E, context: DetectContext): Detection | undefined;
   examples: ThresholdExamples<E>;

@@ -51,6 +51,7 @@ export class NetworkLabels {
   private readonly entries = new CidrIndex<AddressLabel | { cidr: string; label?: undefined }>();
   private readonly sensitiveRanges = new CidrIndex<AddressLabel>();
   private readonly scannerRanges = new CidrIndex<true>();
+  private readonly resolvers = new CidrIndex<true>();
   private readonly scannerWorkloads: GlobSet;
 
   constructor(
@@ -78,6 +79,13 @@ export class NetworkLabels {
       if (!parseCidr(scanner) || !this.scannerRanges.add(scanner, true)) workloads.push(scanner);
     }
     this.scannerWorkloads = new GlobSet(workloads);
+    for (const resolver of config.dnsResolvers) this.resolvers.add(resolver, true);
+  }
+
+  /** Whether workloads may send DNS to an address directly: an internal one, or a configured resolver. */
+  isApprovedResolver(address: string, addressClass: AddressClass): boolean {
+    if (isInternal(addressClass)) return true;
+    return this.resolvers.size > 0 && this.resolvers.lookup(address) === true;
   }
 
   /** Whether a source is an allowed scanner: its address in a configured range, or its workload matching a glob. */

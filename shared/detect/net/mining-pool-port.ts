@@ -1,16 +1,9 @@
 import type { FlowEdge } from '../../network';
-import { HOSTING_SERVICES, isInternal, trafficBytes } from '../../network';
+import { isInternal, trafficBytes } from '../../network';
 import type { RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, edgeRoles, endText, sourceKey } from './lib/describe';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
-
-/** A public address, or one AWS names only as "hosted on AWS" (EC2, AMAZON): anyone can run a pool there. */
-function isPublicServer(edge: FlowEdge): boolean {
-  if (edge.serverClass === 'public') return true;
-  return (
-    edge.serverClass === 'aws-service' && edge.serverService !== undefined && HOSTING_SERVICES.has(edge.serverService)
-  );
-}
+import { isPublicServer } from './lib/public-server';
 
 export const miningPoolPort: RuleDetector<FlowEdge> = {
   id: 'net.mining-pool-port',

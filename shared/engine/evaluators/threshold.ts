@@ -61,13 +61,16 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
     for (const { detector, threshold, windowMs } of this.evaluator.counting) {
       const counted = this.run.attempt(detector.id, event, () => detector.count(event, context));
       if (!counted) continue;
+      const { weight: weigh } = detector;
+      const weight = weigh ? this.run.attempt(detector.id, event, () => weigh.call(detector, event, context)) : 1;
+      if (weight === undefined || !(weight > 0)) continue;
       const scope = shape.scope(event);
       const windowStart = Math.floor(event.time / windowMs) * windowMs;
       for (const key of counted) {
         const id = `${scope}\u0000${detector.id}\u0000${key}\u0000${windowStart}`;
         const tally = this.tallies.get(id);
         if (tally) {
-          tally.count++;
+          tally.count += weight;
           if (event.time < tally.sample.time) {
             tally.sample = tally.sampled ? event : { time: event.time, origin: event.origin };
           }
@@ -83,7 +86,7 @@ class ThresholdSession<E extends Located> implements EvaluatorSession<E> {
           key,
           windowStart,
           windowMs,
-          count: 1,
+          count: weight,
           sample: sampled ? event : { time: event.time, origin: event.origin },
           sampled,
         });
