@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../shared/config';
-import { ConfigError, defaultConfig, loadConfigFile } from '../shared/config';
+import { ConfigError, defaultConfig, fetchedLists, loadConfigFile } from '../shared/config';
 
 /** The file the app reads when no `-c config=...` is given, relative to the working directory. */
 export const DEFAULT_CONFIG_FILE = 'driftwatch.config.json';
@@ -85,6 +85,11 @@ export function checkDeployable(config: Config, baseDir: string, where: string):
   config.plumbing.vpcIds.forEach((vpcId, i) => {
     if (seenVpcs.has(vpcId)) fail(`plumbing.vpcIds[${i}]: ${vpcId} is listed twice`);
     seenVpcs.add(vpcId);
+  });
+  const seenLists = new Set<string>();
+  fetchedLists(config.threatIntel.fetch.lists).forEach(({ name }, i) => {
+    if (seenLists.has(name)) fail(`threatIntel.fetch.lists[${i}]: the list "${name}" is listed twice`);
+    seenLists.add(name);
   });
   config.threatIntel.sources.forEach((source, i) => {
     if (!('path' in source)) return;

@@ -9,6 +9,7 @@ import { Monitoring } from './monitoring';
 import { Processors } from './processors';
 import { ScheduledRun } from './scheduled-run';
 import { StatefulResources } from './stateful-resources';
+import { ThreatListFetch } from './threat-list-fetch';
 import { ThreatLists } from './threat-lists';
 import { VpcFlowLogs } from './vpc-flow-logs';
 
@@ -38,6 +39,8 @@ export class DriftwatchStack extends Stack {
   public readonly digest: Digest;
   public readonly auditLogSubscription: AuditLogSubscription | undefined;
   public readonly vpcFlowLogs: VpcFlowLogs | undefined;
+  /** The scheduled fetcher of public threat lists; only with `threatIntel.fetch.enabled`. */
+  public readonly threatListFetch: ThreatListFetch | undefined;
   public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: DriftwatchStackProps) {
@@ -56,9 +59,18 @@ export class DriftwatchStack extends Stack {
     });
     const { logs, state, alerts } = this.stateful;
 
+    // Opt-in: it needs egress to the lists' sites, and nothing is synthesized without it.
+    this.threatListFetch = config.threatIntel.fetch.enabled
+      ? new ThreatListFetch(this, 'ThreatListFetch', {
+          settings: config.threatIntel.fetch,
+          alarmTopic: alerts.operationsTopic,
+          accessLogBucket: logs.accessLogBucket,
+        })
+      : undefined;
     const threatLists = new ThreatLists(this, 'ThreatLists', {
       sources: config.threatIntel.sources,
       baseDir: props.configDir,
+      fetched: this.threatListFetch,
     });
     this.processors = new Processors(this, 'Processors', {
       config,
@@ -126,6 +138,7 @@ export class DriftwatchStack extends Stack {
       { name: 'FlowIngestion', resource: this.flowIngestion.deadLetterQueue },
       { name: 'RebaselineSchedule', resource: this.schedule.deadLetterQueue },
       ...(rebaselineFailures ? [{ name: 'RebaselineFailures', resource: rebaselineFailures }] : []),
+      ...(this.threatListFetch?.deadLetterQueues ?? []),
     ];
     this.digest = new Digest(this, 'Digest', { config, state, alerts, deadLetterQueues });
 
@@ -137,6 +150,7 @@ export class DriftwatchStack extends Stack {
         { name: 'FlowProcessor', resource: this.processors.flowProcessor },
         { name: 'Rebaseline', resource: this.processors.rebaseline },
         { name: 'Digest', resource: this.digest.function },
+        ...(this.threatListFetch ? [{ name: 'ThreatListFetch', resource: this.threatListFetch.function }] : []),
       ],
       workQueues: [
         { name: 'AuditIngestion', resource: this.auditIngestion.queue },
@@ -163,6 +177,12 @@ export class DriftwatchStack extends Stack {
     });
     new CfnOutput(this, 'AuditQueueUrl', { value: this.auditIngestion.queue.queueUrl });
     new CfnOutput(this, 'FlowQueueUrl', { value: this.flowIngestion.queue.queueUrl });
+    if (this.threatListFetch) {
+      new CfnOutput(this, 'ThreatListBucketName', {
+        value: this.threatListFetch.bucket.bucketName,
+        description: 'The fetched public threat lists, versioned, under threat-lists/',
+      });
+    }
     if (logs.accessLogBucket) {
       new CfnOutput(this, 'AccessLogBucketName', { value: logs.accessLogBucket.bucketName });
     }

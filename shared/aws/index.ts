@@ -7,3 +7,11 @@ export { QueueDepths } from './queue-depths';
 export { parseS3Uri, s3ListFetcher } from './s3-source';
 export { scheduleTime } from './schedule-event';
 export { SnsPublisher } from './sns-publisher';
+export {
+  S3ListStore,
+  STALE_LISTS_METRIC,
+  THREAT_LIST_FETCH_SERVICE,
+  THREAT_LIST_PREFIX,
+  threatListEnvironment,
+  threatListKey,
+} from './threat-list-store';

@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LogKind, ObjectSource } from '../ingest';
 import { ReaderError, stoppedReading } from '../ingest';
-import type { ListFetcher } from '../intel';
+import { type ListFetcher, ListMissingError } from '../intel';
 import type { S3ObjectRef } from './s3-events';
+import { isMissingObject } from './threat-list-store';
 
 /**
  * An S3 object as an {@link ObjectSource}: streamed with GetObject, ranged for sniffing and for
@@ -79,15 +80,18 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 
 /** Reads threat lists from S3, with the ETag as the version. */
 export function s3ListFetcher(client: S3Client): ListFetcher {
+  const missing = (uri: string) => (error: unknown) => {
+    throw isMissingObject(error) ? new ListMissingError(uri, { cause: error }) : error;
+  };
   return {
     async fetch(uri) {
       const { bucket, key } = parseS3Uri(uri);
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch(missing(uri));
       return { text: (await out.Body?.transformToString('utf8')) ?? '', version: out.ETag ?? '' };
     },
     async version(uri) {
       const { bucket, key } = parseS3Uri(uri);
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(missing(uri));
       return out.ETag ?? '';
     },
   };

@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './load';
+export * from './public-lists';
 export * from './schema';

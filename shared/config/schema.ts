@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PUBLIC_THREAT_LIST_NAMES, PUBLIC_THREAT_LISTS } from './public-lists';
 
 /** Severities in ascending order; the index is the rank. */
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
@@ -20,6 +21,11 @@ const ThreatIntelSourceSchema = z.union([
     .object({
       s3Uri: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'must look like s3://bucket/key'),
       name: z.string().optional(),
+      /**
+       * A missing object reads as an empty list instead of failing the run: the stack sets it on
+       * the lists its fetcher keeps, which exist only after the fetcher's first run.
+       */
+      optional: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -340,6 +346,49 @@ const ScheduleSchema = z
     'must be an EventBridge expression such as "cron(0 0 * * ? *)" or "rate(1 day)"',
   );
 
+/** A list the stack's fetcher keeps: a public list by name, or any HTTPS URL under a name of your own. */
+const FetchedListSchema = z.union(
+  [
+    z.enum(PUBLIC_THREAT_LIST_NAMES),
+    z
+      .object({
+        name: z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9-]{0,39}$/,
+            'use lowercase letters, digits and dashes (at most 40), e.g. "mining-pools"',
+          ),
+        url: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
+      })
+      .strict(),
+  ],
+  {
+    error: `must be one of ${PUBLIC_THREAT_LIST_NAMES.map((n) => `"${n}"`).join(', ')}, or { "name": ..., "url": "https://..." }`,
+  },
+);
+export type FetchedList = z.infer<typeof FetchedListSchema>;
+
+const ThreatListFetchSchema = z
+  .object({
+    /** Off by default: the fetcher needs egress to the lists' sites. */
+    enabled: z.boolean().default(false),
+    /** The lists to keep. @default every public list the fetcher knows */
+    lists: z
+      .array(FetchedListSchema)
+      .min(1, 'name at least one list, or set enabled to false')
+      .default([...PUBLIC_THREAT_LIST_NAMES]),
+    /** When to refresh them (EventBridge, UTC). */
+    schedule: ScheduleSchema.default('rate(6 hours)'),
+    /** A refresh with this many percent fewer entries than the copy kept is held back as suspicious. */
+    maxShrinkPercent: z.number().min(1).max(100).default(50),
+  })
+  .strict();
+
+/** Each list of `threatIntel.fetch`, with its name and URL. */
+export function fetchedLists(lists: readonly FetchedList[]): { name: string; url: string }[] {
+  return lists.map((list) => (typeof list === 'string' ? { name: list, url: PUBLIC_THREAT_LISTS[list] } : list));
+}
+
 /**
  * The one configuration schema. The CDK app reads it at synth time and passes the runtime part
  * to the Lambdas; the CLI reads the same file. Unknown keys are errors, so a typo is caught.
@@ -461,9 +510,13 @@ export const ConfigSchema = z
     /** Per-detector overrides, keyed by rule id. */
     detectors: z.record(z.string(), DetectorOverrideSchema).default({}),
     threatIntel: z
-      .object({ sources: z.array(ThreatIntelSourceSchema).default([]) })
+      .object({
+        sources: z.array(ThreatIntelSourceSchema).default([]),
+        /** The stack's scheduled fetcher of public lists (README, "Threat lists"); the CLI ignores it. */
+        fetch: ThreatListFetchSchema.prefault({}),
+      })
       .strict()
-      .default({ sources: [] }),
+      .prefault({}),
     identities: z
       .object({
         /** Identities (glob patterns on the username) that deploy through CI/CD. */

@@ -1,9 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { ThreatIntelSource } from '../config';
+import { ListMissingError } from './errors';
 import { ThreatIntel } from './threat-intel';
 
-/** Reads a list's text and a version tag (ETag or mtime) that changes when the list does. */
+/**
+ * Reads a list's text and a version tag (ETag or mtime) that changes when the list does. The S3
+ * fetcher throws {@link ListMissingError} for a missing object, which an `optional` source reads
+ * as an empty list.
+ */
 export interface ListFetcher {
   fetch(location: string): Promise<{ text: string; version: string }>;
   version(location: string): Promise<string>;
@@ -31,6 +36,21 @@ const files: ListFetcher = {
     return `${info.size}:${info.mtimeMs}`;
   },
 };
+
+/** The version of a missing optional list: it changes when the list appears. */
+const MISSING = 'missing';
+
+/** An optional list reads as empty while it does not exist; any other failure stays one. */
+function tolerateMissing(fetcher: ListFetcher): ListFetcher {
+  const missing = (error: unknown) => {
+    if (error instanceof ListMissingError) return MISSING;
+    throw error;
+  };
+  return {
+    fetch: (location) => fetcher.fetch(location).catch((error) => ({ text: '', version: missing(error) })),
+    version: (location) => fetcher.version(location).catch(missing),
+  };
+}
 
 /**
  * Loads the configured threat lists once and keeps them, checking every few minutes whether
@@ -83,7 +103,8 @@ export class ThreatIntelProvider {
     return this.options.sources.map((source) => {
       if ('s3Uri' in source) {
         if (!this.options.s3) throw new Error(`threat list ${source.s3Uri} needs an S3 client`);
-        return { fetcher: this.options.s3, location: source.s3Uri, name: source.name ?? source.s3Uri };
+        const fetcher = source.optional ? tolerateMissing(this.options.s3) : this.options.s3;
+        return { fetcher, location: source.s3Uri, name: source.name ?? source.s3Uri };
       }
       const location = isAbsolute(source.path) ? source.path : resolve(baseDir, source.path);
       return { fetcher: files, location, name: source.name ?? source.path };

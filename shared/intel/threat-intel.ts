@@ -11,8 +11,10 @@ export interface ThreatEntry {
 
 export interface ThreatListParseResult {
   entries: number;
-  /** Lines that were neither blank, a comment, nor an address. */
+  /** Lines that were neither blank, a comment, nor an address: the first ten. */
   invalid: { line: number; text: string }[];
+  /** How many lines were invalid in all. */
+  rejected: number;
 }
 
 /**
@@ -31,6 +33,12 @@ function jsonEntry(line: string): { cidr: string; note?: string } | null | undef
   if (typeof record.cidr !== 'string') return record.type === 'metadata' ? null : undefined;
   const note = typeof record.sblid === 'string' ? record.sblid : undefined;
   return { cidr: record.cidr, ...(note ? { note } : {}) };
+}
+
+/** Counts an invalid line, keeping the first few to show. */
+function reject(result: ThreatListParseResult, line: number, raw: string): void {
+  result.rejected++;
+  if (result.invalid.length < 10) result.invalid.push({ line, text: raw.slice(0, 80) });
 }
 
 /**
@@ -52,7 +60,7 @@ export class ThreatIntel {
 
   addList(name: string, text: string): ThreatListParseResult {
     this.lists.push(name);
-    const result: ThreatListParseResult = { entries: 0, invalid: [] };
+    const result: ThreatListParseResult = { entries: 0, invalid: [], rejected: 0 };
     const lines = text.split(/\r?\n/);
     for (let i = 0; i < lines.length; i++) {
       const raw = lines[i] as string;
@@ -60,7 +68,7 @@ export class ThreatIntel {
         const json = jsonEntry(raw);
         if (json === null) continue;
         if (json && this.index.add(json.cidr, { list: name, entry: json.cidr, note: json.note })) result.entries++;
-        else if (result.invalid.length < 10) result.invalid.push({ line: i + 1, text: raw.slice(0, 80) });
+        else reject(result, i + 1, raw);
         continue;
       }
       const commentAt = raw.search(/[#;]/);
@@ -69,7 +77,7 @@ export class ThreatIntel {
       if (!body) continue;
       const entry = body.split(/\s+/)[0] as string;
       if (this.index.add(entry, { list: name, entry, note })) result.entries++;
-      else if (result.invalid.length < 10) result.invalid.push({ line: i + 1, text: raw.slice(0, 80) });
+      else reject(result, i + 1, raw);
     }
     return result;
   }

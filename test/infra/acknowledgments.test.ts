@@ -14,6 +14,7 @@ describe.each([
   ['the default config', undefined],
   ['a full config', join(FIXTURES, 'full.config.json')],
   ['plumbing into the created bucket', join(FIXTURES, 'plumbing.config.json')],
+  ['the threat-list fetcher on', join(FIXTURES, 'threat-list-fetch.config.json')],
 ])('cdk-nag acknowledgments with %s', (_name, configFile) => {
   let bare: Synthesized;
   const recorded: Acknowledgment[] = [];

@@ -106,6 +106,26 @@ describe('loadDeployConfig', () => {
       { threatIntel: { sources: [{ path: 'lists/missing.txt' }] } },
       /threatIntel\.sources\[0\]\.path: no such file .*lists\/missing\.txt/,
     ],
+    [
+      'a fetched list named twice',
+      { threatIntel: { fetch: { lists: ['tor-exit', { name: 'tor-exit', url: 'https://example.com/tor.txt' }] } } },
+      /threatIntel\.fetch\.lists\[1\]: the list "tor-exit" is listed twice/,
+    ],
+    [
+      'a fetched list the fetcher does not know',
+      { threatIntel: { fetch: { enabled: true, lists: ['tor'] } } },
+      /threatIntel\.fetch\.lists\[0\]: must be one of "tor-exit", "firehol-level1", "spamhaus-drop", or \{ "name"/,
+    ],
+    [
+      'a fetched list over plain HTTP',
+      { threatIntel: { fetch: { lists: [{ name: 'mining-pools', url: 'http://example.com/pools.txt' }] } } },
+      /threatIntel\.fetch\.lists\[0\]\.url: must be an https:\/\/ URL/,
+    ],
+    [
+      'a fetch schedule that is not an EventBridge expression',
+      { threatIntel: { fetch: { schedule: 'every 6 hours' } } },
+      /threatIntel\.fetch\.schedule.*EventBridge expression/,
+    ],
   ])('rejects %s with one line naming the key', (_what, config, message) => {
     const dir = tempDir();
     const error = configError(() => loadDeployConfig(writeConfig(dir, config), dir));
@@ -119,6 +139,16 @@ describe('loadDeployConfig', () => {
       sources: { audit: { bucketName: 'one-bucket', prefix: '' }, flow: { bucketName: 'two-bucket', prefix: '' } },
     };
     expect(() => loadDeployConfig(writeConfig(dir, config), dir)).not.toThrow();
+  });
+
+  it('leaves the threat-list fetcher off by default, with the three public lists ready', () => {
+    const loaded = loadDeployConfig(undefined, tempDir());
+    expect(loaded.config.threatIntel.fetch).toEqual({
+      enabled: false,
+      lists: ['tor-exit', 'firehol-level1', 'spamhaus-drop'],
+      schedule: 'rate(6 hours)',
+      maxShrinkPercent: 50,
+    });
   });
 
   it('resolves relative threat-list paths against the config file folder', () => {

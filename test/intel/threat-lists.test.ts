@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ListMissingError } from '../../shared/intel/errors';
 import { type ListFetcher, ThreatIntelProvider } from '../../shared/intel/provider';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
 
@@ -146,5 +147,41 @@ describe('ThreatIntelProvider', () => {
   it('fails loudly when a list cannot be read the first time', async () => {
     const provider = new ThreatIntelProvider({ sources: [{ path: '/nonexistent/list.txt' }] });
     await expect(provider.get()).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reads an optional list as empty until it appears, then loads it; other failures still count', async () => {
+    // Prepare: an S3 list the fetcher has not written yet.
+    let object: { text: string; version: string } | Error = new ListMissingError(
+      's3://lists/threat-lists/tor-exit.txt',
+    );
+    const s3: ListFetcher = {
+      fetch: async () => {
+        if (object instanceof Error) throw object;
+        return object;
+      },
+      version: async () => {
+        if (object instanceof Error) throw object;
+        return object.version;
+      },
+    };
+    const warnings: string[] = [];
+    const provider = new ThreatIntelProvider({
+      sources: [{ s3Uri: 's3://lists/threat-lists/tor-exit.txt', name: 'tor-exit', optional: true }],
+      s3,
+      refreshSeconds: 1,
+      warn: (message) => warnings.push(message),
+    });
+    // Act / Assess
+    const before = await provider.get(0);
+    expect(before.size).toBe(0);
+    object = { text: '185.220.101.1\n', version: '"etag-1"' };
+    const after = await provider.get(2_000);
+    expect(after.match('185.220.101.1')?.list).toBe('tor-exit');
+    object = new Error('SlowDown');
+    expect(await provider.get(4_000)).toBe(after);
+    expect(warnings).toEqual(['threat lists not reloaded, keeping the previous ones: SlowDown']);
+    const strict = new ThreatIntelProvider({ sources: [{ s3Uri: 's3://lists/threat-lists/tor-exit.txt' }], s3 });
+    object = new ListMissingError('s3://lists/threat-lists/tor-exit.txt');
+    await expect(strict.get()).rejects.toThrow(/does not exist/);
   });
 });
