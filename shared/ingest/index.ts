@@ -5,6 +5,7 @@ export { firstEventTime } from './first-event-time';
 export {
   ActionCode,
   DirectionCode,
+  FIELDS_BEYOND_DEFAULT,
   FlowField,
   type FlowLine,
   NO_ADDRESS,
@@ -12,6 +13,7 @@ export {
   readFlowLines,
   STACK_FLOW_FORMAT,
   STACK_FLOW_HEADER,
+  type StackFlowField,
   TEXT_ADDRESS,
 } from './flow-reader';
 export {

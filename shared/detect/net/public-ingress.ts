@@ -44,6 +44,9 @@ export const publicIngress: RuleDetector<FlowEdge> = {
     elastic: 'none',
     sigma: 'none',
   },
+  // Without flags, a reply to a connection the workload opened from a service port looks like one from outside.
+  needs: ['tcp-flags'],
+  uses: ['flow-direction'],
   runbook:
     'Find what exposes the address: a Service of type LoadBalancer or NodePort, a pod on the host network, a node ' +
     'or ENI with a public IP, a security group open to 0.0.0.0/0. Close it, or list the address under ' +
