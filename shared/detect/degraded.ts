@@ -34,10 +34,29 @@ export function mergeDegraded(into: DegradedDetector[], from: readonly DegradedD
 }
 
 /** The one line a run logs about degraded detectors: which, and the fields each lacked. */
-export function degradedMessage(degraded: readonly DegradedDetector[]): string {
+function degradedMessage(degraded: readonly DegradedDetector[]): string {
   const list = degraded.map((d) => `${d.detector} (no ${d.missing.join(', ')})`).join('; ');
   return (
     `flow logs without fields some detectors need, so they run degraded: ${list}. ` +
     'Add the fields to the flow log\'s format (README, "Flow-log fields").'
   );
+}
+
+/**
+ * Which degraded detectors a process has not told of yet: the log line is written once per
+ * detector and field, not once per object (a Lambda container or a CLI run reads thousands).
+ */
+export class DegradedNotice {
+  private readonly told = new Set<string>();
+
+  /** The message for what `degraded` adds to what was told, or undefined when nothing is new. */
+  message(degraded: readonly DegradedDetector[] | undefined): string | undefined {
+    const fresh: DegradedDetector[] = [];
+    for (const { detector, missing } of degraded ?? []) {
+      const untold = missing.filter((field) => !this.told.has(`${detector}|${field}`));
+      for (const field of untold) this.told.add(`${detector}|${field}`);
+      if (untold.length > 0) fresh.push({ detector, missing: untold });
+    }
+    return fresh.length > 0 ? degradedMessage(fresh) : undefined;
+  }
 }
