@@ -4,8 +4,8 @@ export { ReaderError } from './errors';
 export { firstEventTime } from './first-event-time';
 export {
   ActionCode,
+  DEFAULT_FLOW_FORMAT,
   DirectionCode,
-  FIELDS_BEYOND_DEFAULT,
   FlowField,
   type FlowLine,
   NO_ADDRESS,
