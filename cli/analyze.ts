@@ -11,7 +11,7 @@ import {
   severityRank,
   type ThreatIntelSource,
 } from '../shared/config';
-import { buildDetectContext } from '../shared/detect';
+import { buildDetectContext, DegradedNotice } from '../shared/detect';
 import { DailyDigest, Engine, readLearned } from '../shared/engine';
 import { CollectingSink, FanOutSink, type Incident, type IncidentMessage, type MessageSink } from '../shared/incident';
 import { ThreatIntelProvider } from '../shared/intel';
@@ -138,6 +138,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   // The daily digest, on its schedule in event time, as the stack sends it (to subscribers who ask for it).
   const digest = new DailyDigest({ config, table, incidents: engine.incidents, sink: new FanOutSink(sinks) });
   const summary = new SummaryBuilder();
+  const notice = new DegradedNotice();
   const replay = await table.get(REPLAY_KEY);
   let clock = typeof replay?.clock === 'number' ? replay.clock : undefined;
   for (const object of await inDeliveryOrder(files)) {
@@ -165,6 +166,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     const outcome = await engine.process(object.source);
     emit(outcome.findings);
     summary.addObject(outcome);
+    const degraded = notice.message(outcome.degraded);
+    if (degraded) options.stderr.write(`warning: ${degraded}\n`);
   }
   // The input is over: nothing more will name the edges still waiting for the audit log.
   const settled = await engine.decideWaiting(Number.POSITIVE_INFINITY);

@@ -1,5 +1,6 @@
 import type { Finding } from '../shared/alert';
 import { SEVERITIES, type Severity } from '../shared/config';
+import { type DegradedDetector, mergeDegraded } from '../shared/detect';
 import type { DigestReport, EngineRebaselineReport, ObjectOutcome, Settled } from '../shared/engine';
 import type { Incident, IncidentMessage, IncidentStatus, MessageKind } from '../shared/incident';
 import { mergeStats, newReadStats, type ReadStats, reject } from '../shared/ingest';
@@ -17,6 +18,11 @@ export interface RunSummary {
   rejectSamples: ReadStats['samples'];
   nonEventsSkipped: ReadStats['skipped'];
   flowLogHealth: ReadStats['logHealth'];
+  /**
+   * Detectors that ran on flow logs lacking fields they need (AWS's default format has no
+   * `tcp-flags`, for one), and the fields: what they may have missed. Empty when none did.
+   */
+  degraded: DegradedDetector[];
   findings: {
     total: number;
     bySeverity: Record<Severity, number>;
@@ -91,6 +97,7 @@ export class SummaryBuilder {
     entriesPruned: 0,
   };
   private readonly detectorErrors: Record<string, number> = {};
+  private readonly degraded: DegradedDetector[] = [];
   private readonly hourlyEdges = new Set<string>();
   private readonly entities = new Set<string>();
   private addressesLookedUp = 0;
@@ -118,6 +125,7 @@ export class SummaryBuilder {
     this.suppressed += outcome.suppressed;
     this.below += outcome.belowThreshold.length;
     addCounts(this.detectorErrors, outcome.detectorErrors);
+    mergeDegraded(this.degraded, outcome.degraded ?? []);
     this.edgesWaited += outcome.lateAttribution?.waiting ?? 0;
     if (outcome.network) this.addNetwork(outcome.network);
     if (outcome.firstEventTime !== undefined) this.first = Math.min(this.first, outcome.firstEventTime);
@@ -199,6 +207,7 @@ export class SummaryBuilder {
       rejectSamples: this.stats.samples,
       nonEventsSkipped: this.stats.skipped,
       flowLogHealth: this.stats.logHealth,
+      degraded: this.degraded,
       findings: {
         total: this.findings.length,
         bySeverity,

@@ -1,9 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { STACK_FLOW_HEADER } from '../../shared/ingest';
+import { DEFAULT_FLOW_FORMAT, STACK_FLOW_HEADER } from '../../shared/ingest';
 import type { AuditRecord } from './audit-log';
 import { ACCOUNT, API_SERVER_INSTANCES, CLUSTER, FLOW_LOG_ID, REGION } from './cluster';
 import type { FlowLine } from './flow-log';
 import { streamOf } from './prng';
+import type { FlowFormat } from './types';
 
 /**
  * Packs events and records into S3 objects the way AWS delivers them: Firehose objects of
@@ -133,11 +134,15 @@ export function flowObject(
   start: number,
   hour: number,
   lines: readonly FlowLine[],
+  format: FlowFormat = 'stack',
 ): DeliveredObject | undefined {
   if (lines.length === 0) return undefined;
   const rng = streamOf(seed, 'flow-delivery', hour);
   const sorted = [...lines].sort((x, y) => x.start - y.start);
-  const text = `${STACK_FLOW_HEADER}\n${sorted.map((l) => l.text).join('\n')}\n`;
+  const text =
+    format === 'v2'
+      ? `${DEFAULT_FLOW_FORMAT.join(' ')}\n${sorted.map((l) => asDefaultFormat(l.text)).join('\n')}\n`
+      : `${STACK_FLOW_HEADER}\n${sorted.map((l) => l.text).join('\n')}\n`;
   const t = parts(start + hour * HOUR_MS);
   const prefix =
     `flow/AWSLogs/aws-account-id=${ACCOUNT}/aws-service=vpcflowlogs/aws-region=${REGION}` +
@@ -147,4 +152,16 @@ export function flowObject(
     body: gzipSync(text, GZIP),
     records: sorted.filter((l) => !l.nodata).length,
   };
+}
+
+/**
+ * A line of the stack's format as AWS's default (version 2) format logs the same traffic: its
+ * first fields are the default ones, in the same order (`srcaddr` and `dstaddr` are the
+ * interface's addresses, as in v2), and the rest (`tcp-flags`, `pkt-*`, `flow-direction`, ...)
+ * are not logged.
+ */
+function asDefaultFormat(line: string): string {
+  const fields = line.split(' ', DEFAULT_FLOW_FORMAT.length);
+  fields[0] = '2';
+  return fields.join(' ');
 }

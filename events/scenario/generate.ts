@@ -14,6 +14,7 @@ import { streamOf } from './prng';
 import { planStaging, STAGING_AUDIT, type Staging } from './staging';
 import { trafficOfHour } from './traffic';
 import {
+  FLOW_FORMATS,
   type PlantedIncident,
   SCENARIO_VARIANTS,
   ScenarioError,
@@ -83,6 +84,10 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
     throw new ScenarioError(`variant must be one of ${SCENARIO_VARIANTS.join(', ')}, not ${JSON.stringify(variant)}`);
   }
   const existing = variant === 'existing-cluster';
+  const flowFormat = options.flowFormat ?? 'stack';
+  if (!FLOW_FORMATS.includes(flowFormat)) {
+    throw new ScenarioError(`flowFormat must be one of ${FLOW_FORMATS.join(', ')}, not ${JSON.stringify(flowFormat)}`);
+  }
 
   const activity: Activity = {
     seed,
@@ -141,6 +146,7 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
     flowRecords: 0,
     incidents,
   };
+  if (flowFormat !== 'stack') manifest.flowFormat = flowFormat;
   if (staging) {
     manifest.variant = variant;
     manifest.clusters = [CLUSTER, STAGING_AUDIT.cluster];
@@ -174,7 +180,7 @@ export async function generateScenario(options: ScenarioOptions): Promise<Scenar
       deliver(auditObject(seed, start, hour, records, STAGING_AUDIT));
     }
     deliver(auditObject(seed, start, hour, [...(plannedAudit[hour] ?? []), ...activity.audit.drain()]));
-    deliver(flowObject(seed, start, hour, [...(plannedFlows[hour] ?? []), ...flows.drain()]));
+    deliver(flowObject(seed, start, hour, [...(plannedFlows[hour] ?? []), ...flows.drain()], flowFormat));
     // Give other work on the event loop a turn once per generated day.
     if (hour % 24 === 23) await setImmediate();
   }

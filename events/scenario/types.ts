@@ -23,7 +23,18 @@ export interface ScenarioOptions {
    * @default 'fresh'
    */
   variant?: ScenarioVariant;
+  /**
+   * The flow logs' format: `stack`, the custom format Driftwatch's stack creates (with `tcp-flags`,
+   * `pkt-*` addresses, `flow-direction`), or `v2`, AWS's default format, which has none of them:
+   * the same traffic as the flow logs most accounts already have.
+   * @default 'stack'
+   */
+  flowFormat?: FlowFormat;
 }
+
+/** The flow-log formats {@link generateScenario} can write. */
+export const FLOW_FORMATS = ['stack', 'v2'] as const;
+export type FlowFormat = (typeof FLOW_FORMATS)[number];
 
 /** The kinds of scenario {@link generateScenario} can generate. */
 export const SCENARIO_VARIANTS = ['fresh', 'existing-cluster'] as const;
@@ -88,6 +99,8 @@ export interface ScenarioManifest {
   clusters?: string[];
   /** Pod addresses held by pods of two clusters in turn (variant only). */
   addressReuse?: AddressReuse[];
+  /** Set only for flow logs not in the stack's format, as `variant`: read `flowFormat ?? 'stack'`. */
+  flowFormat?: FlowFormat;
 }
 
 /** A scenario option that cannot be honoured. */

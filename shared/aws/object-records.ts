@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
+import { DegradedNotice } from '../detect';
 import type { Engine, ObjectOutcome } from '../engine';
 import type { LogKind } from '../ingest';
 import { ReaderError, totalRejected } from '../ingest';
@@ -167,6 +168,9 @@ const SKIPPED_METRICS = {
   empty: 'ObjectsEmpty',
 } as const;
 
+/** Degraded detectors this container has logged: once each, not once per object. */
+const DEGRADED = new DegradedNotice();
+
 function report(outcome: ObjectOutcome, elapsedMs: number, deps: RecordDeps): void {
   const { logger, metrics } = deps;
   const { stats } = outcome;
@@ -217,6 +221,8 @@ function report(outcome: ObjectOutcome, elapsedMs: number, deps: RecordDeps): vo
   if (rejected > 0) {
     logger.warn('records rejected', { uri: outcome.uri, rejected: stats.rejected, samples: stats.samples });
   }
+  const degraded = DEGRADED.message(outcome.degraded);
+  if (degraded) logger.warn(degraded, { uri: outcome.uri, degraded: outcome.degraded });
   logger.info('object processed', {
     uri: outcome.uri,
     kind: outcome.kind,

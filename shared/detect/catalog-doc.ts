@@ -114,6 +114,7 @@ export function renderDetectionCatalog(detectors: readonly DetectorMeta[] = ALL_
       );
     }
   }
+  if (flow.length > 0) out.push('', ...flowFieldsSection(flow));
   out.push('');
   out.push('## Details');
   for (const d of all) {
@@ -194,4 +195,26 @@ function duration(minutes: number): string {
   if (minutes % (24 * 60) === 0) return `${minutes / (24 * 60)} day${minutes === 24 * 60 ? '' : 's'}`;
   if (minutes % 60 === 0) return `${minutes / 60} hour${minutes === 60 ? '' : 's'}`;
   return `${minutes} minutes`;
+}
+
+/**
+ * Which flow-log fields each network detector needs beyond AWS's default (version 2) format, and
+ * which make it sharper: from the detectors' `needs` and `uses`, which the catalog test checks.
+ */
+function flowFieldsSection(flow: readonly Kinded[]): string[] {
+  const fields = (list: readonly string[] | undefined) =>
+    list && list.length > 0 ? list.map((f) => `\`${f}\``).join(', ') : '—';
+  return [
+    '## Flow-log fields',
+    '',
+    "Every network detector runs on the fields of AWS's default (version 2) flow-log format. Some need more " +
+      '(without them they run degraded, and the run summary, the report and a log line say which and why); some ' +
+      "are sharper with more. The stack's own flow logs use a custom format with all of them " +
+      '(`infra/vpc-flow-logs.ts`); `pkt-srcaddr` and `pkt-dstaddr` also let every detector name the pod behind a ' +
+      "NAT gateway or a node address. Every detector's examples run in both formats (`test/detect/catalog.test.ts`).",
+    '',
+    '| Id | Needs beyond version 2 (degraded without) | Sharper with |',
+    '| --- | --- | --- |',
+    ...flow.filter((d) => d.kind !== 'health').map((d) => `| \`${d.id}\` | ${fields(d.needs)} | ${fields(d.uses)} |`),
+  ];
 }

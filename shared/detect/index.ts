@@ -15,6 +15,7 @@ export {
 } from './audit/lib/privileges';
 export { renderDetectionCatalog } from './catalog-doc';
 export { buildDetectContext } from './context';
+export { type DegradedDetector, DegradedNotice, degradedDetectors, mergeDegraded } from './degraded';
 export {
   ENTRY_POINT_BASELINE,
   ENTRY_POINT_LEARNER_ID,

@@ -1,6 +1,6 @@
 import type { Entities, FindingRoles, FindingSource } from '../alert';
 import type { Config, ConfigInput, Severity } from '../config';
-import type { Origin } from '../ingest';
+import type { Origin, StackFlowField } from '../ingest';
 import type { CidrIndex, ThreatIntel } from '../intel';
 import type { NetworkLabels } from '../network';
 import type { GlobSet } from '../util';
@@ -44,6 +44,15 @@ export interface DetectorMeta {
    * catalog document (docs/DETECTIONS.md).
    */
   equivalents: Equivalents;
+  /**
+   * Flow-log fields beyond AWS's default (version 2) format without which the detector cannot do
+   * all it should: on objects that lack one it still runs, degraded, and the run says so (the
+   * summary, the report, a log line). The catalog runs every other flow detector's examples on
+   * default-format records too, and checks that each field named here is really needed.
+   */
+  needs?: readonly StackFlowField[];
+  /** Fields beyond the default format it reads when present, sharper with them but whole without. */
+  uses?: readonly StackFlowField[];
 }
 
 export interface Equivalents {

@@ -7,10 +7,12 @@ import {
   AUDIT_DETECTORS,
   AUDIT_KINDS,
   baselineKinds,
+  degradedDetectors,
   ENTRY_POINT_BASELINE,
   enabledDetectors,
   FLOW_DETECTORS,
   FLOW_KINDS,
+  type FlowDetector,
   learnEntryPoints,
   learnPipelines,
   learnPrivileges,
@@ -97,6 +99,8 @@ export class Engine {
   private readonly flowShape: EventShape<FlowEdge>;
   private readonly audit: { evaluators: Evaluator<AuditEvent>[]; recorders: Recorder<AuditEvent>[] };
   private readonly flow: { evaluators: Evaluator<FlowEdge>[]; recorders: Recorder<FlowEdge>[] };
+  /** The flow detectors the config leaves enabled: those an object without their fields degrades. */
+  private readonly flowDetectors: readonly FlowDetector[];
 
   constructor(options: EngineOptions) {
     const { config, table, context } = options;
@@ -134,6 +138,7 @@ export class Engine {
       ...(graceHours > 0 ? { grace: new WorkloadGrace(table, graceHours) } : {}),
     };
     const flow = flowEvaluators(enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config), context, stores);
+    this.flowDetectors = FLOW_DETECTORS.filter((detector) => config.detectors[detector.id]?.enabled !== false);
     this.health = flow.health;
     this.flowShape = clusterFlowShape(context);
     this.audit = {
@@ -283,6 +288,8 @@ export class Engine {
     run: ObjectRun,
   ): Promise<ObjectSessions<FlowEdge>> {
     const flow = await this.pending.hold(await this.flowReading.read(source, format, run), run);
+    const degraded = degradedDetectors(this.flowDetectors, Object.keys(run.stats.flowFieldsMissing));
+    if (degraded.length > 0) run.outcome.degraded = degraded;
     return this.flowSessions(run, flow);
   }
 

@@ -1,5 +1,6 @@
 import type { Finding } from '../alert';
 import type { EdgeStatsFoldReport, RebaselineReport } from '../baseline';
+import type { DegradedDetector } from '../detect';
 import type { IncidentMessage } from '../incident';
 import type { LogKind, ObjectIdentity, ReadStats } from '../ingest';
 
@@ -24,6 +25,8 @@ export interface ObjectOutcome {
   observations: number;
   /** Detectors that threw, by id; the event was skipped for that detector only. */
   detectorErrors: Record<string, number>;
+  /** For a flow object lacking fields some enabled detectors need: those detectors, and the fields. */
+  degraded?: DegradedDetector[];
   edges?: number;
   /** For flow objects: the hourly edges this object adds to, and how many addresses were named. */
   network?: NetworkOutcome;

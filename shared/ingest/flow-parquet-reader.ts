@@ -13,9 +13,9 @@ import {
 } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { ReaderError } from './errors';
-import { blankRecord, codeOf, ecsKeyOf, FlowField } from './flow-reader';
+import { blankRecord, codeOf, ecsKeyOf, FIELDS_BEYOND_DEFAULT, FlowField } from './flow-reader';
 import type { RandomAccessObject } from './random-access';
-import { type ReadStats, reject } from './stats';
+import { noteMissingFields, type ReadStats, reject } from './stats';
 import type { FlowEcsContext, FlowRecord } from './types';
 
 export interface FlowParquetReadOptions {
@@ -131,6 +131,7 @@ export async function readFlowParquet(
     },
   };
 
+  const eventsBefore = stats.events;
   let groupStart = 0;
   for (let g = 0; g < metadata.row_groups.length; g++) {
     const group = metadata.row_groups[g] as RowGroup;
@@ -185,6 +186,13 @@ export async function readFlowParquet(
     }
     cache = undefined;
     groupStart += groupRows;
+  }
+  if (stats.events > eventsBefore) {
+    const fields = new Set(columns.map((c) => c.field));
+    noteMissingFields(
+      stats,
+      FIELDS_BEYOND_DEFAULT.filter((field) => !fields.has(field)),
+    );
   }
 }
 

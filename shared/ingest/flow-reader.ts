@@ -1,6 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { decompressed } from './decompress';
-import { type ReadStats, reject } from './stats';
+import { noteMissingFields, type ReadStats, reject } from './stats';
 import { MAX_RECORD_CHARS } from './text';
 import type { FlowEcsContext, FlowRecord } from './types';
 
@@ -44,6 +44,12 @@ export const STACK_FLOW_FORMAT = [
   'flow-direction',
   'traffic-path',
 ] as const;
+
+/** A field of the stack's flow-log format. */
+export type StackFlowField = (typeof STACK_FLOW_FORMAT)[number];
+
+/** The fields of the stack's format that AWS's default format lacks: what a reader counts missing per object. */
+export const FIELDS_BEYOND_DEFAULT: readonly StackFlowField[] = STACK_FLOW_FORMAT.slice(DEFAULT_FLOW_FORMAT.length);
 
 /** The header line of a plain-text object in {@link STACK_FLOW_FORMAT}. */
 export const STACK_FLOW_HEADER = STACK_FLOW_FORMAT.join(' ');
@@ -680,9 +686,16 @@ export async function readFlowLines(
   let header: Layout | undefined;
   let fallback: Layout | undefined;
   let lineNumber = 0;
+  /** The layout of the last record delivered, and the stack's fields some delivered record's layout lacked. */
+  let delivered: Layout | undefined;
+  const missing = new Set<string>();
 
   const deliver = () => {
     const values = line.values;
+    if (line.layoutInUse !== delivered) {
+      delivered = line.layoutInUse;
+      for (const field of FIELDS_BEYOND_DEFAULT) if (!delivered.names.includes(field)) missing.add(field);
+    }
     const status = values[FlowField.LogStatus];
     if (status === StatusCode.NoData) {
       stats.logHealth.nodata++;
@@ -822,6 +835,7 @@ export async function readFlowLines(
   } else if (carry) {
     take(carry, 0, carry.length);
   }
+  noteMissingFields(stats, missing);
 }
 
 /**

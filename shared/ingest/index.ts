@@ -4,6 +4,7 @@ export { ReaderError } from './errors';
 export { firstEventTime } from './first-event-time';
 export {
   ActionCode,
+  DEFAULT_FLOW_FORMAT,
   DirectionCode,
   FlowField,
   type FlowLine,
@@ -12,6 +13,7 @@ export {
   readFlowLines,
   STACK_FLOW_FORMAT,
   STACK_FLOW_HEADER,
+  type StackFlowField,
   TEXT_ADDRESS,
 } from './flow-reader';
 export {

@@ -37,6 +37,11 @@ export interface ReadStats {
   samples: RejectSample[];
   /** Flow-log health: NODATA and SKIPDATA records. */
   logHealth: { nodata: number; skipdata: number };
+  /**
+   * Flow objects whose records lacked a field of the stack's format, by field name (`tcp-flags`):
+   * what tells which detectors ran degraded. Objects without records count nowhere.
+   */
+  flowFieldsMissing: Record<string, number>;
   bytesRead: number;
 }
 
@@ -50,8 +55,14 @@ export function newReadStats(): ReadStats {
     rejected: {},
     samples: [],
     logHealth: { nodata: 0, skipdata: 0 },
+    flowFieldsMissing: {},
     bytesRead: 0,
   };
+}
+
+/** Counts one flow object's missing fields. */
+export function noteMissingFields(stats: ReadStats, fields: Iterable<string>): void {
+  for (const field of fields) stats.flowFieldsMissing[field] = (stats.flowFieldsMissing[field] ?? 0) + 1;
 }
 
 export function reject(
@@ -83,6 +94,7 @@ export function mergeStats(into: ReadStats, from: ReadStats): void {
   into.logHealth.nodata += from.logHealth.nodata;
   into.logHealth.skipdata += from.logHealth.skipdata;
   for (const [k, v] of Object.entries(from.skipped)) into.skipped[k] = (into.skipped[k] ?? 0) + v;
+  addMissing(into.flowFieldsMissing, from.flowFieldsMissing);
   for (const [k, v] of Object.entries(from.rejected)) {
     const reason = k as RejectReason;
     into.rejected[reason] = (into.rejected[reason] ?? 0) + (v ?? 0);
@@ -92,4 +104,8 @@ export function mergeStats(into: ReadStats, from: ReadStats): void {
       into.samples.push(sample);
     }
   }
+}
+
+function addMissing(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }

@@ -84,6 +84,8 @@ export class EdgeAggregator {
   private readonly origins: (Origin | number)[] = [];
   private readonly interfaceIds: (string | undefined)[] = [];
   private readonly vpcIds: (string | undefined)[] = [];
+  /** Edges, by index, that a TCP record without `tcp-flags` folded into (see {@link FlowEdge.flagless}). */
+  private readonly flagless: boolean[] = [];
   private closed = false;
   /** The object lines come from, for their edges' origins. */
   private uri = '';
@@ -173,10 +175,11 @@ export class EdgeAggregator {
       );
     }
     const action = record.action === 'ACCEPT' ? ActionCode.Accept : record.action === 'REJECT' ? ActionCode.Reject : 0;
-    const opens = opensConnection(protocol, flags);
+    const opens = opensConnection(protocol, flags, record.packets ?? 0, record.bytes ?? 0);
     if (table.fold(at, fromClient, record.bytes ?? 0, record.packets ?? 0, opens, action, seconds)) {
       this.origins[table.edgeAt(at)] = record.origin;
     }
+    if (protocol === 6 && flags < 0) this.flagless[table.edgeAt(at)] = true;
     if (fresh) this.countEdge(scopeId, fromClient ? srcId : dstId);
   }
 
@@ -244,10 +247,11 @@ export class EdgeAggregator {
     const bytes = values[FlowField.Bytes] as number;
     const packets = values[FlowField.Packets] as number;
     const action = values[FlowField.Action] as number;
-    const opens = opensConnection(protocol, flags);
+    const opens = opensConnection(protocol, flags, packets, bytes);
     if (table.fold(at, fromClient, Math.max(bytes, 0), Math.max(packets, 0), opens, action, seconds)) {
       this.origins[table.edgeAt(at)] = this.originOf(line);
     }
+    if (protocol === 6 && flags < 0) this.flagless[table.edgeAt(at)] = true;
     if (fresh) this.countEdge(scopeId, fromClient ? srcId : dstId);
   }
 
@@ -388,6 +392,7 @@ export class EdgeAggregator {
       // Two edges meet: the one moved first stays, with the origin of the earlier record.
       const kept = table.edgeAt(to);
       if (old.firstTime(at) < table.firstTime(to)) this.origins[kept] = this.origins[index] as Origin | number;
+      if (this.flagless[index]) this.flagless[kept] = true;
       table.merge(to, old, at);
       this.dropEdge(index);
     });
@@ -592,6 +597,7 @@ export class EdgeAggregator {
         } else {
           this.all[index] = this.makeEdge(scopeId, table, at, index, origin);
         }
+        if (this.flagless[index]) (this.all[index] as FlowEdge).flagless = true;
         if (level > 0) this.noteFold(folds, scopeId, table, at, this.all[index] as FlowEdge);
       });
       folds.clear();
@@ -647,6 +653,7 @@ export class EdgeAggregator {
     this.sketches.length = 0;
     this.scopeIds.clear();
     this.lastScope = -1;
+    this.flagless.length = 0;
     for (const kept of [this.clientServices, this.serverServices, this.origins, this.interfaceIds, this.vpcIds]) {
       kept.length = 0;
     }

@@ -19,8 +19,17 @@ export interface FlowEdge extends Traffic {
   serverClass: AddressClass;
   clientService?: string;
   serverService?: string;
-  /** Client records that opened a TCP connection (SYN without ACK): attempts, for probe detection. */
+  /**
+   * Client records that opened a TCP connection (SYN without ACK): attempts, for probe detection.
+   * For records without `tcp-flags` ({@link flagless}), client records sized like a lone SYN.
+   */
   opened?: number;
+  /**
+   * Set when TCP records of the edge carried no `tcp-flags` (AWS's default, version 2, format):
+   * which end is the client then comes from ports alone, and {@link opened} from packet sizes, so
+   * a detector must not read `opened` as "the client sent a SYN".
+   */
+  flagless?: boolean;
   /** First record's time (epoch ms) and location. */
   time: number;
   lastTime: number;
@@ -113,12 +122,39 @@ export function isFromClient(
   return dst <= src;
 }
 
+/** Bytes of a lone SYN: 44 (IPv4 with only the MSS option) to 80 (IPv6 with every usual option). */
+const SYN_BYTES_MIN = 44;
+const SYN_BYTES_MAX = 80;
+/** A RST carries no options: 40 bytes over IPv4, 60 over IPv6. */
+const RST_BYTES_V4 = 40;
+const RST_BYTES_V6 = 60;
+
 /**
  * True when a client's record opened a TCP connection (SYN without ACK): what {@link FlowEdge.opened}
- * counts. {@link NO_COUNT} for missing fields opens nothing.
+ * counts. Without `tcp-flags` ({@link NO_COUNT}, the default format), a record of one to three
+ * packets each sized like a SYN (a connection attempt and its retries) counts: a conversation's
+ * record carries more packets or larger ones. Idle keepalives are sized alike; {@link isProbeLike}
+ * tells them apart by the reply.
  */
-export function opensConnection(protocol: number, flags: number): boolean {
-  return protocol === 6 && flags > 0 && (flags & SYN) !== 0 && (flags & ACK) === 0;
+export function opensConnection(protocol: number, flags: number, packets = 0, bytes = 0): boolean {
+  if (protocol !== 6) return false;
+  if (flags < 0) {
+    return packets >= 1 && packets <= 3 && bytes >= SYN_BYTES_MIN * packets && bytes <= SYN_BYTES_MAX * packets;
+  }
+  return flags > 0 && (flags & SYN) !== 0 && (flags & ACK) === 0;
+}
+
+/**
+ * True when the client end of an edge opened its connection: for TCP with flags, a SYN from it
+ * ({@link FlowEdge.opened}); otherwise (UDP, or TCP logged without `tcp-flags`) the server end
+ * listens on a service port or a port below the ephemeral range, which is also how the records
+ * were turned into this edge. A reply to a connection the server end opened from a listed port
+ * looks the same without flags: that is what the default format cannot tell.
+ */
+export function clientOpened(edge: FlowEdge, services: ServicePorts = DEFAULT_SERVICE_PORTS): boolean {
+  if (edge.protocol === 6 && !edge.flagless) return (edge.opened ?? 0) > 0;
+  const port = edge.serverPort;
+  return port !== undefined && (services.has(port) || port < EPHEMERAL_FLOOR);
 }
 
 /**
@@ -158,13 +194,21 @@ export function ownAddress(
  * True when an edge looks like probing rather than a conversation: every record rejected, or
  * connection attempts (SYN seen) that exchanged at most about three small packets per record
  * (a SYN answered by a RST, or a SYN-ACK and a RST). Idle long-lived connections send small
- * keepalives too, but open nothing in the window.
+ * keepalives too, but open nothing in the window. Without `tcp-flags` an attempt is a SYN-sized
+ * record ({@link opensConnection}), and a keepalive is one too: there the replies decide, no
+ * reply at all (dropped or rejected at the target's interface) or RSTs only, at most a RST's
+ * bytes per reply record. A keepalive's answer carries timestamps and is larger; an open port's
+ * SYN-ACK too, so a scan is seen by its closed and filtered ports, as most of a scan's are.
  */
 export function isProbeLike(edge: FlowEdge): boolean {
   if (edge.flows === 0) return false;
   if (edge.accepted === 0 && edge.rejected > 0) return true;
   if (edge.protocol !== 6 || !edge.opened) return false;
-  return edge.packets <= 3 * edge.flows && trafficBytes(edge) <= 180 * edge.flows;
+  if (edge.packets > 3 * edge.flows || trafficBytes(edge) > 180 * edge.flows) return false;
+  if (!edge.flagless) return true;
+  const replies = edge.flows - edge.opened;
+  const rst = edge.server.includes(':') ? RST_BYTES_V6 : RST_BYTES_V4;
+  return edge.bytesToClient <= rst * Math.max(replies, 0);
 }
 
 /**

@@ -41,7 +41,7 @@ export { type AttributionResult, type EarlierAddresses, EntityResolver, HOSTING_
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { type FlowEdge, isProbeLike, priorEdge, relayedDuplicates, type SourceFold } from './flow-edge';
+export { clientOpened, type FlowEdge, isProbeLike, priorEdge, relayedDuplicates, type SourceFold } from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
 export { type HourlyEdge, hourlyEdgeId, hourlyEdges, hourlyPlacement } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';

@@ -65,6 +65,8 @@ function toRow({ edge, relayed }: WaitingEdge): PackedRow {
     origin.document ?? null,
     origin.record ?? null,
     relayed,
+    // After the origin: rows stored before it was kept read as edges with flags.
+    edge.flagless === true,
   ];
 }
 
@@ -101,6 +103,7 @@ function fromRow(row: PackedRow, uri: string): WaitingEdge {
   } as FlowEdge;
   const opened = value(15);
   if (typeof opened === 'number') edge.opened = opened;
+  if (row[n + 4] === true) edge.flagless = true;
   return { edge, relayed: row[n + 3] === true };
 }
 

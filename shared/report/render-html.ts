@@ -181,6 +181,7 @@ ${assets.style}
 <h1 id="title">Driftwatch report</h1>
 <p id="subtitle" class="subtitle"></p>
 <dl id="facts" class="facts"></dl>
+<p id="degraded" class="notice" hidden></p>
 </header>
 <nav><a href="#map-section">Network map</a><a href="#days-section">Per day</a>${data.incidents ? '<a href="#incidents-section">Incidents</a>' : ''}<a href="#findings-section">Findings</a>${data.learned ? '<a href="#learned-section">Learned</a>' : ''}</nav>
 <noscript><p>This report draws with JavaScript. Its data is the JSON in the element with id driftwatch-data.</p></noscript>

@@ -17,6 +17,8 @@ export interface RunFacts {
   objects: { read: number; audit: number; flow: number; unrecognized: number; alreadyProcessed: number };
   eventsParsed: number;
   eventTimeRange?: { first: string; last: string };
+  /** Detectors that ran on flow logs lacking fields they need, and the fields; shown as a notice. */
+  degraded?: readonly { detector: string; missing: readonly string[] }[];
   findings: {
     total: number;
     bySeverity: Record<Severity, number>;
@@ -198,6 +200,7 @@ export function buildReportData(input: ReportInput): { data: ReportData; map: Ne
       objects: input.run.objects,
       eventsParsed: input.run.eventsParsed,
       ...(input.run.eventTimeRange ? { eventTimeRange: input.run.eventTimeRange } : {}),
+      ...(input.run.degraded?.length ? { degraded: input.run.degraded } : {}),
       findings: {
         total: input.run.findings.total,
         bySeverity: input.run.findings.bySeverity,

@@ -17,8 +17,10 @@ import {
 import type { DetectContext, Detector, DistinctDetector, Located } from '../../shared/detect/types';
 import type { Draft } from '../../shared/engine/draft';
 import type { AuditEvent } from '../../shared/ingest';
+import { FIELDS_BEYOND_DEFAULT } from '../../shared/ingest/flow-reader';
 import { ThreatIntel } from '../../shared/intel/threat-intel';
 import type { FlowEdge } from '../../shared/network';
+import { type ExampleFormat, groupInFormat, inFormat } from './flow-formats';
 import { ExampleRunner, healthDrafts, withMetric } from './run-examples';
 
 const intel = new ThreatIntel();
@@ -156,9 +158,129 @@ function runExamples(detector: AuditDetector | FlowDetector, source: 'audit' | '
   });
 }
 
+/**
+ * Runs a flow detector's examples as a flow log in `format` would give them: each example edge
+ * rendered to records, the fields the format lacks left out, and aggregated again by the engine's
+ * aggregator ({@link inFormat}). Each example fires or stays quiet as it does on edges. Health
+ * examples are an object's counts and a log's silence, not records: the format does not touch them.
+ */
+function runExamplesInFormat(detector: FlowDetector, format: ExampleFormat) {
+  const context = contextFor(detector as Detector<unknown>);
+  const runner = () => new ExampleRunner<FlowEdge>(detector, context, 'flow');
+  const one = (edge: FlowEdge) => inFormat(edge, format, context);
+  const group = (edges: readonly FlowEdge[]) => groupInFormat(edges, format, context);
+  describe(`${detector.id} (${detector.kind}) on ${format} records`, () => {
+    switch (detector.kind) {
+      case 'rule': {
+        const { examples } = detector;
+        it.each(cases(examples.fires))('fires on example %i', async (_i, edge) => {
+          expectDetections(await runner().object(one(edge)));
+        });
+        it.each(cases(examples.quiet))('stays quiet on example %i', async (_i, edge) => {
+          expect(await runner().object(one(edge))).toEqual([]);
+        });
+        return;
+      }
+      case 'anomaly': {
+        const { examples, baselineKind } = detector;
+        const learned = async (edge: FlowEdge) => {
+          const r = runner();
+          const edges = one(edge);
+          await r.learn(baselineKind, examples.baseline, edges);
+          return r.object(edges);
+        };
+        it.each(cases(examples.fires))('fires on example %i', async (_i, edge) => {
+          expectDetections(await learned(edge));
+        });
+        it.each(cases(examples.quiet))('stays quiet on example %i', async (_i, edge) => {
+          expect(await learned(edge)).toEqual([]);
+        });
+        return;
+      }
+      case 'threshold':
+      case 'distinct':
+      case 'correlation': {
+        const { examples } = detector;
+        it.each(cases<readonly FlowEdge[]>(examples.fires))('fires on group %i', async (_i, edges) => {
+          expectDetections(await runner().object(group(edges)));
+          expectDetections(await runner().oneObjectEach(group(edges)));
+        });
+        it.each(cases<readonly FlowEdge[]>(examples.quiet))('stays quiet on group %i', async (_i, edges) => {
+          expect(await runner().object(group(edges))).toEqual([]);
+          expect(await runner().oneObjectEach(group(edges))).toEqual([]);
+        });
+        return;
+      }
+      case 'spike': {
+        const { examples, metric } = detector;
+        const spiked = async (example: { event: FlowEdge; observed: number }) => {
+          const r = runner();
+          const edges = one(example.event);
+          for (const edge of edges) await r.history(edge, examples.baseline);
+          return r.object(edges.map((edge) => withMetric(edge, metric, example.observed)));
+        };
+        it.each(cases(examples.fires))('fires on example %i', async (_i, example) => {
+          expectDetections(await spiked(example as { event: FlowEdge; observed: number }));
+        });
+        it.each(cases(examples.quiet))('stays quiet on example %i', async (_i, example) => {
+          expect(await spiked(example as { event: FlowEdge; observed: number })).toEqual([]);
+        });
+        return;
+      }
+    }
+  });
+}
+
+/**
+ * The outcome of each example of a degraded detector in `format`: true where it fires or stays
+ * quiet as on edges. A detector that declares `needs` must have an example that does not hold
+ * without those fields, or the declaration is stale and its default-format run was skipped for
+ * nothing.
+ */
+async function examplesHoldInFormat(detector: FlowDetector, format: ExampleFormat): Promise<boolean[]> {
+  const context = contextFor(detector as Detector<unknown>);
+  const drafts = async (edges: readonly FlowEdge[]) => {
+    const r = new ExampleRunner<FlowEdge>(detector, context, 'flow');
+    if (detector.kind === 'anomaly') await r.learn(detector.baselineKind, detector.examples.baseline, edges);
+    return (await r.object(edges)).length > 0;
+  };
+  const { fires, quiet } = detector.examples as { fires: readonly unknown[]; quiet: readonly unknown[] };
+  const edgesOf = (example: unknown) =>
+    Array.isArray(example)
+      ? groupInFormat(example as FlowEdge[], format, context)
+      : inFormat(example as FlowEdge, format, context);
+  return [
+    ...(await Promise.all(fires.map(async (example) => drafts(edgesOf(example))))),
+    ...(await Promise.all(quiet.map(async (example) => !(await drafts(edgesOf(example)))))),
+  ];
+}
+
+/** Flow detectors whose examples are records: every kind but the log's health, which counts objects. */
+const RECORD_DETECTORS = FLOW_DETECTORS.filter((detector) => detector.kind !== 'health');
+
 describe('detector catalog', () => {
   for (const detector of AUDIT_DETECTORS) runExamples(detector, 'audit');
   for (const detector of FLOW_DETECTORS) runExamples(detector, 'flow');
+  for (const detector of RECORD_DETECTORS) runExamplesInFormat(detector, 'stack');
+  // On AWS's default format, every detector that does not declare a field it lacks.
+  for (const detector of RECORD_DETECTORS.filter((d) => !d.needs?.length)) runExamplesInFormat(detector, 'v2');
+
+  it.each(RECORD_DETECTORS.filter((d) => d.needs?.length).map((d) => [d.id, d] as const))(
+    '%s needs the fields it declares: some example does not hold in the default format',
+    async (_id, detector) => {
+      expect(await examplesHoldInFormat(detector, 'stack')).not.toContain(false);
+      expect(await examplesHoldInFormat(detector, 'v2')).toContain(false);
+    },
+  );
+
+  it('declares only fields the default format lacks, from the stack format', () => {
+    for (const detector of FLOW_DETECTORS) {
+      for (const field of [...(detector.needs ?? []), ...(detector.uses ?? [])]) {
+        expect(FIELDS_BEYOND_DEFAULT, detector.id).toContain(field);
+      }
+    }
+    for (const detector of AUDIT_DETECTORS) expect(detector.needs, detector.id).toBeUndefined();
+  });
 
   it('gives every detector an id that matches its file, complete metadata, and examples both ways', () => {
     const ids = new Set<string>();

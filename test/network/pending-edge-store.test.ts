@@ -57,7 +57,7 @@ describe.each([
   it('keeps waiting edges as they were, one group per hour, in the order they fall due', async () => {
     // Prepare
     const store = new PendingEdgeStore(makeTable());
-    const late = edge('10.0.1.80', T0 + HOUR + 20 * MINUTE, { opened: 2, serverService: 'AMAZON' });
+    const late = edge('10.0.1.80', T0 + HOUR + 20 * MINUTE, { opened: 2, flagless: true, serverService: 'AMAZON' });
     const early = edge('10.0.1.81', T0 + 10 * MINUTE);
     // Act
     const items = await store.park(

@@ -95,6 +95,7 @@ export const exposurePath: CorrelationDetector<FlowEdge> = {
   windowMinutes(context) {
     return context.config.network.exposure.windowDays * 24 * 60;
   },
+  uses: ['flow-direction'],
 
   sides(edge, context) {
     const out: CorrelationSide[] = [];

@@ -23,6 +23,7 @@ export const miningPoolPort: RuleDetector<FlowEdge> = {
     elastic: 'none',
     sigma: 'none',
   },
+  uses: ['pkt-dst-aws-service'],
   runbook:
     'Find the workload behind the source (the finding names it when the audit log reported its pod IP) and look at ' +
     'its image, command line and CPU usage. If it is mining, isolate it, delete it, and find out how it was created ' +

@@ -23,6 +23,8 @@ export const newExternalDestination: AnomalyDetector<FlowEdge> = {
     elastic: 'none',
     sigma: 'none',
   },
+  // Without the service name, traffic to S3, DynamoDB and other AWS services is public traffic.
+  needs: ['pkt-dst-aws-service'],
   runbook:
     'Find the workload behind the source address and check whether a recent release explains the new destination. ' +
     'If not, look at what it sent (bytes out) and block the destination at the egress layer.',

@@ -39,6 +39,7 @@ export const newPort: AnomalyDetector<FlowEdge> = {
     elastic: 'none',
     sigma: 'none',
   },
+  uses: ['tcp-flags'],
   runbook:
     'Check whether a recent release of the source workload explains the new dependency. If not, look at what the ' +
     'destination is (the finding names it) and what the workload sent, and at the workload’s recent exec sessions.',

@@ -24,6 +24,7 @@ export const portScan: DistinctDetector<FlowEdge> = {
     elastic: 'Potential Network Scan Detected',
     sigma: 'Network Scans Count By Destination Port',
   },
+  uses: ['tcp-flags'],
   runbook:
     'Identify the source workload (the finding names it when the audit log reported its pod IP). Look for recent ' +
     'exec sessions into it and unexpected processes; isolate it with a NetworkPolicy. List vulnerability scanners ' +

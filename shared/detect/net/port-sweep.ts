@@ -24,6 +24,7 @@ export const portSweep: DistinctDetector<FlowEdge> = {
     elastic: 'Potential Network Sweep Detected',
     sigma: 'Network Scans Count By Destination IP',
   },
+  uses: ['tcp-flags'],
   runbook:
     'Identify the source workload and what listens on the swept port. Look for recent exec sessions into the ' +
     'source and unexpected processes; isolate it with a NetworkPolicy. List scanners that do this on purpose under ' +

@@ -1,18 +1,17 @@
 import type { FlowEdge } from '../../network';
-import { EPHEMERAL_FLOOR, isInternal } from '../../network';
+import { clientOpened, isInternal } from '../../network';
 import type { DetectContext, RuleDetector } from '../types';
 import { edgeEntities, edgeEvidence, edgeRoles, endText } from './lib/describe';
 import { isEntryPoint } from './lib/entry-point';
 import { exampleEdge, exampleWorkload } from './lib/example-edges';
 
 /**
- * Whether the public end really opened the connection: for TCP, an accepted SYN from it (the
- * flags leave no doubt); otherwise the internal end listens on a service or non-ephemeral port.
+ * Whether the public end really opened the connection: for TCP with flags, an accepted SYN from it
+ * (the flags leave no doubt); otherwise (UDP, or a log without `tcp-flags`) the internal end
+ * listens on a service or non-ephemeral port ({@link clientOpened}).
  */
 function openedFromOutside(edge: FlowEdge, context: DetectContext): boolean {
-  if (edge.protocol === 6) return (edge.opened ?? 0) > 0;
-  const port = edge.serverPort;
-  return port !== undefined && (context.network.servicePorts.has(port) || port < EPHEMERAL_FLOOR);
+  return clientOpened(edge, context.network.servicePorts);
 }
 
 /** An accepted connection a public address opened to an internal one that is not an entry point. */
@@ -45,6 +44,9 @@ export const publicIngress: RuleDetector<FlowEdge> = {
     elastic: 'none',
     sigma: 'none',
   },
+  // Without flags, a reply to a connection the workload opened from a service port looks like one from outside.
+  needs: ['tcp-flags'],
+  uses: ['flow-direction'],
   runbook:
     'Find what exposes the address: a Service of type LoadBalancer or NodePort, a pod on the host network, a node ' +
     'or ENI with a public IP, a security group open to 0.0.0.0/0. Close it, or list the address under ' +

@@ -105,6 +105,15 @@
   for (const s of [...data.severities].reverse()) fact(s, count(data.run.findings.bySeverity[s] ?? 0));
   fact('map', `${count(data.map.nodes.length)} nodes, ${count(data.map.links.length)} links`);
   fact('learning period', `${data.run.learningDays} days`);
+  // Detectors that ran on flow logs without fields they need: what they may have missed.
+  if (data.run.degraded?.length) {
+    const notice = byId('degraded');
+    notice.textContent =
+      `Degraded: the flow logs lack fields these detectors need, so they may have missed activity: ` +
+      `${data.run.degraded.map((d) => `${d.detector} (no ${d.missing.join(', ')})`).join('; ')}. ` +
+      'Add the fields to the flow log format to detect fully (README, "Flow-log fields").';
+    notice.hidden = false;
+  }
 
   // ---- Findings -----------------------------------------------------------------------------
   const findingsBody = byId('findings');

@@ -1,5 +1,5 @@
 import type { FlowEdge } from '../../../network';
-import { addressBlock, isInternal } from '../../../network';
+import { addressBlock, clientOpened, isInternal } from '../../../network';
 
 /** The part of the detector context the learner reads. */
 interface LearnerContext {
@@ -90,7 +90,7 @@ export class LearnedEntryPoints {
 export function entryPointObservations(edge: FlowEdge, context: LearnerContext): string[] | undefined {
   if (!context.config.network.learnEntryPoints) return undefined;
   if (edge.clientClass !== 'public' || !isInternal(edge.serverClass) || edge.accepted === 0) return undefined;
-  if (edge.protocol !== 6 || (edge.opened ?? 0) === 0) return undefined;
+  if (edge.protocol !== 6 || !clientOpened(edge)) return undefined;
   const port = edge.serverPort;
   if (port === undefined || !WEB_PORTS.has(port)) return undefined;
   if (ATTRIBUTED.has(edge.serverEntity?.kind ?? '')) return undefined;
