@@ -53,12 +53,19 @@ export const PRIVILEGED_SETTINGS = [
 
 const CIDR = /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/;
 
+/** Names EKS gives its nodes: `ip-10-0-1-2.eu-west-1.compute.internal`, `ip-10-0-1-2.ec2.internal`, and `i-0abc...` (resource names). */
+export const DEFAULT_NODE_NAMES = ['ip-*.compute.internal', 'ip-*.ec2.internal', 'i-*'];
+
 const AUDIT_DEFAULTS = {
   systemWorkloads: [],
   privilegedWorkloads: [],
   learnPrivilegedWorkloads: true,
   knownNetworks: [],
   forbiddenBurst: { threshold: 20, windowMinutes: 10, ignore: [] },
+  nodeNames: DEFAULT_NODE_NAMES,
+  namespaces: [],
+  secretEnumeration: { threshold: 10, windowMinutes: 10 },
+  rbacThenWorkload: { windowMinutes: 15 },
 };
 
 /** Settings of the audit-log detectors beyond identities and registries. */
@@ -98,6 +105,26 @@ const AuditSchema = z
       })
       .strict()
       .default({ threshold: 20, windowMinutes: 10, ignore: [] }),
+    /** `audit.node-joined`: names (globs) nodes of this cluster are given; a node joining under another name is reported. */
+    nodeNames: z
+      .array(z.string().min(1, 'must not be empty: give a glob such as ip-*.compute.internal'))
+      .min(1, 'must name at least one node-name glob, such as ip-*.compute.internal')
+      .default(DEFAULT_NODE_NAMES),
+    /** `audit.namespace-created`: namespaces (globs) anyone may create without a finding, such as `preview-*`. */
+    namespaces: z.array(z.string().min(1, 'must not be empty: give a glob such as preview-*')).default([]),
+    /** `audit.secret-enumeration`: this many distinct secrets read by one caller within the window. */
+    secretEnumeration: z
+      .object({
+        threshold: z.number().int().min(2, 'must be 2 or more distinct secrets').default(10),
+        windowMinutes: z.number().int().min(1).max(1440, 'must be at most 1440 (a day)').default(10),
+      })
+      .strict()
+      .default({ threshold: 10, windowMinutes: 10 }),
+    /** `audit.rbac-then-workload`: how long after a sensitive RBAC change a workload change by the same identity counts. */
+    rbacThenWorkload: z
+      .object({ windowMinutes: z.number().int().min(1).max(1440, 'must be at most 1440 (a day)').default(15) })
+      .strict()
+      .default({ windowMinutes: 15 }),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export function buildDetectContext(config: Config, intel: ThreatIntel = ThreatIn
     controllerIdentities: new GlobSet(config.identities.controllers),
     impersonators: new GlobSet(config.identities.impersonators),
     forbiddenBurstIgnore: new GlobSet(config.audit.forbiddenBurst.ignore),
+    nodeNames: new GlobSet(config.audit.nodeNames),
+    namespaceAllowlist: new GlobSet(config.audit.namespaces),
     systemWorkloads: new GlobSet([...BUILT_IN_SYSTEM_WORKLOADS, ...config.audit.systemWorkloads]),
     privilegedAllowlist: [
       { workload: new GlobSet(BUILT_IN_PRIVILEGED_WORKLOADS), allow: ALL_SETTINGS },

@@ -13,6 +13,11 @@ export {
   PRIVILEGE_LEARNER_ID,
   privilegeObservations,
 } from './audit/lib/privileges';
+export {
+  USER_AGENT_IDENTITY_BASELINE,
+  USER_AGENT_IDENTITY_LEARNER_ID,
+  userAgentIdentityObservations,
+} from './audit/new-user-agent';
 export { renderDetectionCatalog } from './catalog-doc';
 export { buildDetectContext } from './context';
 export { type DegradedDetector, DegradedNotice, degradedDetectors, mergeDegraded } from './degraded';

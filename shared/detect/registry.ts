@@ -4,9 +4,12 @@ import type { FlowEdge } from '../network';
 import { admissionWebhookChanged } from './audit/admission-webhook-changed';
 import { anonymousAccess } from './audit/anonymous-access';
 import { awsAuthModified } from './audit/aws-auth-modified';
+import { configObjectChange } from './audit/config-object-change';
 import { configmapCredentials } from './audit/configmap-credentials';
 import { corednsModified } from './audit/coredns-modified';
 import { csrApproved } from './audit/csr-approved';
+import { csrCreated } from './audit/csr-created';
+import { deniedWrite } from './audit/denied-write';
 import { eventsDeleted } from './audit/events-deleted';
 import { execIntoPod } from './audit/exec-into-pod';
 import { exposedService } from './audit/exposed-service';
@@ -15,18 +18,26 @@ import { impersonation } from './audit/impersonation';
 import { PIPELINE_BASELINE } from './audit/lib/pipelines';
 import { PRIVILEGE_BASELINE } from './audit/lib/privileges';
 import { manualDelete } from './audit/manual-delete';
+import { namespaceCreated } from './audit/namespace-created';
 import { newIdentity } from './audit/new-identity';
 import { newImageRegistry } from './audit/new-image-registry';
 import { newImageRepository } from './audit/new-image-repository';
 import { newSourceIp } from './audit/new-source-ip';
+import { newUserAgent, USER_AGENT_IDENTITY_BASELINE } from './audit/new-user-agent';
 import { newWorkloadCreator } from './audit/new-workload-creator';
+import { nodeJoined } from './audit/node-joined';
 import { nodesProxy } from './audit/nodes-proxy';
+import { offensiveTool } from './audit/offensive-tool';
 import { outOfBandWorkload } from './audit/out-of-band-workload';
 import { permissionProbing } from './audit/permission-probing';
 import { pipelineDrift } from './audit/pipeline-drift';
 import { podInSystemNamespace } from './audit/pod-in-system-namespace';
 import { privilegedWorkload } from './audit/privileged-workload';
 import { rbacChange } from './audit/rbac-change';
+import { rbacThenWorkload } from './audit/rbac-then-workload';
+import { secretEnumeration } from './audit/secret-enumeration';
+import { serviceaccountCreated } from './audit/serviceaccount-created';
+import { suspiciousContainerCommand } from './audit/suspicious-container-command';
 import { suspiciousExecCommand } from './audit/suspicious-exec-command';
 import { threatIntelCaller } from './audit/threat-intel-caller';
 import { tokenRequest } from './audit/token-request';
@@ -52,8 +63,8 @@ import { threatIntelMatch } from './net/threat-intel-match';
 import { volumeSpike } from './net/volume-spike';
 import type { AnomalyDetector, Detector, DetectorMeta } from './types';
 
-/** The kinds that run on audit events: each event on its own, or counted under a key. */
-export const AUDIT_KINDS = ['rule', 'anomaly', 'threshold'] as const;
+/** The kinds that run on audit events: each event on its own, counted or collected under a key, or in sequence. */
+export const AUDIT_KINDS = ['rule', 'anomaly', 'threshold', 'distinct', 'correlation'] as const;
 /** Every kind runs on flow edges: the object's edges together, too (scans, paths, spikes, the log's health). */
 export const FLOW_KINDS = ['rule', 'anomaly', 'threshold', 'distinct', 'correlation', 'spike', 'health'] as const;
 
@@ -68,19 +79,26 @@ export const AUDIT_DETECTORS: readonly AuditDetector[] = [
   execIntoPod,
   suspiciousExecCommand,
   manualDelete,
+  deniedWrite,
   outOfBandWorkload,
   pipelineDrift,
   // RBAC and identity
   rbacChange,
+  rbacThenWorkload,
   awsAuthModified,
   anonymousAccess,
   impersonation,
   tokenRequest,
   csrApproved,
+  csrCreated,
+  serviceaccountCreated,
+  nodeJoined,
   nodesProxy,
   threatIntelCaller,
+  offensiveTool,
   // Risky workloads and exposure
   privilegedWorkload,
+  suspiciousContainerCommand,
   exposedService,
   configmapCredentials,
   admissionWebhookChanged,
@@ -88,13 +106,17 @@ export const AUDIT_DETECTORS: readonly AuditDetector[] = [
   podInSystemNamespace,
   eventsDeleted,
   untrustedRegistry,
+  configObjectChange,
   // Baseline anomalies and bursts
   newImageRegistry,
   newImageRepository,
   newIdentity,
   newWorkloadCreator,
   newSourceIp,
+  newUserAgent,
+  namespaceCreated,
   unusualSecretAccess,
+  secretEnumeration,
   permissionProbing,
   forbiddenBurst,
 ];
@@ -161,5 +183,5 @@ export function baselineKinds(): string[] {
   return [...AUDIT_DETECTORS, ...FLOW_DETECTORS]
     .filter((d): d is AnomalyDetector<never> => d.kind === 'anomaly')
     .map((d) => d.baselineKind)
-    .concat(PIPELINE_BASELINE, PRIVILEGE_BASELINE, ENTRY_POINT_BASELINE);
+    .concat(PIPELINE_BASELINE, PRIVILEGE_BASELINE, ENTRY_POINT_BASELINE, USER_AGENT_IDENTITY_BASELINE);
 }

@@ -95,6 +95,10 @@ export interface DetectContext {
   impersonators: GlobSet;
   /** Identities whose denied requests are not counted toward a forbidden burst (`audit.forbiddenBurst.ignore`). */
   forbiddenBurstIgnore: GlobSet;
+  /** Names nodes of the cluster are given (`audit.nodeNames`): a node joining under another is reported. */
+  nodeNames: GlobSet;
+  /** Namespaces anyone may create without a finding (`audit.namespaces`). */
+  namespaceAllowlist: GlobSet;
   /** `namespace/name` of workloads expected in the system namespaces (built in plus configured). */
   systemWorkloads: GlobSet;
   /** Workloads allowed to run with some privileged settings, and which settings. */
@@ -141,6 +145,8 @@ export interface AnomalyExamples<E> {
   config?: ConfigInput;
   /** Values the baseline already holds in the examples. */
   baseline: string[];
+  /** Values the {@link AnomalyDetector.related} baseline holds in the examples. */
+  related?: string[];
   /** Each observes a value missing from `baseline` and must fire. */
   fires: E[];
   /** Each observes nothing, or only values in `baseline`. */
@@ -161,9 +167,11 @@ export interface AnomalyDetector<E> extends DetectorMeta {
   /**
    * Another baseline whose word on a value the description depends on, looked up with this one:
    * whether a new repository's registry is one the cluster already uses. `of` gives the related
-   * baseline's value for one of this baseline's values.
+   * baseline's value for one of this baseline's values. With `required`, a value whose counterpart
+   * the related baseline does not know is no news at all (a new tool of an identity never seen),
+   * even past the sampling budget, where values are told without `describe`.
    */
-  related?: { kind: string; of(value: string): string };
+  related?: { kind: string; of(value: string): string; required?: boolean };
   /**
    * Where an event renamed since (a flow end a late pod report named) finds its history: the
    * values `observe` gives the event as it was named before, in baseline `kind`, which a learner

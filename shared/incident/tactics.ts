@@ -23,6 +23,7 @@ const TACTICS: Record<string, string> = {
   T1110: 'Credential Access',
   T1133: 'Initial Access',
   T1134: 'Privilege Escalation',
+  T1136: 'Persistence',
   T1190: 'Initial Access',
   T1195: 'Initial Access',
   T1204: 'Execution',

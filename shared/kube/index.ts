@@ -29,6 +29,7 @@ export {
   isSystemRoleName,
   RBAC_KINDS,
   RBAC_RESOURCES,
+  type RbacContent,
   rbacContent,
   rbacObject,
   riskyBinding,

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config/load';
 import type { LearnedPipeline } from '../../shared/detect';
 import { buildDetectContext } from '../../shared/detect/context';
-import { portScan } from '../../shared/detect/net/port-scan';
 import { EXAMPLE_THREAT_LIST } from '../../shared/detect/net/threat-intel-match';
+import { volumeSpike } from '../../shared/detect/net/volume-spike';
 import {
   ALL_DETECTORS,
   AUDIT_DETECTORS,
@@ -14,7 +14,7 @@ import {
   FLOW_KINDS,
   type FlowDetector,
 } from '../../shared/detect/registry';
-import type { DetectContext, Detector, DistinctDetector, Located } from '../../shared/detect/types';
+import type { DetectContext, Detector, Located, SpikeDetector } from '../../shared/detect/types';
 import type { Draft } from '../../shared/engine/draft';
 import type { AuditEvent } from '../../shared/ingest';
 import { FIELDS_BEYOND_DEFAULT } from '../../shared/ingest/flow-reader';
@@ -79,10 +79,11 @@ function runExamples(detector: AuditDetector | FlowDetector, source: 'audit' | '
         return;
       }
       case 'anomaly': {
-        const { examples, baselineKind } = detector;
+        const { examples, baselineKind, related } = detector;
         const learned = async (event: Located) => {
           const r = runner();
           await r.learn(baselineKind, examples.baseline, [event]);
+          if (related && examples.related) await r.learn(related.kind, examples.related, [event]);
           return r.object([event]);
         };
         it.each(cases<Located>(examples.fires))('fires on example %i', async (_i, event) => {
@@ -309,11 +310,14 @@ describe('detector catalog', () => {
   it('runs on each source only the kinds the engine evaluates there, which the compiler holds too', () => {
     for (const detector of AUDIT_DETECTORS) expect(AUDIT_KINDS, detector.id).toContain(detector.kind);
     for (const detector of FLOW_DETECTORS) expect(FLOW_KINDS, detector.id).toContain(detector.kind);
-    // A distinct, correlation or spike detector of audit events would never fire: it does not compile.
-    const scan: DistinctDetector<AuditEvent> = { ...portScan, examples: { fires: [], quiet: [] } } as never;
-    // @ts-expect-error a distinct detector is no AuditDetector
-    const wrong: AuditDetector = scan;
-    expect(wrong.kind).toBe('distinct');
+    // A spike or health detector of audit events would never fire: it does not compile.
+    const spike: SpikeDetector<AuditEvent> = {
+      ...volumeSpike,
+      examples: { baseline: [], fires: [], quiet: [] },
+    } as never;
+    // @ts-expect-error a spike detector is no AuditDetector
+    const wrong: AuditDetector = spike;
+    expect(wrong.kind).toBe('spike');
   });
 
   it('gives anomaly detectors a dedupe window of a day at least, as baselines learn once a day', () => {

@@ -51,9 +51,10 @@ describe('Engine under a hostile audit object', () => {
   it('still writes every observation the baselines learn from', () => {
     const { outcome } = once;
 
-    // Identity and network for everyone, permissions for a quarter, secrets read for a quarter, and
-    // for the pipeline learner the interactive acts (an exec, secrets read or denied) of three quarters.
-    expect(outcome.observations).toBe(IDENTITIES * 2 + IDENTITIES / 2 + (IDENTITIES * 3) / 4);
+    // Identity and network for everyone, permissions for a quarter, secrets read for a quarter, for
+    // the pipeline learner the interactive acts (an exec, secrets read or denied) of three quarters,
+    // and each identity's client, with the identity for the user-agent learner.
+    expect(outcome.observations).toBe(IDENTITIES * 4 + IDENTITIES / 2 + (IDENTITIES * 3) / 4);
   });
 
   it('gives the roll-ups the same ids when the object is delivered again', async () => {

@@ -2,15 +2,8 @@ import type { AuditEvent } from '../../ingest';
 import { actor, actorName, asObject, bodyOf, isSystemIdentity, objectName, pathOf, succeeded } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
+import { requestsMasters } from './lib/csr';
 import { exampleEvent } from './lib/example-events';
-
-/** Whether a CSR's PKCS#10 request names the system:masters group (its subject's O), read from the DER bytes. */
-function requestsMasters(request: unknown): boolean {
-  if (typeof request !== 'string' || request.length > 64 * 1024) return false;
-  const pem = Buffer.from(request, 'base64').toString('latin1');
-  const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-  return Buffer.from(body, 'base64').toString('latin1').includes('system:masters');
-}
 
 function approved(body: Record<string, unknown> | undefined): boolean {
   const conditions = pathOf(body, 'status', 'conditions');

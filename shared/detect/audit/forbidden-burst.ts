@@ -3,6 +3,7 @@ import { actor, identityKey, isAnonymous, isSystemIdentity } from '../../kube';
 import type { ThresholdDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';
+import { isPublicAddress } from './lib/public-address';
 
 /** Whether the API server turned the request away: unauthenticated (401) or unauthorized (403). */
 function denied(event: AuditEvent): boolean {
@@ -31,7 +32,8 @@ export const forbiddenBurst: ThresholdDetector<AuditEvent> = {
   description:
     'One identity, or one address for unauthenticated callers, had many requests denied (401 or 403) within a few ' +
     'minutes: someone trying a credential against everything to see what it opens, or a scanner knocking on the ' +
-    'API endpoint. Counted across log objects in the state table, so a burst split over deliveries still adds ' +
+    'API endpoint. Denials from a public address are also counted by address, whatever identities they used, so ' +
+    'trying many stolen credentials from one place adds up. Counted across log objects in the state table, so a burst split over deliveries still adds ' +
     'up. Threshold and window in audit.forbiddenBurst; known-noisy identities in audit.forbiddenBurst.ignore.',
   severity: 'medium',
   mitre: ['T1613', 'T1110', 'T1069.003'],
@@ -56,22 +58,29 @@ export const forbiddenBurst: ThresholdDetector<AuditEvent> = {
     if (!denied(event) || event.stage === 'ResponseStarted') return undefined;
     const user = actor(event);
     if (isSystemIdentity(user) || context.forbiddenBurstIgnore.matches(user.username)) return undefined;
-    if (isAnonymous(user)) return event.sourceIps[0] ? [`ip:${event.sourceIps[0]}`] : undefined;
-    return [`user:${identityKey(user)}`];
+    const address = event.sourceIps[0];
+    if (isAnonymous(user)) return address ? [`ip:${address}`] : undefined;
+    const key = `user:${identityKey(user)}`;
+    return isPublicAddress(address) ? [key, `public:${address}`] : [key];
   },
 
   describe(key, total, sample, context) {
-    const byAddress = key.startsWith('ip:');
     const who = key.slice(key.indexOf(':') + 1);
+    const caller = key.startsWith('ip:')
+      ? `Unauthenticated callers at ${who}`
+      : key.startsWith('public:')
+        ? `Callers at public address ${who}`
+        : who;
     const { threshold, windowMinutes } = context.config.audit.forbiddenBurst;
     return {
       severity: total >= 5 * threshold ? 'high' : 'medium',
       summary:
-        `${byAddress ? `Unauthenticated callers at ${who}` : who} had ${total} requests denied within about ` +
+        `${caller} had ${total} requests denied within about ` +
         `${windowMinutes} minutes (threshold ${threshold}); the first here: ${sample.verb} ${sample.requestUri.slice(0, 120)}.`,
       entities: { ...baseEntities(sample), deniedRequests: total },
       evidence: `${total} denied requests; sample ${sample.verb} ${sample.requestUri.slice(0, 200)} -> ${sample.responseCode ?? 'forbid'}`,
-      dedupeKey: key,
+      // A public address's count names its first caller: one identity bursting from one address is one finding.
+      dedupeKey: key.startsWith('public:') ? `user:${identityKey(actor(sample))}` : key,
     };
   },
 
@@ -82,9 +91,19 @@ export const forbiddenBurst: ThresholdDetector<AuditEvent> = {
     fires: [
       RESOURCES.slice(0, 6).map((r, i) => denial('bob', r, i)),
       Array.from({ length: 8 }, (_, i) => denial('system:anonymous', 'pods', i)),
+      // Two stolen credentials tried from one public address: neither reaches the threshold alone.
+      [
+        ...RESOURCES.slice(0, 3).map((r, i) => denial('bob', r, i)),
+        ...RESOURCES.slice(3, 6).map((r, i) => denial('carol', r, i)),
+      ],
     ],
     quiet: [
       RESOURCES.slice(0, 3).map((r, i) => denial('bob', r, i)),
+      // The same from inside the VPC: each identity on its own.
+      [
+        ...RESOURCES.slice(0, 3).map((r, i) => denial('bob', r, i, '10.0.1.15')),
+        ...RESOURCES.slice(3, 6).map((r, i) => denial('carol', r, i, '10.0.1.15')),
+      ],
       Array.from({ length: 8 }, (_, i) => denial('system:serviceaccount:legacy:job', 'pods', i)),
       Array.from({ length: 8 }, (_, i) =>
         exampleEvent({ verb: 'list', resource: 'pods', user: 'bob', time: `2026-11-09T10:0${i}:00Z` }),

@@ -18,7 +18,8 @@ export const privilegedWorkload: RuleDetector<AuditEvent> = {
     'A pod, or the pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob, breaks out of ' +
     'container isolation: a privileged container (init and ephemeral ones included), the host network, PID or IPC ' +
     'namespace, a mount of a sensitive host path (/, /etc, /proc, the kubelet directory, the container runtime ' +
-    'socket, ...), or a capability such as SYS_ADMIN, SYS_PTRACE, SYS_MODULE, DAC_READ_SEARCH or NET_ADMIN. Such a pod ' +
+    'socket, ...), or a capability such as SYS_ADMIN, SYS_PTRACE, SYS_MODULE, DAC_READ_SEARCH, NET_ADMIN or SYSLOG. ' +
+    'Any other host path is low: it outlives the pod and is shared with the node. Such a pod ' +
     "owns its node, the node's IAM role, and every secret of every pod on it. EKS's add-ons that need host access are " +
     'built in; allow your own with audit.privilegedWorkloads.',
   severity: 'high',
@@ -48,7 +49,7 @@ export const privilegedWorkload: RuleDetector<AuditEvent> = {
     const verb = created(event) ? 'created' : 'changed';
     const via = kind === owner.kind ? '' : ` (${kind} of ${owner.kind} ${owner.name})`;
     return {
-      severity: risks.some((r) => r.high) ? 'high' : 'medium',
+      severity: risks.some((r) => r.high) ? 'high' : risks.some((r) => !r.low) ? 'medium' : 'low',
       title: risks.some((r) => r.setting === 'privileged') ? 'Privileged container' : undefined,
       summary:
         `${actorName(event)} ${verb} ${owner.kind} ${owner.namespace}/${owner.name}${via} with ` +
@@ -130,14 +131,7 @@ export const privilegedWorkload: RuleDetector<AuditEvent> = {
           },
         },
       }),
-    ],
-    quiet: [
-      exampleEvent({
-        verb: 'create',
-        resource: 'pods',
-        namespace: 'web',
-        requestObject: podBody('web', ['nginx:1.27']),
-      }),
+      // Any host path, at low; and the kernel log.
       exampleEvent({
         verb: 'create',
         resource: 'pods',
@@ -145,6 +139,22 @@ export const privilegedWorkload: RuleDetector<AuditEvent> = {
         requestObject: pod({ volumes: [{ name: 'certs', hostPath: { path: '/etc/ssl/certs' } }] }, [
           { name: 'app', image: 'nginx' },
         ]),
+      }),
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        namespace: 'web',
+        requestObject: pod({}, [
+          { name: 'app', image: 'nginx', securityContext: { capabilities: { add: ['SYSLOG'] } } },
+        ]),
+      }),
+    ],
+    quiet: [
+      exampleEvent({
+        verb: 'create',
+        resource: 'pods',
+        namespace: 'web',
+        requestObject: podBody('web', ['nginx:1.27']),
       }),
       exampleEvent({
         verb: 'patch',

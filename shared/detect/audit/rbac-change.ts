@@ -1,25 +1,10 @@
 import type { AuditEvent } from '../../ingest';
-import {
-  actor,
-  actorName,
-  isSystemIdentity,
-  isSystemRoleName,
-  objectName,
-  pastTense,
-  RBAC_KINDS,
-  RBAC_RESOURCES,
-  rbacContent,
-  riskyBinding,
-  riskyRules,
-  ruleLine,
-  subjectText,
-  succeeded,
-} from '../../kube';
+import { actor, actorName, isSystemIdentity, objectName, pastTense, ruleLine, subjectText } from '../../kube';
 import type { RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';
+import { rbacChangeRisks } from './lib/rbac-risk';
 
-const CHANGE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const EVERYONE = /binds system:(anonymous|unauthenticated)/;
 
 export const rbacChange: RuleDetector<AuditEvent> = {
@@ -53,19 +38,11 @@ export const rbacChange: RuleDetector<AuditEvent> = {
     'right to change RBAC.',
 
   detect(event) {
-    const ref = event.objectRef;
-    if (!ref?.resource || !RBAC_RESOURCES.has(ref.resource) || !CHANGE_VERBS.has(event.verb)) return undefined;
-    if (ref.subresource || !succeeded(event)) return undefined;
+    const change = rbacChangeRisks(event);
+    if (!change) return undefined;
+    const { kind, content, reasons } = change;
+    const isBinding = event.objectRef?.resource?.endsWith('bindings') === true;
     const user = actor(event);
-    const kind = RBAC_KINDS[ref.resource] ?? ref.resource;
-    const deleting = event.verb === 'delete' || event.verb === 'deletecollection';
-    const content = deleting ? undefined : rbacContent(event);
-    const isBinding = ref.resource.endsWith('bindings');
-    const reasons: string[] = [];
-    if (content && isBinding) reasons.push(...riskyBinding(content));
-    if (content?.rules) reasons.push(...riskyRules(content.rules));
-    const name = ref.name ?? objectName(event);
-    if (isSystemRoleName(name)) reasons.push(`${deleting ? 'deletes' : 'changes'} the platform's own ${kind} ${name}`);
     const system = isSystemIdentity(user);
     // The control plane and EKS reconcile their own RBAC all day: record it, alert only on the absurd.
     const severity = system

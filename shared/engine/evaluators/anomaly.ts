@@ -270,7 +270,9 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
     let baseline: Draft['baseline'];
     for (const o of candidates) {
       if (isKnown(o.value)) continue;
-      const detection = this.describe(detector, o, related?.(o.value));
+      const relatedKnown = related?.(o.value);
+      if (detector.related?.required && relatedKnown !== true) continue;
+      const detection = this.describe(detector, o, relatedKnown);
       if (!detection) continue;
       baseline ??= await this.expected(group, detector, learning.start);
       capped.add({

@@ -5,11 +5,13 @@ import type { Draft } from '../draft';
 import type { Evaluator, EvaluatorSession, EventShape } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 
-/** An event with a time span: a flow edge's first and last record. */
-type Spanned = Located & { lastTime: number };
+/** An event with a time span (a flow edge's first and last record), or an instant (an audit event). */
+type Spanned = Located & { lastTime?: number };
 
 /** A remembered sighting is rewritten when it moved on by this much, to bound writes for steady traffic. */
 const REFRESH_MS = 6 * HOUR_MS;
+/** Streamed events that show a side an object keeps at most. */
+const MAX_RELEVANT = 100_000;
 /** Second-side sightings this process wrote recently, so a container does not rewrite them every object. */
 const WRITTEN_CACHE_SIZE = 50_000;
 
@@ -35,6 +37,8 @@ export class CorrelationEvaluator<E extends Spanned> implements Evaluator<E> {
     readonly context: DetectContext,
     readonly shape: EventShape<E>,
     readonly store: CorrelationStore,
+    /** Events stream past (audit objects keep none): the session keeps those that show a side, for `finish`. */
+    readonly streamed = false,
   ) {}
 
   begin(run: ObjectRun): EvaluatorSession<E> {
@@ -59,10 +63,25 @@ class CorrelationSession<E extends Spanned> implements EvaluatorSession<E> {
     private readonly run: ObjectRun,
   ) {}
 
-  /** Nothing per event: each detector groups the object's events in turn when the session finishes, so that only one detector's groups are alive at a time. */
-  see(): void {}
+  /** Events that showed a side, when the object's events are not kept for `finish`. */
+  private readonly relevant: E[] = [];
 
-  async finish(events: readonly E[]): Promise<Draft[]> {
+  /**
+   * Nothing per kept event: each detector groups the object's events in turn when the session
+   * finishes, so that only one detector's groups are alive at a time. Streamed events that show a
+   * side are kept, up to a bound.
+   */
+  see(event: E): void {
+    const { detectors, context, streamed } = this.evaluator;
+    if (!streamed || this.relevant.length >= MAX_RELEVANT) return;
+    const shows = detectors.some(
+      (detector) => (this.run.attempt(detector.id, event, () => detector.sides(event, context))?.length ?? 0) > 0,
+    );
+    if (shows) this.relevant.push(event);
+  }
+
+  async finish(kept: readonly E[]): Promise<Draft[]> {
+    const events = this.relevant.length > 0 ? [...kept, ...this.relevant] : kept;
     const drafts: Draft[] = [];
     for (const detector of this.evaluator.detectors) {
       const groups = this.groups(detector, events);
@@ -88,10 +107,11 @@ class CorrelationSession<E extends Spanned> implements EvaluatorSession<E> {
         }
         const at = `${side.side}\u0000${side.value}`;
         const known = group.seen.get(at);
-        if (!known) group.seen.set(at, { ...side, firstTime: event.time, lastTime: event.lastTime });
+        const lastTime = event.lastTime ?? event.time;
+        if (!known) group.seen.set(at, { ...side, firstTime: event.time, lastTime });
         else {
           known.firstTime = Math.min(known.firstTime, event.time);
-          known.lastTime = Math.max(known.lastTime, event.lastTime);
+          known.lastTime = Math.max(known.lastTime, lastTime);
         }
         const sample = group.samples.get(at);
         if (!sample || event.time < sample.time) group.samples.set(at, event);

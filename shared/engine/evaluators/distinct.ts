@@ -4,6 +4,9 @@ import type { Draft } from '../draft';
 import { type Evaluator, type EvaluatorSession, type EventShape, type Windowed, windowed } from '../evaluator';
 import type { ObjectRun } from '../object-run';
 
+/** Streamed events that show a value an object keeps at most: a million secret reads are judged on the first. */
+const MAX_RELEVANT = 100_000;
+
 /** The distinct values one object showed under one key of a detector in one window. */
 interface Group<E> {
   scope: string;
@@ -26,6 +29,8 @@ export class DistinctEvaluator<E extends Located> implements Evaluator<E> {
     readonly context: DetectContext,
     readonly shape: EventShape<E>,
     readonly store: DistinctCounter,
+    /** Events stream past (audit objects keep none): the session keeps those that show a value, for `finish`. */
+    readonly streamed = false,
   ) {
     this.counting = windowed(detectors, context);
   }
@@ -41,10 +46,26 @@ class DistinctSession<E extends Located> implements EvaluatorSession<E> {
     private readonly run: ObjectRun,
   ) {}
 
-  /** Nothing per event: each detector groups the object's events in turn when the session finishes, so that only one detector's groups are alive at a time. */
-  see(): void {}
+  /** Events that showed a value, when the object's events are not kept for `finish`. */
+  private readonly relevant: E[] = [];
 
-  async finish(events: readonly E[]): Promise<Draft[]> {
+  /**
+   * Nothing per kept event: each detector groups the object's events in turn when the session
+   * finishes, so that only one detector's groups are alive at a time. Streamed events that show a
+   * value are kept, up to a bound.
+   */
+  see(event: E): void {
+    const { counting, context, streamed } = this.evaluator;
+    if (!streamed || this.relevant.length >= MAX_RELEVANT) return;
+    const shows = counting.some(
+      ({ detector }) =>
+        (this.run.attempt(detector.id, event, () => detector.distinct(event, context))?.length ?? 0) > 0,
+    );
+    if (shows) this.relevant.push(event);
+  }
+
+  async finish(kept: readonly E[]): Promise<Draft[]> {
+    const events = this.relevant.length > 0 ? [...kept, ...this.relevant] : kept;
     const drafts: Draft[] = [];
     for (const counted of this.evaluator.counting) {
       for (const group of this.groups(counted, events).values()) {

@@ -13,6 +13,9 @@ import {
   PRIVILEGE_LEARNER_ID,
   pipelineObservations,
   privilegeObservations,
+  USER_AGENT_IDENTITY_BASELINE,
+  USER_AGENT_IDENTITY_LEARNER_ID,
+  userAgentIdentityObservations,
 } from '../../detect';
 import type { AuditEvent } from '../../ingest';
 import { type FlowEdge, type FlowSources, type HourlyEdgeStore, priorEdge } from '../../network';
@@ -76,6 +79,13 @@ const PIPELINE_LEARNER: Learner<AuditEvent> = {
   observe: pipelineObservations,
 };
 
+/** Learns which identities call the API with a client, for `audit.new-user-agent`'s word on a new one. */
+const USER_AGENT_IDENTITY_LEARNER: Learner<AuditEvent> = {
+  id: USER_AGENT_IDENTITY_LEARNER_ID,
+  baselineKind: USER_AGENT_IDENTITY_BASELINE,
+  observe: userAgentIdentityObservations,
+};
+
 /** Keeps what unnamed internal sources did address by address: a workload named late inherits it. */
 const ADDRESS_PORT_LEARNER: Learner<FlowEdge> = {
   id: 'learn.address-ports',
@@ -99,7 +109,8 @@ const ENTRY_POINT_LEARNER: Learner<FlowEdge> = {
 
 /**
  * The evaluators of the audit log's detector kinds, in the order their drafts are delivered:
- * rules, thresholds, anomalies. The registry's types allow no other kind on audit events.
+ * rules, thresholds, distinct values, correlations, anomalies. The registry's types allow no
+ * other kind on audit events.
  */
 export function auditEvaluators(
   set: DetectorSet<AuditDetector>,
@@ -109,7 +120,14 @@ export function auditEvaluators(
   return [
     new RuleEvaluator(set.rule, context, AUDIT_SHAPE),
     new ThresholdEvaluator(set.threshold, context, AUDIT_SHAPE, new WindowCounter(stores.table)),
-    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines, [PIPELINE_LEARNER, PRIVILEGE_LEARNER]),
+    // Audit events stream past: these keep the few that matter to them.
+    new DistinctEvaluator(set.distinct, context, AUDIT_SHAPE, new DistinctCounter(stores.table), true),
+    new CorrelationEvaluator(set.correlation, context, AUDIT_SHAPE, new CorrelationStore(stores.table), true),
+    new AnomalyEvaluator(set.anomaly, context, AUDIT_SHAPE, stores.baselines, [
+      PIPELINE_LEARNER,
+      PRIVILEGE_LEARNER,
+      USER_AGENT_IDENTITY_LEARNER,
+    ]),
   ];
 }
 

@@ -21,6 +21,8 @@ export interface PodRisk {
   detail: string;
   /** Whether it hands over the node (root on the host, its processes or its files). */
   high: boolean;
+  /** Whether it only reaches a corner of the host (a host path outside the sensitive ones): reported low. */
+  low?: boolean;
 }
 
 /**
@@ -50,7 +52,7 @@ const SENSITIVE_TREES = [
   '/var/run/dockershim.sock',
 ];
 
-/** Capabilities that amount to root on the node, and the few that only widen the network reach. */
+/** Capabilities that amount to root on the node, and the few that only widen its reach (network, kernel log). */
 const HIGH_CAPABILITIES = new Set([
   'ALL',
   'SYS_ADMIN',
@@ -63,7 +65,8 @@ const HIGH_CAPABILITIES = new Set([
   'BPF',
   'PERFMON',
 ]);
-const MEDIUM_CAPABILITIES = new Set(['NET_ADMIN', 'NET_RAW', 'SYS_RESOURCE', 'SYS_TIME']);
+/** SYSLOG reads the kernel log, which leaks kernel addresses (a step to a kernel exploit) and other pods' messages. */
+const MEDIUM_CAPABILITIES = new Set(['NET_ADMIN', 'NET_RAW', 'SYS_RESOURCE', 'SYS_TIME', 'SYSLOG']);
 
 function normalizePath(path: string): string {
   const cleaned = path.replace(/\/+/g, '/').replace(/\/$/, '');
@@ -87,9 +90,10 @@ function podRisks(event: AuditEvent): PodRisk[] {
     const volumes = Array.isArray(spec.volumes) ? spec.volumes : [];
     for (const volume of volumes) {
       const path = asObject(asObject(volume)?.hostPath)?.path;
-      if (typeof path === 'string' && isSensitiveHostPath(path)) {
-        risks.push({ setting: 'hostPath', detail: `host path ${path}`, high: true });
-      }
+      if (typeof path !== 'string') continue;
+      // Any host path outlives the pod and is shared with whatever else mounts it: low, unless sensitive.
+      if (isSensitiveHostPath(path)) risks.push({ setting: 'hostPath', detail: `host path ${path}`, high: true });
+      else risks.push({ setting: 'hostPath', detail: `host path ${path}`, high: false, low: true });
     }
   }
   for (const container of containersOf(event)) {
