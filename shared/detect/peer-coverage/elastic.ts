@@ -255,8 +255,9 @@ export const ELASTIC: PeerCatalog = {
     ),
     covered(
       'Kubernetes Suspicious Assignment of Controller Service Account',
-      ['audit.pod-in-system-namespace'],
-      'Any pod in kube-system that is not a platform component, whichever service account it runs as.',
+      ['audit.pod-in-system-namespace', 'audit.out-of-band-workload'],
+      'A pod in kube-system that is not a platform component, or a kube-system workload changed outside the pipeline; ' +
+        'the finding does not single out the controller service account it was given.',
     ),
   ],
 };

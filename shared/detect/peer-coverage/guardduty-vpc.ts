@@ -11,9 +11,10 @@ export const GUARDDUTY_VPC: PeerCatalog = {
   peer: 'guardduty-vpc',
   name: 'GuardDuty VPC-flow (EC2) finding types',
   source:
-    'Amazon GuardDuty User Guide, "GuardDuty active finding types": every EC2 finding type whose foundational data ' +
-    'source is VPC Flow Logs (the !DNS variants and the runtime and malware findings need other sources and are not ' +
-    'listed by GuardDuty as flow-log findings).',
+    'Amazon GuardDuty User Guide, "GuardDuty active finding types": every EC2 finding type whose data source is VPC ' +
+    'Flow Logs. The 22 of the table archived in awsdocs/amazon-guardduty-user-guide (June 2023), plus the three ' +
+    'DefenseEvasion:EC2 resolver findings added since, whose data source is also VPC flow logs. The !DNS variants ' +
+    '(DNS logs) and the Runtime and Malware Protection findings are other data sources.',
   rules: [
     'Backdoor:EC2/C&CActivity.B',
     'Backdoor:EC2/DenialOfService.Dns',

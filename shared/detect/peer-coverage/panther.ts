@@ -1,6 +1,6 @@
 import { answersFor, type PeerCatalog } from './types';
 
-const { covered, partial, outOfScope } = answersFor('panther');
+const { covered, outOfScope } = answersFor('panther');
 
 /** Panther's EKS, Kubernetes-audit and VPC-flow rules, by RuleID. */
 export const PANTHER: PeerCatalog = {
@@ -63,11 +63,11 @@ export const PANTHER: PeerCatalog = {
       ['audit.forbidden-burst'],
       'Denials counted per public source address as well as per identity.',
     ),
-    partial(
+    covered(
       'Amazon.EKS.Audit.SystemNamespaceFromPublicIP',
       ['audit.new-source-ip'],
-      'An identity calling from a public network it never used is reported (high for service accounts and system ' +
-        'identities); requests into kube-system from a public network the identity already uses are not.',
+      'A system: or eks: identity (a service account, kubelet or EKS component) calling from a public network it ' +
+        'never used is high; later calls from the same network are deduplicated.',
     ),
     covered(
       'Kubernetes.AdmissionController.Created',
@@ -143,10 +143,10 @@ export const PANTHER: PeerCatalog = {
       ['audit.rbac-change'],
       'Every role created is reported (medium); write verbs alone do not raise it to high.',
     ),
-    partial(
+    covered(
       'Kubernetes.Secret.AccessDenied',
       ['audit.forbidden-burst'],
-      'Denied secret reads count toward a burst of denials; a single denied read is not reported on its own.',
+      "Panther alerts on 20 denied secret reads in 15 minutes; denied reads count toward the identity's burst of denials.",
     ),
     covered(
       'Kubernetes.BulkSecretAccess',
