@@ -79,7 +79,8 @@ export function renderDetectionCatalog(detectors: readonly DetectorMeta[] = ALL_
   out.push(
     'Each detector names the closest published rule in four peer catalogs, or none. "Equivalent" means the peer ' +
       "detects the same behaviour, not that it detects it the same way (GuardDuty's are mostly machine-learning " +
-      "anomalies; Falco's, Elastic's and Sigma's are rules).",
+      "anomalies; Falco's, Elastic's and Sigma's are rules). The other direction, every peer rule with the " +
+      'detectors that answer it (Panther and GuardDuty VPC-flow findings included), is [COVERAGE.md](COVERAGE.md).',
   );
   out.push('');
   out.push('| Peer | Catalog | Audit detectors with an equivalent | Audit detectors with none |');

@@ -29,6 +29,7 @@ export {
   learnEntryPoints,
 } from './net/lib/entry-points';
 export { ADDRESS_PORT_BASELINE, addressPortObservations } from './net/new-port';
+export { renderCoverage } from './peer-coverage/render';
 export {
   ALL_DETECTORS,
   AUDIT_DETECTORS,
