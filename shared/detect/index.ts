@@ -1,3 +1,4 @@
+export { isController } from './audit/lib/actor';
 export type { LearnedPrivilege } from './audit/lib/learned-privileges';
 export {
   type LearnedPipeline,

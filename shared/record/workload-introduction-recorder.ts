@@ -1,6 +1,6 @@
-import type { DetectContext } from '../detect';
+import { type DetectContext, isController } from '../detect';
 import type { AuditEvent } from '../ingest';
-import { actor, created, isServiceAccount, isSystemIdentity, succeeded } from '../kube';
+import { actor, created, isServiceAccount, succeeded } from '../kube';
 import type { Table } from '../store';
 import { ownerOfPod } from './pod-ip-recorder';
 import type { Recorder, RecorderSession } from './types';
@@ -24,7 +24,7 @@ const CHANGES = new Set(['create', 'update', 'patch']);
 /** The class of the identity that acted, in the terms of the detectors (`isController`, `isCicdIdentity`). */
 export function introducerOf(event: AuditEvent, context: DetectContext): IntroducerClass {
   const user = actor(event);
-  if (isSystemIdentity(user) || context.controllerIdentities.matches(user.username)) return 'controller';
+  if (isController(user, context)) return 'controller';
   if (context.cicdIdentities.matches(user.username)) return 'cicd';
   if (context.learnedPipelines.matches(event)) return 'pipeline';
   return isServiceAccount(user) ? 'service-account' : 'person';

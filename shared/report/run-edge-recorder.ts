@@ -1,5 +1,5 @@
 import type { AddressClass, FlowEdge, NetworkEntity, PodIpEntry, PodIpMap, Traffic } from '../network';
-import { addTraffic, emptyTraffic, holderAt, trafficBytes } from '../network';
+import { addTraffic, emptyTraffic, holderAtSorted, newestFirst, trafficBytes } from '../network';
 import type { Recorder, RecorderSession } from '../record';
 import { dayOf } from '../util';
 import { blockOf } from './blocks';
@@ -62,6 +62,11 @@ const MAX_OTHER_ADDRESSES = 8;
 
 function endpointKey(endpoint: RunEndpoint): string {
   return endpoint.entity ? `e:${endpoint.entity.id}` : `a:${endpoint.address}`;
+}
+
+/** A run edge's key: its two ends, the server port and the protocol. */
+function runEdgeKey(client: RunEndpoint, server: RunEndpoint, port?: number, protocol?: number): string {
+  return `${endpointKey(client)}|${endpointKey(server)}|${port ?? ''}|${protocol ?? ''}`;
 }
 
 /** The endpoint a tail edge keeps: the entity when there is one, else the address's block. */
@@ -129,14 +134,15 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
       if (unnamed(edge.server)) addresses.add(edge.server.address);
     }
     if (addresses.size === 0) return 0;
-    const holders = await podIps.lookup(addresses);
+    const holders = new Map<string, PodIpEntry[]>();
+    for (const [address, entries] of await podIps.lookup(addresses)) holders.set(address, newestFirst(entries));
     if (holders.size === 0) return 0;
     const entities = new Map<PodIpEntry, NetworkEntity>();
     const rename = (end: RunEndpoint, edge: RunEdge): RunEndpoint => {
       if (!unnamed(end)) return end;
       const entries = holders.get(end.address);
-      const holder = holderAt(entries, edge.firstTime);
-      if (!holder || holder !== holderAt(entries, edge.lastTime)) return end;
+      const holder = holderAtSorted(entries, edge.firstTime);
+      if (!holder || holder !== holderAtSorted(entries, edge.lastTime)) return end;
       let entity = entities.get(holder);
       if (!entity) {
         entity = nameOf(holder);
@@ -152,18 +158,13 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
       const server = rename(edge.server, edge);
       if (client !== edge.client) renamed++;
       if (server !== edge.server) renamed++;
-      const key = `${endpointKey(client)}|${endpointKey(server)}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+      const key = runEdgeKey(client, server, edge.serverPort, edge.protocol);
       const known = this.kept.get(key);
       if (!known) {
         this.kept.set(key, { ...edge, client, server });
         continue;
       }
-      noteAddress(known.client, client.address);
-      noteAddress(known.server, server.address);
-      addTraffic(known, edge);
-      known.objects += edge.objects;
-      known.firstTime = Math.min(known.firstTime, edge.firstTime);
-      known.lastTime = Math.max(known.lastTime, edge.lastTime);
+      sum(known, { ...edge, client: client.address, server: server.address, time: edge.firstTime }, edge.objects);
     }
     return renamed;
   }
@@ -187,7 +188,7 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
       ...(edge.serverService ? { service: edge.serverService } : {}),
       ...(edge.serverEntity ? { entity: edge.serverEntity } : {}),
     };
-    const key = `${endpointKey(client)}|${endpointKey(server)}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+    const key = runEdgeKey(client, server, edge.serverPort, edge.protocol);
     const known = this.kept.get(key);
     if (known || this.kept.size < this.options.maxEdges) {
       sum(known ?? this.keep(this.kept, key, start(client, server, edge, false)), edge);
@@ -195,7 +196,7 @@ export class RunEdgeRecorder implements Recorder<FlowEdge> {
     }
     const foldedClient = foldEndpoint(client);
     const foldedServer = foldEndpoint(server);
-    const tailKey = `${endpointKey(foldedClient)}|${endpointKey(foldedServer)}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`;
+    const tailKey = runEdgeKey(foldedClient, foldedServer, edge.serverPort, edge.protocol);
     const folded = this.tail.get(tailKey);
     if (folded || this.tail.size < this.options.maxFoldedEdges) {
       sum(folded ?? this.keep(this.tail, tailKey, start(foldedClient, foldedServer, edge, true)), edge);
@@ -234,11 +235,16 @@ function noteAddress(endpoint: RunEndpoint, address: string): void {
   if (others.length < MAX_OTHER_ADDRESSES && !others.includes(address)) others.push(address);
 }
 
-function sum(into: RunEdge, edge: FlowEdge): void {
+/** Adds an edge's traffic (a flow edge, or a run edge of `objects` objects) into a run edge. */
+function sum(
+  into: RunEdge,
+  edge: Traffic & { client: string; server: string; time: number; lastTime: number },
+  objects = 1,
+): void {
   noteAddress(into.client, edge.client);
   noteAddress(into.server, edge.server);
   addTraffic(into, edge);
-  into.objects++;
+  into.objects += objects;
   if (edge.time < into.firstTime) into.firstTime = edge.time;
   if (edge.lastTime > into.lastTime) into.lastTime = edge.lastTime;
 }

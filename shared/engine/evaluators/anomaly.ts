@@ -67,6 +67,8 @@ interface Candidate<E> extends Sighting<E> {
  */
 export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
   readonly byId: ReadonlyMap<string, AnomalyDetector<E>>;
+  /** The detectors, then the learners: what sees each event, listed once. */
+  readonly observers: readonly (AnomalyDetector<E> | Learner<E>)[];
 
   constructor(
     readonly detectors: readonly AnomalyDetector<E>[],
@@ -78,6 +80,7 @@ export class AnomalyEvaluator<E extends Located> implements Evaluator<E> {
     readonly grace?: Grace<E>,
   ) {
     this.byId = new Map(detectors.map((d) => [d.id, d]));
+    this.observers = [...detectors, ...learners];
   }
 
   begin(run: ObjectRun): EvaluatorSession<E> {
@@ -104,11 +107,11 @@ class AnomalySession<E extends Located> implements EvaluatorSession<E> {
 
   /** The values the event shows, into the object's observations. */
   see(event: E): void {
-    const { detectors, learners, context, shape, grace } = this.evaluator;
+    const { observers, context, shape, grace } = this.evaluator;
     let scope: string | undefined;
     let prior: E | undefined | null = null;
     let subject: string | undefined;
-    for (const anomaly of [...detectors, ...learners]) {
+    for (const anomaly of observers) {
       const values = this.run.attempt(anomaly.id, event, () => anomaly.observe(event, context));
       if (!values) continue;
       scope ??= shape.scope(event);
