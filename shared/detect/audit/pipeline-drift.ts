@@ -1,13 +1,10 @@
-import ipaddr from 'ipaddr.js';
 import type { AuditEvent } from '../../ingest';
 import { actor, actorName, isWrite, objectName, pastTense, succeeded } from '../../kube';
-import { AddressClassifier } from '../../network';
 import type { DetectContext, RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
 import { exampleEvent } from './lib/example-events';
 import type { LearnedPipeline, PipelineDrift } from './lib/pipelines';
-
-const classifier = new AddressClassifier();
+import { isPublicAddress } from './lib/public-address';
 
 /**
  * Clients people and scripts drive by hand. A pipeline that deployed with Argo CD or Helm and
@@ -177,17 +174,13 @@ function severityOf(drift: PipelineDrift, event: AuditEvent, context: DetectCont
   const fromInternet =
     drift.network !== undefined &&
     address !== undefined &&
-    isPublic(address) &&
+    isPublicAddress(address) &&
     !context.knownNetworks.contains(address) &&
-    drift.pipeline.networks.every((n) => !isPublic(n.slice(0, n.indexOf('/'))));
+    drift.pipeline.networks.every((n) => !isPublicAddress(n.slice(0, n.indexOf('/'))));
   const product = (agent: string) => agent.split('/')[0] ?? '';
   const handTool =
     drift.agent !== undefined &&
     product(drift.agent) !== product(drift.pipeline.agent) &&
     HAND_TOOLS.test(product(drift.agent));
   return fromInternet || handTool ? 'high' : 'medium';
-}
-
-function isPublic(address: string): boolean {
-  return ipaddr.isValid(address) && classifier.classify(ipaddr.process(address).toString()) === 'public';
 }

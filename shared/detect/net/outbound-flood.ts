@@ -26,6 +26,11 @@ const FLOOD_PACKET_BYTES = 120;
  */
 const RARE_FACTOR = 10;
 
+/** How much a packet of a kind of flood weighs: TCP and UDP as they are, rarer protocols {@link RARE_FACTOR} times. */
+function factorOf(kind: string | undefined): number {
+  return kind === 'tcp' || kind === 'udp' ? 1 : RARE_FACTOR;
+}
+
 /**
  * The kind of flood an edge from a workload to one public host may be part of, or undefined when
  * its traffic looks like use: TCP with full-sized packets (an upload), UDP that gets answers (a
@@ -109,14 +114,12 @@ export const outboundFlood: ThresholdDetector<FlowEdge> = {
   },
 
   weight(edge) {
-    const kind = floodKind(edge);
-    return kind === 'tcp' || kind === 'udp' ? edge.packets : edge.packets * RARE_FACTOR;
+    return edge.packets * factorOf(floodKind(edge));
   },
 
   describe(key, total, edge, context) {
     const kind = key.slice(key.lastIndexOf('|') + 1);
-    const weighted = kind === 'tcp' || kind === 'udp' ? 1 : RARE_FACTOR;
-    const packets = Math.round(total / weighted);
+    const packets = Math.round(total / factorOf(kind));
     const { windowMinutes } = context.config.network.outboundFlood;
     const rate = Math.round(packets / (windowMinutes * 60));
     return {

@@ -1,5 +1,6 @@
 import type { FlowEdge } from '../../../network';
 import { addressBlock, clientOpened, isInternal } from '../../../network';
+import { shardOf } from '../../../util';
 
 /** The part of the detector context the learner reads. */
 interface LearnerContext {
@@ -134,13 +135,7 @@ export function learnEntryPoints(entries: readonly EntryEntry[]): LearnedEntryPo
   return learned.sort((a, b) => a.scope.localeCompare(b.scope) || a.address.localeCompare(b.address));
 }
 
-/** The bucket of a public source's /24 (FNV-1a): stable across runs and processes. */
+/** The bucket of a public source's /24: stable across runs and processes. */
 function sourceBucket(client: string): number {
-  const block = addressBlock(client);
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < block.length; i++) {
-    hash ^= block.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % SOURCE_BUCKETS;
+  return shardOf(addressBlock(client), SOURCE_BUCKETS);
 }
