@@ -1,23 +1,18 @@
 import type { AuditEvent } from '../../ingest';
-import { actor, actorName, identityKey, isAnonymous, isSystemIdentity, isWrite, objectName } from '../../kube';
+import { actor, actorName, identityKey, isAnonymous, isWrite, objectName } from '../../kube';
 import type { DetectContext, RuleDetector } from '../types';
 import { baseEntities } from './lib/actor';
+import { deniedCaller } from './lib/denials';
 import { exampleEvent } from './lib/example-events';
-
-/** A write the API server turned away: unauthenticated (401) or unauthorized (403). */
-function isDeniedWrite(event: AuditEvent): boolean {
-  if (!isWrite(event.verb) || event.stage === 'ResponseStarted') return false;
-  return event.responseCode === 401 || event.responseCode === 403 || event.decision === 'forbid';
-}
 
 /** The finding a denied write makes: who, what and where; undefined for the cluster's own and ignored identities. */
 function denialKey(event: AuditEvent, context: DetectContext): string | undefined {
-  if (!isDeniedWrite(event)) return undefined;
-  const user = actor(event);
-  if (isSystemIdentity(user) || context.forbiddenBurstIgnore.matches(user.username)) return undefined;
+  if (!isWrite(event.verb)) return undefined;
+  const user = deniedCaller(event, context);
+  if (!user) return undefined;
   const ref = event.objectRef;
   const what = `${ref?.resource ?? '?'}${ref?.subresource ? `/${ref.subresource}` : ''}`;
-  return `${identityKey(actor(event))}|${event.verb}|${what}|${ref?.namespace ?? ''}`;
+  return `${identityKey(user)}|${event.verb}|${what}|${ref?.namespace ?? ''}`;
 }
 
 function denied(verb: string, resource: string, user?: string | { username: string; groups: string[] }) {

@@ -1,14 +1,10 @@
 import type { AuditEvent } from '../../ingest';
-import { actor, identityKey, isAnonymous, isSystemIdentity } from '../../kube';
+import { actor, identityKey, isAnonymous } from '../../kube';
 import type { ThresholdDetector } from '../types';
 import { baseEntities } from './lib/actor';
+import { deniedCaller } from './lib/denials';
 import { exampleEvent } from './lib/example-events';
 import { isPublicAddress } from './lib/public-address';
-
-/** Whether the API server turned the request away: unauthenticated (401) or unauthorized (403). */
-function denied(event: AuditEvent): boolean {
-  return event.responseCode === 401 || event.responseCode === 403 || event.decision === 'forbid';
-}
 
 function denial(user: string, resource: string, minute: number, ip = '198.51.100.20') {
   return exampleEvent({
@@ -55,9 +51,8 @@ export const forbiddenBurst: ThresholdDetector<AuditEvent> = {
   },
 
   count(event, context) {
-    if (!denied(event) || event.stage === 'ResponseStarted') return undefined;
-    const user = actor(event);
-    if (isSystemIdentity(user) || context.forbiddenBurstIgnore.matches(user.username)) return undefined;
+    const user = deniedCaller(event, context);
+    if (!user) return undefined;
     const address = event.sourceIps[0];
     if (isAnonymous(user)) return address ? [`ip:${address}`] : undefined;
     const key = `user:${identityKey(user)}`;
