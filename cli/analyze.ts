@@ -21,6 +21,7 @@ import { loadStateDir, MemoryTable, saveStateDir } from '../shared/store';
 import { inDeliveryOrder, listFiles } from './local-files';
 import { jsonLine, tableHeader, tableRow } from './output';
 import { Schedule } from './schedule';
+import { replayClock, saveReplayClock } from './store';
 import { type RunSummary, SummaryBuilder } from './summary';
 
 export type OutputFormat = 'table' | 'json';
@@ -76,8 +77,6 @@ export interface AnalyzeResult {
   /** The HTML report, when `reportPath` was given. */
   report?: WrittenReport;
 }
-
-export const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
 
 /**
  * `driftwatch analyze`: replays local log objects through the same engine the Lambdas run, in
@@ -139,8 +138,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const digest = new DailyDigest({ config, table, incidents: engine.incidents, sink: new FanOutSink(sinks) });
   const summary = new SummaryBuilder();
   const notice = new DegradedNotice();
-  const replay = await table.get(REPLAY_KEY);
-  let clock = typeof replay?.clock === 'number' ? replay.clock : undefined;
+  let clock = await replayClock(table);
   for (const object of await inDeliveryOrder(files)) {
     if (object.time !== undefined) {
       clock ??= object.time;
@@ -175,12 +173,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   summary.addSettled(settled);
   const incidents = await engine.incidents.list();
   summary.addIncidents(incidents);
-  summary.addLearnedPipelines((await engine.learnedPipelines()).map((p) => p.username));
   summary.addLearned({
+    pipelines: (await engine.learnedPipelines()).map((p) => p.username),
     entryPoints: (await engine.learnedEntryPoints()).map((e) => e.address),
     privilegedWorkloads: await engine.learnedPrivileges(),
   });
-  if (clock !== undefined) await table.put({ ...REPLAY_KEY, clock });
+  if (clock !== undefined) await saveReplayClock(table, clock);
   if (options.stateDir) await saveStateDir(table, options.stateDir);
   if (out) await new Promise<void>((done) => out.end(() => done()));
   if (options.incidentsPath) {

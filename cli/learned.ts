@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import type { ConfigInput, PRIVILEGED_SETTINGS } from '../shared/config';
 import { type LearnedScope, type LearnedState, pipelineNetworks, readLearned } from '../shared/engine';
 import { printable } from '../shared/util';
-import { REPLAY_KEY } from './analyze';
 import { UsageError } from './errors';
-import { openStore } from './store';
+import { openStore, replayClock } from './store';
 
 /** Where the learned state is, and how to print it. */
 export interface LearnedOptions {
@@ -35,8 +34,7 @@ const SHOWN = 20;
 export async function learned(options: LearnedOptions): Promise<number> {
   const { table, config } = await openStore('learned', options, true);
   // A replay judges the learning period at its last event, as the engine did; a live table at the time now.
-  const replay = await table.get(REPLAY_KEY);
-  const now = typeof replay?.clock === 'number' ? replay.clock : (options.clock ?? Date.now)();
+  const now = (await replayClock(table)) ?? (options.clock ?? Date.now)();
   const state = await readLearned(table, config, { now });
   const scopes = state.scopes.filter(
     (s) => options.cluster === undefined || s.kind === 'vpc' || s.scope === options.cluster,

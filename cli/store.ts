@@ -49,3 +49,17 @@ export async function openStore(command: string, target: StoreTarget, mustExist 
   const table = await loadStateDir(dir);
   return { table, config, save: () => saveStateDir(table, dir) };
 }
+
+/** Where a replay keeps its event-time clock: the last event time `analyze` reached. */
+const REPLAY_KEY = { pk: 'CLI', sk: 'REPLAY' };
+
+/** The event time a replayed store reached, or undefined for a store no replay wrote (the deployed table). */
+export async function replayClock(table: Table): Promise<number | undefined> {
+  const replay = await table.get(REPLAY_KEY);
+  return typeof replay?.clock === 'number' ? replay.clock : undefined;
+}
+
+/** Keeps the replay's clock for the next run on the same store. */
+export async function saveReplayClock(table: Table, clock: number): Promise<void> {
+  await table.put({ ...REPLAY_KEY, clock });
+}

@@ -175,13 +175,9 @@ export class SummaryBuilder {
     this.rebaselines.entriesPruned += report.entriesPruned;
   }
 
-  /** The pipeline identities learned by the end of the run. */
-  addLearnedPipelines(names: readonly string[]): void {
-    this.learned.pipelines = [...names];
-  }
-
-  /** The entry points (addresses, across scopes) and privileged workloads learned by the end of the run. */
-  addLearned(learned: Omit<RunSummary['learned'], 'pipelines'>): void {
+  /** The pipeline identities, entry points (addresses, across scopes) and privileged workloads learned by the end of the run. */
+  addLearned(learned: RunSummary['learned']): void {
+    this.learned.pipelines = [...learned.pipelines];
     this.learned.entryPoints = [...new Set(learned.entryPoints)];
     this.learned.privilegedWorkloads = learned.privilegedWorkloads.map((p) => ({ ...p, allow: [...p.allow] }));
   }

@@ -51,8 +51,6 @@ export class ThreatListFetch extends Construct {
   constructor(scope: Construct, id: string, props: ThreatListFetchProps) {
     super(scope, id);
     const lists = fetchedLists(props.settings.lists);
-    const repeated = lists.find((list, i) => lists.findIndex((l) => l.name === list.name) !== i);
-    if (repeated) throw new Error(`${id}: the list "${repeated.name}" is named twice`);
 
     // Server access logs go under a bucket policy, as for the log bucket (see LogBuckets).
     this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
