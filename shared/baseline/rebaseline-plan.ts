@@ -24,7 +24,7 @@ export type WorkItem =
   | { type: 'edges'; scope: string; day: string; shard: number; part: number; parts: number };
 
 /**
- * A run's work: every item, folded in any order and in parallel, then finished once. `now` is the
+ * A run's work: every item (in parallel by {@link itemWaves}, or one after another), then the finish, once. `now` is the
  * run's time (event time in a replay, wall clock in Lambda); `run` names it for exactly-once
  * delivery of its findings.
  */
@@ -34,6 +34,19 @@ export interface RebaselinePlan {
   items: WorkItem[];
   /** Every scope, each finished (its settled days marked folded, its entries pruned). */
   scopes: string[];
+}
+
+/**
+ * The items in the order a parallel run must keep: one wave per day, oldest first; the items of a
+ * wave may run in any order and all at once, the waves one after another. Items of one day touch
+ * disjoint entries (parts split the values, shards the edges), but items of two days of a scope
+ * read and rewrite the same entries and histories (a day's count or hours each), and run at once
+ * the last writer would drop the other's day.
+ */
+export function itemWaves(items: readonly WorkItem[]): WorkItem[][] {
+  const byDay = new Map<string, WorkItem[]>();
+  for (const item of items) byDay.set(item.day, [...(byDay.get(item.day) ?? []), item]);
+  return [...byDay.keys()].sort().map((day) => byDay.get(day) as WorkItem[]);
 }
 
 /** What one item did, for the run's report and the cost model. */
