@@ -10,7 +10,7 @@
  * after another in this process instead (faster, less exact). The state folder is not changed.
  */
 import { execFileSync } from 'node:child_process';
-import { type ItemReport, planItems, ROWS_PER_ITEM, type WorkItem } from '../shared/baseline';
+import { type ItemReport, itemWaves, planItems, ROWS_PER_ITEM, type WorkItem } from '../shared/baseline';
 import { type Config, defaultConfig, loadConfigFile } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine, type EngineRebaselinePlan } from '../shared/engine';
@@ -112,7 +112,8 @@ if (childItem) {
     'type          scope                      day         shard part  rows   entries edges  readU  writeU  ms     heapMB',
   );
   const lean = { run: plan.run, now: plan.now, items: [], scopes: plan.scopes };
-  for (const item of plan.items) {
+  // In the order a parallel run keeps: day by day.
+  for (const item of itemWaves(plan.items).flat()) {
     const report: ItemReport & { peakHeapMb: number } = args.includes('--in-process')
       ? await measured(() => engine.runWorkItem(plan, item))
       : JSON.parse(
