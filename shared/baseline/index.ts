@@ -4,5 +4,6 @@ export { DistinctCounter } from './distinct-counter';
 export { EDGE_STATS_KIND, type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
 export { learningStatus } from './learning-status';
 export { type RebaselineReport, rebaseline } from './rebaseline';
+export { type ThreatListStatus, ThreatListStatusStore } from './threat-list-status';
 export type { Observation } from './types';
 export { WindowCounter } from './window-counter';
