@@ -408,6 +408,14 @@ const ThreatListFetchSchema = z
     schedule: ScheduleSchema.default('rate(6 hours)'),
     /** A refresh with this many percent fewer entries than the copy kept is held back as suspicious. */
     maxShrinkPercent: z.number().min(1).max(100).default(50),
+    /**
+     * Hours a list may go without a refresh before the rebaseline reports it (`net.threat-list-stale`).
+     * @default two runs of a `rate()` schedule, 48 for a `cron()` one
+     */
+    staleAfterHours: z
+      .number({ error: 'must be a number of hours, e.g. 24' })
+      .positive('must be more than 0 hours, e.g. 24')
+      .optional(),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
-import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
+import { BaselineStore, EdgeStatsStore, rebaseline, ThreatListStatusStore } from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext, LearnedEntryPoint, LearnedPipeline, LearnedPrivilege } from '../detect';
 import {
@@ -13,6 +13,7 @@ import {
   FLOW_DETECTORS,
   FLOW_KINDS,
   type FlowDetector,
+  LIST_DETECTORS,
   learnEntryPoints,
   learnPipelines,
   learnPrivileges,
@@ -29,8 +30,16 @@ import { auditRecorders, FLOW_RECORDERS, HourlyEdgeSession, workloadIntroduction
 import { ObjectLedger, type Table } from '../store';
 import { DAY_MS, dayOf, iso, stableHash } from '../util';
 import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
+import type { Draft } from './draft';
 import type { Evaluator, EventShape } from './evaluator';
-import { AUDIT_SHAPE, auditEvaluators, clusterFlowShape, flowEvaluators, type HealthEvaluator } from './evaluators';
+import {
+  AUDIT_SHAPE,
+  auditEvaluators,
+  clusterFlowShape,
+  flowEvaluators,
+  type HealthEvaluator,
+  ListHealthEvaluator,
+} from './evaluators';
 import { FlowReading } from './flow-read';
 import { type Learning, ObjectRun } from './object-run';
 import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
@@ -96,6 +105,7 @@ export class Engine {
   private readonly map: HourlyEdgeStore;
   private readonly edgeStats: EdgeStatsStore;
   private readonly health: HealthEvaluator;
+  private readonly listHealth: ListHealthEvaluator;
   private readonly flowShape: EventShape<FlowEdge>;
   private readonly audit: { evaluators: Evaluator<AuditEvent>[]; recorders: Recorder<AuditEvent>[] };
   private readonly flow: { evaluators: Evaluator<FlowEdge>[]; recorders: Recorder<FlowEdge>[] };
@@ -140,6 +150,11 @@ export class Engine {
     const flow = flowEvaluators(enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config), context, stores);
     this.flowDetectors = FLOW_DETECTORS.filter((detector) => config.detectors[detector.id]?.enabled !== false);
     this.health = flow.health;
+    this.listHealth = new ListHealthEvaluator(
+      LIST_DETECTORS.filter((detector) => config.detectors[detector.id]?.enabled !== false),
+      context,
+      new ThreatListStatusStore(table),
+    );
     this.flowShape = clusterFlowShape(context);
     this.audit = {
       evaluators: auditEvaluators(enabledDetectors(AUDIT_DETECTORS, AUDIT_KINDS, config), context, stores),
@@ -369,6 +384,7 @@ export class Engine {
     const late = await this.decideWaiting(now);
     const folded = await this.edgeStats.fold(this.map, await this.baselines.scopes(), now);
     const silent = await this.health.silences(now, this.config.clusterName);
+    const staleLists = await this.staleThreatLists(now);
     const report = await rebaseline(this.baselines, {
       now,
       retentionDays: this.config.rebaseline.retentionDays,
@@ -376,16 +392,25 @@ export class Engine {
     });
     this.pipelinesRead = undefined;
     this.entryPointsRead = undefined;
-    const own = await this.delivery.deliver(`rebaseline#${run}`, silent);
+    const own = await this.delivery.deliver(`rebaseline#${run}`, [...silent, ...staleLists]);
     const sent = [...late.sent, ...own.sent];
     const messages = [...late.messages, ...own.messages];
     return {
       ...report,
       network: { ...folded, silentLogs: silent.length },
+      ...(staleLists.length > 0 ? { staleThreatLists: staleLists.length } : {}),
       ...(late.groups + late.failed.length > 0 ? { waiting: { decided: late.edges, failed: late.failed } } : {}),
       ...(sent.length > 0 ? { findings: sent } : {}),
       ...(messages.length > 0 ? { messages } : {}),
     };
+  }
+
+  /**
+   * The fetched threat lists that have not refreshed for too long (the fetcher writes their status):
+   * a finding each, delivered with the rebaseline's own. A stage of its own, to move with them.
+   */
+  private staleThreatLists(now: number): Promise<Draft[]> {
+    return this.listHealth.stale(now, this.config.clusterName);
   }
 }
 

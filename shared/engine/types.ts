@@ -60,9 +60,11 @@ export interface NetworkRebaselineReport extends EdgeStatsFoldReport {
 /** The rebaseline report, with the hourly edges' part. */
 export interface EngineRebaselineReport extends RebaselineReport {
   network?: NetworkRebaselineReport;
+  /** Fetched threat lists found not refreshed for too long. */
+  staleThreatLists?: number;
   /** Flow edges that had waited for the audit log, decided by the rebaseline, and groups of them that failed. */
   waiting?: { decided: number; failed: { uri: string; detail: string }[] };
-  /** Findings the rebaseline raised (a flow log that stopped arriving, edges that had waited). */
+  /** Findings the rebaseline raised (a flow log that stopped arriving, a stale threat list, edges that had waited). */
   findings?: Finding[];
   messages?: IncidentMessage[];
 }
