@@ -64,6 +64,7 @@ export class DriftwatchStack extends Stack {
       ? new ThreatListFetch(this, 'ThreatListFetch', {
           settings: config.threatIntel.fetch,
           alarmTopic: alerts.operationsTopic,
+          table: state.table,
           accessLogBucket: logs.accessLogBucket,
         })
       : undefined;
