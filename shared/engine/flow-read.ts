@@ -2,7 +2,7 @@ import type { DetectContext } from '../detect';
 import type { ObjectFormat, ObjectSource } from '../ingest';
 import { readFlowSource } from '../ingest';
 import type { AttributionResult, FlowEdge } from '../network';
-import { EdgeAggregator, EntityResolver, PodIpMap, relayedDuplicates } from '../network';
+import { EdgeAggregator, EntityResolver, inferredRelays, PodIpMap, relayedDuplicates } from '../network';
 import { earlierAddressesIn } from '../record';
 import type { Table } from '../store';
 import type { ObjectRun } from './object-run';
@@ -54,6 +54,11 @@ export class FlowReading {
     }
     const attribution = await this.resolver.attribute(edges, entryAddresses);
     // The map keeps a NAT gateway's own leg of a connection; detection names the pod only once.
-    return { edges, relayed: relayedDuplicates(edges, aggregator.relays), attribution, entryAddresses };
+    // Records without packet addresses (the default format) name no relay: the edges still show them.
+    const relays =
+      run.stats.flowFieldsMissing['pkt-dstaddr'] === undefined
+        ? aggregator.relays
+        : new Set([...aggregator.relays, ...inferredRelays(edges)]);
+    return { edges, relayed: relayedDuplicates(edges, relays), attribution, entryAddresses };
   }
 }
