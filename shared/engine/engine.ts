@@ -23,12 +23,12 @@ import {
 import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
 import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
 import { identifyObject, readAuditObject, reject, totalRejected } from '../ingest';
-import type { FlowEdge } from '../network';
-import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
+import type { FlowEdge, PodIpCacheOptions } from '../network';
+import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays, PodIpCache, PodIpMap } from '../network';
 import type { Recorder } from '../record';
 import { auditRecorders, FLOW_RECORDERS, HourlyEdgeSession, workloadIntroductionRecorder } from '../record';
 import { ObjectLedger, type Table } from '../store';
-import { DAY_MS, dayOf, iso, stableHash } from '../util';
+import { DAY_MS, dayOf, iso, MINUTE_MS, stableHash } from '../util';
 import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
 import type { Draft } from './draft';
 import type { Evaluator, EventShape } from './evaluator';
@@ -66,6 +66,12 @@ export interface EngineOptions {
   extraRecorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
   /** How publishing retries what the sink failed (tests wait less). */
   delivery?: DeliveryOptions;
+  /**
+   * Bounds of the cache of pod IP records read (`PodIpCache`), which lets a warm container name
+   * addresses without reading them again; false reads every object's addresses (to measure).
+   * @default 50,000 addresses, 32 MiB, 10 minutes
+   */
+  podIpCache?: Pick<PodIpCacheOptions, 'maxAddresses' | 'maxBytes' | 'maxAgeMs'> | false;
 }
 
 /**
@@ -134,8 +140,29 @@ export class Engine {
       options.sink,
       options.delivery,
     );
-    this.flowReading = new FlowReading(context, table, config.sources.flow.format);
-    this.pending = new PendingEdges(config, table, context, this.clock, (run, flow) => this.decideEdges(run, flow));
+    // One pod IP map for every reader and the audit side's writes, so its cache lives with the engine (warm containers).
+    const podIps = new PodIpMap(
+      table,
+      options.podIpCache === false
+        ? {}
+        : {
+            cache: new PodIpCache({
+              marginMs: config.network.lateAudit.marginMinutes * MINUTE_MS,
+              clock: this.clock,
+              readWatermark: () => this.pending.watermark(),
+              ...options.podIpCache,
+            }),
+          },
+    );
+    this.flowReading = new FlowReading(context, table, config.sources.flow.format, podIps);
+    this.pending = new PendingEdges(
+      config,
+      table,
+      context,
+      this.clock,
+      (run, flow) => this.decideEdges(run, flow),
+      podIps,
+    );
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
     const graceHours = config.learning.newWorkloadHours;
@@ -159,7 +186,7 @@ export class Engine {
     this.audit = {
       evaluators: auditEvaluators(enabledDetectors(AUDIT_DETECTORS, AUDIT_KINDS, config), context, stores),
       recorders: [
-        ...auditRecorders(graceHours > 0 ? [workloadIntroductionRecorder(context)] : []),
+        ...auditRecorders(graceHours > 0 ? [workloadIntroductionRecorder(context)] : [], podIps),
         ...(options.extraRecorders?.audit ?? []),
       ],
     };

@@ -31,8 +31,10 @@ export class FlowReading {
     table: Table,
     /** The configured flow-log format, for text without a header. */
     private readonly format: readonly string[] | undefined,
+    /** The pod IP map, shared with the engine's other readers of it (and its cache). */
+    podIps: PodIpMap = new PodIpMap(table),
   ) {
-    this.resolver = new EntityResolver(context.network, new PodIpMap(table), earlierAddressesIn(table));
+    this.resolver = new EntityResolver(context.network, podIps, earlierAddressesIn(table));
   }
 
   async read(source: ObjectSource, format: ObjectFormat, run: ObjectRun): Promise<FlowObject> {

@@ -57,6 +57,7 @@ export { type HourlyEdge, hourlyEdgeId, hourlyEdges, hourlyPlacement } from './h
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
 export { PendingEdgeStore, type PendingGroup, type WaitingEdge } from './pending-edge-store';
+export { PodIpCache, type PodIpCacheOptions } from './pod-ip-cache';
 export { holderAtSorted, newestFirst, type PodIpEntry, PodIpMap, reportedLate, sameHolder } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
 export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';
