@@ -20,7 +20,7 @@ export interface ObjectOutcome {
   muted: Record<string, number>;
   /** Findings inside an open dedupe window, not sent again. */
   suppressed: number;
-  /** Findings below `alerts.minSeverity`, counted but not sent. */
+  /** Findings below `alerts.minSeverity`, counted, never sent; with `incidentId` when one joined an incident as context. */
   belowThreshold: Finding[];
   observations: number;
   /** Detectors that threw, by id; the event was skipped for that detector only. */
