@@ -1,7 +1,7 @@
 import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
 import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
-import type { Config } from '../config';
+import { type Config, sourceBuckets } from '../config';
 import type { DetectContext, LearnedEntryPoint, LearnedPipeline, LearnedPrivilege } from '../detect';
 import {
   AUDIT_DETECTORS,
@@ -20,7 +20,7 @@ import {
   PRIVILEGE_BASELINE,
 } from '../detect';
 import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
-import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
+import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource, SourcePrefixes } from '../ingest';
 import { identifyObject, readAuditObject, reject, totalRejected } from '../ingest';
 import type { FlowEdge } from '../network';
 import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
@@ -101,6 +101,8 @@ export class Engine {
   private readonly flow: { evaluators: Evaluator<FlowEdge>[]; recorders: Recorder<FlowEdge>[] };
   /** The flow detectors the config leaves enabled: those an object without their fields degrades. */
   private readonly flowDetectors: readonly FlowDetector[];
+  /** Every configured prefix of each log kind, one per bucket: what an object's key proposes. */
+  private readonly prefixes: SourcePrefixes;
 
   constructor(options: EngineOptions) {
     const { config, table, context } = options;
@@ -125,6 +127,10 @@ export class Engine {
       options.delivery,
     );
     this.flowReading = new FlowReading(context, table, config.sources.flow.format);
+    this.prefixes = {
+      audit: sourceBuckets(config, 'audit').map((b) => b.prefix),
+      flow: sourceBuckets(config, 'flow').map((b) => b.prefix),
+    };
     this.pending = new PendingEdges(config, table, context, this.clock, (run, flow) => this.decideEdges(run, flow));
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
@@ -250,8 +256,10 @@ export class Engine {
 
   /** What the object is; an object of neither kind is counted as rejected, with the reason (an empty one is only skipped). */
   private async identify(source: ObjectSource, run: ObjectRun): Promise<ObjectIdentity> {
-    const { sources } = this.config;
-    const identity = await identifyObject(source, { prefixes: sources, flowFormat: sources.flow.format });
+    const identity = await identifyObject(source, {
+      prefixes: this.prefixes,
+      flowFormat: this.config.sources.flow.format,
+    });
     run.identified(identity);
     if (identity.kind === 'unknown' && !identity.empty) {
       run.stats.objects++;
