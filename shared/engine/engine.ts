@@ -1,7 +1,7 @@
 import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
 import { BaselineStore, EdgeStatsStore, rebaseline, ThreatListStatusStore } from '../baseline';
-import type { Config } from '../config';
+import { type Config, sourceBuckets } from '../config';
 import type { DetectContext, LearnedEntryPoint, LearnedPipeline, LearnedPrivilege } from '../detect';
 import {
   AUDIT_DETECTORS,
@@ -21,7 +21,7 @@ import {
   PRIVILEGE_BASELINE,
 } from '../detect';
 import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
-import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
+import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource, SourcePrefixes } from '../ingest';
 import { identifyObject, readAuditObject, reject, totalRejected } from '../ingest';
 import type { FlowEdge, PodIpCacheOptions } from '../network';
 import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays, PodIpCache, PodIpMap } from '../network';
@@ -117,6 +117,8 @@ export class Engine {
   private readonly flow: { evaluators: Evaluator<FlowEdge>[]; recorders: Recorder<FlowEdge>[] };
   /** The flow detectors the config leaves enabled: those an object without their fields degrades. */
   private readonly flowDetectors: readonly FlowDetector[];
+  /** Every configured prefix of each log kind, one per bucket: what an object's key proposes. */
+  private readonly prefixes: SourcePrefixes;
 
   constructor(options: EngineOptions) {
     const { config, table, context } = options;
@@ -155,6 +157,10 @@ export class Engine {
           },
     );
     this.flowReading = new FlowReading(context, table, config.sources.flow.format, podIps);
+    this.prefixes = {
+      audit: sourceBuckets(config, 'audit').map((b) => b.prefix),
+      flow: sourceBuckets(config, 'flow').map((b) => b.prefix),
+    };
     this.pending = new PendingEdges(
       config,
       table,
@@ -292,8 +298,10 @@ export class Engine {
 
   /** What the object is; an object of neither kind is counted as rejected, with the reason (an empty one is only skipped). */
   private async identify(source: ObjectSource, run: ObjectRun): Promise<ObjectIdentity> {
-    const { sources } = this.config;
-    const identity = await identifyObject(source, { prefixes: sources, flowFormat: sources.flow.format });
+    const identity = await identifyObject(source, {
+      prefixes: this.prefixes,
+      flowFormat: this.config.sources.flow.format,
+    });
     run.identified(identity);
     if (identity.kind === 'unknown' && !identity.empty) {
       run.stats.objects++;
