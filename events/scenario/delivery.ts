@@ -80,7 +80,7 @@ function partStream(seed: number, label: string, hour: number, part: number) {
 }
 
 /** `shop-prod`'s audit log, delivered by the `driftwatch-audit` Firehose stream. */
-export const PROD_AUDIT: AuditTarget = {
+const PROD_AUDIT: AuditTarget = {
   cluster: CLUSTER,
   streams: API_SERVER_INSTANCES.map((i) => i.stream),
   firehose: 'driftwatch-audit',
