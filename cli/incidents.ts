@@ -228,6 +228,7 @@ export function describeIncident(incident: Incident, now: number): string {
   for (const entry of incident.timeline) {
     const notes = [
       ...(entry.mutedBy ? [`muted by ${printable(entry.mutedBy, 100)}`] : []),
+      ...(entry.context ? ['context: below alerts.minSeverity, not notified'] : []),
       ...(entry.repeats
         ? [
             `seen ${entry.repeats.count} more time${entry.repeats.count === 1 ? '' : 's'}, last ${when(entry.repeats.last)}`,

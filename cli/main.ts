@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SCENARIO_VARIANTS, type ScenarioVariant } from '../events/scenario/types';
+import { SCENARIO_VARIANTS, ScenarioError, type ScenarioVariant } from '../events/scenario/types';
 import { ConfigError, SEVERITIES, type Severity } from '../shared/config';
 import { IncidentNotFoundError, IncidentsBusyError } from '../shared/incident';
 import { ReportError } from '../shared/report';
@@ -11,6 +11,14 @@ import { UsageError } from './errors';
 import { registerIncidents } from './incidents';
 import { registerLearned } from './learned';
 import { registerRbacHistory } from './rbac-history';
+import {
+  addScaleOptions,
+  hasScaleFlags,
+  registerScenario,
+  type ScaleFlags,
+  scenarioConfig,
+  scenarioOptions,
+} from './scenario';
 import { registerSuppress } from './suppress';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,7 +34,7 @@ function severity(value: string): Severity {
   return value as Severity;
 }
 
-interface CliFlags {
+interface CliFlags extends ScaleFlags {
   config?: string;
   state?: string;
   format: OutputFormat;
@@ -47,6 +55,9 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
   if (inputs.length > 0 && flags.scenario) {
     throw new UsageError('--scenario picks the sample scenario run with no PATH; drop it or the PATHs');
   }
+  if (inputs.length > 0 && hasScaleFlags(flags)) {
+    throw new UsageError('--scale and its knobs size the sample scenario run with no PATH; drop them or the PATHs');
+  }
   if (inputs.length === 0) {
     // No PATH: the bundled sample scenario, generated fresh (it is seeded, so always the same).
     const { generateScenario } = await import('../events/scenario/generate');
@@ -55,14 +66,14 @@ async function runAnalyze(paths: string[], flags: CliFlags): Promise<number> {
     const fresh = variant === 'fresh';
     const dir = fresh ? SCENARIO_DIR : `${SCENARIO_DIR}-${variant}`;
     rmSync(dir, { recursive: true, force: true });
-    const manifest = await generateScenario({ outDir: dir, variant });
+    const manifest = await generateScenario(await scenarioOptions(dir, variant, flags));
     process.stderr.write(
       `Sample scenario${fresh ? '' : ` (${variant})`}: ${manifest.days} days of ${(manifest.clusters ?? [manifest.cluster]).join(' and ')} (${manifest.objects} objects) in ${relative(process.cwd(), dir)}; ` +
         `${manifest.incidents.length} incidents planted after day 8 (events/scenario/README.md)` +
         `${fresh || configPath ? '' : '; analyzed with no config'}.\n\n`,
     );
     inputs = [join(dir, 'audit'), join(dir, 'flow')];
-    if (fresh) configPath ??= SCENARIO_CONFIG;
+    if (fresh) configPath ??= await scenarioConfig(SCENARIO_CONFIG, dir, manifest);
     // With no config, the scenario's threat list stands for the public lists a user downloads.
     else threatListDir = SCENARIO_THREAT_LISTS;
     reportPath ??= fresh ? SCENARIO_REPORT : join(ROOT, '.driftwatch', `report-${variant}.html`);
@@ -100,7 +111,7 @@ export function program(): Command {
     .description('Runtime threat detection for Amazon EKS audit logs and VPC flow logs.')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] ?? text) });
-  cli
+  const analyzeCommand = cli
     .command('analyze')
     .description(
       'Analyze log files or folders (gzipped or not, any supported format). With no PATH, runs the sample scenario.',
@@ -127,10 +138,11 @@ export function program(): Command {
         'with no PATH: the sample scenario to run; existing-cluster runs without the scenario config',
       ).choices(SCENARIO_VARIANTS),
     )
-    .option('--sns-topic-arn <ARN>', 'also publish incident messages to this SNS topic (uses your AWS credentials)')
-    .action(async (paths: string[], flags: CliFlags) => {
-      process.exitCode = await runAnalyze(paths, flags);
-    });
+    .option('--sns-topic-arn <ARN>', 'also publish incident messages to this SNS topic (uses your AWS credentials)');
+  addScaleOptions(analyzeCommand).action(async (paths: string[], flags: CliFlags) => {
+    process.exitCode = await runAnalyze(paths, flags);
+  });
+  registerScenario(cli, SCENARIO_CONFIG);
   registerRbacHistory(cli);
   registerSuppress(cli);
   registerIncidents(cli);
@@ -166,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof ConfigError ||
       error instanceof UsageError ||
+      error instanceof ScenarioError ||
       error instanceof ReportError ||
       error instanceof IncidentNotFoundError ||
       error instanceof IncidentsBusyError

@@ -31,6 +31,8 @@ export interface RunSummary {
     byDay: Record<string, Record<Severity, number>>;
     suppressedByDedupe: number;
     belowAlertThreshold: number;
+    /** Of those, how many joined an open incident as context (on its timeline, never notified). */
+    belowJoinedAsContext: number;
   };
   detectorErrors: Record<string, number>;
   rebaselines: {
@@ -110,6 +112,7 @@ export class SummaryBuilder {
   private incidents: Incident[] = [];
   private digests = 0;
   private below = 0;
+  private context = 0;
   private first = Number.POSITIVE_INFINITY;
   private last = Number.NEGATIVE_INFINITY;
 
@@ -123,7 +126,7 @@ export class SummaryBuilder {
     this.findings.push(...outcome.findings);
     this.addMessages(outcome.messages, outcome.muted);
     this.suppressed += outcome.suppressed;
-    this.below += outcome.belowThreshold.length;
+    this.addBelow(outcome.belowThreshold);
     addCounts(this.detectorErrors, outcome.detectorErrors);
     mergeDegraded(this.degraded, outcome.degraded ?? []);
     this.edgesWaited += outcome.lateAttribution?.waiting ?? 0;
@@ -137,9 +140,14 @@ export class SummaryBuilder {
     this.findings.push(...settled.sent);
     this.addMessages(settled.messages, settled.muted);
     this.suppressed += settled.suppressed;
-    this.below += settled.belowThreshold.length;
+    this.addBelow(settled.belowThreshold);
     if (settled.network) this.addNetwork(settled.network);
     for (const { uri, detail } of settled.failed) reject(this.stats, 'waiting-edges-error', { uri }, detail);
+  }
+
+  private addBelow(findings: readonly Finding[]): void {
+    this.below += findings.length;
+    this.context += findings.filter((f) => f.incidentId !== undefined).length;
   }
 
   private addMessages(messages: readonly IncidentMessage[], muted: Record<string, number>): void {
@@ -211,6 +219,7 @@ export class SummaryBuilder {
         byDay: Object.fromEntries(Object.entries(byDay).sort(([a], [b]) => a.localeCompare(b))),
         suppressedByDedupe: this.suppressed,
         belowAlertThreshold: this.below,
+        belowJoinedAsContext: this.context,
       },
       detectorErrors: this.detectorErrors,
       rebaselines: this.rebaselines,

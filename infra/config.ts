@@ -2,7 +2,15 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../shared/config';
-import { ConfigError, defaultConfig, fetchedLists, loadConfigFile } from '../shared/config';
+import {
+  ConfigError,
+  defaultConfig,
+  fetchedLists,
+  type LogSourceKind,
+  loadConfigFile,
+  type SourceBucket,
+  sourceBuckets,
+} from '../shared/config';
 
 /** The file the app reads when no `-c config=...` is given, relative to the working directory. */
 export const DEFAULT_CONFIG_FILE = 'driftwatch.config.json';
@@ -41,9 +49,105 @@ export function prefixesOverlap(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
 }
 
-/** The bucket name each source reads from; undefined means the one bucket the stack creates. */
-function bucketOf(config: Config, source: 'audit' | 'flow'): string | undefined {
-  return config.sources[source].bucketName;
+/** One configured bucket and prefix, with the config path a message about it names. */
+interface PlacedBucket extends SourceBucket {
+  readonly kind: LogSourceKind;
+  /** `sources.audit` (one bucket) or `sources.audit.buckets[2]` (the list form). */
+  readonly path: string;
+}
+
+/** Every bucket and prefix of both sources, each with its config path. */
+function placedBuckets(config: Config): PlacedBucket[] {
+  return (['audit', 'flow'] as const).flatMap((kind) => {
+    const listed = config.sources[kind].buckets !== undefined;
+    return sourceBuckets(config, kind).map((bucket, i) => ({
+      ...bucket,
+      kind,
+      path: listed ? `sources.${kind}.buckets[${i}]` : `sources.${kind}`,
+    }));
+  });
+}
+
+/** How a message names a bucket: the created one has no name in the config. */
+function bucketLabel(bucket: SourceBucket): string {
+  return bucket.bucketName === undefined ? 'the created log bucket' : `bucket ${bucket.bucketName}`;
+}
+
+/**
+ * The sources' buckets: each bucket and prefix once, no prefix inside another in one bucket (S3
+ * sends an object's notification to one destination, and one object must be read once), one owner
+ * per bucket, and an account or key only on a bucket the config names.
+ */
+function checkSourceBuckets(buckets: readonly PlacedBucket[], fail: (message: string) => never): void {
+  buckets.forEach((bucket, i) => {
+    if (bucket.bucketName === undefined) {
+      for (const key of ['account', 'kmsKeyArn'] as const) {
+        if (bucket[key] !== undefined) {
+          fail(
+            `${bucket.path}.${key}: only an existing bucket has an owner or a key of its own; ` +
+              'give bucketName too, or leave it out for the bucket the stack creates',
+          );
+        }
+      }
+    }
+    for (const other of buckets.slice(0, i)) {
+      if (other.bucketName !== bucket.bucketName) continue;
+      if (other.prefix === bucket.prefix) {
+        fail(
+          `${bucket.path}: ${bucketLabel(bucket)} with prefix "${bucket.prefix}" is already listed as ${other.path}; list each bucket and prefix once`,
+        );
+      }
+      if (prefixesOverlap(other.prefix, bucket.prefix)) {
+        fail(
+          `${other.path}.prefix "${other.prefix}" and ${bucket.path}.prefix "${bucket.prefix}" overlap in the same bucket; ` +
+            'S3 cannot notify two queues for one object, and an object must be read once. ' +
+            'Use distinct prefixes such as "audit/" and "flow/"',
+        );
+      }
+      if (other.account !== bucket.account) {
+        fail(
+          `${bucket.path}.account: ${bucketLabel(bucket)} has account ${bucket.account ?? '(this one)'} here but ` +
+            `${other.account ?? '(this one)'} in ${other.path}; a bucket has one owner`,
+        );
+      }
+    }
+  });
+}
+
+/**
+ * The plumbing writes into the one bucket of its source, in this account, beside Firehose's error
+ * output: with buckets in other accounts, each cluster's account delivers its own logs.
+ */
+function checkPlumbing(config: Config, buckets: readonly PlacedBucket[], fail: (message: string) => never): void {
+  const { eksClusterName, vpcIds } = config.plumbing;
+  const only = (kind: LogSourceKind, key: string): PlacedBucket => {
+    const mine = buckets.filter((b) => b.kind === kind);
+    const [first] = mine;
+    if (!first || mine.length > 1 || first.account !== undefined) {
+      fail(
+        `${key} writes to one ${kind} bucket in this account; with sources.${kind}.buckets or an account, ` +
+          `leave ${key} out and deliver each cluster's logs in its own account (docs/MULTI-ACCOUNT.md)`,
+      );
+    }
+    return first as PlacedBucket;
+  };
+  if (vpcIds.length > 0) only('flow', 'plumbing.vpcIds');
+  if (eksClusterName === undefined) return;
+  const audit = only('audit', 'plumbing.eksClusterName');
+  if (prefixesOverlap(FIREHOSE_ERROR_PREFIX, audit.prefix)) {
+    fail(
+      `sources.audit.prefix "${audit.prefix}" would contain Firehose's error output (${FIREHOSE_ERROR_PREFIX}); ` +
+        'use a prefix such as "audit/" with plumbing.eksClusterName',
+    );
+  }
+  for (const flow of buckets.filter((b) => b.kind === 'flow')) {
+    if (flow.bucketName === audit.bucketName && prefixesOverlap(FIREHOSE_ERROR_PREFIX, flow.prefix)) {
+      fail(
+        `${flow.path}.prefix "${flow.prefix}" would contain Firehose's error output (${FIREHOSE_ERROR_PREFIX}); ` +
+          'use a prefix such as "flow/" with plumbing.eksClusterName',
+      );
+    }
+  }
 }
 
 /**
@@ -54,27 +158,9 @@ export function checkDeployable(config: Config, baseDir: string, where: string):
   const fail = (message: string): never => {
     throw new ConfigError(`${where}: ${message}`);
   };
-  const { audit, flow } = config.sources;
-  if (bucketOf(config, 'audit') === bucketOf(config, 'flow') && prefixesOverlap(audit.prefix, flow.prefix)) {
-    fail(
-      `sources.audit.prefix "${audit.prefix}" and sources.flow.prefix "${flow.prefix}" overlap in the same bucket; ` +
-        'S3 cannot notify two queues for one object. Use distinct prefixes such as "audit/" and "flow/"',
-    );
-  }
-  if (config.plumbing.eksClusterName !== undefined) {
-    if (prefixesOverlap(FIREHOSE_ERROR_PREFIX, audit.prefix)) {
-      fail(
-        `sources.audit.prefix "${audit.prefix}" would contain Firehose's error output (${FIREHOSE_ERROR_PREFIX}); ` +
-          'use a prefix such as "audit/" with plumbing.eksClusterName',
-      );
-    }
-    if (bucketOf(config, 'audit') === bucketOf(config, 'flow') && prefixesOverlap(FIREHOSE_ERROR_PREFIX, flow.prefix)) {
-      fail(
-        `sources.flow.prefix "${flow.prefix}" would contain Firehose's error output (${FIREHOSE_ERROR_PREFIX}); ` +
-          'use a prefix such as "flow/" with plumbing.eksClusterName',
-      );
-    }
-  }
+  const buckets = placedBuckets(config);
+  checkSourceBuckets(buckets, fail);
+  checkPlumbing(config, buckets, fail);
   const seenEmails = new Set<string>();
   config.alerts.emails.forEach((email, i) => {
     const key = email.address.toLowerCase();

@@ -3,11 +3,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../shared/config';
-import { CONFIG_ENV } from '../shared/config';
+import { CONFIG_ENV, defaultConfig } from '../shared/config';
 import { keys } from '../shared/store';
 import type { AlertTopic } from './alert-topic';
 import { DriftwatchFunction } from './driftwatch-function';
 import type { Watched } from './monitoring';
+import { runtimeConfigJson } from './runtime-config';
 import { ScheduledRun } from './scheduled-run';
 import type { StateTable } from './state-table';
 
@@ -39,8 +40,13 @@ export class Digest extends Construct {
 
   constructor(scope: Construct, id: string, props: DigestProps) {
     super(scope, id);
-    // The digest loads no threat list: its config leaves them out, and its role cannot read them.
-    const runtimeConfig: Config = { ...props.config, threatIntel: { ...props.config.threatIntel, sources: [] } };
+    // The digest loads no threat list and reads no log object: its config leaves the lists and the
+    // sources' buckets out (its role cannot read them), which leaves room for many clusters' ranges.
+    const runtimeConfig: Config = {
+      ...props.config,
+      sources: defaultConfig().sources,
+      threatIntel: { ...props.config.threatIntel, sources: [] },
+    };
     this.function = new DriftwatchFunction(this, 'Function', {
       entry: 'functions/digest/index.ts',
       description: 'Runs on a schedule: publishes the daily digest of the day before',
@@ -52,7 +58,7 @@ export class Digest extends Construct {
       environment: {
         TABLE_NAME: props.state.table.tableName,
         TOPIC_ARN: props.alerts.topic.topicArn,
-        [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
+        [CONFIG_ENV]: runtimeConfigJson(this, runtimeConfig),
       },
     });
     this.schedule = new ScheduledRun(this, 'Schedule', {

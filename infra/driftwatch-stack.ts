@@ -1,10 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Config } from '../shared/config';
+import { type Config, sourceBuckets } from '../shared/config';
 import { AuditLogSubscription } from './audit-log-subscription';
 import { FIREHOSE_ERROR_PREFIX } from './config';
 import { Digest } from './digest';
 import { IngestionQueue } from './ingestion-queue';
+import type { LogBuckets, LogLocation } from './log-buckets';
 import { Monitoring } from './monitoring';
 import { Processors } from './processors';
 import { ScheduledRun } from './scheduled-run';
@@ -52,8 +53,8 @@ export class DriftwatchStack extends Stack {
     Tags.of(this).add('app', 'driftwatch');
 
     this.stateful = new StatefulResources(this, 'Stateful', {
-      audit: config.sources.audit,
-      flow: config.sources.flow,
+      audit: sourceBuckets(config, 'audit'),
+      flow: sourceBuckets(config, 'flow'),
       emails: config.alerts.emails,
       digestEmails: props.digestEmails,
     });
@@ -64,6 +65,7 @@ export class DriftwatchStack extends Stack {
       ? new ThreatListFetch(this, 'ThreatListFetch', {
           settings: config.threatIntel.fetch,
           alarmTopic: alerts.operationsTopic,
+          table: state.table,
           accessLogBucket: logs.accessLogBucket,
         })
       : undefined;
@@ -88,7 +90,7 @@ export class DriftwatchStack extends Stack {
     // Audit objects are small (Firehose flushes every 60 s or 5 MiB), so ten share an invocation;
     // the 10 s window lets a burst of deliveries fill a batch at little cost in latency.
     this.auditIngestion = new IngestionQueue(this, 'AuditIngestion', {
-      source: logs.audit,
+      sources: logs.audit,
       consumer: this.processors.auditProcessor,
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(10),
@@ -97,7 +99,7 @@ export class DriftwatchStack extends Stack {
     // Flow objects reach 75 MB; one per invocation keeps a slow object from holding others back
     // and lets Lambda spread a backlog over instances.
     this.flowIngestion = new IngestionQueue(this, 'FlowIngestion', {
-      source: logs.flow,
+      sources: logs.flow,
       consumer: this.processors.flowProcessor,
       batchSize: 1,
       maxConcurrency: 10,
@@ -119,17 +121,21 @@ export class DriftwatchStack extends Stack {
       description: 'Driftwatch rebaseline',
     });
 
+    // The plumbing writes into the one bucket of its source (the config check refuses it with several).
     const clusterName = config.plumbing.eksClusterName;
-    this.auditLogSubscription = clusterName
-      ? new AuditLogSubscription(this, 'AuditLogSubscription', {
-          clusterName,
-          destination: logs.audit,
-          errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
-        })
-      : undefined;
+    const [auditDestination] = logs.audit;
+    const [flowDestination] = logs.flow;
+    this.auditLogSubscription =
+      clusterName && auditDestination
+        ? new AuditLogSubscription(this, 'AuditLogSubscription', {
+            clusterName,
+            destination: auditDestination,
+            errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
+          })
+        : undefined;
     this.vpcFlowLogs =
-      config.plumbing.vpcIds.length > 0
-        ? new VpcFlowLogs(this, 'VpcFlowLogs', { vpcIds: config.plumbing.vpcIds, destination: logs.flow })
+      config.plumbing.vpcIds.length > 0 && flowDestination
+        ? new VpcFlowLogs(this, 'VpcFlowLogs', { vpcIds: config.plumbing.vpcIds, destination: flowDestination })
         : undefined;
 
     const rebaselineFailures = this.processors.rebaseline.failureQueue;
@@ -167,14 +173,7 @@ export class DriftwatchStack extends Stack {
       description: 'Pipeline alarms (DLQ depth, function errors); every configured email is subscribed',
     });
     new CfnOutput(this, 'StateTableName', { value: state.table.tableName });
-    new CfnOutput(this, 'AuditLogBucketName', {
-      value: logs.audit.bucket.bucketName,
-      description: `Audit logs land under s3://<bucket>/${config.sources.audit.prefix}`,
-    });
-    new CfnOutput(this, 'FlowLogBucketName', {
-      value: logs.flow.bucket.bucketName,
-      description: `VPC flow logs land under s3://<bucket>/${config.sources.flow.prefix}`,
-    });
+    this.bucketOutputs(logs);
     new CfnOutput(this, 'AuditQueueUrl', { value: this.auditIngestion.queue.queueUrl });
     new CfnOutput(this, 'FlowQueueUrl', { value: this.flowIngestion.queue.queueUrl });
     if (this.threatListFetch) {
@@ -186,5 +185,40 @@ export class DriftwatchStack extends Stack {
     if (logs.accessLogBucket) {
       new CfnOutput(this, 'AccessLogBucketName', { value: logs.accessLogBucket.bucketName });
     }
+  }
+
+  /**
+   * Where the logs land. With one bucket per source, its name (as before). With buckets in other
+   * accounts, what their owners must name in the notification configuration, the bucket policy
+   * and the key policy (docs/MULTI-ACCOUNT.md): the queues' ARNs and the processors' roles.
+   */
+  private bucketOutputs(logs: LogBuckets): void {
+    const single = (locations: readonly LogLocation[], id: string, what: string) => {
+      const [only] = locations;
+      if (locations.length !== 1 || !only) return;
+      new CfnOutput(this, id, {
+        value: only.bucket.bucketName,
+        description: `${what} land under s3://<bucket>/${only.prefix}`,
+      });
+    };
+    single(logs.audit, 'AuditLogBucketName', 'Audit logs');
+    single(logs.flow, 'FlowLogBucketName', 'VPC flow logs');
+    if (![...logs.audit, ...logs.flow].some((location) => location.account !== undefined)) return;
+    new CfnOutput(this, 'AuditQueueArn', {
+      value: this.auditIngestion.queue.queueArn,
+      description: "Source accounts' audit buckets send s3:ObjectCreated:* notifications here",
+    });
+    new CfnOutput(this, 'FlowQueueArn', {
+      value: this.flowIngestion.queue.queueArn,
+      description: "Source accounts' flow buckets send s3:ObjectCreated:* notifications here",
+    });
+    new CfnOutput(this, 'AuditProcessorRoleArn', {
+      value: this.processors.auditProcessor.executionRole.roleArn,
+      description: 'Source accounts allow this role s3:GetObject on their audit prefixes and kms:Decrypt via S3',
+    });
+    new CfnOutput(this, 'FlowProcessorRoleArn', {
+      value: this.processors.flowProcessor.executionRole.roleArn,
+      description: 'Source accounts allow this role s3:GetObject on their flow prefixes and kms:Decrypt via S3',
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -11,8 +12,12 @@ import { SecureQueue } from './secure-queue';
 export const MAX_RECEIVE_COUNT = 3;
 
 export interface IngestionQueueProps {
-  /** The bucket and prefix whose new objects are announced. */
-  readonly source: LogLocation;
+  /**
+   * The buckets and prefixes whose new objects are announced. The stack configures the
+   * notifications of its own buckets; a bucket of another account (`account`) notifies the queue
+   * itself, as its owner configures it, and the queue's policy lets exactly that bucket send.
+   */
+  readonly sources: readonly LogLocation[];
   /**
    * The function that processes the announced objects. It gets the DLQ's URL in
    * `DEAD_LETTER_QUEUE_URL` and may send to it (a record failing on its last receive, with its reason).
@@ -34,8 +39,8 @@ export interface IngestionQueueProps {
 }
 
 /**
- * One source's ingestion path: S3 "object created" notifications for the prefix go to an SQS
- * queue (with a DLQ after three failed receives), and the consumer takes them in batches,
+ * One source's ingestion path: S3 "object created" notifications for each of its prefixes go to
+ * an SQS queue (with a DLQ after three failed receives), and the consumer takes them in batches,
  * reporting failed records one by one so only those are retried. On a record's last receive the
  * consumer sends it to the DLQ itself, with its reason as message attributes, so it holds exactly
  * `sqs:SendMessage` on the DLQ; the redrive policy still moves a message whose send failed.
@@ -63,9 +68,12 @@ export class IngestionQueue extends Construct {
     props.consumer.addEnvironment('DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
     this.deadLetterQueue.grantSendMessage(props.consumer);
 
-    props.source.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new SqsDestination(this.queue), {
-      prefix: props.source.prefix || undefined,
-    });
+    for (const source of props.sources.filter((s) => s.account === undefined)) {
+      source.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new SqsDestination(this.queue), {
+        prefix: source.prefix || undefined,
+      });
+    }
+    this.allowOtherAccounts(props.sources);
     props.consumer.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: props.batchSize,
@@ -74,5 +82,35 @@ export class IngestionQueue extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+  }
+
+  /**
+   * Lets S3 send notifications of the other accounts' buckets: one statement per account, allowing
+   * only S3, only `sqs:SendMessage`, and only for that account's named buckets (`aws:SourceArn`
+   * and `aws:SourceAccount` together, so a bucket of the same name in another account cannot
+   * send). The queue's TLS-only statement still applies to everyone.
+   */
+  private allowOtherAccounts(sources: readonly LogLocation[]): void {
+    const bucketsByAccount = new Map<string, Set<string>>();
+    for (const source of sources) {
+      if (source.account === undefined) continue;
+      const arns = bucketsByAccount.get(source.account) ?? new Set<string>();
+      arns.add(source.bucket.bucketArn);
+      bucketsByAccount.set(source.account, arns);
+    }
+    for (const [account, bucketArns] of bucketsByAccount) {
+      this.queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `S3Notifications${account}`,
+          principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+          conditions: {
+            ArnEquals: { 'aws:SourceArn': [...bucketArns] },
+            StringEquals: { 'aws:SourceAccount': account },
+          },
+        }),
+      );
+    }
   }
 }

@@ -10,24 +10,41 @@ export interface LogLocation {
   readonly prefix: string;
   /** True when the bucket belongs to someone else and was imported by name. */
   readonly imported: boolean;
+  /**
+   * The account that owns the bucket when it is not the stack's. That owner applies the bucket's
+   * notifications (this stack cannot), and reads are only allowed from a bucket it owns.
+   */
+  readonly account?: string;
+  /** The KMS key the objects are encrypted with (SSE-KMS): readers may decrypt with it through S3. */
+  readonly kmsKeyArn?: string;
 }
 
-/** One source's placement, as in the config's `sources.audit` / `sources.flow`. */
+/** One bucket and prefix of a source, as `sourceBuckets` reads them from the config's `sources`. */
 export interface LogSourceProps {
   /**
    * Name of an existing bucket to read from.
-   * @default - the log bucket this construct creates (one, shared by both sources)
+   * @default - the log bucket this construct creates (one, shared by every source that names none)
    */
   readonly bucketName?: string;
   /** Key prefix the logs land under: empty or ending with "/". */
   readonly prefix: string;
+  /**
+   * The account that owns the bucket, when it is not the stack's.
+   * @default - the stack's account
+   */
+  readonly account?: string;
+  /**
+   * The KMS key of the objects, when they are encrypted with one.
+   * @default - SSE-S3: reading needs no key
+   */
+  readonly kmsKeyArn?: string;
 }
 
 export interface LogBucketsProps {
-  /** Where EKS audit logs land. */
-  readonly audit: LogSourceProps;
-  /** Where VPC flow logs land. */
-  readonly flow: LogSourceProps;
+  /** Where EKS audit logs land: one or more buckets and prefixes. */
+  readonly audit: readonly LogSourceProps[];
+  /** Where VPC flow logs land: one or more buckets and prefixes. */
+  readonly flow: readonly LogSourceProps[];
 }
 
 /**
@@ -40,9 +57,9 @@ export interface LogBucketsProps {
  */
 export class LogBuckets extends Construct {
   /** Where EKS audit logs land. */
-  public readonly audit: LogLocation;
+  public readonly audit: readonly LogLocation[];
   /** Where VPC flow logs land. */
-  public readonly flow: LogLocation;
+  public readonly flow: readonly LogLocation[];
   /** The bucket this construct created, if any source needed one. */
   public readonly createdBucket: s3.Bucket | undefined;
   /** Receives the created bucket's server access logs; only with a created bucket. */
@@ -50,23 +67,27 @@ export class LogBuckets extends Construct {
 
   constructor(scope: Construct, id: string, props: LogBucketsProps) {
     super(scope, id);
-    for (const [name, source] of Object.entries({ audit: props.audit, flow: props.flow })) {
-      if (!/^$|\/$/.test(source.prefix)) throw new Error(`${id}: the ${name} prefix must be empty or end with "/"`);
+    const all = [
+      ...props.audit.map((source) => ({ kind: 'audit', source })),
+      ...props.flow.map((source) => ({ kind: 'flow', source })),
+    ];
+    for (const { kind, source } of all) {
+      if (!/^$|\/$/.test(source.prefix)) throw new Error(`${id}: the ${kind} prefix must be empty or end with "/"`);
     }
-    const shared = props.audit.bucketName === props.flow.bucketName;
-    if (
-      shared &&
-      (props.audit.prefix.startsWith(props.flow.prefix) || props.flow.prefix.startsWith(props.audit.prefix))
-    ) {
-      throw new Error(
-        `${id}: audit prefix "${props.audit.prefix}" and flow prefix "${props.flow.prefix}" overlap in one bucket`,
-      );
-    }
+    all.forEach(({ kind, source }, i) => {
+      for (const other of all.slice(0, i)) {
+        if (other.source.bucketName !== source.bucketName) continue;
+        const [a, b] = [other.source.prefix, source.prefix];
+        if (a.startsWith(b) || b.startsWith(a)) {
+          throw new Error(`${id}: ${other.kind} prefix "${a}" and ${kind} prefix "${b}" overlap in one bucket`);
+        }
+      }
+    });
 
     // Server access logs are delivered under a bucket policy, not the legacy LogDeliveryWrite ACL
     // (which the bucket-owner-enforced ownership below forbids), whatever the app's feature flags.
     this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
-    const needsCreated = props.audit.bucketName === undefined || props.flow.bucketName === undefined;
+    const needsCreated = all.some(({ source }) => source.bucketName === undefined);
     if (needsCreated) {
       this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
         // Server access logging delivers only to SSE-S3 buckets.
@@ -106,25 +127,36 @@ export class LogBuckets extends Construct {
       this.createdBucket = undefined;
     }
 
+    // Each bucket is imported once, whichever sources read it. The first audit and flow imports keep
+    // the ids they had when each source named one bucket, so existing stacks keep their resources.
     const imported = new Map<string, s3.IBucket>();
     const locate = (source: LogSourceProps, importId: string): LogLocation => {
+      const placement = {
+        prefix: source.prefix,
+        ...(source.account !== undefined ? { account: source.account } : {}),
+        ...(source.kmsKeyArn !== undefined ? { kmsKeyArn: source.kmsKeyArn } : {}),
+      };
       if (source.bucketName === undefined) {
         if (!this.createdBucket) throw new Error(`${id}: no created bucket`);
-        return { bucket: this.createdBucket, prefix: source.prefix, imported: false };
+        return { bucket: this.createdBucket, imported: false, ...placement };
       }
       let bucket = imported.get(source.bucketName);
       if (!bucket) {
-        bucket = s3.Bucket.fromBucketName(this, importId, source.bucketName);
+        bucket = s3.Bucket.fromBucketAttributes(this, importId, {
+          bucketName: source.bucketName,
+          account: source.account,
+        });
         imported.set(source.bucketName, bucket);
       }
-      return { bucket, prefix: source.prefix, imported: true };
+      return { bucket, imported: true, ...placement };
     };
-    this.audit = locate(props.audit, 'ImportedAuditBucket');
-    this.flow = locate(props.flow, 'ImportedFlowBucket');
+    const importId = (kind: string, i: number) => `Imported${kind}Bucket${i === 0 ? '' : i + 1}`;
+    this.audit = props.audit.map((source, i) => locate(source, importId('Audit', i)));
+    this.flow = props.flow.map((source, i) => locate(source, importId('Flow', i)));
   }
 
   /** Every distinct bucket the logs are read from. */
   public get buckets(): s3.IBucket[] {
-    return [...new Set([this.audit.bucket, this.flow.bucket])];
+    return [...new Set([...this.audit, ...this.flow].map((location) => location.bucket))];
   }
 }

@@ -8,6 +8,7 @@ import { DriftwatchFunction } from './driftwatch-function';
 import { MAX_RECEIVE_COUNT } from './ingestion-queue';
 import type { LogLocation } from './log-buckets';
 import { acknowledgeWildcardResource } from './nag';
+import { runtimeConfigJson } from './runtime-config';
 import { PROCESSOR_TUNING } from './runtime-tuning';
 import type { StateTable } from './state-table';
 import { TABLE_ACTIONS } from './state-table';
@@ -22,10 +23,10 @@ export interface ProcessorsProps {
   readonly state: StateTable;
   /** The alert topic the processors publish findings to. */
   readonly alerts: AlertTopic;
-  /** Where the audit processor reads objects. */
-  readonly auditLogs: LogLocation;
-  /** Where the flow processor reads objects. */
-  readonly flowLogs: LogLocation;
+  /** Where the audit processor reads objects: one or more buckets and prefixes. */
+  readonly auditLogs: readonly LogLocation[];
+  /** Where the flow processor reads objects: one or more buckets and prefixes. */
+  readonly flowLogs: readonly LogLocation[];
 }
 
 /**
@@ -52,7 +53,7 @@ export class Processors extends Construct {
       TABLE_NAME: props.state.table.tableName,
       // Rebaseline publishes nothing, but the shared runtime validates TOPIC_ARN at cold start.
       TOPIC_ARN: props.alerts.topic.topicArn,
-      [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
+      [CONFIG_ENV]: runtimeConfigJson(this, runtimeConfig),
       ...PROCESSOR_TUNING,
     };
     // The processors send a record's last failure to the DLQ with its reason: they must know which
@@ -98,30 +99,66 @@ export class Processors extends Construct {
     const readObjects = (fn: DriftwatchFunction, location: LogLocation) => {
       const objects = location.bucket.arnForObjects(`${location.prefix}*`);
       // The reader passes the notification's VersionId, and reading a version takes
-      // s3:GetObjectVersion: needed when an imported bucket has versioning on.
-      iam.Grant.addToPrincipal({
-        grantee: fn,
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resourceArns: [objects],
-      });
+      // s3:GetObjectVersion: needed when an imported bucket has versioning on. A bucket of another
+      // account is read only while that account owns it: a bucket deleted and its name taken by a
+      // stranger would otherwise feed the processors its objects.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          resources: [objects],
+          ...(location.account !== undefined
+            ? { conditions: { StringEquals: { 's3:ResourceAccount': location.account } } }
+            : {}),
+        }),
+      );
       acknowledgeWildcardResource(
         fn.executionRole,
         objects,
         'Log objects arrive under the prefix with names chosen by the delivering service; reads are limited to that prefix.',
       );
     };
-    for (const [fn, location] of [
+    for (const [fn, locations] of [
       [this.auditProcessor, props.auditLogs],
       [this.flowProcessor, props.flowLogs],
     ] as const) {
       props.state.table.grant(fn, ...TABLE_ACTIONS);
       props.alerts.grantPublish(fn);
       props.threatLists.grantRead(fn);
-      readObjects(fn, location);
+      for (const location of locations) readObjects(fn, location);
+      decryptObjects(fn, locations);
     }
     props.state.table.grant(this.rebaseline, ...TABLE_ACTIONS);
     props.threatLists.grantRead(this.rebaseline);
     // Rebaseline raises the findings only a schedule can: a flow log that stopped arriving.
     props.alerts.grantPublish(this.rebaseline);
+  }
+}
+
+/**
+ * `kms:Decrypt` on exactly the keys the locations name, one statement per key, and only as S3 asks
+ * for it while serving an object of those locations: `kms:ViaService` is S3 in the stack's region
+ * (S3 notifies only a queue of its own region, so every bucket is there), and S3's encryption
+ * context is the object's ARN, or the bucket's with an S3 Bucket Key.
+ */
+function decryptObjects(fn: DriftwatchFunction, locations: readonly LogLocation[]): void {
+  const contextsByKey = new Map<string, Set<string>>();
+  for (const location of locations) {
+    if (location.kmsKeyArn === undefined) continue;
+    const contexts = contextsByKey.get(location.kmsKeyArn) ?? new Set<string>();
+    contexts.add(location.bucket.bucketArn);
+    contexts.add(location.bucket.arnForObjects(`${location.prefix}*`));
+    contextsByKey.set(location.kmsKeyArn, contexts);
+  }
+  for (const [keyArn, contexts] of contextsByKey) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` },
+          ArnLike: { 'kms:EncryptionContext:aws:s3:arn': [...contexts] },
+        },
+      }),
+    );
   }
 }

@@ -4,10 +4,10 @@ import { LogBuckets, type LogSourceProps } from './log-buckets';
 import { StateTable } from './state-table';
 
 export interface StatefulResourcesProps {
-  /** Where EKS audit logs land. */
-  readonly audit: LogSourceProps;
-  /** Where VPC flow logs land. */
-  readonly flow: LogSourceProps;
+  /** Where EKS audit logs land: one or more buckets and prefixes. */
+  readonly audit: readonly LogSourceProps[];
+  /** Where VPC flow logs land: one or more buckets and prefixes. */
+  readonly flow: readonly LogSourceProps[];
   /**
    * Email subscriptions to the alert topic.
    * @default - none

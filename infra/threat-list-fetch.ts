@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -10,6 +11,7 @@ import { Construct } from 'constructs';
 import { STALE_LISTS_METRIC, THREAT_LIST_FETCH_SERVICE, THREAT_LIST_PREFIX, threatListKey } from '../shared/aws';
 import type { Config, ThreatIntelSource } from '../shared/config';
 import { CONFIG_ENV, fetchedLists } from '../shared/config';
+import { keys } from '../shared/store';
 import { DriftwatchFunction } from './driftwatch-function';
 import type { Watched } from './monitoring';
 import { ScheduledRun } from './scheduled-run';
@@ -19,6 +21,11 @@ export interface ThreatListFetchProps {
   readonly settings: Config['threatIntel']['fetch'];
   /** Where the alarm on lists that could not be refreshed is sent: the operations topic. */
   readonly alarmTopic: sns.ITopic;
+  /**
+   * The state table: the fetcher notes each list's refresh status there, and may write nothing
+   * else; the rebaseline reads it and reports a list that stays stale.
+   */
+  readonly table: dynamodb.ITable;
   /**
    * Receives the threat-list bucket's server access logs.
    * @default - none (the bucket holds public lists only the fetcher writes)
@@ -32,7 +39,8 @@ export interface ThreatListFetchProps {
  * The processors read those keys as optional lists (empty until the first run), so fetched lists
  * need no config edit. A list that fails to refresh keeps its last good copy and is counted in
  * the `ThreatListsStale` metric; the alarm on it tells the operations topic, and stays raised
- * until a run refreshes every list.
+ * until a run refreshes every list. Each list's refresh status goes to the state table, where the
+ * rebaseline turns a list stale for longer than `staleAfterHours` into a `net.threat-list-stale` finding.
  */
 export class ThreatListFetch extends Construct {
   /** Versioned: each refresh is a new version of its key, and the copies before it stay for 90 days. */
@@ -99,8 +107,17 @@ export class ThreatListFetch extends Construct {
       environment: {
         THREAT_LIST_BUCKET: this.bucket.bucketName,
         THREAT_LIST_PREFIX,
+        TABLE_NAME: props.table.tableName,
         [CONFIG_ENV]: Stack.of(this).toJsonString(runtimeConfig),
       },
+    });
+    // UpdateItem on the status partition only: the fetcher reads nothing from the table, and
+    // cannot touch baselines, incidents or dedupe windows.
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [props.table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [keys.threatLists()] } },
     });
     iam.Grant.addToPrincipal({
       grantee: this.function,

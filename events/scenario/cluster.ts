@@ -4,6 +4,8 @@
  * the world model.
  */
 
+import { streamOf } from './prng';
+
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const CLUSTER = 'shop-prod';
@@ -57,6 +59,24 @@ export const NODES: readonly NodeSpec[] = [
   node('10.0.2.47', 'i-0b4e6d8f0a2c35791', 'eni-0c2d3e4f5a6b70247', SUBNETS.privateB),
   node('10.0.3.112', 'i-0c5f7e9a1b3d46802', 'eni-0d3e4f5a6b7c80312', SUBNETS.privateC),
 ];
+
+/**
+ * The cluster's nodes when it runs `count` of them: the three above, then more of the same node
+ * group, spread over the three zones. Each extra node takes its pods' addresses from a /24 of
+ * its own (`10.0.<10 + n>.0/24`, clear of the load balancer's and the database's subnets), so
+ * a big cluster never runs out of pod addresses. Same count, same nodes.
+ */
+export function nodesOf(count: number): readonly NodeSpec[] {
+  if (count === NODES.length) return NODES;
+  const zones = [SUBNETS.privateA, SUBNETS.privateB, SUBNETS.privateC];
+  const out = NODES.slice(0, count);
+  for (let n = NODES.length; n < count; n++) {
+    const rng = streamOf(0, 'node', n);
+    const ip = `10.0.${10 + n}.${rng.int(5, 19)}`;
+    out.push(node(ip, `i-0${rng.hex(16)}`, `eni-0${rng.hex(16)}`, zones[n % zones.length] as (typeof zones)[number]));
+  }
+  return out;
+}
 
 /** The internet-facing Application Load Balancer in front of shop/web: one interface per public subnet. */
 export const LOAD_BALANCER = {

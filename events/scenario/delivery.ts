@@ -57,6 +57,26 @@ export interface AuditTarget {
   firehose: string;
   /** Label of the random stream of the delivery (ids, batching, object names). */
   randomLabel: string;
+  /** Where its objects go in the bucket (the Firehose stream's prefix). @default 'audit/' */
+  prefix?: string;
+}
+
+/**
+ * How one object of a scaled scenario differs: which of the hour's `parts` it is (each source
+ * delivers `parts` objects an hour, from streams of their own past the first), and the text
+ * rewrite that turns `shop-prod` into another cluster (scale.ts).
+ */
+export interface Delivery {
+  part: number;
+  parts: number;
+  rewrite?: (text: string) => string;
+}
+
+const WHOLE: Delivery = { part: 0, parts: 1 };
+
+/** The random stream of one part of an hour: the unscaled scenario's for the first part. */
+function partStream(seed: number, label: string, hour: number, part: number) {
+  return part === 0 ? streamOf(seed, label, hour) : streamOf(seed, label, hour, 'part', part);
 }
 
 /** `shop-prod`'s audit log, delivered by the `driftwatch-audit` Firehose stream. */
@@ -79,13 +99,15 @@ export function auditObject(
   hour: number,
   records: readonly AuditRecord[],
   target: AuditTarget = PROD_AUDIT,
+  delivery: Delivery = WHOLE,
 ): DeliveredObject | undefined {
   if (records.length === 0) return undefined;
   const sorted = [...records].sort((x, y) => x.stageTime - y.stageTime);
-  const rng = streamOf(seed, target.randomLabel, hour);
+  const rng = partStream(seed, target.randomLabel, hour, delivery.part);
   const documents: string[] = [];
   const firstTime = Math.floor((sorted[0] as AuditRecord).stageTime / 1000);
-  if (hour === 0 || rng.chance(1 / 36)) documents.push(CONTROL_MESSAGE(firstTime + rng.int(0, 2000)));
+  if ((hour === 0 && delivery.part === 0) || rng.chance(1 / 36))
+    documents.push(CONTROL_MESSAGE(firstTime + rng.int(0, 2000)));
   const batches = target.streams.map(() => [] as AuditRecord[]);
   const flush = (instance: number) => {
     const batch = batches[instance] as AuditRecord[];
@@ -118,9 +140,10 @@ export function auditObject(
   for (let instance = 0; instance < batches.length; instance++) flush(instance);
   const arrival = Math.min(start + (hour + 1) * HOUR_MS - 1000, firstTime + rng.int(1500, 9000));
   const t = parts(arrival);
+  const text = documents.join('');
   return {
-    key: `audit/${t.y}/${t.mo}/${t.d}/${t.h}/${target.firehose}-1-${t.y}-${t.mo}-${t.d}-${t.h}-${t.mi}-${t.s}-${rng.uuid()}.gz`,
-    body: gzipSync(documents.join(''), GZIP),
+    key: `${target.prefix ?? 'audit/'}${t.y}/${t.mo}/${t.d}/${t.h}/${target.firehose}-1-${t.y}-${t.mo}-${t.d}-${t.h}-${t.mi}-${t.s}-${rng.uuid()}.gz`,
+    body: gzipSync(delivery.rewrite ? delivery.rewrite(text) : text, GZIP),
     records: sorted.length,
   };
 }
@@ -135,21 +158,25 @@ export function flowObject(
   hour: number,
   lines: readonly FlowLine[],
   format: FlowFormat = 'stack',
+  delivery: Delivery = WHOLE,
 ): DeliveredObject | undefined {
   if (lines.length === 0) return undefined;
-  const rng = streamOf(seed, 'flow-delivery', hour);
+  const rng = partStream(seed, 'flow-delivery', hour, delivery.part);
   const sorted = [...lines].sort((x, y) => x.start - y.start);
   const text =
     format === 'v2'
       ? `${DEFAULT_FLOW_FORMAT.join(' ')}\n${sorted.map((l) => asDefaultFormat(l.text)).join('\n')}\n`
       : `${STACK_FLOW_HEADER}\n${sorted.map((l) => l.text).join('\n')}\n`;
   const t = parts(start + hour * HOUR_MS);
+  // The object is named after the end of the slice of the hour it covers.
+  const minute = delivery.parts === 1 ? '55' : pad(Math.floor(((delivery.part + 1) * 60) / delivery.parts) - 1);
   const prefix =
     `flow/AWSLogs/aws-account-id=${ACCOUNT}/aws-service=vpcflowlogs/aws-region=${REGION}` +
     `/year=${t.y}/month=${t.mo}/day=${t.d}/hour=${t.h}`;
+  const key = `${prefix}/${ACCOUNT}_vpcflowlogs_${REGION}_${FLOW_LOG_ID}_${t.y}${t.mo}${t.d}T${t.h}${minute}Z_${rng.hex(8)}.log.gz`;
   return {
-    key: `${prefix}/${ACCOUNT}_vpcflowlogs_${REGION}_${FLOW_LOG_ID}_${t.y}${t.mo}${t.d}T${t.h}55Z_${rng.hex(8)}.log.gz`,
-    body: gzipSync(text, GZIP),
+    key: delivery.rewrite ? delivery.rewrite(key) : key,
+    body: gzipSync(delivery.rewrite ? delivery.rewrite(text) : text, GZIP),
     records: sorted.filter((l) => !l.nodata).length,
   };
 }

@@ -1,4 +1,4 @@
-import { ACCOUNT, CLUSTER, NODES, OFFICE_IPS, type WorkloadSpec } from './cluster';
+import { ACCOUNT, CLUSTER, OFFICE_IPS, type WorkloadSpec } from './cluster';
 import { type Identity, type MappedIamIdentity, rbacReason } from './identities';
 import type { IncidentContext, IncidentDefinition } from './incident-types';
 import { CONTROLLER_MANAGER_IP, dayOf, reportPodRunning, SCHEDULER_IP, startPods } from './lifecycle';
@@ -265,7 +265,7 @@ const privilegedDaemonSet: IncidentDefinition = {
       spec,
       uid: rng.uuid(),
       containers: spec.containers,
-      replicas: NODES.length,
+      replicas: ctx.world.nodes.length,
       generation: 1,
     };
     ctx.world.addWorkload(state);
@@ -291,7 +291,7 @@ const privilegedDaemonSet: IncidentDefinition = {
     const owner = { kind: 'DaemonSet' as const, name: NODE_HELPER.name, uid: state.uid };
     const pods: string[] = [];
     let t = time + 120;
-    for (const node of NODES) {
+    for (const node of ctx.world.nodes) {
       t += rng.int(10, 60);
       const pod = ctx.world.addPod(rng, state, owner, node, t, false);
       pods.push(pod.name);

@@ -1,5 +1,5 @@
 import { STACK_FLOW_FORMAT } from '../../shared/ingest';
-import { ACCOUNT, DATABASE, EXTERNAL, NODES, VPC_ID } from './cluster';
+import { ACCOUNT, DATABASE, EXTERNAL, VPC_ID } from './cluster';
 import { type Conversation, TRAFFIC_PATH } from './flow-log';
 import type { IncidentContext, IncidentDefinition } from './incident-types';
 import { ephemeralPort, externalCall } from './traffic';
@@ -195,7 +195,7 @@ const portScan: IncidentDefinition = {
   expectedRuleIds: ['net.port-scan', 'net.port-sweep'],
   plant(ctx) {
     const pod = podOf(ctx, 'payments/worker');
-    const target = NODES.find((n) => n.ip !== pod.node.ip) ?? NODES[0];
+    const target = ctx.world.nodes.find((n) => n.ip !== pod.node.ip) ?? ctx.world.nodes[0];
     if (!target) throw new Error('port-scan: no node');
     const open = new Set([22, 10250]);
     const ports = new Set<number>([21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995]);
@@ -310,7 +310,7 @@ const skipData: IncidentDefinition = {
     'capture windows: traffic there went unrecorded.',
   expectedRuleIds: ['net.log-health'],
   plant(ctx) {
-    const node = NODES[1] ?? NODES[0];
+    const node = ctx.world.nodes[1] ?? ctx.world.nodes[0];
     if (!node) throw new Error('flow-log-skipdata: no node');
     const start = Math.floor(ctx.time / 1000);
     const lines = [0, 1, 2].map((i) => {

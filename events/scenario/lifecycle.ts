@@ -1,5 +1,5 @@
 import type { AuditLog } from './audit-log';
-import { API_SERVER_INSTANCES, type ContainerSpec, NODES, type NodeSpec } from './cluster';
+import { API_SERVER_INSTANCES, type ContainerSpec, type NodeSpec } from './cluster';
 import type { Identities, Identity } from './identities';
 import {
   bindingBody,
@@ -36,12 +36,12 @@ export const SCHEDULER_IP = API_SERVER_INSTANCES[1].hostIp;
 
 /** The scheduler's choice: the node running the fewest pods of the workload, ties broken at random. */
 function chooseNode(world: World, rng: Prng, key: string, time: number, pending: readonly Pod[]): NodeSpec {
-  const counts = new Map<string, number>(NODES.map((n) => [n.name, 0]));
+  const counts = new Map<string, number>(world.nodes.map((n) => [n.name, 0]));
   for (const pod of [...world.live(key, time), ...pending]) {
     counts.set(pod.node.name, (counts.get(pod.node.name) ?? 0) + 1);
   }
   const least = Math.min(...counts.values());
-  return rng.pick(NODES.filter((n) => counts.get(n.name) === least));
+  return rng.pick(world.nodes.filter((n) => counts.get(n.name) === least));
 }
 
 /** The kubelet's report that a pod runs, with its IP. */

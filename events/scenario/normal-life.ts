@@ -1,5 +1,5 @@
 import type { AuditRequest } from './audit-log';
-import { API_SERVER_INSTANCES, type ContainerSpec, NODES, OFFICE_IPS, RUNNER_PREFIXES, WORKLOADS } from './cluster';
+import { API_SERVER_INSTANCES, type ContainerSpec, OFFICE_IPS, RUNNER_PREFIXES, WORKLOADS } from './cluster';
 import { HUMANS, type HumanName, type Identity, rbacReason, USER_AGENTS } from './identities';
 import {
   type Activity,
@@ -48,12 +48,12 @@ export function dailyChores(a: Activity, rng: Prng, day: number, dayStart: numbe
     {
       time: dayStart + 10 * HOUR + rng.int(30 * MINUTE, 150 * MINUTE),
       label: `hpa-up-${day}`,
-      run: (r, t) => autoscale(a, r, 'shop/web', t, peak),
+      run: (r, t) => autoscale(a, r, 'shop/web', t, peak * a.world.replicas),
     },
     {
       time: dayStart + 20 * HOUR + rng.int(0, 150 * MINUTE),
       label: `hpa-down-${day}`,
-      run: (r, t) => autoscale(a, r, 'shop/web', t, 3),
+      run: (r, t) => autoscale(a, r, 'shop/web', t, 3 * a.world.replicas),
     },
     {
       time: dayStart + 3 * HOUR + rng.int(0, 120 * MINUTE),
@@ -488,7 +488,7 @@ export function backgroundOfHour(a: Activity, hourStart: number): void {
   };
 
   // Kubelets: node leases every ten minutes, node status, their watches.
-  for (const node of NODES) {
+  for (const node of a.world.nodes) {
     const kubelet = a.ids.node(node.name, node.instanceId, day);
     // The kubelet renews every 10 seconds; the scenario keeps one renewal in 30.
     const phase = streamOf(a.seed, 'lease-phase', node.name).int(500, 290_000);

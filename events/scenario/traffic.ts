@@ -8,7 +8,6 @@ import {
   IDLE_ENI,
   LOAD_BALANCER,
   NAT_GATEWAY,
-  NODES,
   type NodeSpec,
   SCANNER_PREFIXES,
 } from './cluster';
@@ -350,7 +349,7 @@ function windowTraffic(a: Activity, log: FlowLog, w: Window, hourOfDay: number, 
       });
     }
   }
-  const node = rng.pick(NODES);
+  const node = rng.pick(a.world.nodes);
   internalCall(log, w, {
     client: node,
     server: rng.pick(API_SERVER_IPS),
@@ -396,17 +395,24 @@ function scrapeTargets(a: Activity, time: number): ScrapeTarget[] {
     if (!port) continue;
     for (const pod of a.world.live(state.key, time)) if (pod.normal) out.push({ ip: pod.ip, port });
   }
-  for (const node of NODES) out.push({ ip: node.ip, port: 10250 });
+  for (const node of a.world.nodes) out.push({ ip: node.ip, port: 10250 });
   return out;
 }
 
-/** The flow records of one hour of normal life, and now and then a NODATA record. */
-export function trafficOfHour(a: Activity, log: FlowLog, hourStart: number): void {
+/**
+ * The flow records of one hour of normal life, and now and then a NODATA record. With `rounds`
+ * above 1, each window's conversations happen that many times over, each round from a stream of
+ * its own, so that the first round stays what it is at scale 1.
+ */
+export function trafficOfHour(a: Activity, log: FlowLog, hourStart: number, rounds = 1): void {
   const hourOfDay = new Date(hourStart).getUTCHours();
   for (let i = 0; i < 6; i++) {
     const start = hourStart / 1000 + i * WINDOW_SECONDS;
     const rng = streamOf(a.seed, 'flow', hourStart, i);
     windowTraffic(a, log, { start, rng }, hourOfDay, i === 0);
+    for (let round = 1; round < rounds; round++) {
+      windowTraffic(a, log, { start, rng: streamOf(a.seed, 'flow', hourStart, i, 'round', round) }, hourOfDay, false);
+    }
     if (rng.chance(0.15)) log.add([nodataLine(IDLE_ENI, start + rng.int(0, 30), start + WINDOW_SECONDS - 1)]);
   }
 }

@@ -30,6 +30,33 @@ export interface ScenarioOptions {
    * @default 'stack'
    */
   flowFormat?: FlowFormat;
+  /**
+   * How big a world to generate (see {@link ScenarioScale}); every knob left out keeps today's
+   * size, so `{}` and no scale at all write the same bytes.
+   */
+  scale?: ScenarioScale;
+}
+
+/**
+ * Knobs that grow the sample scenario for measurements (bench, docs/SCALE.md). Each defaults to
+ * the size of the sample cluster, and the defaults write the sample scenario byte for byte.
+ */
+export interface ScenarioScale {
+  /**
+   * Clusters, each in its own VPC (`10.<n>.0.0/16`) with its own audit log group and flow log.
+   * The first is `shop-prod`, with the planted incidents; the others (`shop-prod-2`, ...) live
+   * the same normal life from their own seed, with no incidents.
+   * @default 1
+   */
+  clusters?: number;
+  /** Nodes per cluster; DaemonSets run one pod on each. Nodes past the third get a /24 each. @default 3 */
+  nodes?: number;
+  /** Multiplies every Deployment's replicas, and the autoscaler's bounds. @default 1 */
+  replicas?: number;
+  /** Multiplies the conversations each client pod holds per capture window. @default 1 */
+  traffic?: number;
+  /** Objects each source delivers per hour (per cluster), each covering a slice of the hour. @default 1 */
+  objectsPerHour?: number;
 }
 
 /** The flow-log formats {@link generateScenario} can write. */
@@ -95,12 +122,16 @@ export interface ScenarioManifest {
    * byte-identical to earlier versions: read `variant ?? 'fresh'`.
    */
   variant?: ScenarioVariant;
-  /** Clusters whose audit logs were written (variant only; the default has just `cluster`). */
+  /** Clusters whose audit logs were written (variant or `scale.clusters` only; the default has just `cluster`). */
   clusters?: string[];
   /** Pod addresses held by pods of two clusters in turn (variant only). */
   addressReuse?: AddressReuse[];
   /** Set only for flow logs not in the stack's format, as `variant`: read `flowFormat ?? 'stack'`. */
   flowFormat?: FlowFormat;
+  /** Set only when a knob is off its default, as `variant`, with every knob's value. */
+  scale?: Required<ScenarioScale>;
+  /** Each cluster's VPC and address range, when `scale.clusters` is above 1 (`clusters` names them too). */
+  vpcs?: { cluster: string; vpcId: string; cidr: string }[];
 }
 
 /** A scenario option that cannot be honoured. */

@@ -57,11 +57,26 @@ export function labelsOf(spec: Pick<WorkloadSpec, 'name' | 'namespace'>): Record
   return { 'app.kubernetes.io/name': spec.name, 'app.kubernetes.io/part-of': spec.namespace };
 }
 
+/** A Deployment with `factor` times its replicas and autoscaler bounds; the spec itself at 1. */
+function scaled(spec: WorkloadSpec, factor: number): WorkloadSpec {
+  if (factor === 1 || spec.kind !== 'Deployment') return spec;
+  const { replicas, autoscaling } = spec;
+  return {
+    ...spec,
+    ...(replicas === undefined ? {} : { replicas: replicas * factor }),
+    ...(autoscaling ? { autoscaling: { min: autoscaling.min * factor, max: autoscaling.max * factor } } : {}),
+  };
+}
+
 /**
  * The cluster's pods over time. Planned up front (releases, autoscaling, incidents), then read
  * by the audit and flow generators, so a flow always comes from a pod that exists at that time.
  */
 export class World {
+  /** The cluster's nodes: the sample's three unless scaled. */
+  readonly nodes: readonly NodeSpec[];
+  /** What every Deployment's replica count (and the autoscaler's) is multiplied by. */
+  readonly replicas: number;
   readonly workloads = new Map<string, WorkloadState>();
   private readonly podsByWorkload = new Map<string, Pod[]>();
   private readonly podsByIp = new Map<string, Pod[]>();
@@ -70,10 +85,13 @@ export class World {
   constructor(
     readonly seed: number,
     readonly start: number,
+    shape: { nodes: readonly NodeSpec[]; replicas: number } = { nodes: NODES, replicas: 1 },
   ) {
+    this.nodes = shape.nodes;
+    this.replicas = shape.replicas;
     const rng = streamOf(seed, 'world');
-    for (const node of NODES) this.nextOctet.set(node.name, rng.int(POD_OCTETS.first, POD_OCTETS.last));
-    for (const spec of WORKLOADS) this.addInitialWorkload(rng, spec);
+    for (const node of this.nodes) this.nextOctet.set(node.name, rng.int(POD_OCTETS.first, POD_OCTETS.last));
+    for (const spec of WORKLOADS) this.addInitialWorkload(rng, scaled(spec, this.replicas));
   }
 
   /** Adds a workload that already ran, with its pods, days before the scenario starts. */
@@ -84,21 +102,22 @@ export class World {
       spec,
       uid: rng.uuid(),
       containers: spec.containers.map((c) => ({ ...c })),
-      replicas: spec.replicas ?? NODES.length,
+      replicas: spec.replicas ?? this.nodes.length,
       generation: rng.int(3, 40),
     };
     this.workloads.set(key, state);
     const createdAt = this.start - rng.int(2 * DAY_MS, 20 * DAY_MS);
     if (spec.kind === 'DaemonSet') {
       const owner: Owner = { kind: 'DaemonSet', name: spec.name, uid: state.uid };
-      for (const node of NODES) this.addPod(rng, state, owner, node, createdAt + rng.int(0, 60_000), true);
+      for (const node of this.nodes) this.addPod(rng, state, owner, node, createdAt + rng.int(0, 60_000), true);
       return;
     }
     state.replicaSet = this.newReplicaSet(rng, state, state.containers);
     const owner: Owner = { kind: 'ReplicaSet', name: state.replicaSet.name, uid: state.replicaSet.uid };
-    const offset = rng.int(0, NODES.length - 1);
+    const offset = rng.int(0, this.nodes.length - 1);
+    const nodes = this.nodes;
     for (let i = 0; i < state.replicas; i++) {
-      this.addPod(rng, state, owner, NODES[(offset + i) % NODES.length] as NodeSpec, createdAt + i * 4000, true);
+      this.addPod(rng, state, owner, nodes[(offset + i) % nodes.length] as NodeSpec, createdAt + i * 4000, true);
     }
   }
 

@@ -55,8 +55,9 @@ export class S3ListStore implements ListStore {
     }
   }
 
-  async write(name: string, text: string, about: { url: string; entries: number }): Promise<void> {
-    await this.client.send(
+  /** The new copy's S3 version id; its ETag where the bucket keeps no versions (a local S3 in tests). */
+  async write(name: string, text: string, about: { url: string; entries: number }): Promise<string | undefined> {
+    const out = await this.client.send(
       new PutObjectCommand({
         Bucket: this.location.bucket,
         Key: threatListKey(this.location.prefix, name),
@@ -66,19 +67,28 @@ export class S3ListStore implements ListStore {
         Metadata: { source: about.url, entries: String(about.entries) },
       }),
     );
+    return out.VersionId ?? out.ETag;
   }
 }
 
 const FetcherEnvironmentSchema = z.object({
   THREAT_LIST_BUCKET: z.string().min(3),
   THREAT_LIST_PREFIX: z.string().regex(/^$|\/$/, 'must be empty or end with "/"'),
+  /** The state table, where the fetcher notes each list's refresh status for the rebaseline. */
+  TABLE_NAME: z.string().min(1),
 });
 
 /** The fetcher's environment, validated once at cold start. */
-export function threatListEnvironment(env: NodeJS.ProcessEnv = process.env): ThreatListLocation {
+export function threatListEnvironment(env: NodeJS.ProcessEnv = process.env): ThreatListLocation & {
+  tableName: string;
+} {
   const parsed = FetcherEnvironmentSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(`Lambda environment: ${describeIssue(parsed.error)}; redeploy the stack`);
   }
-  return { bucket: parsed.data.THREAT_LIST_BUCKET, prefix: parsed.data.THREAT_LIST_PREFIX };
+  return {
+    bucket: parsed.data.THREAT_LIST_BUCKET,
+    prefix: parsed.data.THREAT_LIST_PREFIX,
+    tableName: parsed.data.TABLE_NAME,
+  };
 }

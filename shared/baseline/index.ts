@@ -12,5 +12,6 @@ export {
   ROWS_PER_ITEM,
   type WorkItem,
 } from './rebaseline-plan';
+export { type ThreatListStatus, ThreatListStatusStore } from './threat-list-status';
 export type { Observation } from './types';
 export { WindowCounter } from './window-counter';

@@ -6,14 +6,80 @@ export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const
 export const SeveritySchema = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeveritySchema>;
 
-const BucketSourceSchema = z
-  .object({
-    /** Import an existing bucket by name. When absent, the stack creates one log bucket shared by both sources. */
-    bucketName: z.string().min(3).max(63).optional(),
-    /** S3 key prefix the logs land under. Must end with a slash. */
-    prefix: z.string().regex(/^$|\/$/, 'must be empty or end with "/"'),
-  })
+/** S3's bucket-naming rules: 3 to 63 lowercase letters, digits, dots and dashes, starting and ending alphanumeric. */
+const BucketNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name such as acme-eks-audit-logs');
+const PrefixSchema = z.string().regex(/^$|\/$/, 'must be empty or end with "/"');
+const AccountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id such as 111122223333');
+/**
+ * A key ARN, not an alias: a grant on an alias ARN does not cover the key S3 decrypts with, and the
+ * source account's key policy names keys.
+ */
+const KmsKeyArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+    'must be a KMS key ARN such as arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias)',
+  );
+
+/** Where the bucket is and who holds it: the fields one bucket and each entry of `buckets` share. */
+const bucketPlacement = {
+  /**
+   * The account that owns the bucket, when it is not the stack's: the stack cannot configure that
+   * bucket's notifications, so the owner points them at the stack's queue (docs/MULTI-ACCOUNT.md).
+   */
+  account: AccountSchema.optional(),
+  /** The KMS key the objects are encrypted with (SSE-KMS): the readers may decrypt with it, through S3 only. */
+  kmsKeyArn: KmsKeyArnSchema.optional(),
+};
+
+/** One bucket and prefix of a source, in the list form (`sources.<kind>.buckets`). */
+const SourceBucketSchema = z
+  .object({ bucketName: BucketNameSchema, prefix: PrefixSchema, ...bucketPlacement })
   .strict();
+
+/**
+ * A log source: one bucket (`bucketName`, `prefix`; the stack creates the bucket when no name is
+ * given), or several (`buckets`), which is how clusters in other accounts feed one deployment.
+ */
+const bucketSourceShape = {
+  /** Import an existing bucket by name. When absent, the stack creates one log bucket shared by both sources. */
+  bucketName: BucketNameSchema.optional(),
+  /** S3 key prefix the logs land under. Must end with a slash. */
+  prefix: PrefixSchema.optional(),
+  ...bucketPlacement,
+  /** Several buckets (each with its prefix, and its account and key when they are not the stack's). */
+  buckets: z.array(SourceBucketSchema).min(1, 'list at least one bucket, or use bucketName and prefix').optional(),
+};
+
+/** One form or the other: a source with `buckets` names nothing else about a bucket. */
+function oneBucketForm(
+  source: { prefix?: string; bucketName?: string; buckets?: unknown[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (source.buckets === undefined) {
+    if (source.prefix === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message: 'is required: give the key prefix, such as "audit/", or a list of buckets',
+      });
+    }
+    return;
+  }
+  for (const key of ['bucketName', 'prefix', 'account', 'kmsKeyArn'] as const) {
+    if (key in source && (source as Record<string, unknown>)[key] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'goes in each entry of "buckets": a source names one bucket or lists several, not both',
+      });
+    }
+  }
+}
+
+const BucketSourceSchema = z.object(bucketSourceShape).strict().superRefine(oneBucketForm);
 
 const ThreatIntelSourceSchema = z.union([
   z.object({ path: z.string().min(1), name: z.string().optional() }).strict(),
@@ -408,6 +474,14 @@ const ThreatListFetchSchema = z
     schedule: ScheduleSchema.default('rate(6 hours)'),
     /** A refresh with this many percent fewer entries than the copy kept is held back as suspicious. */
     maxShrinkPercent: z.number().min(1).max(100).default(50),
+    /**
+     * Hours a list may go without a refresh before the rebaseline reports it (`net.threat-list-stale`).
+     * @default two runs of a `rate()` schedule, 48 for a `cron()` one
+     */
+    staleAfterHours: z
+      .number({ error: 'must be a number of hours, e.g. 24' })
+      .positive('must be more than 0 hours, e.g. 24')
+      .optional(),
   })
   .strict();
 
@@ -449,14 +523,17 @@ export const ConfigSchema = z
     sources: z
       .object({
         audit: BucketSourceSchema.default({ prefix: 'audit/' }),
-        flow: BucketSourceSchema.extend({
-          /**
-           * Field names of headerless flow-log text, in order (the AWS default format has a header
-           * line; a format is only needed for files that lost it).
-           */
-          format: z.array(z.string()).optional(),
-        })
+        flow: z
+          .object({
+            ...bucketSourceShape,
+            /**
+             * Field names of headerless flow-log text, in order (the AWS default format has a header
+             * line; a format is only needed for files that lost it).
+             */
+            format: z.array(z.string()).optional(),
+          })
           .strict()
+          .superRefine(oneBucketForm)
           .default({ prefix: 'flow/' }),
       })
       .strict()

@@ -216,6 +216,9 @@ function flowFieldsSection(flow: readonly Kinded[]): string[] {
     '',
     '| Id | Needs beyond version 2 (degraded without) | Sharper with |',
     '| --- | --- | --- |',
-    ...flow.filter((d) => d.kind !== 'health').map((d) => `| \`${d.id}\` | ${fields(d.needs)} | ${fields(d.uses)} |`),
+    // The health of the logs and of the threat lists reads no record.
+    ...flow
+      .filter((d) => d.kind !== 'health' && d.kind !== 'list-health')
+      .map((d) => `| \`${d.id}\` | ${fields(d.needs)} | ${fields(d.uses)} |`),
   ];
 }

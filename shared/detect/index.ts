@@ -44,5 +44,6 @@ export {
   FLOW_DETECTORS,
   FLOW_KINDS,
   type FlowDetector,
+  LIST_DETECTORS,
 } from './registry';
 export type * from './types';

@@ -60,8 +60,9 @@ import { portSweep } from './net/port-sweep';
 import { publicIngress } from './net/public-ingress';
 import { rejectSpike } from './net/reject-spike';
 import { threatIntelMatch } from './net/threat-intel-match';
+import { threatListStale } from './net/threat-list-stale';
 import { volumeSpike } from './net/volume-spike';
-import type { AnomalyDetector, Detector, DetectorMeta } from './types';
+import type { AnomalyDetector, Detector, DetectorMeta, ListHealthDetector } from './types';
 
 /** The kinds that run on audit events: each event on its own, counted or collected under a key, or in sequence. */
 export const AUDIT_KINDS = ['rule', 'anomaly', 'threshold', 'distinct', 'correlation'] as const;
@@ -148,7 +149,13 @@ export const FLOW_DETECTORS: readonly FlowDetector[] = [
   logHealth,
 ];
 
-export const ALL_DETECTORS: readonly DetectorMeta[] = [...AUDIT_DETECTORS, ...FLOW_DETECTORS];
+/**
+ * Detectors of the fetched threat lists' refresh status, which the rebaseline reads: neither audit
+ * events nor flow edges, but they keep the flow detectors' threat lists honest.
+ */
+export const LIST_DETECTORS: readonly ListHealthDetector[] = [threatListStale];
+
+export const ALL_DETECTORS: readonly DetectorMeta[] = [...AUDIT_DETECTORS, ...FLOW_DETECTORS, ...LIST_DETECTORS];
 
 /** Detectors split by kind: for each kind the detectors are of, the list of them. */
 export type DetectorSet<D extends { kind: string }> = { [K in D['kind']]: Extract<D, { kind: K }>[] };

@@ -398,6 +398,44 @@ export interface HealthDetector extends DetectorMeta {
   examples: HealthExamples;
 }
 
+/** A fetched threat list's refresh status, as the rebaseline job sees it. */
+export interface ThreatListCheck {
+  kind: 'list';
+  /** The list's name in `threatIntel.fetch.lists`. */
+  list: string;
+  /** Since when it has not refreshed: its last success, or its first attempt if none succeeded. */
+  since: number;
+  /** Whether a copy of it is in use (a refresh succeeded once); without one it matches nothing. */
+  hasCopy: boolean;
+  lastAttempt: number;
+  /** Refreshes failed since the last success. */
+  failures: number;
+  /** Why the latest refresh failed (printable, credentials removed). */
+  error?: string;
+  /** The copy in use (S3 version id), as of its last change. */
+  version?: string;
+  /** The time of the check. */
+  now: number;
+  origin: Origin;
+}
+
+export interface ListHealthExamples {
+  /** The config the examples run with, over the defaults. */
+  config?: ConfigInput;
+  fires: ThreatListCheck[];
+  quiet: ThreatListCheck[];
+}
+
+/**
+ * Watches the threat lists the stack's fetcher keeps: one that stopped refreshing leaves the
+ * threat-intel detectors matching against an old copy, or none. Runs at rebaseline time only.
+ */
+export interface ListHealthDetector extends DetectorMeta {
+  kind: 'list-health';
+  stale(check: ThreatListCheck, context: DetectContext): Detection | undefined;
+  examples: ListHealthExamples;
+}
+
 export type Detector<E> =
   | RuleDetector<E>
   | AnomalyDetector<E>

@@ -14,7 +14,10 @@ export interface Delivered {
   messages: IncidentMessage[];
   /** Findings inside a window another owner holds, not sent. */
   suppressed: number;
-  /** Findings below `alerts.minSeverity`, counted but not sent. */
+  /**
+   * Findings below `alerts.minSeverity`, counted, never told; those that joined an incident as
+   * context (now or by an earlier attempt) carry its `incidentId`.
+   */
   belowThreshold: Finding[];
   /** Findings a suppression muted (recorded, joined, not told), by suppression id. */
   muted: Record<string, number>;
@@ -51,10 +54,12 @@ const messagesOf = (owner: string) => `${owner}#msg`;
 /**
  * The one way findings leave the engine, exactly once under retries:
  *
- * 1. drafts become findings (config overrides applied); those below the alert threshold are only counted;
+ * 1. drafts become findings (config overrides applied); those below the alert threshold are context:
+ *    counted, and joined in step 4 to an incident they lead to, never claimed, never told;
  * 2. each new finding claims its dedupe window, naming its owner, so a retry finds its own claims;
  * 3. each claimed finding is recorded in the owner's outbox, held by this attempt (a lease);
- * 4. the held findings join incidents (suppressions mute their notification, never their joining);
+ * 4. the held findings join incidents (suppressions mute their notification, never their joining),
+ *    and the context findings join those already there (the incident book's marker records each once);
  *    the messages that causes are recorded in the owner's message outbox before the incidents are
  *    saved, and the findings are marked recorded;
  * 5. the messages the outbox holds and nobody else holds are published in order; a sink's failed
@@ -100,8 +105,8 @@ export class FindingDelivery {
     for (const [id, entry] of entries) if (!seen.has(id)) await this.take(owner, entry, state);
     // Only a retry (its outbox had entries) can find messages an earlier attempt decided in vain.
     if (entries.size > 0 && state.held.length > 0) await this.voidUnsaved(owner);
-    const { recorded, muted, added } = await this.record(owner, state.held);
-    // Only an owner with findings can have messages waiting (an object with none costs no read).
+    const { recorded, muted, added, incidentOf } = await this.record(owner, state.held, below);
+    // Only an owner with findings can have messages waiting (an object with none, or only context, costs no read).
     const messages = entries.size > 0 || state.held.length > 0 ? await this.publishOutbox(owner, added) : [];
     if (state.busy > 0) {
       throw new DeliveryError(
@@ -112,7 +117,10 @@ export class FindingDelivery {
       sent: byTime([...state.done, ...recorded]),
       messages,
       suppressed: state.suppressed,
-      belowThreshold: below,
+      belowThreshold: below.map((f) => {
+        const incidentId = incidentOf.get(f.id);
+        return incidentId ? { ...f, incidentId } : f;
+      }),
       muted,
     };
   }
@@ -155,20 +163,34 @@ export class FindingDelivery {
   }
 
   /**
-   * Joins the held findings to incidents; the messages that causes go into the owner's message
-   * outbox first; then the findings are marked recorded, carrying their incident.
+   * Joins the held findings, and the context findings, to incidents; the messages that causes go
+   * into the owner's message outbox first; then the held findings are marked recorded, carrying
+   * their incident.
+   *
+   * Context takes no dedupe claim and no outbox entry: a claim would share its window with a louder
+   * finding of the same key and could suppress it, and the book's finding → incident marker
+   * already makes a retry join it once. One that joins nothing is only counted, and costs no write.
    */
   private async record(
     owner: string,
     held: readonly Finding[],
-  ): Promise<{ recorded: Finding[]; muted: Record<string, number>; added: IncidentMessage[] }> {
-    if (held.length === 0) return { recorded: [], muted: {}, added: [] };
+    context: readonly Finding[],
+  ): Promise<{
+    recorded: Finding[];
+    muted: Record<string, number>;
+    added: IncidentMessage[];
+    incidentOf: ReadonlyMap<string, string>;
+  }> {
+    if (held.length === 0 && context.length === 0) return { recorded: [], muted: {}, added: [], incidentOf: new Map() };
     const added: IncidentMessage[] = [];
-    const matcher = await this.stores.mutes?.matcher();
-    const items = held.map((finding) => {
-      const mutedBy = matcher?.match(finding, Date.parse(finding.time));
-      return mutedBy ? { finding, mutedBy } : { finding };
-    });
+    const matcher = held.length > 0 ? await this.stores.mutes?.matcher() : undefined;
+    const items = [
+      ...held.map((finding) => {
+        const mutedBy = matcher?.match(finding, Date.parse(finding.time));
+        return mutedBy ? { finding, mutedBy } : { finding };
+      }),
+      ...[...new Map(context.map((f) => [f.id, f])).values()].map((finding) => ({ finding, context: true })),
+    ];
     const result = await this.stores.incidents.record(items, async (messages) => {
       for (const message of messages) {
         // Held by this attempt once added; an entry an earlier attempt wrote is leased with the rest.
@@ -181,9 +203,12 @@ export class FindingDelivery {
     });
     await this.retries.write(() => this.stores.findings.markSent(owner, recorded));
     const muted: Record<string, number> = {};
-    for (const { mutedBy } of items) if (mutedBy) muted[mutedBy] = (muted[mutedBy] ?? 0) + 1;
+    for (const item of items) {
+      const mutedBy = 'mutedBy' in item ? item.mutedBy : undefined;
+      if (mutedBy) muted[mutedBy] = (muted[mutedBy] ?? 0) + 1;
+    }
     if (Object.keys(muted).length > 0) await this.stores.mutes?.countMuted(new Map(Object.entries(muted)));
-    return { recorded, muted, added };
+    return { recorded, muted, added, incidentOf: result.incidentOf };
   }
 
   /** Publishes what the owner's message outbox holds: what this attempt added, and what an earlier one left unsent. */
@@ -196,14 +221,18 @@ export class FindingDelivery {
     }
   }
 
-  /** The drafts' findings at or above the alert threshold (one per id, in event-time order), and the rest. */
+  /**
+   * The drafts' findings at or above the alert threshold (in event-time order), and the rest as
+   * context. A context finding's id is its own: a detector may report the same key at two
+   * severities, and the louder finding must never be taken for a repeat of the quiet one.
+   */
   private findings(drafts: readonly Draft[]) {
     const minimum = severityRank(this.config.alerts.minSeverity);
     const findings: { finding: Finding; draft: Draft }[] = [];
     const below: Finding[] = [];
     for (const draft of drafts) {
       const finding = this.toFinding(draft);
-      if (severityRank(finding.severity) < minimum) below.push(finding);
+      if (severityRank(finding.severity) < minimum) below.push({ ...finding, id: stableHash('context', finding.id) });
       else findings.push({ finding, draft });
     }
     findings.sort((a, b) => a.finding.time.localeCompare(b.finding.time));

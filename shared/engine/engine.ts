@@ -8,9 +8,10 @@ import {
   type ItemReport,
   planItems,
   type RebaselinePlan,
+  ThreatListStatusStore,
   type WorkItem,
 } from '../baseline';
-import type { Config } from '../config';
+import { type Config, sourceBuckets } from '../config';
 import type { DetectContext, LearnedEntryPoint, LearnedPipeline, LearnedPrivilege } from '../detect';
 import {
   AUDIT_DETECTORS,
@@ -22,6 +23,7 @@ import {
   FLOW_DETECTORS,
   FLOW_KINDS,
   type FlowDetector,
+  LIST_DETECTORS,
   learnEntryPoints,
   learnPipelines,
   learnPrivileges,
@@ -29,17 +31,25 @@ import {
   PRIVILEGE_BASELINE,
 } from '../detect';
 import { DailyCounts, IncidentBook, type IncidentMessage, type MessageSink, SuppressionStore } from '../incident';
-import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource } from '../ingest';
+import type { AuditEvent, ObjectFormat, ObjectIdentity, ObjectSource, SourcePrefixes } from '../ingest';
 import { identifyObject, readAuditObject, reject, totalRejected } from '../ingest';
-import type { FlowEdge } from '../network';
-import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays } from '../network';
+import type { FlowEdge, PodIpCacheOptions } from '../network';
+import { FlowSources, HourlyEdgeStore, hourlyEdgeTtlDays, PodIpCache, PodIpMap } from '../network';
 import type { Recorder } from '../record';
 import { auditRecorders, FLOW_RECORDERS, HourlyEdgeSession, workloadIntroductionRecorder } from '../record';
 import { ObjectLedger, type Table } from '../store';
-import { DAY_MS, dayOf, iso, stableHash } from '../util';
+import { DAY_MS, dayOf, iso, MINUTE_MS, stableHash } from '../util';
 import { type Delivered, type DeliveryOptions, FindingDelivery, type Mutes } from './delivery';
+import type { Draft } from './draft';
 import type { Evaluator, EventShape } from './evaluator';
-import { AUDIT_SHAPE, auditEvaluators, clusterFlowShape, flowEvaluators, type HealthEvaluator } from './evaluators';
+import {
+  AUDIT_SHAPE,
+  auditEvaluators,
+  clusterFlowShape,
+  flowEvaluators,
+  type HealthEvaluator,
+  ListHealthEvaluator,
+} from './evaluators';
 import { FlowReading } from './flow-read';
 import { type Learning, ObjectRun } from './object-run';
 import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
@@ -66,6 +76,12 @@ export interface EngineOptions {
   extraRecorders?: { audit?: readonly Recorder<AuditEvent>[]; flow?: readonly Recorder<FlowEdge>[] };
   /** How publishing retries what the sink failed (tests wait less). */
   delivery?: DeliveryOptions;
+  /**
+   * Bounds of the cache of pod IP records read (`PodIpCache`), which lets a warm container name
+   * addresses without reading them again; false reads every object's addresses (to measure).
+   * @default 50,000 addresses, 32 MiB, 10 minutes
+   */
+  podIpCache?: Pick<PodIpCacheOptions, 'maxAddresses' | 'maxBytes' | 'maxAgeMs'> | false;
 }
 
 /**
@@ -105,11 +121,14 @@ export class Engine {
   private readonly map: HourlyEdgeStore;
   private readonly edgeStats: EdgeStatsStore;
   private readonly health: HealthEvaluator;
+  private readonly listHealth: ListHealthEvaluator;
   private readonly flowShape: EventShape<FlowEdge>;
   private readonly audit: { evaluators: Evaluator<AuditEvent>[]; recorders: Recorder<AuditEvent>[] };
   private readonly flow: { evaluators: Evaluator<FlowEdge>[]; recorders: Recorder<FlowEdge>[] };
   /** The flow detectors the config leaves enabled: those an object without their fields degrades. */
   private readonly flowDetectors: readonly FlowDetector[];
+  /** Every configured prefix of each log kind, one per bucket: what an object's key proposes. */
+  private readonly prefixes: SourcePrefixes;
 
   constructor(options: EngineOptions) {
     const { config, table, context } = options;
@@ -133,8 +152,33 @@ export class Engine {
       options.sink,
       options.delivery,
     );
-    this.flowReading = new FlowReading(context, table, config.sources.flow.format);
-    this.pending = new PendingEdges(config, table, context, this.clock, (run, flow) => this.decideEdges(run, flow));
+    // One pod IP map for every reader and the audit side's writes, so its cache lives with the engine (warm containers).
+    const podIps = new PodIpMap(
+      table,
+      options.podIpCache === false
+        ? {}
+        : {
+            cache: new PodIpCache({
+              marginMs: config.network.lateAudit.marginMinutes * MINUTE_MS,
+              clock: this.clock,
+              readWatermark: () => this.pending.watermark(),
+              ...options.podIpCache,
+            }),
+          },
+    );
+    this.flowReading = new FlowReading(context, table, config.sources.flow.format, podIps);
+    this.prefixes = {
+      audit: sourceBuckets(config, 'audit').map((b) => b.prefix),
+      flow: sourceBuckets(config, 'flow').map((b) => b.prefix),
+    };
+    this.pending = new PendingEdges(
+      config,
+      table,
+      context,
+      this.clock,
+      (run, flow) => this.decideEdges(run, flow),
+      podIps,
+    );
     this.map = new HourlyEdgeStore(table, { ttlDays: hourlyEdgeTtlDays(config) });
     this.edgeStats = new EdgeStatsStore(table, { windowDays: config.network.stats.windowDays });
     const graceHours = config.learning.newWorkloadHours;
@@ -149,11 +193,16 @@ export class Engine {
     const flow = flowEvaluators(enabledDetectors(FLOW_DETECTORS, FLOW_KINDS, config), context, stores);
     this.flowDetectors = FLOW_DETECTORS.filter((detector) => config.detectors[detector.id]?.enabled !== false);
     this.health = flow.health;
+    this.listHealth = new ListHealthEvaluator(
+      LIST_DETECTORS.filter((detector) => config.detectors[detector.id]?.enabled !== false),
+      context,
+      new ThreatListStatusStore(table),
+    );
     this.flowShape = clusterFlowShape(context);
     this.audit = {
       evaluators: auditEvaluators(enabledDetectors(AUDIT_DETECTORS, AUDIT_KINDS, config), context, stores),
       recorders: [
-        ...auditRecorders(graceHours > 0 ? [workloadIntroductionRecorder(context)] : []),
+        ...auditRecorders(graceHours > 0 ? [workloadIntroductionRecorder(context)] : [], podIps),
         ...(options.extraRecorders?.audit ?? []),
       ],
     };
@@ -259,8 +308,10 @@ export class Engine {
 
   /** What the object is; an object of neither kind is counted as rejected, with the reason (an empty one is only skipped). */
   private async identify(source: ObjectSource, run: ObjectRun): Promise<ObjectIdentity> {
-    const { sources } = this.config;
-    const identity = await identifyObject(source, { prefixes: sources, flowFormat: sources.flow.format });
+    const identity = await identifyObject(source, {
+      prefixes: this.prefixes,
+      flowFormat: this.config.sources.flow.format,
+    });
     run.identified(identity);
     if (identity.kind === 'unknown' && !identity.empty) {
       run.stats.objects++;
@@ -459,9 +510,10 @@ export class Engine {
       entriesPruned += finished.entriesPruned;
     }
     const silent = await this.health.silences(now, this.config.clusterName);
+    const staleLists = await this.staleThreatLists(now);
     this.pipelinesRead = undefined;
     this.entryPointsRead = undefined;
-    const own = await this.delivery.deliver(`rebaseline#${plan.run}`, silent);
+    const own = await this.delivery.deliver(`rebaseline#${plan.run}`, [...silent, ...staleLists]);
     const sent = [...(plan.findings ?? []), ...own.sent];
     const messages = [...(plan.messages ?? []), ...own.messages];
     const sum = (type: WorkItem['type'], field: 'rowsRead' | 'entriesWritten' | 'edgesUpdated') =>
@@ -478,10 +530,19 @@ export class Engine {
         edgesUpdated: sum('edges', 'edgesUpdated'),
         silentLogs: silent.length,
       },
+      ...(staleLists.length > 0 ? { staleThreatLists: staleLists.length } : {}),
       ...(plan.waiting ? { waiting: { decided: plan.waiting.decided, failed: plan.waiting.failed } } : {}),
       ...(sent.length > 0 ? { findings: sent } : {}),
       ...(messages.length > 0 ? { messages } : {}),
     };
+  }
+
+  /**
+   * The fetched threat lists that have not refreshed for too long (the fetcher writes their status):
+   * a finding each, delivered with the rebaseline's own. A stage of its own, to move with them.
+   */
+  private staleThreatLists(now: number): Promise<Draft[]> {
+    return this.listHealth.stale(now, this.config.clusterName);
   }
 }
 

@@ -2,7 +2,7 @@ import type { DetectContext } from '../detect';
 import type { ObjectFormat, ObjectSource } from '../ingest';
 import { readFlowSource } from '../ingest';
 import type { AttributionResult, FlowEdge } from '../network';
-import { EdgeAggregator, EntityResolver, PodIpMap, relayedDuplicates } from '../network';
+import { EdgeAggregator, EntityResolver, inferredRelays, PodIpMap, relayedDuplicates } from '../network';
 import { earlierAddressesIn } from '../record';
 import type { Table } from '../store';
 import type { ObjectRun } from './object-run';
@@ -31,8 +31,10 @@ export class FlowReading {
     table: Table,
     /** The configured flow-log format, for text without a header. */
     private readonly format: readonly string[] | undefined,
+    /** The pod IP map, shared with the engine's other readers of it (and its cache). */
+    podIps: PodIpMap = new PodIpMap(table),
   ) {
-    this.resolver = new EntityResolver(context.network, new PodIpMap(table), earlierAddressesIn(table));
+    this.resolver = new EntityResolver(context.network, podIps, earlierAddressesIn(table));
   }
 
   async read(source: ObjectSource, format: ObjectFormat, run: ObjectRun): Promise<FlowObject> {
@@ -54,6 +56,11 @@ export class FlowReading {
     }
     const attribution = await this.resolver.attribute(edges, entryAddresses);
     // The map keeps a NAT gateway's own leg of a connection; detection names the pod only once.
-    return { edges, relayed: relayedDuplicates(edges, aggregator.relays), attribution, entryAddresses };
+    // Records without packet addresses (the default format) name no relay: the edges still show them.
+    const relays =
+      run.stats.flowFieldsMissing['pkt-dstaddr'] === undefined
+        ? aggregator.relays
+        : new Set([...aggregator.relays, ...inferredRelays(edges)]);
+    return { edges, relayed: relayedDuplicates(edges, relays), attribution, entryAddresses };
   }
 }

@@ -54,6 +54,7 @@ export class PendingEdges {
   private readonly watermarks: AuditWatermark;
   private readonly store: PendingEdgeStore;
   private readonly resolver: EntityResolver;
+  private readonly podIps: PodIpMap;
   private readonly cluster: string;
   /** The clusters whose audit logs name pod addresses: the configured one and those `network.clusters` lists. */
   private readonly clusters: string[];
@@ -67,10 +68,13 @@ export class PendingEdges {
     /** Wall clock, for the claims' lease. */
     private readonly clock: () => number,
     private readonly decide: DecideEdges,
+    /** The pod IP map, shared with the engine's other readers of it: the watermarks read here tell its cache how far it may answer. */
+    podIps: PodIpMap = new PodIpMap(table),
   ) {
     this.watermarks = new AuditWatermark(table);
     this.store = new PendingEdgeStore(table);
-    this.resolver = new EntityResolver(context.network, new PodIpMap(table), earlierAddressesIn(table));
+    this.podIps = podIps;
+    this.resolver = new EntityResolver(context.network, podIps, earlierAddressesIn(table));
     this.cluster = config.clusterName;
     this.clusters = [...new Set([config.clusterName, ...config.network.clusters.map((c) => c.name)])];
     this.marginMs = config.network.lateAudit.marginMinutes * MINUTE_MS;
@@ -194,10 +198,13 @@ export class PendingEdges {
    * How far the audit logs have been processed: with several clusters, the least of their
    * watermarks (`AuditWatermark.least`). Edges of every cluster wait in the configured cluster's
    * partition, for that one mark: which cluster an address is in is known only once its report
-   * has been read, and waiting for the slowest log costs only time, never a wrong name.
+   * has been read, and waiting for the slowest log costs only time, never a wrong name. Each value
+   * read tells the pod IP map's cache how far its records may answer.
    */
-  private watermark(): Promise<number | undefined> {
-    return this.watermarks.least(this.clusters, this.maxWaitMs);
+  async watermark(): Promise<number | undefined> {
+    const watermark = await this.watermarks.least(this.clusters, this.maxWaitMs);
+    this.podIps.auditReached(watermark);
+    return watermark;
   }
 
   private isDue(dueAt: number, watermark: number | undefined, now: number): boolean {

@@ -20,7 +20,7 @@ export interface ObjectOutcome {
   muted: Record<string, number>;
   /** Findings inside an open dedupe window, not sent again. */
   suppressed: number;
-  /** Findings below `alerts.minSeverity`, counted but not sent. */
+  /** Findings below `alerts.minSeverity`, counted, never sent; with `incidentId` when one joined an incident as context. */
   belowThreshold: Finding[];
   observations: number;
   /** Detectors that threw, by id; the event was skipped for that detector only. */
@@ -60,9 +60,11 @@ export interface NetworkRebaselineReport extends EdgeStatsFoldReport {
 /** The rebaseline report, with the hourly edges' part. */
 export interface EngineRebaselineReport extends RebaselineReport {
   network?: NetworkRebaselineReport;
+  /** Fetched threat lists found not refreshed for too long. */
+  staleThreatLists?: number;
   /** Flow edges that had waited for the audit log, decided by the rebaseline, and groups of them that failed. */
   waiting?: { decided: number; failed: { uri: string; detail: string }[] };
-  /** Findings the rebaseline raised (a flow log that stopped arriving, edges that had waited). */
+  /** Findings the rebaseline raised (a flow log that stopped arriving, a stale threat list, edges that had waited). */
   findings?: Finding[];
   messages?: IncidentMessage[];
 }

@@ -13,10 +13,18 @@ import type { Incident, IncidentMessage, IncidentStatus, TimelineEntry } from '.
 export interface ToRecord {
   finding: Finding;
   mutedBy?: string;
+  /**
+   * A finding below `alerts.minSeverity`: it joins an incident that is not resolved as context on its
+   * timeline, and does nothing else (see {@link IncidentBook.record}).
+   */
+  context?: boolean;
 }
 
 export interface RecordResult {
-  /** The incident each finding joined, by finding id (also those recorded by an earlier attempt). */
+  /**
+   * The incident each finding joined, by finding id (also those recorded by an earlier attempt);
+   * a context finding that found no incident to join has none.
+   */
   incidentOf: Map<string, string>;
   /** Messages the new findings caused, already handed to `write`. */
   messages: IncidentMessage[];
@@ -64,6 +72,12 @@ export class IncidentBook {
   /**
    * Joins findings to incidents and decides the messages they cause; `write` must keep the
    * messages (an outbox) before this returns, because the incidents are saved after it.
+   *
+   * A context finding (below the alert threshold) is what an investigation wants beside an incident,
+   * not news: it joins an incident its keys lead to (within the window, not resolved) as a timeline
+   * entry marked `context`, and never opens, reopens, extends, merges or links one, never brings its
+   * keys, rules or tactics (so it neither correlates findings nor raises severity), and never causes
+   * or counts toward a message. Its marker makes a retry record it once, like any finding.
    */
   async record(
     items: readonly ToRecord[],
@@ -73,12 +87,19 @@ export class IncidentBook {
     return this.lock.with(async () => {
       const session = new Session(this.table, this.config, this.windowMs, this.quietMs);
       const incidentOf = await session.recordedBefore(items.map((i) => i.finding.id));
-      const sorted = [...items].sort((a, b) => a.finding.time.localeCompare(b.finding.time));
+      // Context after the rest, so that it can join an incident its own batch opens (it opens none).
+      const sorted = [...items].sort(
+        (a, b) =>
+          Number(a.context === true) - Number(b.context === true) || a.finding.time.localeCompare(b.finding.time),
+      );
       const fresh = sorted.filter((i) => !incidentOf.has(i.finding.id));
       for (const item of sorted) {
         const recorded = incidentOf.get(item.finding.id);
         if (recorded) incidentOf.set(item.finding.id, await session.observe(item, recorded));
-        else incidentOf.set(item.finding.id, await session.join(item));
+        else {
+          const joined = item.context ? await session.joinAsContext(item.finding) : await session.join(item);
+          if (joined) incidentOf.set(item.finding.id, joined);
+        }
       }
       const messages = await session.decide();
       await write(messages);
@@ -160,10 +181,10 @@ export class IncidentNotFoundError extends Error {
 class Session {
   private readonly incidents = new Map<string, Incident>();
   private readonly keyItems = new Map<string, string | undefined>();
-  /** Findings added, per incident, whole; and whether one of them was not muted. */
+  /** Findings added, per incident, whole (context ones apart); and whether one of them was not muted. */
   private readonly added = new Map<
     string,
-    { findings: Finding[]; repeats: number; loud: boolean; reopened: boolean }
+    { findings: Finding[]; context: Finding[]; repeats: number; loud: boolean; reopened: boolean }
   >();
   /** Markers to write besides those of the findings added: findings merged into another incident, and findings an earlier attempt saved without its marker. */
   private readonly moved = new Map<string, string>();
@@ -225,6 +246,33 @@ class Session {
   }
 
   /**
+   * Joins a context finding to the oldest incident its keys lead to that is live at its time, not
+   * resolved and not full; undefined when there is none (it opens nothing). Its keys are followed,
+   * never pointed at the incident: context must not lead later findings anywhere.
+   */
+  async joinAsContext(finding: Finding): Promise<string | undefined> {
+    const cluster = String(finding.entities.cluster ?? 'default');
+    const { keys: findingKeys } = keysOf(finding);
+    const time = Date.parse(finding.time);
+    let target: Incident | undefined;
+    for (const key of findingKeys) {
+      const incident = await this.holderOf(cluster, key);
+      if (!incident || incident.status === 'resolved' || !this.live(incident, key, time)) continue;
+      if (
+        !target ||
+        incident.firstSeen < target.firstSeen ||
+        (incident.firstSeen === target.firstSeen && incident.id < target.id)
+      )
+        target = incident;
+    }
+    if (!target || target.findings.length >= this.config.incidents.maxFindings) return undefined;
+    // An earlier attempt saved it here and failed before the marker: `add` skips it, the marker is still due.
+    if (target.findings.includes(finding.id)) this.moved.set(finding.id, target.id);
+    this.add(target, finding, findingKeys, undefined, undefined, true);
+    return target.id;
+  }
+
+  /**
    * A finding that joined an incident before, seen again: the same event retried (nothing to do),
    * or the same finding recurring later (after its dedupe window), which is an observation of its
    * incident: it extends it, reopens it when it was resolved, and may change its condition.
@@ -235,6 +283,8 @@ class Session {
     if (!incident || !entry) return recordedIn;
     if (finding.time <= (entry.repeats?.last ?? entry.time)) return incident.id;
     entry.repeats = { count: (entry.repeats?.count ?? 0) + 1, last: finding.time };
+    // Context seen again is counted on its entry, and changes nothing else (the incident is saved with the session).
+    if (entry.context) return incident.id;
     const { condition } = keysOf(finding);
     this.reopenIfClosed(incident, finding, condition !== undefined);
     if (finding.time > incident.lastSeen) incident.lastSeen = finding.time;
@@ -357,7 +407,7 @@ class Session {
   private state(incident: Incident) {
     let state = this.added.get(incident.id);
     if (!state) {
-      state = { findings: [], repeats: 0, loud: false, reopened: false };
+      state = { findings: [], context: [], repeats: 0, loud: false, reopened: false };
       this.added.set(incident.id, state);
     }
     return state;
@@ -369,11 +419,10 @@ class Session {
     findingKeys: string[],
     mutedBy: string | undefined,
     condition: { key: string; elements: string[] } | undefined,
+    context = false,
   ): void {
     if (incident.findings.includes(finding.id)) return;
     const state = this.state(incident);
-    state.findings.push(finding);
-    if (!mutedBy) state.loud = true;
     const tactic = tacticOf(finding.mitre);
     const entry: TimelineEntry = {
       findingId: finding.id,
@@ -385,9 +434,17 @@ class Session {
       keys: findingKeys,
       ...(tactic ? { tactic } : {}),
       ...(mutedBy ? { mutedBy } : {}),
+      ...(context ? { context: true } : {}),
     };
     insertByTime(incident.timeline, entry);
     incident.findings = incident.timeline.map((t) => t.findingId);
+    if (context) {
+      // On the timeline and nowhere else: its time, keys, rule and tactic would change what the incident is.
+      state.context.push(finding);
+      return;
+    }
+    state.findings.push(finding);
+    if (!mutedBy) state.loud = true;
     if (finding.time < incident.firstSeen) incident.firstSeen = finding.time;
     if (finding.time > incident.lastSeen) incident.lastSeen = finding.time;
     addAll(incident.rules, [finding.ruleId]);
@@ -405,15 +462,16 @@ class Session {
   /** Severity, joins and title, from the timeline. */
   private summarize(incident: Incident): void {
     let top: TimelineEntry | undefined;
-    for (const entry of incident.timeline) {
+    const told = incident.timeline.filter((entry) => !entry.context);
+    for (const entry of told) {
       if (!top || severityRank(entry.severity) > severityRank(top.severity)) top = entry;
     }
     incident.findingSeverity = top?.severity ?? incident.findingSeverity;
     incident.severity = incident.tactics.length >= 3 ? raise(incident.findingSeverity) : incident.findingSeverity;
     const counts = new Map<string, number>();
-    for (const entry of incident.timeline) for (const key of entry.keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    for (const entry of told) for (const key of entry.keys) counts.set(key, (counts.get(key) ?? 0) + 1);
     incident.joins = [...counts]
-      .filter(([, n]) => n > 1 || incident.timeline.length === 1)
+      .filter(([, n]) => n > 1 || told.length === 1)
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .map(([key, findings]) => ({ key, findings, because: because(key) }));
     incident.title = titleOf(incident, top);
@@ -424,11 +482,14 @@ class Session {
     const findings = await this.findingsOf(from);
     const fromState = this.added.get(from.id);
     for (const entry of from.timeline) {
-      const finding = findings.get(entry.findingId) ?? fromState?.findings.find((f) => f.id === entry.findingId);
+      const finding =
+        findings.get(entry.findingId) ??
+        [...(fromState?.findings ?? []), ...(fromState?.context ?? [])].find((f) => f.id === entry.findingId);
       if (!finding) continue;
       const condition = entry.keys.find((k) => k.startsWith('condition:'));
       const elements = from.conditions.find((c) => c.key === condition)?.elements ?? [];
-      this.add(into, finding, entry.keys, entry.mutedBy, condition ? { key: condition, elements } : undefined);
+      const joined = condition ? { key: condition, elements } : undefined;
+      this.add(into, finding, entry.keys, entry.mutedBy, joined, entry.context === true);
       this.moved.set(finding.id, into.id);
     }
     // What the younger one told subscribers counts as told.
@@ -474,7 +535,10 @@ class Session {
         at: incident.lastSeen,
       };
       incident.quiet = 0;
-      const findings = [...(await this.findingsOf(incident)).values(), ...state.findings];
+      // Context stays on the timeline the message carries; its findings are not what the message tells.
+      const context = new Set(incident.timeline.filter((t) => t.context).map((t) => t.findingId));
+      const stored = [...(await this.findingsOf(incident)).values()].filter((f) => !context.has(f.id));
+      const findings = [...stored, ...state.findings];
       messages.push({
         id: `${incident.id}#${incident.messages}`,
         kind: reason === 'opened' ? 'incident' : 'update',
@@ -514,7 +578,7 @@ class Session {
     const findingItems: Item[] = [];
     const markers: Item[] = [];
     for (const [id, state] of this.added) {
-      for (const finding of state.findings) {
+      for (const finding of [...state.findings, ...state.context]) {
         findingItems.push({
           pk: keys.incidentFindings(id),
           sk: `${finding.time}#${finding.id}`,

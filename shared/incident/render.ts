@@ -171,7 +171,8 @@ function statusText(incident: Incident): string {
 
 function timelineLine(entry: TimelineEntry): string {
   const muted = entry.mutedBy ? ` (muted by ${oneLine(entry.mutedBy, 100)})` : '';
-  return `  ${oneLine(entry.time, 30)}  ${upper(entry.severity).padEnd(8)}  ${oneLine(entry.ruleId, 80)}  ${oneLine(entry.summary, 300)}${muted}`;
+  const context = entry.context ? ' (context, not notified)' : '';
+  return `  ${oneLine(entry.time, 30)}  ${upper(entry.severity).padEnd(8)}  ${oneLine(entry.ruleId, 80)}  ${oneLine(entry.summary, 300)}${muted}${context}`;
 }
 
 function origin(finding: Finding): string {
@@ -463,7 +464,7 @@ function incidentChatLines(message: IncidentMessage, incident: Incident): string
   lines.push(`*Timeline* (${shown.length} of ${timeline.length}, oldest first):`);
   for (const entry of shown) {
     lines.push(
-      `• ${plain(entry.time, 30)} ${upper(entry.severity)} ${code(entry.ruleId, 60)} ${plain(entry.summary, 160)}${entry.mutedBy ? ` _(muted by ${plain(entry.mutedBy, 60)})_` : ''}`,
+      `• ${plain(entry.time, 30)} ${upper(entry.severity)} ${code(entry.ruleId, 60)} ${plain(entry.summary, 160)}${entry.mutedBy ? ` _(muted by ${plain(entry.mutedBy, 60)})_` : ''}${entry.context ? ' _(context)_' : ''}`,
     );
   }
   if (incident.quiet > 0) lines.push(`_${plural(incident.quiet, 'quiet finding')} since the last message._`);

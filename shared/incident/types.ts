@@ -28,6 +28,11 @@ export interface TimelineEntry {
   keys: string[];
   /** The suppression that muted its notification, when one did. */
   mutedBy?: string;
+  /**
+   * A finding below `alerts.minSeverity`, joined as context: shown on the timeline, never told, and
+   * no part of the incident's severity, rules, keys, tactics or time span.
+   */
+  context?: true;
   /** The same finding seen again later (after its dedupe window): how often, and when last. */
   repeats?: { count: number; last: string };
 }

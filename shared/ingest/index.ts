@@ -23,6 +23,7 @@ export {
   type ObjectIdentity,
   type ObjectSource,
   readFlowSource,
+  type SourcePrefixes,
 } from './object-source';
 export { mergeStats, newReadStats, type ReadStats, reject, totalRejected } from './stats';
 export type { AuditEvent, AuditUser, FlowRecord, ObjectReference, Origin } from './types';

@@ -37,10 +37,10 @@ export interface ObjectSource {
   signal?: AbortSignal;
 }
 
-/** The configured S3 prefixes of each log kind. */
+/** The configured S3 prefixes of each log kind: one per bucket the kind is read from. */
 export interface SourcePrefixes {
-  audit?: { prefix: string };
-  flow?: { prefix: string };
+  audit?: readonly string[];
+  flow?: readonly string[];
 }
 
 /** What an object's key says about it. */
@@ -90,14 +90,13 @@ export function routeFromKey(key: string, prefixes?: SourcePrefixes, isS3Key = t
   const other = AWS_OTHER.exec(path);
   if (other?.[1] && other[1] !== 'vpcflowlogs') return { layout: 'aws-other', service: other[1] };
   if (!isS3Key) return undefined;
-  const audit = prefixes?.audit?.prefix;
-  const flow = prefixes?.flow?.prefix;
-  // The longer prefix wins when one contains the other (infra refuses that in one bucket; two buckets may).
+  // The longer prefix wins when one contains the other (infra refuses that in one bucket; two buckets
+  // may), and audit wins a tie: the key proposes, the content decides.
   const candidates = [
-    { kind: 'audit' as const, prefix: audit },
-    { kind: 'flow' as const, prefix: flow },
+    ...(prefixes?.audit ?? []).map((prefix) => ({ kind: 'audit' as const, prefix })),
+    ...(prefixes?.flow ?? []).map((prefix) => ({ kind: 'flow' as const, prefix })),
   ]
-    .filter((c): c is { kind: LogKind; prefix: string } => c.prefix !== undefined && path.startsWith(c.prefix))
+    .filter((c) => path.startsWith(c.prefix))
     .sort((a, b) => b.prefix.length - a.prefix.length);
   const match = candidates[0];
   if (!match) return undefined;

@@ -11,8 +11,11 @@ export type HttpGet = (url: string, signal: AbortSignal) => Promise<{ status: nu
 export interface ListStore {
   /** The copy in use; throws {@link ListMissingError} when there is none yet. */
   read(name: string): Promise<string>;
-  /** Makes `text` the copy in use. */
-  write(name: string, text: string, about: { url: string; entries: number }): Promise<void>;
+  /**
+   * Makes `text` the copy in use, and returns what names that copy among the versions kept (for
+   * the list's refresh status), or undefined when the store cannot say.
+   */
+  write(name: string, text: string, about: { url: string; entries: number }): Promise<string | undefined>;
 }
 
 /** A list to keep: its name (the store's key and the name findings give) and where it is published. */
@@ -23,7 +26,7 @@ export interface ListToFetch {
 
 /** What one refresh did to one list. */
 export type RefreshOutcome =
-  | { name: string; status: 'updated'; entries: number; previous: number | undefined }
+  | { name: string; status: 'updated'; entries: number; previous: number | undefined; version: string | undefined }
   | { name: string; status: 'unchanged'; entries: number }
   /** The refresh failed: the copy in use (if any, with `kept` entries) stays. */
   | { name: string; status: 'stale'; reason: string; kept: number | undefined };
@@ -114,12 +117,13 @@ export async function refreshList(list: ListToFetch, options: RefreshOptions): P
   if (refused) return stale(refused);
   // The same list again: no new version, and the processors' ETag check sees no change.
   if (kept?.text === body) return { name: list.name, status: 'unchanged', entries: fresh.entries };
+  let version: string | undefined;
   try {
-    await options.store.write(list.name, body, { url: list.url, entries: fresh.entries });
+    version = await options.store.write(list.name, body, { url: list.url, entries: fresh.entries });
   } catch (error) {
     return stale(`the new copy could not be stored: ${(error as Error).message}`);
   }
-  return { name: list.name, status: 'updated', entries: fresh.entries, previous: kept?.entries };
+  return { name: list.name, status: 'updated', entries: fresh.entries, previous: kept?.entries, version };
 }
 
 /** Refreshes every list, at once; one list's failure leaves the others alone. */

@@ -69,12 +69,17 @@ export class EntityResolver {
     edges: readonly FlowEdge[],
     entryAddresses: ReadonlySet<string> = new Set(),
   ): Promise<AttributionResult> {
-    const internal = new Set<string>();
+    // Each internal address, with the latest time an edge asks who held it: the cache answers up to a time.
+    const latest = new Map<string, number>();
+    const ask = (address: string, time: number) => {
+      const asked = latest.get(address);
+      if (asked === undefined || time > asked) latest.set(address, time);
+    };
     for (const edge of edges) {
-      if (isInternal(edge.clientClass)) internal.add(edge.client);
-      if (isInternal(edge.serverClass)) internal.add(edge.server);
+      if (isInternal(edge.clientClass)) ask(edge.client, edge.time);
+      if (isInternal(edge.serverClass)) ask(edge.server, edge.time);
     }
-    const holders = await this.podIps.lookup(internal);
+    const holders = await this.podIps.lookupAt(latest);
     // Each address's holders newest first, sorted once, and each holder's entity made once.
     const byStart = new Map<string, PodIpEntry[]>();
     for (const [address, entries] of holders) byStart.set(address, newestFirst(entries));
@@ -151,8 +156,8 @@ export class EntityResolver {
       }
     }
     let attributed = 0;
-    for (const address of internal) if (holders.has(address)) attributed++;
-    return { lookedUp: internal.size, attributed };
+    for (const address of latest.keys()) if (holders.has(address)) attributed++;
+    return { lookedUp: latest.size, attributed };
   }
 
   /**

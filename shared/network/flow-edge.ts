@@ -1,6 +1,6 @@
 import type { FlowRecord, Origin } from '../ingest';
 import { NO_COUNT } from '../ingest';
-import type { AddressClass } from './address';
+import { type AddressClass, isInternal } from './address';
 import type { NetworkEntity } from './entity';
 import { DEFAULT_SERVICE_PORTS, EPHEMERAL_FLOOR, type ServicePorts } from './ports';
 import { type Traffic, trafficBytes } from './traffic';
@@ -203,12 +203,84 @@ export function ownAddress(
 export function isProbeLike(edge: FlowEdge): boolean {
   if (edge.flows === 0) return false;
   if (edge.accepted === 0 && edge.rejected > 0) return true;
-  if (edge.protocol !== 6 || !edge.opened) return false;
-  if (edge.packets > 3 * edge.flows || trafficBytes(edge) > 180 * edge.flows) return false;
+  if (!openedOnly(edge)) return false;
   if (!edge.flagless) return true;
-  const replies = edge.flows - edge.opened;
+  const replies = edge.flows - (edge.opened ?? 0);
   const rst = edge.server.includes(':') ? RST_BYTES_V6 : RST_BYTES_V4;
   return edge.bytesToClient <= rst * Math.max(replies, 0);
+}
+
+/**
+ * True when an edge's TCP connections moved nothing beyond their opening: attempts were seen
+ * ({@link FlowEdge.opened}) and no record carried more than about three small packets (a SYN
+ * and its answer, a RST). With `tcp-flags` that is a probe ({@link isProbeLike}). Without them a
+ * keepalive's records are sized alike, and an open port's SYN-ACK is not told from a keepalive's
+ * answer: a detector of first use (new-port) can still skip such an edge, since a keepalive's
+ * connection was seen when it opened, and a scan's open ports are no new dependency.
+ */
+export function openedOnly(edge: FlowEdge): boolean {
+  if (edge.protocol !== 6 || !edge.opened || edge.flows === 0) return false;
+  return edge.packets <= 3 * edge.flows && trafficBytes(edge) <= 180 * edge.flows;
+}
+
+/** The key of a client's edges to one port and protocol in one scope. */
+function portKey(scope: string, client: string, port: number | undefined, protocol: number | undefined): string {
+  return `${scope}|${client}|${port ?? ''}|${protocol ?? ''}`;
+}
+
+/** The public servers each internal client reaches, by {@link portKey}. */
+function publicServersByClient(edges: readonly FlowEdge[]): Map<string, Set<string>> {
+  const reached = new Map<string, Set<string>>();
+  for (const edge of edges) {
+    if (edge.serverClass !== 'public' || !isInternal(edge.clientClass)) continue;
+    const key = portKey(edge.scope, edge.client, edge.serverPort, edge.protocol);
+    let servers = reached.get(key);
+    if (!servers) {
+      servers = new Set();
+      reached.set(key, servers);
+    }
+    servers.add(edge.server);
+  }
+  return reached;
+}
+
+/** True when the two sets share a member. */
+function meet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  for (const member of small) if (large.has(member)) return true;
+  return false;
+}
+
+/**
+ * True when an edge between internal addresses closes a relay's triangle ({@link inferredRelays}):
+ * the server end reaches, on the edge's port and protocol, a public server the client's own edges
+ * reach too. The edge is then the relay's copy of the client's packets.
+ */
+function isInboundCopy(edge: FlowEdge, reached: Map<string, Set<string>>): boolean {
+  if (!isInternal(edge.serverClass) || !isInternal(edge.clientClass)) return false;
+  const relayReaches = reached.get(portKey(edge.scope, edge.server, edge.serverPort, edge.protocol));
+  const clientReaches = reached.get(portKey(edge.scope, edge.client, edge.serverPort, edge.protocol));
+  return relayReaches !== undefined && clientReaches !== undefined && meet(relayReaches, clientReaches);
+}
+
+/**
+ * Relays that records without packet addresses (AWS's default, version 2, format) still show.
+ * There a NAT gateway's interface logs a pod's packets as addressed to the gateway itself (pod to
+ * gateway, on the remote host's port: the interface's addresses, no `pkt-dstaddr` to say where
+ * they go), and its own leg as gateway to remote host, while the pod's interface logs pod to
+ * remote host: three edges of one connection, a triangle. An internal address is a relay when an
+ * internal client reaches it on a port and protocol, and it and that client both reach one public
+ * server on the same port and protocol, in one object and scope. Two interfaces logging one
+ * internal connection make no triangle (no public server), nor does a proxy on its own port
+ * (3128 in, 443 out). What the triangle cannot tell from a relay: an in-VPC server on a port that
+ * calls, on that port, the very public host its own client calls.
+ */
+export function inferredRelays(edges: readonly FlowEdge[]): Set<string> {
+  const relays = new Set<string>();
+  const reached = publicServersByClient(edges);
+  if (reached.size === 0) return relays;
+  for (const edge of edges) if (!relays.has(edge.server) && isInboundCopy(edge, reached)) relays.add(edge.server);
+  return relays;
 }
 
 /**
@@ -219,20 +291,30 @@ export function isProbeLike(edge: FlowEdge): boolean {
  * finding about a pod's egress came twice, once naming the pod and once the gateway. Only edges
  * to public servers are taken, and only when an edge from another client to the same server,
  * port and protocol is in the same object, so a relay's own traffic (a load balancer's health
- * checks, anything no client edge explains) is still seen.
+ * checks, anything no client edge explains) is still seen. Without packet addresses the gateway's
+ * copy of the pod's packets is an edge of its own, pod to gateway ({@link inferredRelays}): it is
+ * taken too when it closes the triangle, since the pod's own edge already shows the connection.
  */
 export function relayedDuplicates(edges: readonly FlowEdge[], relays: ReadonlySet<string>): Set<FlowEdge> {
   const relayed = new Set<FlowEdge>();
   if (relays.size === 0) return relayed;
   const served = new Set<string>();
   const candidates: FlowEdge[] = [];
+  const toRelays: FlowEdge[] = [];
   for (const edge of edges) {
-    if (edge.serverClass !== 'public') continue;
+    if (edge.serverClass !== 'public') {
+      if (relays.has(edge.server)) toRelays.push(edge);
+      continue;
+    }
     if (relays.has(edge.client)) candidates.push(edge);
     else served.add(`${edge.scope}|${edge.server}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`);
   }
   for (const edge of candidates) {
     if (served.has(`${edge.scope}|${edge.server}|${edge.serverPort ?? ''}|${edge.protocol ?? ''}`)) relayed.add(edge);
+  }
+  if (toRelays.length > 0) {
+    const reached = publicServersByClient(edges);
+    for (const edge of toRelays) if (isInboundCopy(edge, reached)) relayed.add(edge);
   }
   return relayed;
 }

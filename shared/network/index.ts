@@ -15,7 +15,8 @@
  *   The statistics call the bytes `bytesOut` and `bytesIn` (`EdgeMetric`).
  * - **scope**: the VPC (else the account) whose baselines a record belongs to.
  * - **relay**: an interface address that forwards packets addressed elsewhere (a NAT gateway);
- *   its edges that repeat a client's own are the **relayed duplicates**.
+ *   its edges that repeat a client's own are the **relayed duplicates**. Seen from `pkt-*`
+ *   addresses, or, in logs without them, inferred from a triangle of edges (`inferredRelays`).
  * - **entity** (`NetworkEntity`, entity.ts): who an address is; attribution names both ends of
  *   every flow edge.
  * - **hourly edge** (`HourlyEdge`, hourly-edge.ts): one hour of traffic from one entity to
@@ -41,12 +42,22 @@ export { type AttributionResult, type EarlierAddresses, EntityResolver, HOSTING_
 export { AuditWatermark } from './audit-watermark';
 export { EdgeAggregator } from './edge-aggregator';
 export { type EntityKind, type NetworkEntity, workloadEntity } from './entity';
-export { clientOpened, type FlowEdge, isProbeLike, priorEdge, relayedDuplicates, type SourceFold } from './flow-edge';
+export {
+  clientOpened,
+  type FlowEdge,
+  inferredRelays,
+  isProbeLike,
+  openedOnly,
+  priorEdge,
+  relayedDuplicates,
+  type SourceFold,
+} from './flow-edge';
 export { FlowSources, flowLogIdOf } from './flow-sources';
 export { type HourlyEdge, hourlyEdgeId, hourlyEdges, hourlyPlacement } from './hourly-edge';
 export { HourlyEdgeStore, hourlyEdgeTtlDays } from './hourly-edge-store';
 export { NetworkLabels } from './labels';
 export { PendingEdgeStore, type PendingGroup, type WaitingEdge } from './pending-edge-store';
+export { PodIpCache, type PodIpCacheOptions } from './pod-ip-cache';
 export { holderAtSorted, newestFirst, type PodIpEntry, PodIpMap, reportedLate, sameHolder } from './pod-ip-map';
 export { EPHEMERAL_FLOOR } from './ports';
 export { addTraffic, emptyTraffic, type Traffic, trafficBytes } from './traffic';

@@ -1,38 +1,21 @@
 import type { Item, Table } from '../store';
 import { keys } from '../store';
 import { epochSeconds, HOUR_MS } from '../util';
+import type { PodIpCache } from './pod-ip-cache';
+import type { PodIpEntry } from './pod-ip-entry';
 
-/** Who held an address from `from` on: a pod (and the workload that owns it) or a node. */
-export interface PodIpEntry {
-  kind: 'pod' | 'node';
-  cluster?: string;
-  namespace?: string;
-  pod?: string;
-  uid?: string;
-  /** The owning workload's name and kind (`Deployment`, `DaemonSet`, ...), when known or inferred. */
-  workload?: string;
-  ownerKind?: string;
-  /** The node's name (for a node, its own). */
-  node?: string;
-  /** Epoch ms the address was first held (the pod's start time when the log gives it). */
-  from: number;
-  /** Epoch ms the holder was last reported. */
-  seen: number;
-  /**
-   * Epoch ms the audit log first reported the holder. Far after `from`, the pod ran unnamed for a
-   * while (it started before the log, or before Driftwatch ran): its traffic until then was judged
-   * by address, and that history is the workload's ({@link reportedLate}).
-   */
-  reported?: number;
-  /** Epoch ms the pod stopped holding the address, when the log says so. */
-  to?: number;
-}
+export type { PodIpEntry };
 
 export interface PodIpMapOptions {
   /** Days an address's record is kept after its last report. @default 30 */
   ttlDays?: number;
   /** Holders remembered per address, newest first. @default 8 */
   maxEntries?: number;
+  /**
+   * Records read before, kept by a warm process: {@link PodIpMap.lookupAt} answers from it while
+   * they are certainly still right, and {@link PodIpMap.record} forgets what it writes. @default none
+   */
+  cache?: PodIpCache;
 }
 
 /** A flow's time may precede the pod's reported start by a little (clock skew, capture windows). */
@@ -63,6 +46,7 @@ export function sameHolder(a: PodIpEntry, b: PodIpEntry): boolean {
 export class PodIpMap {
   private readonly ttlDays: number;
   private readonly maxEntries: number;
+  private readonly cache: PodIpCache | undefined;
 
   constructor(
     private readonly table: Table,
@@ -70,6 +54,7 @@ export class PodIpMap {
   ) {
     this.ttlDays = options.ttlDays ?? 30;
     this.maxEntries = options.maxEntries ?? 8;
+    this.cache = options.cache;
   }
 
   /** The holders of each address, newest first. Addresses nobody reported are absent. */
@@ -81,6 +66,38 @@ export class PodIpMap {
       out.set(String(item.address), entriesOf(item));
     }
     return out;
+  }
+
+  /**
+   * The holders of each address, newest first, to be asked who held it up to the time given (the
+   * latest an edge asks about). Records the cache holds for those times are not read again.
+   */
+  async lookupAt(latest: ReadonlyMap<string, number>): Promise<Map<string, readonly PodIpEntry[]>> {
+    if (!this.cache) return this.lookup(latest.keys());
+    const out = new Map<string, readonly PodIpEntry[]>();
+    const missing: string[] = [];
+    for (const [address, time] of latest) {
+      const hit = this.cache.get(address, time);
+      if (!hit) missing.push(address);
+      else if (hit.entries) out.set(address, hit.entries);
+    }
+    if (missing.length === 0) return out;
+    const read = await this.cache.beginRead();
+    const found = await this.lookup(missing);
+    for (const address of missing) {
+      const entries = found.get(address);
+      this.cache.store(read, address, entries);
+      if (entries) out.set(address, entries);
+    }
+    return out;
+  }
+
+  /**
+   * Tells the cache how far the audit logs have been processed (a watermark just read): records
+   * read from now on answer for times up to there, less the margin, without being read again.
+   */
+  auditReached(watermark: number | undefined): void {
+    this.cache?.auditReached(watermark);
   }
 
   /**
@@ -106,16 +123,7 @@ export class PodIpMap {
         const before = item ? entriesOf(item) : [];
         const merged = this.merge(before, seen);
         if (!merged) break;
-        const ok = await this.table.put(
-          {
-            ...keys.podIp(address),
-            address,
-            version: version + 1,
-            entries: merged,
-            expiresAt: epochSeconds(Math.max(...merged.map((e) => e.to ?? e.seen))) + this.ttlDays * 86_400,
-          },
-          { kind: 'absentOrBelow', attribute: 'version', value: version + 1 },
-        );
+        const ok = await this.writeRecord(address, version, merged);
         if (ok) {
           written++;
           for (const entry of merged) if (!before.some((e) => sameHolder(e, entry))) onNew?.(address, entry);
@@ -126,6 +134,29 @@ export class PodIpMap {
       }
     }
     return written;
+  }
+
+  /**
+   * Puts an address's record unless another writer moved its version on. The cache forgets the
+   * address before (no answer from it while the write is under way) and after (a read in flight
+   * may have seen the table before the write), even when the write fails.
+   */
+  private async writeRecord(address: string, version: number, merged: PodIpEntry[]): Promise<boolean> {
+    this.cache?.forget([address]);
+    try {
+      return await this.table.put(
+        {
+          ...keys.podIp(address),
+          address,
+          version: version + 1,
+          entries: merged,
+          expiresAt: epochSeconds(Math.max(...merged.map((e) => e.to ?? e.seen))) + this.ttlDays * 86_400,
+        },
+        { kind: 'absentOrBelow', attribute: 'version', value: version + 1 },
+      );
+    } finally {
+      this.cache?.forget([address]);
+    }
   }
 
   /** The merged holders, or undefined when the reports add nothing worth a write. */

@@ -167,3 +167,8 @@ export const podIpRecorder: Recorder<AuditEvent> = {
   id: 'pod-ip-map',
   begin: () => new PodIpSession((table) => new PodIpMap(table)),
 };
+
+/** {@link podIpRecorder} writing through a given map (of the same table): its cache forgets what is written. */
+export function podIpRecorderUsing(map: PodIpMap): Recorder<AuditEvent> {
+  return { id: podIpRecorder.id, begin: () => new PodIpSession(() => map) };
+}

@@ -26,6 +26,8 @@ export interface ReportTimelineEntry {
   tactic?: string;
   /** The suppression that muted its notification. */
   mutedBy?: string;
+  /** A finding below `alerts.minSeverity`, joined as context: never notified, not part of the incident's severity. */
+  context?: true;
   /** Index into `ReportData.findings`, when the finding is in this report (an incident can be older than the run). */
   finding?: number;
 }
@@ -224,6 +226,7 @@ function timelineOf(incident: Incident, findingIndex: ReadonlyMap<string, number
       summary: text(entry.summary, MAX_LONG_TEXT),
       ...(entry.tactic !== undefined ? { tactic: text(entry.tactic, 100) } : {}),
       ...(entry.mutedBy !== undefined ? { mutedBy: text(entry.mutedBy, 200) } : {}),
+      ...(entry.context ? { context: true as const } : {}),
       ...(finding !== undefined ? { finding } : {}),
     };
   });

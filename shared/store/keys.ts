@@ -37,6 +37,7 @@ import { shardOf, stableHash } from '../util';
  * | `SUPPRESSLOG`                   | `<iso time>#<id>#<action>`  | every add and remove of a suppression: who, when, why |
  * | `DAILY#<day>`                   | cluster                     | a day's counters for the digest (objects, rejects, below threshold, muted) |
  * | `WORKLOAD#<cluster>`            | `<ns>/<name>`               | a workload's introduction and first flow (new-workload grace) |
+ * | `THREATLIST`                    | list name                   | a fetched threat list's refresh status (the fetcher writes it) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -108,6 +109,9 @@ export const keys = {
   dailyCountsPartition: (day: string) => `DAILY#${day}`,
   dailyCounts: (day: string, cluster: string) => ({ pk: keys.dailyCountsPartition(day), sk: cluster }),
   workload: (cluster: string, workload: string) => ({ pk: `WORKLOAD#${cluster}`, sk: valueKey(workload) }),
+  /** The only partition the threat-list fetcher writes: the stack grants it no other (`dynamodb:LeadingKeys`). */
+  threatLists: () => 'THREATLIST',
+  threatListStatus: (name: string) => ({ pk: keys.threatLists(), sk: name }),
 };
 
 /** The row counters of a pending-days meta item ({@link keys.pendingRows}), by day. */

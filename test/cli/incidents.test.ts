@@ -292,6 +292,27 @@ describe('describeIncident', () => {
     expect(text).toContain('  Messages    2 sent; 1 later findings brought nothing new to send\n');
   });
 
+  it('marks a finding below the alert threshold that joined as context', () => {
+    const context = {
+      findingId: 'c1',
+      ruleId: 'audit.config-object-change',
+      severity: 'info' as const,
+      time: '2026-05-02T10:30:00.000Z',
+      title: 'Secret, ConfigMap or Service changed',
+      summary: 'bob updated ConfigMap payments/api-config',
+      keys: ['identity:bob'],
+      context: true as const,
+    };
+    const text = describeIncident(
+      { ...incident, timeline: [...incident.timeline, context] },
+      Date.parse('2026-05-03T00:00:00Z'),
+    );
+    expect(text).toContain(
+      'bob updated ConfigMap payments/api-config (context: below alerts.minSeverity, not notified)\n',
+    );
+    expect(text.match(/context: below/g)).toHaveLength(1);
+  });
+
   it('says when an acknowledgement has ended, and escapes control characters from the logs', () => {
     const text = describeIncident(incident, Date.parse('2026-05-11T00:00:00Z'));
     expect(text).toContain('; ended 2026-05-10 00:00:00 UTC, so the next finding that joins it is sent: known\n');

@@ -139,6 +139,19 @@ describe('sample scenario, end to end', () => {
       }
     });
 
+    it('joins info configuration changes to incidents as context, and tells none of them', () => {
+      const context = result.incidents.flatMap((i) => i.timeline.filter((t) => t.context).map((t) => ({ i, t })));
+      expect(context.length).toBeGreaterThan(0);
+      expect(result.summary.findings.belowJoinedAsContext).toBe(context.length);
+      for (const { i, t } of context) {
+        expect(t.severity).toBe('info');
+        expect(i.rules, i.id).not.toContain(t.ruleId);
+      }
+      const told = result.messages.filter((m) => m.kind !== 'digest');
+      expect(told.flatMap((m) => m.findings).filter((f) => f.severity === 'info')).toEqual([]);
+      expect(told.flatMap((m) => m.ruleIds)).not.toContain('audit.config-object-change');
+    });
+
     it('tells the exposure path of day 10 once, not once a day', () => {
       const planted = manifest.incidents.find((i) => i.id === 'exposure-path');
       const [id] = [...incidentsOf(planted as ScenarioManifest['incidents'][number])];

@@ -13,8 +13,9 @@ import {
   FLOW_DETECTORS,
   FLOW_KINDS,
   type FlowDetector,
+  LIST_DETECTORS,
 } from '../../shared/detect/registry';
-import type { DetectContext, Detector, Located, SpikeDetector } from '../../shared/detect/types';
+import type { DetectContext, Detector, ListHealthDetector, Located, SpikeDetector } from '../../shared/detect/types';
 import type { Draft } from '../../shared/engine/draft';
 import type { AuditEvent } from '../../shared/ingest';
 import { FIELDS_BEYOND_DEFAULT } from '../../shared/ingest/flow-reader';
@@ -160,6 +161,25 @@ function runExamples(detector: AuditDetector | FlowDetector, source: 'audit' | '
 }
 
 /**
+ * Runs a threat-list detector's examples: each list status that must fire makes a detection that
+ * says what happened, each that must stay quiet none. (The engine's evaluator, which builds these
+ * statuses from the table, has its own test: test/engine/threat-list-health.test.ts.)
+ */
+function runListExamples(detector: ListHealthDetector) {
+  const context = buildDetectContext(defaultConfig(detector.examples.config ?? {}), intel);
+  describe(`${detector.id} (${detector.kind})`, () => {
+    it.each(cases(detector.examples.fires))('fires on example %i', (_i, check) => {
+      const detection = detector.stale(check, context);
+      expect(detection?.summary.length).toBeGreaterThan(10);
+      expect(detection?.dedupeKey).toBeTruthy();
+    });
+    it.each(cases(detector.examples.quiet))('stays quiet on example %i', (_i, check) => {
+      expect(detector.stale(check, context)).toBeUndefined();
+    });
+  });
+}
+
+/**
  * Runs a flow detector's examples as a flow log in `format` would give them: each example edge
  * rendered to records, the fields the format lacks left out, and aggregated again by the engine's
  * aggregator ({@link inFormat}). Each example fires or stays quiet as it does on edges. Health
@@ -262,6 +282,7 @@ const RECORD_DETECTORS = FLOW_DETECTORS.filter((detector) => detector.kind !== '
 describe('detector catalog', () => {
   for (const detector of AUDIT_DETECTORS) runExamples(detector, 'audit');
   for (const detector of FLOW_DETECTORS) runExamples(detector, 'flow');
+  for (const detector of LIST_DETECTORS) runListExamples(detector);
   for (const detector of RECORD_DETECTORS) runExamplesInFormat(detector, 'stack');
   // On AWS's default format, every detector that does not declare a field it lacks.
   for (const detector of RECORD_DETECTORS.filter((d) => !d.needs?.length)) runExamplesInFormat(detector, 'v2');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertDeduper, type Finding, Outbox } from '../../shared/alert';
 import { type Config, defaultConfig } from '../../shared/config';
+import { configObjectChange } from '../../shared/detect/audit/config-object-change';
 import { execIntoPod } from '../../shared/detect/audit/exec-into-pod';
 import { publicIngress } from '../../shared/detect/net/public-ingress';
 import { FindingDelivery } from '../../shared/engine/delivery';
@@ -21,10 +22,11 @@ function draft(input: {
   time: string;
   severity?: Draft['detection']['severity'];
   user?: string;
+  detector?: Draft['detector'];
 }): Draft {
   const user = input.user ?? 'alice';
   return {
-    detector: execIntoPod,
+    detector: input.detector ?? execIntoPod,
     detection: {
       summary: `${user} ran a shell (${input.dedupeKey})`,
       entities: { user, secret: undefined },
@@ -239,16 +241,74 @@ describe('FindingDelivery', () => {
     expect(Object.keys(await membership(table))).toEqual([result.sent[0]?.id]);
   });
 
-  it('counts findings below alerts.minSeverity without claiming, recording or telling them', async () => {
+  it('counts findings below alerts.minSeverity without claiming or telling them; alone, they open no incident', async () => {
     const table = new MemoryTable();
     const sink = new CollectingSink();
     const result = await delivery(table, sink, defaultConfig({ alerts: { minSeverity: 'high' } })).deliver('object-1', [
       draft({ dedupeKey: 'quiet', time: '2026-11-10T10:00:00Z', severity: 'low' }),
     ]);
-    expect(result.belowThreshold.map((f) => f.severity)).toEqual(['low']);
+    expect(result.belowThreshold.map((f) => [f.severity, f.incidentId])).toEqual([['low', undefined]]);
     expect(result.sent).toEqual([]);
     expect(sink.messages).toEqual([]);
-    expect([...table.items()]).toEqual([]);
+    // Only the incident lock, given back: no claim, no outbox entry, no incident, no marker.
+    expect([...table.items()].map((i) => i.pk)).toEqual([keys.incidentLock().pk]);
+  });
+
+  describe('context: an info finding and an open incident of the same identity', () => {
+    const opening = draft({ dedupeKey: 'exec', time: '2026-11-10T10:00:00Z' });
+    const change = draft({ dedupeKey: 'cm', time: '2026-11-10T10:30:00Z', detector: configObjectChange });
+
+    it('joins the incident as context, sends no message, and a retry of its owner does not join it twice', async () => {
+      const table = new MemoryTable();
+      const sink = new CollectingSink();
+      const opened = await delivery(table, sink).deliver('object-1', [opening]);
+      const incidentId = opened.sent[0]?.incidentId as string;
+      const joined = await delivery(table, sink).deliver('object-2', [change]);
+      expect(joined).toMatchObject({ sent: [], messages: [], suppressed: 0, muted: {} });
+      expect(joined.belowThreshold.map((f) => [f.ruleId, f.severity, f.incidentId])).toEqual([
+        ['audit.config-object-change', 'info', incidentId],
+      ]);
+      const retry = await delivery(table, sink).deliver('object-2', [change]);
+      expect(retry.belowThreshold.map((f) => f.incidentId)).toEqual([incidentId]);
+      expect(sink.messages.map((m) => m.id)).toEqual([`${incidentId}#1`]);
+      const members = await membership(table);
+      expect(Object.values(members)).toEqual([incidentId, incidentId]);
+      const incident = await new IncidentBook(table, defaultConfig(), () => CLOCK).get(incidentId);
+      expect(incident?.timeline.map((t) => [t.ruleId, t.context])).toEqual([
+        ['audit.exec-into-pod', undefined],
+        ['audit.config-object-change', true],
+      ]);
+      expect(incident).toMatchObject({ severity: 'medium', rules: ['audit.exec-into-pod'], messages: 1, quiet: 0 });
+    });
+
+    it('joins an incident its own delivery opens, though earlier in time, and stays out of the message', async () => {
+      const sink = new CollectingSink();
+      const earlier = draft({ dedupeKey: 'cm', time: '2026-11-10T09:50:00Z', detector: configObjectChange });
+      const result = await delivery(new MemoryTable(), sink).deliver('object-1', [earlier, opening]);
+      const incidentId = result.sent[0]?.incidentId;
+      expect(result.belowThreshold.map((f) => f.incidentId)).toEqual([incidentId]);
+      expect(sink.messages.map((m) => m.findings.map((f) => f.ruleId))).toEqual([['audit.exec-into-pod']]);
+      expect(sink.messages[0]?.incident?.timeline.map((t) => t.context)).toEqual([true, undefined]);
+    });
+
+    it('does not take a louder finding of the same key for a repeat of the quiet one', async () => {
+      const table = new MemoryTable();
+      const sink = new CollectingSink();
+      const at = (owner: string, d: Draft) => delivery(table, sink).deliver(owner, [d]);
+      const opened = await at('object-1', opening);
+      await at('object-2', draft({ dedupeKey: 'k', time: '2026-11-10T10:10:00Z', severity: 'info' }));
+      const loud = await at('object-3', draft({ dedupeKey: 'k', time: '2026-11-10T10:20:00Z', severity: 'high' }));
+      expect(loud.sent.map((f) => f.incidentId)).toEqual([opened.sent[0]?.incidentId]);
+      const incident = await new IncidentBook(table, defaultConfig(), () => CLOCK).get(
+        opened.sent[0]?.incidentId ?? '',
+      );
+      expect(incident?.timeline.map((t) => [t.severity, t.context])).toEqual([
+        ['medium', undefined],
+        ['info', true],
+        ['high', undefined],
+      ]);
+      expect(sink.messages.map((m) => m.reason)).toEqual(['opened', 'escalated from medium to high']);
+    });
   });
 
   it('publishes each message once when the whole call fails: the retry of the same owner sends what its outbox holds', async () => {
@@ -312,17 +372,19 @@ describe('FindingDelivery', () => {
     expect(Object.keys(await membership(table))).toHaveLength(3);
   });
 
+  /** Where the incident book's save can fail. */
+  const crashes: { name: string; at: (items: readonly Item[]) => boolean; mode: 'before' | 'after' }[] = [
+    { name: 'the incidents were saved', at: (items) => items[0]?.pk === keys.incidents(), mode: 'before' },
+    { name: 'the incidents were saved (applied)', at: (items) => items[0]?.pk === keys.incidents(), mode: 'after' },
+    { name: 'the finding markers were written', at: (items) => /^FINDING#/.test(items[0]?.pk ?? ''), mode: 'before' },
+    {
+      name: 'the finding markers were written (applied)',
+      at: (items) => /^FINDING#/.test(items[0]?.pk ?? ''),
+      mode: 'after',
+    },
+  ];
+
   describe('a crash after the messages went into the outbox', () => {
-    const crashes: { name: string; at: (items: readonly Item[]) => boolean; mode: 'before' | 'after' }[] = [
-      { name: 'the incidents were saved', at: (items) => items[0]?.pk === keys.incidents(), mode: 'before' },
-      { name: 'the incidents were saved (applied)', at: (items) => items[0]?.pk === keys.incidents(), mode: 'after' },
-      { name: 'the finding markers were written', at: (items) => /^FINDING#/.test(items[0]?.pk ?? ''), mode: 'before' },
-      {
-        name: 'the finding markers were written (applied)',
-        at: (items) => /^FINDING#/.test(items[0]?.pk ?? ''),
-        mode: 'after',
-      },
-    ];
     for (const { name, at, mode } of crashes) {
       it(`before ${name}: the retry sends the same message id once and each finding joins once`, async () => {
         const clean = new MemoryTable();
@@ -353,6 +415,40 @@ describe('FindingDelivery', () => {
         // A third attempt finds everything done.
         await delivery(crashing, sink, defaultConfig(), () => now).deliver('object-1', THREE);
         expect(sink.messages).toHaveLength(3);
+      });
+    }
+  });
+
+  describe('a crash with context in the delivery', () => {
+    const batch = [
+      draft({ dedupeKey: 'a', time: '2026-11-10T10:00:00Z' }),
+      draft({ dedupeKey: 'cm', time: '2026-11-10T10:05:00Z', detector: configObjectChange }),
+      draft({ dedupeKey: 'cm2', time: '2026-11-10T10:06:00Z', detector: configObjectChange, user: 'dave' }),
+    ];
+    for (const { name, at, mode } of crashes) {
+      it(`before ${name}: the retry joins the context once and tells the incident once`, async () => {
+        const clean = new MemoryTable();
+        const cleanSink = new CollectingSink();
+        const cleanRun = await delivery(clean, cleanSink).deliver('object-1', batch);
+        expect(cleanRun.belowThreshold.map((f) => f.incidentId)).toEqual([cleanRun.sent[0]?.incidentId, undefined]);
+        const table = new MemoryTable();
+        const crashing = new CrashingTable(table, at, mode);
+        const sink = new CollectingSink();
+        let now = CLOCK;
+        await expect(delivery(crashing, sink, defaultConfig(), () => now).deliver('object-1', batch)).rejects.toThrow(
+          InjectedFault,
+        );
+        now += 60_001;
+        const retry = await delivery(crashing, sink, defaultConfig(), () => now).deliver('object-1', batch);
+        expect(retry.belowThreshold).toEqual(cleanRun.belowThreshold);
+        expect(await membership(table)).toEqual(await membership(clean));
+        expect(idsOnce(sink.messages)).toEqual(cleanSink.messages.map((m) => m.id));
+        expect(sink.messages.map((m) => m.findings.map((f) => f.id))).toEqual(
+          cleanSink.messages.map((m) => m.findings.map((f) => f.id)),
+        );
+        await delivery(crashing, sink, defaultConfig(), () => now).deliver('object-1', batch);
+        expect(await membership(table)).toEqual(await membership(clean));
+        expect(sink.messages).toHaveLength(1);
       });
     }
   });

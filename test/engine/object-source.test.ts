@@ -11,7 +11,7 @@ import { flowParquet } from '../support/flow-parquet';
 import { cwlData, gzip, rawAuditEvent } from '../support/formats';
 import { memorySource } from '../support/sources';
 
-const PREFIXES: SourcePrefixes = { audit: { prefix: 'audit/' }, flow: { prefix: 'flow/' } };
+const PREFIXES: SourcePrefixes = { audit: ['audit/'], flow: ['flow/'] };
 const FLOW_FILE = '123456789012_vpcflowlogs_eu-west-1_fl-0a1b_20261101T1005Z_3f2a1b4c';
 
 /** A memory source that can also seek, as S3 and files can. */
@@ -59,6 +59,20 @@ describe('routeFromKey', () => {
     expect(routeFromKey('elsewhere/x.gz', PREFIXES)).toBeUndefined();
     // Configured prefixes say nothing about a local path.
     expect(routeFromKey('audit/x.json', PREFIXES, false)).toBeUndefined();
+  });
+
+  it("routes by every bucket's prefix of a kind, the longest prefix first", () => {
+    // Prepare: ten clusters' buckets, each with its own prefixes; one flow prefix lies inside an audit one.
+    const prefixes: SourcePrefixes = {
+      audit: ['eks-audit/shop-prod/', 'eks-audit/payments-prod/', 'logs/'],
+      flow: ['vpc-flow/shop-prod/', 'logs/flow/'],
+    };
+    // Act / Assess
+    expect(routeFromKey('eks-audit/payments-prod/x.json', prefixes)).toEqual({ kind: 'audit', layout: 'prefix' });
+    expect(routeFromKey('vpc-flow/shop-prod/x.log.gz', prefixes)).toMatchObject({ kind: 'flow', layout: 'prefix' });
+    expect(routeFromKey('logs/flow/x.log.gz', prefixes)).toMatchObject({ kind: 'flow' });
+    expect(routeFromKey('logs/other/x.json', prefixes)).toMatchObject({ kind: 'audit' });
+    expect(routeFromKey('eks-audit/batch-dev/x.json', prefixes)).toBeUndefined();
   });
 
   it('names other AWS services so that their logs are reported, not read', () => {

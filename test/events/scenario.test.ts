@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario, INCIDENTS, ScenarioError, type ScenarioManifest } from '../../events/scenario/generate';
 import { loadConfigFile } from '../../shared/config/load';
@@ -20,35 +19,10 @@ import { actor } from '../../shared/kube/identity';
 import { AddressClassifier } from '../../shared/network/address';
 import { EdgeAggregator } from '../../shared/network/edge-aggregator';
 import type { FlowEdge } from '../../shared/network/flow-edge';
+import { DEFAULT_SCENARIO_FILES, DEFAULT_SCENARIO_SHA256, filesUnder, outputHash } from '../support/scenario-files';
 
 const CONFIG = 'events/scenario/driftwatch.config.json';
 const DAY_MS = 86_400_000;
-/**
- * SHA-256 of the default scenario (seed 42, 14 days) as {@link outputHash} computes it, taken on
- * main before the `existing-cluster` variant was added: the default must not change by accident.
- * After a deliberate change, recompute it with `npx vitest run test/events/scenario.test.ts` (the
- * failure prints the new hash) and say in the commit why the default's bytes changed.
- */
-const DEFAULT_SCENARIO_SHA256 = 'd401815d6e2aeaac1bc202022472dd3135a298e3eff9caf9db7d57242d69da2e';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
-    .sort();
-}
-
-/** Every file's relative path and bytes (objects and manifest.json), in path order, hashed together. */
-function outputHash(dir: string): string {
-  const hash = createHash('sha256');
-  for (const file of filesUnder(dir)) {
-    hash.update(file);
-    hash.update('\0');
-    hash.update(readFileSync(join(dir, file)));
-    hash.update('\0');
-  }
-  return hash.digest('hex');
-}
 
 interface Scan {
   auditStats: ReadStats;
@@ -191,7 +165,7 @@ describe('generateScenario', () => {
   });
 
   it('writes the default scenario byte for byte as before the existing-cluster variant', () => {
-    expect(filesUnder(dir)).toHaveLength(673);
+    expect(filesUnder(dir)).toHaveLength(DEFAULT_SCENARIO_FILES);
     expect(outputHash(dir)).toBe(DEFAULT_SCENARIO_SHA256);
   });
 

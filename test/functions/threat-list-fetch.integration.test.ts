@@ -1,10 +1,17 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createThreatListFetch, threatListFetchHandler } from '../../functions/threat-list-fetch-handler';
+import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { s3ListFetcher } from '../../shared/aws/s3-source';
-import { CONFIG_ENV } from '../../shared/config/load';
+import { type ThreatListStatus, ThreatListStatusStore } from '../../shared/baseline/threat-list-status';
+import { CONFIG_ENV, defaultConfig } from '../../shared/config/load';
+import { buildDetectContext } from '../../shared/detect/context';
+import { Engine } from '../../shared/engine/engine';
+import { CollectingSink } from '../../shared/incident/sink';
 import type { HttpGet, RefreshOutcome } from '../../shared/intel/list-refresh';
 import { ThreatIntelProvider } from '../../shared/intel/provider';
+import { ThreatIntel } from '../../shared/intel/threat-intel';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { lambdaContext } from '../support/lambda';
 import { type LocalS3, startS3rver } from '../support/s3rver';
 
@@ -53,14 +60,20 @@ const GOOD: Record<string, Served> = {
 };
 
 let s3: LocalS3;
+let dynamo: LocalDynamo;
 let bucket: string;
 let run = 0;
+/**
+ * The fetcher's clock: an hour later at each run, across tests too, as the table (and its
+ * statuses, keyed by list name) is shared.
+ */
+let clock = Date.parse('2026-11-10T00:00:00Z');
 
 beforeAll(async () => {
-  s3 = await startS3rver('driftwatch-threat-lists');
+  [s3, dynamo] = await Promise.all([startS3rver('driftwatch-threat-lists'), startDynalite()]);
 }, 60_000);
 afterAll(async () => {
-  await s3?.close();
+  await Promise.all([s3?.close(), dynamo?.close()]);
 });
 beforeEach(() => {
   // Each test its own prefix: a bucket with no lists yet.
@@ -76,10 +89,13 @@ function fetcher(pages: Record<string, Served>) {
   bucket = s3.bucket;
   const fetch = createThreatListFetch({
     s3: s3.client,
+    dynamo: dynamo.client,
     get: server(pages),
+    clock: () => clock,
     env: {
       THREAT_LIST_BUCKET: bucket,
       THREAT_LIST_PREFIX: prefix(),
+      TABLE_NAME: dynamo.tableName,
       [CONFIG_ENV]: JSON.stringify({
         threatIntel: {
           fetch: {
@@ -94,7 +110,10 @@ function fetcher(pages: Record<string, Served>) {
   const warn = vi.spyOn(fetch.logger, 'warn');
   const handler = threatListFetchHandler(fetch);
   return {
-    invoke: () => handler({}, lambdaContext('threat-list-fetch')) as Promise<RefreshOutcome[]>,
+    invoke: () => {
+      clock += 3_600_000;
+      return handler({}, lambdaContext('threat-list-fetch')) as Promise<RefreshOutcome[]>;
+    },
     staleCount: () => metric.mock.calls.filter(([name]) => name === 'ThreatListsStale').map(([, , value]) => value),
     warnings: () => warn.mock.calls.map(([message, extra]) => ({ message, ...(extra as object) })),
   };
@@ -103,6 +122,12 @@ function fetcher(pages: Record<string, Served>) {
 async function stored(name: string): Promise<{ text: string; etag: string; source: string | undefined }> {
   const out = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix()}${name}.txt` }));
   return { text: (await out.Body?.transformToString()) ?? '', etag: out.ETag ?? '', source: out.Metadata?.source };
+}
+
+/** A list's refresh status as the rebaseline reads it from the table. */
+async function statusOf(name: string): Promise<ThreatListStatus | undefined> {
+  const table = new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client });
+  return (await new ThreatListStatusStore(table).all()).find((status) => status.name === name);
 }
 
 /** The lists as a processor reads them: optional S3 sources, as the stack configures them. */
@@ -129,10 +154,10 @@ describe('threat-list fetcher', () => {
     // Assess
     expect(before.size).toBe(0);
     expect(outcomes).toEqual([
-      { name: 'tor-exit', status: 'updated', entries: 4, previous: undefined },
-      { name: 'firehol-level1', status: 'updated', entries: 4, previous: undefined },
-      { name: 'spamhaus-drop', status: 'updated', entries: 2, previous: undefined },
-      { name: 'mining-pools', status: 'updated', entries: 2, previous: undefined },
+      { name: 'tor-exit', status: 'updated', entries: 4, previous: undefined, version: expect.any(String) },
+      { name: 'firehol-level1', status: 'updated', entries: 4, previous: undefined, version: expect.any(String) },
+      { name: 'spamhaus-drop', status: 'updated', entries: 2, previous: undefined, version: expect.any(String) },
+      { name: 'mining-pools', status: 'updated', entries: 2, previous: undefined, version: expect.any(String) },
     ]);
     expect(staleCount()).toEqual([0]);
     expect(await stored('firehol-level1')).toEqual({ text: FIREHOL, etag: expect.any(String), source: FIREHOL_URL });
@@ -151,7 +176,13 @@ describe('threat-list fetcher', () => {
     // Act
     const outcomes = await fetcher({ ...GOOD, [TOR_URL]: { status: 200, body: tor } }).invoke();
     // Assess
-    expect(outcomes[0]).toEqual({ name: 'tor-exit', status: 'updated', entries: 5, previous: 4 });
+    expect(outcomes[0]).toEqual({
+      name: 'tor-exit',
+      status: 'updated',
+      entries: 5,
+      previous: 4,
+      version: expect.any(String),
+    });
     expect(outcomes[2]).toEqual({ name: 'spamhaus-drop', status: 'unchanged', entries: 2 });
     const torAfter = await stored('tor-exit');
     expect(torAfter.text).toBe(tor);
@@ -212,5 +243,83 @@ describe('threat-list fetcher', () => {
     ).rejects.toThrow();
     expect(intel.match('198.19.201.1')).toBeUndefined();
     expect(intel.match('185.220.101.1')?.list).toBe('tor-exit');
+  });
+
+  it('notes each list’s refresh status in the state table: when, which copy, how many entries', async () => {
+    // Prepare
+    const { invoke } = fetcher(GOOD);
+    // Act
+    const outcomes = await invoke();
+    // Assess
+    const version = outcomes[1]?.status === 'updated' ? outcomes[1].version : 'none';
+    expect(await statusOf('firehol-level1')).toEqual({
+      name: 'firehol-level1',
+      firstAttempt: expect.any(Number),
+      lastAttempt: clock,
+      lastSuccess: clock,
+      version,
+      entries: 4,
+      failures: 0,
+    });
+  });
+
+  it('keeps the last good copy through two failed refreshes, and the status says why, never with the body', async () => {
+    // Prepare
+    const { invoke } = fetcher(GOOD);
+    const [good] = await invoke();
+    const refreshed = clock;
+    const before = await stored('tor-exit');
+    // Act
+    const first = await fetcher({ ...GOOD, [TOR_URL]: { status: 503, body: 'busy: see ops@example.com' } }).invoke();
+    const second = await fetcher({
+      ...GOOD,
+      [TOR_URL]: { status: 200, body: '<html>\n<body>\nMaintenance\n</body>\n</html>\n' },
+    }).invoke();
+    // Assess
+    expect([first[0]?.status, second[0]?.status]).toEqual(['stale', 'stale']);
+    expect(await stored('tor-exit')).toEqual(before);
+    const status = await statusOf('tor-exit');
+    expect(status).toEqual({
+      name: 'tor-exit',
+      firstAttempt: expect.any(Number),
+      lastAttempt: clock,
+      lastSuccess: refreshed,
+      version: good?.status === 'updated' ? good.version : expect.any(String),
+      entries: 4,
+      failures: 2,
+      error: 'no line of the body is an address',
+    });
+    expect(JSON.stringify(status)).not.toMatch(/Maintenance|ops@example/);
+    // The other lists refreshed on each run.
+    expect(await statusOf('spamhaus-drop')).toMatchObject({ lastSuccess: clock, failures: 0 });
+  });
+
+  it('has the rebaseline report, from the status in the table, a list that stayed stale past two runs', async () => {
+    // Prepare: tor-exit refreshes, then fails twice, six-hourly runs as configured.
+    await fetcher(GOOD).invoke();
+    const refreshed = clock;
+    await fetcher({ ...GOOD, [TOR_URL]: { status: 503, body: 'busy' } }).invoke();
+    await fetcher({ ...GOOD, [TOR_URL]: { status: 503, body: 'busy' } }).invoke();
+    const config = defaultConfig({
+      threatIntel: {
+        fetch: { enabled: true, lists: ['tor-exit', 'firehol-level1', 'spamhaus-drop'], schedule: 'rate(6 hours)' },
+      },
+    });
+    const engine = new Engine({
+      config,
+      table: new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client }),
+      context: buildDetectContext(config, new ThreatIntel()),
+      sink: new CollectingSink(),
+    });
+    // Act: eleven hours after the last run (the others refreshed then), thirteen after tor-exit's refresh.
+    const report = await engine.rebaseline(refreshed + 13 * 3_600_000);
+    // Assess
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        ruleId: 'net.threat-list-stale',
+        entities: expect.objectContaining({ threatList: 'tor-exit', lastRefreshed: new Date(refreshed).toISOString() }),
+        summary: expect.stringContaining(`${TOR_URL} answered HTTP 503`),
+      }),
+    ]);
   });
 });

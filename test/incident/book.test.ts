@@ -268,3 +268,114 @@ describe('lifecycle and muting', () => {
     await expect(b.resolve('inc-nope', { by: 'sam' })).rejects.toThrow(/no incident inc-nope/);
   });
 });
+
+describe('context (findings below alerts.minSeverity)', () => {
+  /** An info change of a ConfigMap by `user`: it leads to that identity's incident, and brings a tactic of its own. */
+  const change = (id: string, time: string, user = 'bob') =>
+    finding(id, time, {
+      ruleId: 'audit.config-object-change',
+      severity: 'info',
+      mitre: ['T1565'],
+      entities: { user, namespace: 'shop', resource: 'configmaps', name: 'api-config' },
+    });
+
+  it('joins the incident of its identity as a marked timeline entry, and changes nothing else about it', async () => {
+    const { book: b } = book();
+    const log = messageLog();
+    const opened = await b.record([{ finding: exec('f1', '2026-11-10T10:00:00Z') }], log.write);
+    const before = await b.get(opened.incidentOf.get('f1') as string);
+    // Six hours after the incident's last finding: inside the window, outside its time span.
+    const joined = await b.record([{ finding: change('c1', '2026-11-10T16:00:00Z'), context: true }], log.write);
+    const after = await b.get(opened.incidentOf.get('f1') as string);
+    expect(joined.incidentOf.get('c1')).toBe(before?.id);
+    expect(after?.findings).toEqual(['f1', 'c1']);
+    expect(after?.timeline.map((t) => [t.findingId, t.context])).toEqual([
+      ['f1', undefined],
+      ['c1', true],
+    ]);
+    // The incident is what it was: severity, rules, keys, tactics, span, joins, title, and what was told.
+    const { timeline: _t, findings: _f, ...rest } = after as NonNullable<typeof after>;
+    const { timeline: _bt, findings: _bf, ...restBefore } = before as NonNullable<typeof before>;
+    expect(rest).toEqual(restBefore);
+    expect((await b.findings(before?.id as string)).map((f) => f.id)).toEqual(['f1', 'c1']);
+    expect(log.messages.map((m) => m.kind)).toEqual(['incident']);
+  });
+
+  it('opens no incident, joins no resolved one, and joins none after the window', async () => {
+    const { book: b } = book();
+    const log = messageLog();
+    const alone = await b.record([{ finding: change('c0', '2026-11-10T09:00:00Z', 'dave'), context: true }], log.write);
+    expect(alone.incidentOf.has('c0')).toBe(false);
+    expect(await b.list()).toEqual([]);
+    const opened = await b.record([{ finding: exec('f1', '2026-11-10T10:00:00Z') }], log.write);
+    const id = opened.incidentOf.get('f1') as string;
+    const late = await b.record([{ finding: change('c1', '2026-11-11T10:00:01Z'), context: true }], log.write);
+    expect(late.incidentOf.has('c1')).toBe(false);
+    await b.resolve(id, { by: 'ops' });
+    const resolved = await b.record([{ finding: change('c2', '2026-11-10T11:00:00Z'), context: true }], log.write);
+    expect(resolved.incidentOf.has('c2')).toBe(false);
+    expect(await b.get(id)).toMatchObject({ status: 'resolved', findings: ['f1'] });
+    expect(log.messages).toHaveLength(1);
+  });
+
+  it('neither raises severity through a third tactic nor tells a new kind of finding', async () => {
+    const { book: b } = book();
+    const log = messageLog();
+    const base = { user: 'mallory', namespace: 'kube-system', resource: 'daemonsets', name: 'helper' };
+    const t1 = finding('t1', '2026-11-12T03:41:26Z', {
+      ruleId: 'audit.out-of-band-workload',
+      mitre: ['T1610'],
+      entities: base,
+    });
+    const t2 = finding('t2', '2026-11-12T03:41:26Z', {
+      ruleId: 'audit.privileged-workload',
+      mitre: ['T1611', 'T1610'],
+      entities: base,
+    });
+    await b.record([{ finding: t1 }, { finding: t2 }], log.write);
+    // T1565 is Impact: a third tactic, which a told finding would turn into an escalation to critical.
+    await b.record([{ finding: change('c1', '2026-11-12T03:42:00Z', 'mallory'), context: true }], log.write);
+    const [incident] = await b.list();
+    expect(incident).toMatchObject({ severity: 'high', tactics: ['Execution', 'Privilege Escalation'] });
+    expect(incident?.rules).not.toContain('audit.config-object-change');
+    // A told finding of a kind the incident has: no news, though context of a new rule sits on the timeline.
+    await b.record([{ finding: exec('t4', '2026-11-12T03:43:00Z', 'mallory') }], log.write);
+    expect(log.messages.map((m) => m.reason)).toEqual(['opened', 'new kind of finding: audit.exec-into-pod']);
+    expect(log.messages.at(-1)?.findings.map((f) => f.id)).toEqual(['t1', 't2', 't4']);
+    expect(log.messages.at(-1)?.incident?.timeline.find((t) => t.findingId === 'c1')?.context).toBe(true);
+  });
+
+  it('does not lead later findings: its keys do not point at the incident', async () => {
+    const { book: b } = book();
+    const log = messageLog();
+    // bob's incident, and bob changing the Deployment shop/api: context that joins through bob.
+    const first = await b.record([{ finding: exec('f1', '2026-11-10T10:00:00Z') }], log.write);
+    const ctx = finding('c1', '2026-11-10T10:05:00Z', {
+      ruleId: 'audit.config-object-change',
+      severity: 'info',
+      entities: { user: 'bob', namespace: 'shop', resource: 'deployments', name: 'api' },
+    });
+    // Its workload key (shop/api) is followed, not written: a later finding of shop/api alone opens its own incident.
+    await b.record([{ finding: ctx, context: true }], log.write);
+    const later = await b.record(
+      [{ finding: egress('n1', '2026-11-10T10:10:00Z', 'shop/api', '198.51.100.7') }],
+      log.write,
+    );
+    expect(later.incidentOf.get('n1')).not.toBe(first.incidentOf.get('f1'));
+  });
+
+  it('is recorded once when the same owner retries, and a later sighting counts on its entry', async () => {
+    const { book: b } = book();
+    const log = messageLog();
+    await b.record([{ finding: exec('f1', '2026-11-10T10:00:00Z') }], log.write);
+    await b.record([{ finding: change('c1', '2026-11-10T10:30:00Z'), context: true }], log.write);
+    const again = await b.record([{ finding: change('c1', '2026-11-10T10:30:00Z'), context: true }], log.write);
+    expect(again.added).toBe(0);
+    await b.record([{ finding: change('c1', '2026-11-10T12:00:00Z'), context: true }], log.write);
+    const [incident] = await b.list();
+    expect(incident?.findings).toEqual(['f1', 'c1']);
+    expect(incident?.timeline[1]?.repeats).toEqual({ count: 1, last: '2026-11-10T12:00:00Z' });
+    expect(incident?.lastSeen).toBe('2026-11-10T10:00:00Z');
+    expect(log.messages).toHaveLength(1);
+  });
+});

@@ -144,6 +144,29 @@ describe('renderEmail (incident)', () => {
     expect(lines[order[0] ?? -1]).not.toContain('muted by');
   });
 
+  it('marks context below the alert threshold on the timeline of the email and the chat message', () => {
+    const base = incident();
+    const context = {
+      findingId: 'c1',
+      ruleId: 'audit.config-object-change',
+      severity: 'info' as const,
+      time: '2026-11-10T10:05:00.000Z',
+      title: 'Secret, ConfigMap or Service changed',
+      summary: 'bob updated ConfigMap shop/web-config',
+      keys: ['identity:bob'],
+      context: true as const,
+    };
+    const message = incidentMessage({ incident: { ...base, timeline: [...base.timeline, context] } });
+    const line = (text: string) => text.split('\n').find((l) => l.includes('audit.config-object-change')) ?? '';
+    expect(line(renderEmail(message))).toContain('(context, not notified)');
+    expect(line(toChatNotification(message).content.description)).toContain('_(context)_');
+    expect(
+      renderEmail(message)
+        .split('\n')
+        .filter((l) => l.includes('(context')),
+    ).toHaveLength(1);
+  });
+
   it('says why the findings were joined, why severity was raised, and why this message was sent', () => {
     const email = renderEmail(incidentMessage());
     expect(email).toContain('the same identity (bob): 3 findings');

@@ -126,6 +126,16 @@ describe('loadDeployConfig', () => {
       { threatIntel: { fetch: { schedule: 'every 6 hours' } } },
       /threatIntel\.fetch\.schedule.*EventBridge expression/,
     ],
+    [
+      'a stale limit of no hours',
+      { threatIntel: { fetch: { staleAfterHours: 0 } } },
+      /threatIntel\.fetch\.staleAfterHours: must be more than 0 hours, e\.g\. 24/,
+    ],
+    [
+      'a stale limit that is not a number',
+      { threatIntel: { fetch: { staleAfterHours: '12h' } } },
+      /threatIntel\.fetch\.staleAfterHours: must be a number of hours, e\.g\. 24/,
+    ],
   ])('rejects %s with one line naming the key', (_what, config, message) => {
     const dir = tempDir();
     const error = configError(() => loadDeployConfig(writeConfig(dir, config), dir));

@@ -5,13 +5,20 @@ import { AlertTopic } from '../../infra/alert-topic';
 import { AuditLogSubscription } from '../../infra/audit-log-subscription';
 import { DriftwatchFunction } from '../../infra/driftwatch-function';
 import { IngestionQueue } from '../../infra/ingestion-queue';
-import { LogBuckets } from '../../infra/log-buckets';
+import { LogBuckets, type LogLocation } from '../../infra/log-buckets';
 import { ScheduledRun } from '../../infra/scheduled-run';
 import { SecureQueue } from '../../infra/secure-queue';
 import { VpcFlowLogs } from '../../infra/vpc-flow-logs';
 
 function stack(): Stack {
   return new Stack(new App(), 'Test');
+}
+
+/** The one location of a source that names one bucket. */
+function first(locations: readonly LogLocation[]): LogLocation {
+  const [location] = locations;
+  if (!location) throw new Error('no location');
+  return location;
 }
 
 function inlineFunction(scope: Stack, timeout?: Duration): lambda.Function {
@@ -25,51 +32,51 @@ function inlineFunction(scope: Stack, timeout?: Duration): lambda.Function {
 
 describe('LogBuckets', () => {
   it('throws on overlapping prefixes in the created bucket', () => {
-    expect(() => new LogBuckets(stack(), 'Logs', { audit: { prefix: 'a/' }, flow: { prefix: 'a/b/' } })).toThrow(
+    expect(() => new LogBuckets(stack(), 'Logs', { audit: [{ prefix: 'a/' }], flow: [{ prefix: 'a/b/' }] })).toThrow(
       /overlap in one bucket/,
     );
   });
 
   it('throws on a prefix without a trailing slash', () => {
-    expect(() => new LogBuckets(stack(), 'Logs', { audit: { prefix: 'audit' }, flow: { prefix: 'flow/' } })).toThrow(
-      /audit prefix must be empty or end with "\/"/,
-    );
+    expect(
+      () => new LogBuckets(stack(), 'Logs', { audit: [{ prefix: 'audit' }], flow: [{ prefix: 'flow/' }] }),
+    ).toThrow(/audit prefix must be empty or end with "\/"/);
   });
 
   it('imports a bucket named by both sources once and creates nothing', () => {
     const logs = new LogBuckets(stack(), 'Logs', {
-      audit: { bucketName: 'shared-logs', prefix: 'a/' },
-      flow: { bucketName: 'shared-logs', prefix: 'f/' },
+      audit: [{ bucketName: 'shared-logs', prefix: 'a/' }],
+      flow: [{ bucketName: 'shared-logs', prefix: 'f/' }],
     });
-    expect(logs.audit.bucket).toBe(logs.flow.bucket);
+    expect(first(logs.audit).bucket).toBe(first(logs.flow).bucket);
     expect(logs.createdBucket).toBeUndefined();
     expect(logs.buckets).toHaveLength(1);
   });
 
   it('creates a bucket for the source that names none and imports the other', () => {
     const logs = new LogBuckets(stack(), 'Logs', {
-      audit: { prefix: 'a/' },
-      flow: { bucketName: 'flows', prefix: 'f/' },
+      audit: [{ prefix: 'a/' }],
+      flow: [{ bucketName: 'flows', prefix: 'f/' }],
     });
-    expect(logs.audit.imported).toBe(false);
-    expect(logs.audit.bucket).toBe(logs.createdBucket);
-    expect(logs.flow.imported).toBe(true);
+    expect(first(logs.audit).imported).toBe(false);
+    expect(first(logs.audit).bucket).toBe(logs.createdBucket);
+    expect(first(logs.flow).imported).toBe(true);
   });
 });
 
 describe('IngestionQueue', () => {
   it('throws without a consumer timeout to size the visibility timeout from', () => {
     const scope = stack();
-    const logs = new LogBuckets(scope, 'Logs', { audit: { prefix: 'a/' }, flow: { prefix: 'f/' } });
+    const logs = new LogBuckets(scope, 'Logs', { audit: [{ prefix: 'a/' }], flow: [{ prefix: 'f/' }] });
     const consumer = inlineFunction(scope);
-    expect(() => new IngestionQueue(scope, 'Q', { source: logs.audit, consumer, batchSize: 1 })).toThrow(/timeout/);
+    expect(() => new IngestionQueue(scope, 'Q', { sources: logs.audit, consumer, batchSize: 1 })).toThrow(/timeout/);
   });
 
   it('throws on a batch size above 10', () => {
     const scope = stack();
-    const logs = new LogBuckets(scope, 'Logs', { audit: { prefix: 'a/' }, flow: { prefix: 'f/' } });
+    const logs = new LogBuckets(scope, 'Logs', { audit: [{ prefix: 'a/' }], flow: [{ prefix: 'f/' }] });
     const consumer = inlineFunction(scope, Duration.minutes(1));
-    expect(() => new IngestionQueue(scope, 'Q', { source: logs.audit, consumer, batchSize: 11 })).toThrow(
+    expect(() => new IngestionQueue(scope, 'Q', { sources: logs.audit, consumer, batchSize: 11 })).toThrow(
       /batchSize must be 1 to 10/,
     );
   });
@@ -78,12 +85,12 @@ describe('IngestionQueue', () => {
 describe('AuditLogSubscription', () => {
   it('throws when the error prefix would fall inside the audit prefix', () => {
     const scope = stack();
-    const logs = new LogBuckets(scope, 'Logs', { audit: { prefix: 'logs/' }, flow: { prefix: 'flow/' } });
+    const logs = new LogBuckets(scope, 'Logs', { audit: [{ prefix: 'logs/' }], flow: [{ prefix: 'flow/' }] });
     expect(
       () =>
         new AuditLogSubscription(scope, 'Sub', {
           clusterName: 'prod',
-          destination: logs.audit,
+          destination: first(logs.audit),
           errorOutputPrefix: 'logs/errors/',
         }),
     ).toThrow(/overlaps the audit prefix/);
@@ -136,8 +143,8 @@ describe('SecureQueue', () => {
 describe('VpcFlowLogs', () => {
   it('throws on a VPC listed twice', () => {
     const scope = stack();
-    const logs = new LogBuckets(scope, 'Logs', { audit: { prefix: 'a/' }, flow: { prefix: 'f/' } });
-    expect(() => new VpcFlowLogs(scope, 'Flow', { vpcIds: ['vpc-1', 'vpc-1'], destination: logs.flow })).toThrow(
+    const logs = new LogBuckets(scope, 'Logs', { audit: [{ prefix: 'a/' }], flow: [{ prefix: 'f/' }] });
+    expect(() => new VpcFlowLogs(scope, 'Flow', { vpcIds: ['vpc-1', 'vpc-1'], destination: first(logs.flow) })).toThrow(
       /listed twice/,
     );
   });

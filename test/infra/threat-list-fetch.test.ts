@@ -102,15 +102,36 @@ describe('ThreatListFetch on', () => {
     ]);
   });
 
-  it('lets the fetcher read and write the listed keys, list the bucket, and nothing else', () => {
+  it('lets the fetcher read and write the listed keys, list the bucket, note statuses, and nothing else', () => {
     const statements = roleStatements(synth.template, 'ThreatListFetchFunctionRole');
     const keys = FETCHED.map((name) => listArn(bucket, name));
     expect(allowedResources(statements, 's3:GetObject').sort()).toEqual([...keys].sort());
     expect(allowedResources(statements, 's3:PutObject').sort()).toEqual([...keys].sort());
     expect(allowedResources(statements, 's3:ListBucket')).toEqual([`<${bucket}.Arn>`]);
-    // Beside its logs, traces and failure queue, S3 only.
+    // Beside its logs, traces and failure queue, S3 and the status items.
     const actions = [...allowedActions(statements)].filter((a) => !/^(logs|xray|sqs):/.test(a));
-    expect(actions.sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    expect(actions.sort()).toEqual(['dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  it('lets the fetcher update the state table’s threat-list statuses only: no read, no other partition', () => {
+    // Prepare
+    const table = logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulState');
+    const fetcher = logicalId(synth.template, 'AWS::Lambda::Function', 'ThreatListFetchFunction');
+    // Act
+    const statements = roleStatements(synth.template, 'ThreatListFetchFunctionRole').filter((s) =>
+      s.actions.some((a) => a.startsWith('dynamodb:')),
+    );
+    const environment = synth.template.findResources('AWS::Lambda::Function')[fetcher]?.Properties.Environment;
+    // Assess
+    expect(statements).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [`<${table}.Arn>`],
+        condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['THREATLIST'] } },
+      },
+    ]);
+    expect(flatten(environment.Variables.TABLE_NAME)).toBe(`<${table}>`);
   });
 
   it('hands the processors the fetched lists as optional sources beside the config’s own, and lets them read them', () => {

@@ -192,3 +192,29 @@ describe('ReportCollector.write with incidents', () => {
     expect(html).not.toContain('<img src=x');
   });
 });
+
+describe('buildReportData with context on a timeline', () => {
+  it('marks the entry that joined below the alert threshold, and no other', () => {
+    const base = incident({ id: 'inc-ctx' });
+    const context = {
+      findingId: 'c1',
+      ruleId: 'audit.config-object-change',
+      severity: 'info' as const,
+      time: '2026-11-10T10:05:00.000Z',
+      title: 'Secret, ConfigMap or Service changed',
+      summary: 'bob updated ConfigMap shop/web-config',
+      keys: ['identity:bob'],
+      context: true as const,
+    };
+    const withContext = { ...base, timeline: [...base.timeline, context] };
+    const { data } = buildReportData({
+      run: smallRun(),
+      findings: [],
+      incidents: [withContext],
+      edges: [],
+      learningDays: 7,
+    });
+    const timeline = card(data, 'inc-ctx').timeline;
+    expect(timeline.map((e) => e.context)).toEqual([...base.timeline.map(() => undefined), true]);
+  });
+});

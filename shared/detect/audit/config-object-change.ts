@@ -38,8 +38,9 @@ export const configObjectChange: RuleDetector<AuditEvent> = {
   description:
     'A Secret, ConfigMap or Service was created, changed or deleted by someone other than the control plane and ' +
     'the configured operators. Pipelines and people do this all day, so it is only recorded (info: below the ' +
-    'default alerts.minSeverity, counted in the run summary and the digest, never notified): the trail an ' +
-    'investigation reads when something else fires. Only names are kept, never values.',
+    'default alerts.minSeverity, counted in the run summary and the digest, never notified) and joined as ' +
+    'context to an open incident of the same identity: the trail an investigation reads when something else ' +
+    'fires. Only names are kept, never values.',
   severity: 'info',
   mitre: ['T1565', 'T1098'],
   dedupeMinutes: 60,
@@ -50,9 +51,9 @@ export const configObjectChange: RuleDetector<AuditEvent> = {
     sigma: 'Kubernetes Secrets Modified or Deleted',
   },
   runbook:
-    'Nothing to do by itself. When investigating an incident, read these findings for the same identity and ' +
-    'namespace to see what configuration changed around it. To be told of them, lower alerts.minSeverity to info ' +
-    "or raise this detector's severity in detectors.",
+    'Nothing to do by itself. When investigating an incident, read these findings on its timeline (marked ' +
+    'context) to see what configuration the same identity changed around it. To be told of them, lower ' +
+    "alerts.minSeverity to info or raise this detector's severity in detectors.",
 
   dedupeKey: changeKey,
 

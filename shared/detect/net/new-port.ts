@@ -1,4 +1,4 @@
-import { EPHEMERAL_FLOOR, type FlowEdge, isInternal, isProbeLike } from '../../network';
+import { EPHEMERAL_FLOOR, type FlowEdge, isInternal, openedOnly } from '../../network';
 import type { AnomalyDetector, DetectContext } from '../types';
 import { edgeEntities, edgeEvidence, edgeRoles, endText, protocolName, sourceKey } from './lib/describe';
 import { exampleEdge, exampleProbe, exampleWorkload } from './lib/example-edges';
@@ -48,8 +48,9 @@ export const newPort: AnomalyDetector<FlowEdge> = {
 
   observe(edge, context) {
     if (!isInternal(edge.clientClass) || edge.accepted === 0 || edge.serverPort === undefined) return undefined;
-    // Scans are the port-scan detector's; a high port that is not a known service is most likely a reply.
-    if (isProbeLike(edge)) return undefined;
+    // Scans are the port-scan detector's, their open ports too (a SYN answered, nothing sent), with
+    // or without tcp-flags; a high port that is not a known service is most likely a reply.
+    if (openedOnly(edge)) return undefined;
     if (edge.serverPort >= EPHEMERAL_FLOOR && !context.network.servicePorts.has(edge.serverPort)) return undefined;
     return [`${sourceKey(edge)}|${edge.serverPort}/${protocolName(edge.protocol)}`];
   },
@@ -87,8 +88,10 @@ export const newPort: AnomalyDetector<FlowEdge> = {
       }),
       exampleEdge({ client: '10.0.3.9', server: '192.0.2.10', serverPort: 443 }),
       exampleEdge({ client: '10.0.3.7', server: '10.0.2.2', serverPort: 53, protocol: 17, opened: 0 }),
-      // A probe answered by a RST, an ephemeral port, a rejected attempt, a public client.
+      // A probe answered by a RST, a scan's open port (a SYN-ACK, nothing sent), an ephemeral port,
+      // a rejected attempt, a public client.
       exampleProbe('10.0.3.7', '10.0.2.47', 3306),
+      exampleProbe('10.0.3.7', '10.0.2.47', 22, { bytesToClient: 44 }),
       exampleEdge({ client: '10.0.3.7', server: '10.0.2.47', serverPort: 45123 }),
       exampleEdge({ client: '10.0.3.7', server: '10.0.2.47', serverPort: 22, accepted: 0, rejected: 2 }),
       exampleEdge({ client: '198.51.100.9', server: '10.0.3.7', serverPort: 22 }),

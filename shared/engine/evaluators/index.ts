@@ -26,11 +26,12 @@ import { AnomalyEvaluator, type Learner } from './anomaly';
 import { CorrelationEvaluator } from './correlation';
 import { DistinctEvaluator } from './distinct';
 import { HealthEvaluator } from './health';
+import { ListHealthEvaluator } from './list-health';
 import { RuleEvaluator } from './rule';
 import { SpikeEvaluator } from './spike';
 import { ThresholdEvaluator } from './threshold';
 
-export { HealthEvaluator };
+export { HealthEvaluator, ListHealthEvaluator };
 
 /** The stores evaluators keep their state in, shared by every object of an engine. */
 export interface EvaluatorStores {

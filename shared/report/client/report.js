@@ -394,10 +394,11 @@
       const summary = el('td', null, f ? el('a', { attrs: { href: `#${f.anchor}` } }, entry.summary) : entry.summary);
       if (entry.tactic) summary.append(el('span', { className: 'muted' }, ` ${entry.tactic}`));
       if (entry.mutedBy) summary.append(' ', el('span', { className: 'tag muted-tag' }, `muted by ${entry.mutedBy}`));
+      if (entry.context) summary.append(' ', el('span', { className: 'tag muted-tag' }, 'context, not notified'));
       body.append(
         el(
           'tr',
-          { className: entry.mutedBy ? 'muted-entry' : '' },
+          { className: entry.mutedBy || entry.context ? 'muted-entry' : '' },
           el('td', { className: 'mono nowrap' }, time(entry.time)),
           el('td', null, el('span', { className: `badge ${entry.severity}` }, entry.severity)),
           el('td', { className: 'mono nowrap' }, entry.ruleId),
