@@ -36,6 +36,7 @@ import { shardOf, stableHash } from '../util';
  * | `SUPPRESSLOG`                   | `<iso time>#<id>#<action>`  | every add and remove of a suppression: who, when, why |
  * | `DAILY#<day>`                   | cluster                     | a day's counters for the digest (objects, rejects, below threshold, muted) |
  * | `WORKLOAD#<cluster>`            | `<ns>/<name>`               | a workload's introduction and first flow (new-workload grace) |
+ * | `RUN#<job>`                     | scheduled time              | a scheduled run claimed by its state machine (the rebaseline's) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -101,4 +102,6 @@ export const keys = {
   dailyCountsPartition: (day: string) => `DAILY#${day}`,
   dailyCounts: (day: string, cluster: string) => ({ pk: keys.dailyCountsPartition(day), sk: cluster }),
   workload: (cluster: string, workload: string) => ({ pk: `WORKLOAD#${cluster}`, sk: valueKey(workload) }),
+  /** Written by the deployed state machine itself (infra/rebaseline-workflow.ts), never by the engine. */
+  scheduledRuns: (job: string) => `RUN#${job}`,
 };

@@ -148,7 +148,7 @@ describe('DriftwatchFunction', () => {
     expect(
       () =>
         new DriftwatchFunction(stack(), 'Fn', {
-          entry: 'functions/rebaseline/index.ts',
+          entry: 'functions/rebaseline-item/index.ts',
           description: 'too much config',
           memorySize: 128,
           timeout: Duration.seconds(10),
@@ -160,7 +160,7 @@ describe('DriftwatchFunction', () => {
   it('holds a variable added after construction (a queue URL) to the same limit', () => {
     // Prepare: a function whose environment fits.
     const fn = new DriftwatchFunction(stack(), 'Fn', {
-      entry: 'functions/rebaseline/index.ts',
+      entry: 'functions/rebaseline-item/index.ts',
       description: 'grows later',
       memorySize: 128,
       timeout: Duration.seconds(10),
@@ -175,7 +175,7 @@ describe('DriftwatchFunction', () => {
     expect(
       () =>
         new DriftwatchFunction(stack(), 'Fn', {
-          entry: 'functions/rebaseline/index.ts',
+          entry: 'functions/rebaseline-item/index.ts',
           description: 'retries',
           memorySize: 128,
           timeout: Duration.seconds(10),
