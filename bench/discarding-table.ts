@@ -42,6 +42,10 @@ export class DiscardingTable implements Table {
     return [];
   }
 
+  async *queryPages(pk: string, options?: QueryOptions): AsyncIterable<Item[]> {
+    yield await this.query(pk, options);
+  }
+
   async put(item: Item, _condition?: Condition): Promise<boolean> {
     countWrite(this.counters, itemSize(item));
     this.calls.writes++;

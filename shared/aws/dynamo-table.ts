@@ -45,6 +45,8 @@ export interface DynamoTableOptions {
   tableName: string;
   /** A DynamoDB client, created once per process by the caller. */
   client: DynamoDBClient;
+  /** At most this many items per query page (tests: a partition of a few items in several pages). @default 1 MB pages */
+  pageSize?: number;
 }
 
 /** {@link Table} on a DynamoDB table with string keys `pk` and `sk`. */
@@ -52,9 +54,11 @@ export class DynamoTable implements Table {
   readonly counters = newCounters();
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly pageSize?: number;
 
   constructor(options: DynamoTableOptions) {
     this.tableName = options.tableName;
+    this.pageSize = options.pageSize;
     this.doc = DynamoDBDocumentClient.from(options.client, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     });
@@ -94,8 +98,19 @@ export class DynamoTable implements Table {
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
     const items: Item[] = [];
+    for await (const page of this.queryPages(pk, options)) items.push(...page);
+    return items;
+  }
+
+  async *queryPages(pk: string, options: QueryOptions = {}): AsyncIterable<Item[]> {
+    let returned = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
+      const remaining = options.limit !== undefined ? options.limit - returned : undefined;
+      const limit =
+        remaining !== undefined && this.pageSize !== undefined
+          ? Math.min(remaining, this.pageSize)
+          : (remaining ?? this.pageSize);
       const out = await this.call('Query', () =>
         this.doc.send(
           new QueryCommand({
@@ -105,7 +120,7 @@ export class DynamoTable implements Table {
             ExpressionAttributeValues:
               options.skPrefix !== undefined ? { ':pk': pk, ':prefix': options.skPrefix } : { ':pk': pk },
             ExclusiveStartKey: startKey,
-            Limit: options.limit !== undefined ? options.limit - items.length : undefined,
+            Limit: limit,
           }),
         ),
       );
@@ -114,10 +129,10 @@ export class DynamoTable implements Table {
         this.counters,
         page.reduce((sum, item) => sum + itemSize(item), 1),
       );
-      items.push(...page);
+      returned += page.length;
       startKey = out.LastEvaluatedKey;
-    } while (startKey && (options.limit === undefined || items.length < options.limit));
-    return items;
+      yield page;
+    } while (startKey && (options.limit === undefined || returned < options.limit));
   }
 
   async put(item: Item, condition?: Condition): Promise<boolean> {
@@ -167,6 +182,7 @@ export class DynamoTable implements Table {
     const sets: string[] = [];
     const adds: string[] = [];
     const deletes: string[] = [];
+    const removes = (update.remove ?? []).map(name);
     for (const [attribute, v] of Object.entries(update.set ?? {})) {
       sets.push(`${name(attribute)} = ${value(v)}`);
     }
@@ -187,6 +203,7 @@ export class DynamoTable implements Table {
       sets.length ? `SET ${sets.join(', ')}` : '',
       adds.length ? `ADD ${adds.join(', ')}` : '',
       deletes.length ? `DELETE ${deletes.join(', ')}` : '',
+      removes.length ? `REMOVE ${removes.join(', ')}` : '',
     ].filter(Boolean);
     let conditionText: string | undefined;
     if (condition) {

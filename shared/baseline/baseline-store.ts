@@ -1,6 +1,6 @@
 import type { Item, Table } from '../store';
-import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows } from '../store';
-import { epochSeconds, shardOf } from '../util';
+import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows, pendingRowsOf, unpackRows } from '../store';
+import { dayStart, epochSeconds, shardOf } from '../util';
 import type { BaselineEntry, Observation } from './types';
 
 /** How long and how many known baseline values a process keeps without reading them again. */
@@ -15,6 +15,10 @@ export interface ScopeMeta {
   pendingDays: string[];
   /** Epoch ms of the last rebaseline. */
   lastRebaseline?: number;
+  /** Rows written for each pending day (retried objects count again: an overestimate). */
+  pendingRows: Record<string, number>;
+  /** The last day whose entries the prune has checked (`BLDAY` index), if it ever has. */
+  prunedThrough?: string;
 }
 
 export interface BaselineStoreOptions {
@@ -77,6 +81,8 @@ export class BaselineStore {
       firstEventTime: typeof item?.firstEventTime === 'number' ? item.firstEventTime : undefined,
       pendingDays: item?.pendingDays instanceof Set ? [...(item.pendingDays as Set<string>)].sort() : [],
       lastRebaseline: typeof item?.lastRebaseline === 'number' ? item.lastRebaseline : undefined,
+      pendingRows: pendingRowsOf(item),
+      prunedThrough: typeof item?.prunedThrough === 'string' ? item.prunedThrough : undefined,
     };
   }
 
@@ -109,7 +115,7 @@ export class BaselineStore {
       count++;
     }
     const items: Item[] = [];
-    const pending = new Map<string, Set<string>>();
+    const pending = new Map<string, Map<string, number>>();
     for (const group of groups.values()) {
       const shard = shardOf(objectId, OBSERVATION_SHARDS);
       packRows(group.rows).forEach((packed, n) => {
@@ -121,13 +127,17 @@ export class BaselineStore {
           expiresAt: epochSeconds(group.last) + this.observationTtlDays * 86_400,
         });
       });
-      const days = pending.get(group.scope) ?? new Set<string>();
-      days.add(group.day);
+      const days = pending.get(group.scope) ?? new Map<string, number>();
+      days.set(group.day, (days.get(group.day) ?? 0) + group.rows.length);
       pending.set(group.scope, days);
     }
     await this.table.batchPut(items);
     for (const [scope, days] of pending) {
-      await this.table.update(keys.scopeMeta(scope), { addToSet: { pendingDays: [...days] }, setIfAbsent: { scope } });
+      await this.table.update(keys.scopeMeta(scope), {
+        addToSet: { pendingDays: [...days.keys()] },
+        add: Object.fromEntries([...days].map(([day, rows]) => [keys.pendingRows(day), rows])),
+        setIfAbsent: { scope },
+      });
     }
     return count;
   }
@@ -166,22 +176,24 @@ export class BaselineStore {
   }
 
   /**
-   * Every observation of a scope's day, from all shards, unpacked: only those of objects that are
-   * done. An attempt that failed part-way has written its observations, and a rebaseline between
-   * it and its retry must not learn them (the retry would then find nothing new to report), nor
-   * should an object that never completes teach the baseline at all.
+   * The observations of a scope's day, from all shards, unpacked, a query page at a time: only
+   * those of objects that are done. An attempt that failed part-way has written its observations,
+   * and a rebaseline between it and its retry must not learn them (the retry would then find
+   * nothing new to report), nor should an object that never completes teach the baseline at all.
    */
-  async observationsOfDay(scope: string, day: string): Promise<StoredObservation[]> {
+  async *observationPages(scope: string, day: string): AsyncIterable<StoredObservation[]> {
     const partitions = Array.from({ length: OBSERVATION_SHARDS }, (_, shard) =>
       keys.observationPartition(scope, day, shard),
     );
-    return (await this.ledger.rowsOfDone(partitions, 0)).map(([kind, value, count, firstTime, lastTime]) => ({
-      kind: String(kind),
-      value: String(value),
-      count: Number(count),
-      firstTime: Number(firstTime),
-      lastTime: Number(lastTime),
-    }));
+    for await (const rows of this.ledger.rowsOfDonePages(partitions, 0)) {
+      yield rows.map(([kind, value, count, firstTime, lastTime]) => ({
+        kind: String(kind),
+        value: String(value),
+        count: Number(count),
+        firstTime: Number(firstTime),
+        lastTime: Number(lastTime),
+      }));
+    }
   }
 
   async entries(scope: string, kind: string): Promise<BaselineEntry[]> {
@@ -207,10 +219,64 @@ export class BaselineStore {
     await this.table.batchDelete(entries.map((e) => keys.baseline(e.scope, e.kind, e.value)));
   }
 
-  async markFolded(scope: string, days: readonly string[], time: number): Promise<void> {
+  /**
+   * Writes the prune's index: `values` of `kind`, folded from `foldDay` (`part` of the fold), whose
+   * entries were last seen on `lastSeenDay`. Kept for the retention and a week (the prune reads it
+   * once the day leaves the retention window). A rerun of the fold overwrites its own items.
+   */
+  async putDayIndex(
+    index: { scope: string; kind: string; lastSeenDay: string; foldDay: string; part: string },
+    values: readonly string[],
+    retentionDays: number,
+  ): Promise<void> {
+    const expiresAt = epochSeconds(dayStart(index.lastSeenDay)) + (retentionDays + 7) * 86_400;
+    await this.table.batchPut(
+      packRows(values.map((v) => [v])).map((packed, n) => ({
+        pk: keys.baselineDayIndex(index.scope, index.lastSeenDay),
+        sk: `${index.kind}#${index.foldDay}#${index.part}#${n}`,
+        packed,
+        expiresAt,
+      })),
+    );
+  }
+
+  /** The values the index lists as last seen on `day`, by kind. */
+  async dayIndex(scope: string, day: string): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for await (const page of this.table.queryPages(keys.baselineDayIndex(scope, day))) {
+      for (const item of page) {
+        const kind = item.sk.slice(0, item.sk.indexOf('#'));
+        let values = out.get(kind);
+        if (!values) {
+          values = new Set();
+          out.set(kind, values);
+        }
+        for (const [value] of unpackRows(item.packed)) values.add(String(value));
+      }
+    }
+    return out;
+  }
+
+  /** The stored entries of `values` (no cache: the prune must see what the table holds). */
+  async storedEntries(scope: string, kind: string, values: readonly string[]): Promise<BaselineEntry[]> {
+    const items = await this.table.batchGet(values.map((v) => keys.baseline(scope, kind, v)));
+    return items.map((item) => toEntry(scope, kind, item));
+  }
+
+  /**
+   * One update of the scope's meta at the end of a rebaseline: the settled days leave the pending
+   * days with their row counters, and the prune's cursor moves. `time` is set as the last
+   * rebaseline when days were folded.
+   */
+  async finishScope(scope: string, finish: { settled: readonly string[]; time?: number; prunedThrough?: string }) {
+    const set: Record<string, unknown> = {};
+    if (finish.time !== undefined) set.lastRebaseline = finish.time;
+    if (finish.prunedThrough !== undefined) set.prunedThrough = finish.prunedThrough;
+    if (Object.keys(set).length === 0 && finish.settled.length === 0) return;
     await this.table.update(keys.scopeMeta(scope), {
-      deleteFromSet: { pendingDays: [...days] },
-      set: { lastRebaseline: time },
+      deleteFromSet: { pendingDays: [...finish.settled] },
+      remove: finish.settled.map(keys.pendingRows),
+      set,
     });
   }
 }

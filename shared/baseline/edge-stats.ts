@@ -1,8 +1,10 @@
 import type { EdgeMetric, MetricStats } from '../detect';
-import { addTraffic, emptyTraffic, type HourlyEdge, type HourlyEdgeStore, type Traffic } from '../network';
+import { addTraffic, emptyTraffic, type HourlyEdgeStore, type Traffic } from '../network';
 import type { Item, Table } from '../store';
 import { keys, valueKey } from '../store';
-import { DAY_MS, dayOf, epochSeconds } from '../util';
+import { chunksOf, DAY_MS, dayOf, epochSeconds, mapLimit } from '../util';
+import { FOLD_CHUNK, FOLD_CONCURRENCY } from './rebaseline';
+import { partOf, type WorkItem } from './rebaseline-plan';
 
 /** The baseline kind of per-edge hourly statistics: `BL#<scope>#edge-hourly`. */
 export const EDGE_STATS_KIND = 'edge-hourly';
@@ -74,6 +76,8 @@ export interface EdgeStatsFoldReport {
   edgesUpdated: number;
 }
 
+type EdgesItem = Extract<WorkItem, { type: 'edges' }>;
+
 export interface EdgeStatsOptions {
   /** Days of hourly values kept per edge. */
   windowDays: number;
@@ -110,73 +114,74 @@ export class EdgeStatsStore {
   }
 
   /**
-   * Folds the hourly edges' pending days of every scope into the statistics. The current and previous day
-   * stay pending (objects for them may still arrive) and are folded again next time.
+   * Folds one edges item: the edges of its part in one shard of a scope's day, streamed page by
+   * page, into their histories and statistics, 100 edges at a time. Folding a day replaces that
+   * day's values, so a retry or a rerun leaves the same table. A day before the window is read
+   * (its rows are counted) but changes nothing.
    */
-  async fold(hourly: HourlyEdgeStore, scopes: readonly string[], now: number): Promise<EdgeStatsFoldReport> {
-    const report: EdgeStatsFoldReport = { daysFolded: 0, mapItemsRead: 0, edgesUpdated: 0 };
-    const today = dayOf(now);
-    const keepPendingFrom = dayOf(now - DAY_MS);
+  async foldItem(
+    hourly: HourlyEdgeStore,
+    item: EdgesItem,
+    now: number,
+  ): Promise<{ rowsRead: number; edgesUpdated: number }> {
+    const { scope, day } = item;
     const windowStart = dayOf(now - this.options.windowDays * DAY_MS);
-    for (const scope of scopes) {
-      const due = (await hourly.pendingDays(scope)).filter((day) => day <= today);
-      for (const day of due) {
-        const items = await hourly.day(scope, day);
-        report.mapItemsRead += items.length;
-        if (day >= windowStart) report.edgesUpdated += await this.foldDay(scope, day, items, windowStart);
-        report.daysFolded++;
+    const perEdge = new Map<string, { hours: Map<string, Traffic>; first: number; last: number }>();
+    let rowsRead = 0;
+    for await (const page of hourly.shardPages(scope, day, item.shard)) {
+      for (const edge of page) {
+        if (partOf(String(edge.key), item.parts) !== item.part) continue;
+        rowsRead++;
+        if (day < windowStart || (edge.direction !== 'internal' && edge.direction !== 'egress')) continue;
+        const key = String(edge.key);
+        const hour = new Date(Number(edge.hour)).toISOString().slice(0, 13);
+        let agg = perEdge.get(key);
+        if (!agg) {
+          agg = { hours: new Map(), first: Number.POSITIVE_INFINITY, last: 0 };
+          perEdge.set(key, agg);
+        }
+        const totals = agg.hours.get(hour) ?? emptyTraffic();
+        addTraffic(totals, edge);
+        agg.hours.set(hour, totals);
+        agg.first = Math.min(agg.first, Number(edge.firstTime));
+        agg.last = Math.max(agg.last, Number(edge.lastTime));
       }
-      const settled = due.filter((day) => day < keepPendingFrom);
-      if (due.length > 0) await hourly.markFolded(scope, settled, now);
     }
-    return report;
+    await mapLimit(chunksOf([...perEdge], FOLD_CHUNK), FOLD_CONCURRENCY, async (chunk) => {
+      const histories = new Map<string, Item>();
+      for (const history of await this.table.batchGet(chunk.map(([k]) => keys.edgeHistory(scope, k)))) {
+        histories.set(String(history.key), history);
+      }
+      await this.table.batchPut(
+        chunk.flatMap(([key, agg]) => this.merged(scope, day, key, agg, histories.get(key), windowStart)),
+      );
+    });
+    return { rowsRead, edgesUpdated: perEdge.size };
   }
 
-  private async foldDay(
+  /** An edge's history and statistics with `day` replaced by the folded hours. */
+  private merged(
     scope: string,
     day: string,
-    items: readonly HourlyEdge[],
+    key: string,
+    agg: { hours: Map<string, Traffic>; first: number; last: number },
+    previous: Item | undefined,
     windowStart: string,
-  ): Promise<number> {
-    const perEdge = new Map<string, Map<string, Traffic>>();
-    const first = new Map<string, number>();
-    const last = new Map<string, number>();
-    for (const item of items) {
-      if (item.direction !== 'internal' && item.direction !== 'egress') continue;
-      const key = String(item.key);
-      const hour = new Date(Number(item.hour)).toISOString().slice(0, 13);
-      let hours = perEdge.get(key);
-      if (!hours) {
-        hours = new Map();
-        perEdge.set(key, hours);
-      }
-      const totals = hours.get(hour) ?? emptyTraffic();
-      addTraffic(totals, item);
-      hours.set(hour, totals);
-      first.set(key, Math.min(first.get(key) ?? Number.POSITIVE_INFINITY, Number(item.firstTime)));
-      last.set(key, Math.max(last.get(key) ?? 0, Number(item.lastTime)));
+  ): Item[] {
+    const values: HourlyValues = {};
+    for (const [hour, row] of Object.entries((previous?.hours ?? {}) as HourlyValues)) {
+      // The day being folded is replaced whole; hours before the window are dropped.
+      if (hour.slice(0, 10) !== day && hour.slice(0, 10) >= windowStart) values[hour] = row;
     }
-    if (perEdge.size === 0) return 0;
-    const histories = new Map<string, Item>();
-    for (const item of await this.table.batchGet([...perEdge.keys()].map((k) => keys.edgeHistory(scope, k)))) {
-      histories.set(String(item.key), item);
+    for (const [hour, t] of agg.hours) {
+      values[hour] = EDGE_METRICS.map((metric) => edgeMetric(t, metric)) as HourlyValues[string];
     }
-    const writes: Item[] = [];
-    for (const [key, hours] of perEdge) {
-      const previous = histories.get(key);
-      const values: HourlyValues = {};
-      for (const [hour, row] of Object.entries((previous?.hours ?? {}) as HourlyValues)) {
-        // The day being folded is replaced whole; hours before the window are dropped.
-        if (hour.slice(0, 10) !== day && hour.slice(0, 10) >= windowStart) values[hour] = row;
-      }
-      for (const [hour, t] of hours) {
-        values[hour] = EDGE_METRICS.map((metric) => edgeMetric(t, metric)) as HourlyValues[string];
-      }
-      const firstSeen = Math.min(Number(previous?.firstSeen ?? Number.POSITIVE_INFINITY), first.get(key) ?? 0);
-      const lastSeen = Math.max(Number(previous?.lastSeen ?? 0), last.get(key) ?? 0);
-      const expiresAt = epochSeconds(lastSeen) + (this.options.windowDays + 7) * 86_400;
-      writes.push({ ...keys.edgeHistory(scope, key), key, hours: values, firstSeen, lastSeen, expiresAt });
-      writes.push({
+    const firstSeen = Math.min(Number(previous?.firstSeen ?? Number.POSITIVE_INFINITY), agg.first);
+    const lastSeen = Math.max(Number(previous?.lastSeen ?? 0), agg.last);
+    const expiresAt = epochSeconds(lastSeen) + (this.options.windowDays + 7) * 86_400;
+    return [
+      { ...keys.edgeHistory(scope, key), key, hours: values, firstSeen, lastSeen, expiresAt },
+      {
         ...keys.baseline(scope, EDGE_STATS_KIND, key),
         key,
         value: valueKey(key),
@@ -184,9 +189,7 @@ export class EdgeStatsStore {
         lastSeen,
         metrics: statsOf(values),
         expiresAt,
-      });
-    }
-    await this.table.batchPut(writes);
-    return perEdge.size;
+      },
+    ];
   }
 }

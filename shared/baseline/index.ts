@@ -3,6 +3,7 @@ export { CorrelationStore } from './correlation-store';
 export { DistinctCounter } from './distinct-counter';
 export { EDGE_STATS_KIND, type EdgeStats, type EdgeStatsFoldReport, EdgeStatsStore, edgeMetric } from './edge-stats';
 export { learningStatus } from './learning-status';
-export { type RebaselineReport, rebaseline } from './rebaseline';
+export { finishObservations, foldObservations, type RebaselineReport } from './rebaseline';
+export { type ItemReport, planItems, type RebaselinePlan, ROWS_PER_ITEM, type WorkItem } from './rebaseline-plan';
 export type { Observation } from './types';
 export { WindowCounter } from './window-counter';

@@ -1,6 +1,15 @@
 import type { Finding } from '../alert';
 import { AlertDeduper, Outbox } from '../alert';
-import { BaselineStore, EdgeStatsStore, rebaseline } from '../baseline';
+import {
+  BaselineStore,
+  EdgeStatsStore,
+  finishObservations,
+  foldObservations,
+  type ItemReport,
+  planItems,
+  type RebaselinePlan,
+  type WorkItem,
+} from '../baseline';
 import type { Config } from '../config';
 import type { DetectContext, LearnedEntryPoint, LearnedPipeline, LearnedPrivilege } from '../detect';
 import {
@@ -35,7 +44,7 @@ import { FlowReading } from './flow-read';
 import { type Learning, ObjectRun } from './object-run';
 import { type DecidableEdges, decidingEvaluators, PendingEdges, type Settled } from './pending-edges';
 import { ObjectSessions } from './sessions';
-import type { EngineRebaselineReport, ObjectOutcome } from './types';
+import type { EngineRebaselinePlan, EngineRebaselineReport, ObjectOutcome } from './types';
 import { WorkloadGrace } from './workload-grace';
 
 /** The options of {@link Engine}: what differs between the Lambdas, the CLI and the tests. */
@@ -363,26 +372,113 @@ export class Engine {
    * Folds observations into baselines and the hourly edges into per-edge hourly statistics, and
    * reports flow logs that stopped arriving; `now` is event time in a replay, wall-clock in Lambda.
    * `run` names the run for exactly-once delivery of its findings: a retry of the same scheduled
-   * run must pass the same name.
+   * run must pass the same name. In process: {@link Engine.planRebaseline}, every item, then
+   * {@link Engine.finishRebaseline}; a deployment may run the items in parallel elsewhere.
    */
   async rebaseline(now: number, run = iso(now)): Promise<EngineRebaselineReport> {
+    const plan = await this.planRebaseline(now, run);
+    const reports: ItemReport[] = [];
+    for (const item of plan.items) reports.push(await this.runWorkItem(plan, item));
+    return this.finishRebaseline(plan, reports);
+  }
+
+  /**
+   * Decides the waiting edges due at `now` (their findings are the run's), then lists the work:
+   * every scope's due days of observations and hourly edges, split into items by their row counts.
+   */
+  async planRebaseline(now: number, run = iso(now)): Promise<EngineRebaselinePlan> {
     const late = await this.decideWaiting(now);
-    const folded = await this.edgeStats.fold(this.map, await this.baselines.scopes(), now);
-    const silent = await this.health.silences(now, this.config.clusterName);
-    const report = await rebaseline(this.baselines, {
+    const scopes = await this.baselines.scopes();
+    const items = await planItems({ baselines: this.baselines, hourly: this.map }, scopes, now);
+    return {
+      run,
       now,
-      retentionDays: this.config.rebaseline.retentionDays,
-      kinds: baselineKinds(),
-    });
+      items,
+      scopes,
+      ...(late.groups + late.failed.length > 0
+        ? { waiting: { groups: late.groups, decided: late.edges, failed: late.failed } }
+        : {}),
+      ...(late.sent.length > 0 ? { findings: late.sent } : {}),
+      ...(late.messages.length > 0 ? { messages: late.messages } : {}),
+    };
+  }
+
+  /** Folds one item of a plan. Idempotent: a retried or repeated item leaves the same table. */
+  async runWorkItem(plan: RebaselinePlan, item: WorkItem): Promise<ItemReport> {
+    const started = performance.now();
+    const before = { ...this.table.counters };
+    let folded: { rowsRead: number; entriesWritten?: number; edgesUpdated?: number };
+    if (item.type === 'edges') folded = await this.edgeStats.foldItem(this.map, item, plan.now);
+    else {
+      folded = await foldObservations(this.baselines, item, {
+        now: plan.now,
+        retentionDays: this.config.rebaseline.retentionDays,
+      });
+    }
+    return {
+      item,
+      rowsRead: folded.rowsRead,
+      entriesWritten: folded.entriesWritten ?? 0,
+      edgesUpdated: folded.edgesUpdated ?? 0,
+      readUnits: this.table.counters.readUnits - before.readUnits,
+      writeUnits: this.table.counters.writeUnits - before.writeUnits,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  /**
+   * After every item of the plan: per scope, marks the settled days folded (the current and previous
+   * day stay pending: objects for them may still arrive) and prunes expired entries; then finds the
+   * flow logs that went silent and delivers the run's findings.
+   */
+  async finishRebaseline(plan: EngineRebaselinePlan, reports: readonly ItemReport[]): Promise<EngineRebaselineReport> {
+    const { now } = plan;
+    const keepPendingFrom = dayOf(now - DAY_MS);
+    const daysOf = (type: WorkItem['type'], scope: string) => [
+      ...new Set(plan.items.filter((i) => i.type === type && i.scope === scope).map((i) => i.day)),
+    ];
+    let edgeDays = 0;
+    let obsDays = 0;
+    let entriesPruned = 0;
+    for (const scope of plan.scopes) {
+      const edges = daysOf('edges', scope);
+      edgeDays += edges.length;
+      if (edges.length > 0)
+        await this.map.markFolded(
+          scope,
+          edges.filter((day) => day < keepPendingFrom),
+          now,
+        );
+      const observations = daysOf('observations', scope);
+      obsDays += observations.length;
+      const finished = await finishObservations(this.baselines, scope, observations, {
+        now,
+        retentionDays: this.config.rebaseline.retentionDays,
+        kinds: baselineKinds(),
+      });
+      entriesPruned += finished.entriesPruned;
+    }
+    const silent = await this.health.silences(now, this.config.clusterName);
     this.pipelinesRead = undefined;
     this.entryPointsRead = undefined;
-    const own = await this.delivery.deliver(`rebaseline#${run}`, silent);
-    const sent = [...late.sent, ...own.sent];
-    const messages = [...late.messages, ...own.messages];
+    const own = await this.delivery.deliver(`rebaseline#${plan.run}`, silent);
+    const sent = [...(plan.findings ?? []), ...own.sent];
+    const messages = [...(plan.messages ?? []), ...own.messages];
+    const sum = (type: WorkItem['type'], field: 'rowsRead' | 'entriesWritten' | 'edgesUpdated') =>
+      reports.reduce((total, r) => total + (r.item.type === type ? r[field] : 0), 0);
     return {
-      ...report,
-      network: { ...folded, silentLogs: silent.length },
-      ...(late.groups + late.failed.length > 0 ? { waiting: { decided: late.edges, failed: late.failed } } : {}),
+      scopes: plan.scopes.length,
+      daysFolded: obsDays,
+      observationsRead: sum('observations', 'rowsRead'),
+      entriesWritten: sum('observations', 'entriesWritten'),
+      entriesPruned,
+      network: {
+        daysFolded: edgeDays,
+        mapItemsRead: sum('edges', 'rowsRead'),
+        edgesUpdated: sum('edges', 'edgesUpdated'),
+        silentLogs: silent.length,
+      },
+      ...(plan.waiting ? { waiting: { decided: plan.waiting.decided, failed: plan.waiting.failed } } : {}),
       ...(sent.length > 0 ? { findings: sent } : {}),
       ...(messages.length > 0 ? { messages } : {}),
     };

@@ -10,4 +10,4 @@ export {
   readLearned,
 } from './learned';
 export type { Settled } from './pending-edges';
-export type { EngineRebaselineReport, ObjectOutcome } from './types';
+export type { EngineRebaselinePlan, EngineRebaselineReport, ObjectOutcome } from './types';

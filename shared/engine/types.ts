@@ -1,5 +1,5 @@
 import type { Finding } from '../alert';
-import type { EdgeStatsFoldReport, RebaselineReport } from '../baseline';
+import type { EdgeStatsFoldReport, RebaselinePlan, RebaselineReport } from '../baseline';
 import type { DegradedDetector } from '../detect';
 import type { IncidentMessage } from '../incident';
 import type { LogKind, ObjectIdentity, ReadStats } from '../ingest';
@@ -63,6 +63,18 @@ export interface EngineRebaselineReport extends RebaselineReport {
   /** Flow edges that had waited for the audit log, decided by the rebaseline, and groups of them that failed. */
   waiting?: { decided: number; failed: { uri: string; detail: string }[] };
   /** Findings the rebaseline raised (a flow log that stopped arriving, edges that had waited). */
+  findings?: Finding[];
+  messages?: IncidentMessage[];
+}
+
+/**
+ * A rebaseline's plan as the engine makes it: the work items, and what deciding the waiting edges
+ * (done while planning) found, for the run's report. JSON-serialisable: a Step Functions run
+ * passes it from the planning task to the items and the finishing task.
+ */
+export interface EngineRebaselinePlan extends RebaselinePlan {
+  waiting?: { groups: number; decided: number; failed: { uri: string; detail: string }[] };
+  /** Findings and messages the decided edges sent. */
   findings?: Finding[];
   messages?: IncidentMessage[];
 }

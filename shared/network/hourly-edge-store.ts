@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Item, Table } from '../store';
-import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows, unpackRows } from '../store';
+import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows, pendingRowsOf, unpackRows } from '../store';
 import { dayOf, epochSeconds, shardOf } from '../util';
 import type { HourlyEdge } from './hourly-edge';
 import { addTraffic, emptyTraffic, type Traffic } from './traffic';
@@ -83,7 +83,7 @@ export class HourlyEdgeStore {
   /** Writes one object's hourly edges; returns the number of items. */
   async write(objectId: string, edges: Iterable<HourlyEdge>): Promise<number> {
     const groups = new Map<string, { scope: string; hour: number; shard: number; rows: PackedRow[] }>();
-    const pending = new Map<string, Set<string>>();
+    const pending = new Map<string, Map<string, number>>();
     for (const edge of edges) {
       const shard = HourlyEdgeStore.shard(edge.key);
       const id = `${edge.scope}\u0000${edge.hour}\u0000${shard}`;
@@ -91,11 +91,12 @@ export class HourlyEdgeStore {
       if (!group) {
         group = { scope: edge.scope, hour: edge.hour, shard, rows: [] };
         groups.set(id, group);
-        const days = pending.get(edge.scope) ?? new Set<string>();
-        days.add(dayOf(edge.hour));
-        pending.set(edge.scope, days);
       }
       group.rows.push(toRow(edge));
+      const days = pending.get(edge.scope) ?? new Map<string, number>();
+      const day = dayOf(edge.hour);
+      days.set(day, (days.get(day) ?? 0) + 1);
+      pending.set(edge.scope, days);
     }
     const items: Item[] = [];
     for (const group of groups.values()) {
@@ -112,7 +113,8 @@ export class HourlyEdgeStore {
     await this.table.batchPut(items);
     for (const [scope, days] of pending) {
       await this.table.update(keys.hourlyEdgeMeta(scope), {
-        addToSet: { pendingDays: [...days] },
+        addToSet: { pendingDays: [...days.keys()] },
+        add: Object.fromEntries([...days].map(([day, rows]) => [keys.pendingRows(day), rows])),
         setIfAbsent: { scope },
       });
     }
@@ -156,13 +158,32 @@ export class HourlyEdgeStore {
   }
 
   async pendingDays(scope: string): Promise<string[]> {
+    return (await this.pending(scope)).days;
+  }
+
+  /** The days not yet folded, and the rows written for each (retried objects count again: an overestimate). */
+  async pending(scope: string): Promise<{ days: string[]; rows: Record<string, number> }> {
     const item = await this.table.get(keys.hourlyEdgeMeta(scope));
-    return item?.pendingDays instanceof Set ? [...(item.pendingDays as Set<string>)].sort() : [];
+    return {
+      days: item?.pendingDays instanceof Set ? [...(item.pendingDays as Set<string>)].sort() : [],
+      rows: pendingRowsOf(item),
+    };
+  }
+
+  /**
+   * One shard of a scope's day, a query page at a time, of the objects that are done: the
+   * statistics learn nothing from an attempt that failed part-way (its retry rewrites the same rows).
+   */
+  async *shardPages(scope: string, day: string, shard: number): AsyncIterable<HourlyEdge[]> {
+    for await (const rows of this.ledger.rowsOfDonePages([keys.hourlyEdgePartition(scope, day, shard)], 1)) {
+      yield rows.map(fromRow);
+    }
   }
 
   async markFolded(scope: string, days: readonly string[], time: number): Promise<void> {
     await this.table.update(keys.hourlyEdgeMeta(scope), {
       deleteFromSet: { pendingDays: [...days] },
+      remove: days.map((day) => keys.pendingRows(day)),
       set: { foldedAt: time },
     });
   }

@@ -1,5 +1,5 @@
 export * from './errors';
-export { keys, OBSERVATION_SHARDS, valueKey } from './keys';
+export { keys, OBSERVATION_SHARDS, pendingRowsOf, valueKey } from './keys';
 export { ObjectLedger } from './ledger';
 export * from './memory-table';
 export { type PackedRow, packRows, unpackRows } from './packing';

@@ -6,9 +6,10 @@ import { shardOf, stableHash } from '../util';
  * | pk                              | sk                          | what                                  |
  * |---------------------------------|-----------------------------|---------------------------------------|
  * | `SCOPES`                        | scope                       | registry of scopes (clusters, VPCs)   |
- * | `SCOPE#<scope>`                 | `META`                      | first event time, pending days        |
+ * | `SCOPE#<scope>`                 | `META`                      | first event time, pending days and their rows, prune cursor |
  * | `OBS#<scope>#<day>#<shard>`     | `<objectId>#<n>`            | one object's observations of one day, packed |
  * | `BL#<scope>#<kind>`             | value                       | baseline entry                        |
+ * | `BLDAY#<scope>#<day>`           | `<kind>#<foldDay>#<part>#<n>` | values whose entries were last seen that day, packed (the prune's index) |
  * | `DEDUPE#<ruleId>#<hash>`        | `WINDOW`                    | alert dedupe window                   |
  * | `OBJECT#<objectId>`             | `DONE`                      | processed-object marker               |
  * | `OUTBOX#<ownerId>`              | findingId                   | a finding to publish, and whether it went |
@@ -17,7 +18,7 @@ import { shardOf, stableHash } from '../util';
  * | `RBACLOG#<scope>`               | `<iso time>#<auditId>`      | RBAC trail: every change, by time     |
  * | `PODIP#<address>`               | `MAP`                       | pod IP map: who held the address when |
  * | `NETMAP#<scope>#<day>#<shard>`  | `<HH>#<edgeHash>#<objectId>` | one object's hourly edges (packed rows) |
- * | `SCOPE#<scope>`                 | `NETMAP`                    | hourly-edge days not yet folded into edge stats |
+ * | `SCOPE#<scope>`                 | `NETMAP`                    | hourly-edge days not yet folded into edge stats, and their rows |
  * | `EDGEHIST#<scope>#<shard>`      | edge key                    | an edge's hourly values, the stats' input |
  * | `BL#<scope>#edge-hourly`        | edge key                    | an edge's hourly statistics           |
  * | `DISTINCT#<scope>#<ruleId>#<hash>#<window>` | objectId        | one object's distinct values in a window |
@@ -64,6 +65,12 @@ export const keys = {
     pk: keys.baselinePartition(scope, kind),
     sk: valueKey(value),
   }),
+  baselineDayIndex: (scope: string, day: string) => `BLDAY#${scope}#${day}`,
+  /**
+   * The attribute of a pending-days meta item that counts a pending day's rows, written as the rows
+   * are (an ADD in the update that marks the day pending): what sizes the rebaseline's work items.
+   */
+  pendingRows: (day: string) => `rows#${day}`,
   dedupe: (ruleId: string, dedupeKey: string) => ({
     pk: `DEDUPE#${ruleId}#${stableHash(dedupeKey)}`,
     sk: 'WINDOW',
@@ -105,3 +112,13 @@ export const keys = {
   /** Written by the deployed state machine itself (infra/rebaseline-workflow.ts), never by the engine. */
   scheduledRuns: (job: string) => `RUN#${job}`,
 };
+
+/** The row counters of a pending-days meta item ({@link keys.pendingRows}), by day. */
+export function pendingRowsOf(item: Record<string, unknown> | undefined): Record<string, number> {
+  const rows: Record<string, number> = {};
+  const prefix = keys.pendingRows('');
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith(prefix) && typeof value === 'number') rows[name.slice(prefix.length)] = value;
+  }
+  return rows;
+}

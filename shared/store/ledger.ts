@@ -35,14 +35,30 @@ export class ObjectLedger {
    * objects that are done only; `objectField` says where a sort key names its object.
    */
   async rowsOfDone(partitions: readonly string[], objectField: number): Promise<PackedRow[]> {
-    const items = [];
-    for (const pk of partitions) items.push(...(await this.table.query(pk)));
-    const done = await this.doneAmong(items.map((item) => objectOfSortKey(item.sk, objectField)));
     const rows: PackedRow[] = [];
-    for (const item of items) {
-      if (done.has(objectOfSortKey(item.sk, objectField))) rows.push(...unpackRows(item.packed));
-    }
+    for await (const page of this.rowsOfDonePages(partitions, objectField)) rows.push(...page);
     return rows;
+  }
+
+  /**
+   * {@link ObjectLedger.rowsOfDone} a query page at a time: a fold holds one page of rows, not a
+   * day. Which objects are done is asked once per object (one batch read per page of new ones).
+   */
+  async *rowsOfDonePages(partitions: readonly string[], objectField: number): AsyncIterable<PackedRow[]> {
+    const known = new Map<string, boolean>();
+    for (const pk of partitions) {
+      for await (const items of this.table.queryPages(pk)) {
+        const objects = items.map((item) => objectOfSortKey(item.sk, objectField));
+        const unknown = objects.filter((id) => !known.has(id));
+        const done = await this.doneAmong(unknown);
+        for (const id of unknown) known.set(id, done.has(id));
+        const rows: PackedRow[] = [];
+        items.forEach((item, i) => {
+          if (known.get(objects[i] as string)) rows.push(...unpackRows(item.packed));
+        });
+        yield rows;
+      }
+    }
   }
 
   async markDone(objectId: string, uri: string): Promise<void> {

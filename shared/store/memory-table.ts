@@ -18,6 +18,12 @@ import {
 export class MemoryTable implements Table {
   readonly counters = newCounters();
   private readonly partitions = new Map<string, Map<string, Item>>();
+  private readonly pageSize: number;
+
+  /** `pageSize` caps the items of a query page, so that tests can stream a partition of a few items. */
+  constructor(options: { pageSize?: number } = {}) {
+    this.pageSize = options.pageSize ?? Number.POSITIVE_INFINITY;
+  }
 
   async get(key: Key): Promise<Item | undefined> {
     const item = this.partitions.get(key.pk)?.get(key.sk);
@@ -35,26 +41,46 @@ export class MemoryTable implements Table {
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
+    const out: Item[] = [];
+    for await (const page of this.queryPages(pk, options)) out.push(...page);
+    return out;
+  }
+
+  async *queryPages(pk: string, options: QueryOptions = {}): AsyncIterable<Item[]> {
     const partition = this.partitions.get(pk);
     if (!partition) {
       countRead(this.counters, 1);
-      return [];
+      yield [];
+      return;
     }
+    // The sort keys are read once: a page's items are those present when the query started.
     const sks = [...partition.keys()].sort(compareKeys);
-    const out: Item[] = [];
+    let page: Item[] = [];
     let bytes = 0;
+    let returned = 0;
+    let yielded = false;
     for (const sk of sks) {
       if (options.skPrefix !== undefined && !sk.startsWith(options.skPrefix)) continue;
-      const item = partition.get(sk) as Item;
-      bytes += itemSize(item);
-      out.push(clone(item));
-      if (options.limit !== undefined && out.length >= options.limit) break;
+      const item = partition.get(sk);
+      if (!item) continue;
+      const size = itemSize(item);
+      // A DynamoDB query page holds up to 1 MB: one request per page.
+      if (page.length > 0 && (bytes + size > PAGE_BYTES || page.length >= this.pageSize)) {
+        countRead(this.counters, bytes);
+        yield page;
+        yielded = true;
+        page = [];
+        bytes = 0;
+      }
+      page.push(clone(item));
+      bytes += size;
+      returned++;
+      if (options.limit !== undefined && returned >= options.limit) break;
     }
-    // A DynamoDB query page holds up to 1 MB; count one request per page.
-    for (let page = 0; page === 0 || page * 1_048_576 < bytes; page++) {
-      countRead(this.counters, Math.min(1_048_576, bytes - page * 1_048_576));
+    if (page.length > 0 || !yielded) {
+      countRead(this.counters, bytes);
+      yield page;
     }
-    return out;
   }
 
   async put(item: Item, condition?: Condition): Promise<boolean> {
@@ -95,6 +121,7 @@ export class MemoryTable implements Table {
       // DynamoDB removes a string set that becomes empty.
       if (set.size === 0) delete item[name];
     }
+    for (const name of update.remove ?? []) delete item[name];
     countWrite(this.counters, itemSize(item));
     this.partition(key.pk).set(key.sk, item);
     return true;
@@ -136,6 +163,9 @@ export class MemoryTable implements Table {
     return partition;
   }
 }
+
+/** The most a DynamoDB query page holds. */
+const PAGE_BYTES = 1_048_576;
 
 /** DynamoDB orders string sort keys by UTF-8 bytes; for our ASCII keys that is code-unit order. */
 function compareKeys(a: string, b: string): number {

@@ -38,6 +38,8 @@ export interface Update {
   addToSet?: Record<string, string[]>;
   /** DELETE elements from a string set (idempotent). */
   deleteFromSet?: Record<string, string[]>;
+  /** REMOVE attributes (a missing one is no error). */
+  remove?: string[];
 }
 
 export interface QueryOptions {
@@ -63,6 +65,11 @@ export interface Table {
   /** Reads many items; the order of the result is not defined. Missing keys are skipped. */
   batchGet(keys: readonly Key[]): Promise<Item[]>;
   query(pk: string, options?: QueryOptions): Promise<Item[]>;
+  /**
+   * The same items as {@link Table.query}, a page at a time (DynamoDB pages at 1 MB), so that a caller
+   * folding a large partition holds one page, not the partition.
+   */
+  queryPages(pk: string, options?: QueryOptions): AsyncIterable<Item[]>;
   /** Returns false when the condition failed. */
   put(item: Item, condition?: Condition): Promise<boolean>;
   batchPut(items: readonly Item[]): Promise<void>;

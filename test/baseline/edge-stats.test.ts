@@ -4,6 +4,7 @@ import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { ObjectLedger } from '../../shared/store/ledger';
 import { MemoryTable } from '../../shared/store/memory-table';
+import { foldEdgeStats } from '../support/edge-folds';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -73,8 +74,8 @@ describe('EdgeStatsStore', () => {
     const store = await fill(table, 3, (_d, h) => (h === 3 ? 1_000_000 : 4_000));
     const stats = new EdgeStatsStore(table, { windowDays: 14 });
     // Act: fold at the start of day 4, twice.
-    const report = await stats.fold(store, ['vpc-0a'], T0 + 3 * DAY);
-    await stats.fold(store, ['vpc-0a'], T0 + 3 * DAY);
+    const report = await foldEdgeStats(stats, store, ['vpc-0a'], T0 + 3 * DAY);
+    await foldEdgeStats(stats, store, ['vpc-0a'], T0 + 3 * DAY);
     // Assess
     expect(report).toMatchObject({ daysFolded: 3, edgesUpdated: 3, mapItemsRead: 72 });
     const entry = (await stats.lookup('vpc-0a', [KEY, 'unknown'])).get(KEY);
@@ -92,10 +93,10 @@ describe('EdgeStatsStore', () => {
     const table = new MemoryTable();
     const store = await fill(table, 2, () => 1_000);
     const stats = new EdgeStatsStore(table, { windowDays: 1 });
-    await stats.fold(store, ['vpc-0a'], T0 + DAY + HOUR);
+    await foldEdgeStats(stats, store, ['vpc-0a'], T0 + DAY + HOUR);
     await store.write('late', [hourlyEdge(T0 + DAY + 5 * HOUR, 9_000)]);
     await new ObjectLedger(table).markDone('late', 'test');
-    await stats.fold(store, ['vpc-0a'], T0 + 2 * DAY + HOUR);
+    await foldEdgeStats(stats, store, ['vpc-0a'], T0 + 2 * DAY + HOUR);
     const entry = (await stats.lookup('vpc-0a', [KEY])).get(KEY);
     // Day 1 is outside a one-day window; day 2 has 24 hours, one of them 10 kB now.
     expect(entry?.metrics.bytesOut).toMatchObject({ hours: 24, days: 1, median: 1_000, max: 10_000 });
@@ -106,7 +107,7 @@ describe('EdgeStatsStore', () => {
     const store = new HourlyEdgeStore(table);
     await store.write('o', [hourlyEdge(T0, 500, { direction: 'ingress', key: 'ingress|x|y|443|6' })]);
     await new ObjectLedger(table).markDone('o', 'test');
-    const report = await new EdgeStatsStore(table, { windowDays: 14 }).fold(store, ['vpc-0a'], T0 + 3 * DAY);
+    const report = await foldEdgeStats(new EdgeStatsStore(table, { windowDays: 14 }), store, ['vpc-0a'], T0 + 3 * DAY);
     expect(report.edgesUpdated).toBe(0);
   });
 });

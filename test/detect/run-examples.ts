@@ -26,6 +26,7 @@ import type { FlowEdge } from '../../shared/network';
 import { FlowSources, HourlyEdgeStore, hourlyEdges } from '../../shared/network';
 import { MemoryTable, ObjectLedger } from '../../shared/store';
 import { HOUR_MS } from '../../shared/util';
+import { foldEdgeStats } from '../support/edge-folds';
 
 /**
  * Runs a detector's examples through the engine's own evaluators (the ones the Lambdas and the
@@ -146,7 +147,7 @@ export class ExampleRunner<E extends Located> {
     }));
     await this.stores.map.write('example-history', hourlyEdges(hours).values());
     await new ObjectLedger(this.table).markDone('example-history', 'example');
-    await this.stores.edgeStats.fold(this.stores.map, [edge.scope], edge.time);
+    await foldEdgeStats(this.stores.edgeStats, this.stores.map, [edge.scope], edge.time);
   }
 
   /** One object's health, as the health evaluator judges it. */

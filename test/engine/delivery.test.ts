@@ -98,6 +98,9 @@ class CrashingTable implements Table {
   query(pk: string, options?: QueryOptions) {
     return this.inner.query(pk, options);
   }
+  queryPages(pk: string, options?: QueryOptions) {
+    return this.inner.queryPages(pk, options);
+  }
   put(item: Item, condition?: Condition) {
     return this.inner.put(item, condition);
   }

@@ -77,6 +77,9 @@ class FaultyTable implements Table {
   query(pk: string, options?: QueryOptions) {
     return this.inner.query(pk, options);
   }
+  queryPages(pk: string, options?: QueryOptions) {
+    return this.inner.queryPages(pk, options);
+  }
   async put(item: Item, condition?: Condition) {
     this.touch([item]);
     const taken = await this.write(`put ${item.pk}`, () => this.inner.put(item, condition));

@@ -9,6 +9,7 @@ import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { PodIpMap } from '../../shared/network/pod-ip-map';
 import { ObjectLedger } from '../../shared/store/ledger';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { foldEdgeStats } from '../support/edge-folds';
 
 /**
  * The network analysis's stores keep nested values (lists of maps, maps of lists) and use
@@ -69,7 +70,7 @@ describe('network stores on dynalite', () => {
     }
     expect((await map.hourTotals('vpc-dyn', T0 + 2 * HOUR, key)).bytesToServer).toBe(1002);
     const stats = new EdgeStatsStore(table, { windowDays: 14 });
-    expect((await stats.fold(map, ['vpc-dyn'], T0 + 3 * DAY)).edgesUpdated).toBe(2);
+    expect((await foldEdgeStats(stats, map, ['vpc-dyn'], T0 + 3 * DAY)).edgesUpdated).toBe(2);
     expect((await stats.lookup('vpc-dyn', [key])).get(key)?.metrics.bytesOut).toMatchObject({
       hours: 30,
       days: 2,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { MemoryTable } from '../../shared/store/memory-table';
-import type { Table } from '../../shared/store/types';
+import type { Item, Table } from '../../shared/store/types';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 
 let dynamo: LocalDynamo;
@@ -15,9 +15,12 @@ afterAll(async () => {
 });
 
 /** The same behaviour is required of both tables; each case gets fresh partition keys. */
-const tables: [string, () => Table][] = [
-  ['MemoryTable', () => new MemoryTable()],
-  ['DynamoTable on dynalite', () => new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client })],
+const tables: [string, (options?: { pageSize?: number }) => Table][] = [
+  ['MemoryTable', (options) => new MemoryTable(options)],
+  [
+    'DynamoTable on dynalite',
+    (options) => new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client, ...options }),
+  ],
 ];
 
 describe.each(tables)('%s', (_name, makeTable) => {
@@ -96,6 +99,32 @@ describe.each(tables)('%s', (_name, makeTable) => {
     expect((await table.query(p, { skPrefix: 'b#' })).map((i) => i.sk)).toEqual(['b#1', 'b#2']);
     expect((await table.query(p, { limit: 2 })).map((i) => i.sk)).toEqual(['a#1', 'b#1']);
     expect(await table.query(pk('empty'))).toEqual([]);
+  });
+
+  it('removes attributes, a missing one included', async () => {
+    const table = makeTable();
+    const key = { pk: pk('r'), sk: 'x' };
+    await table.update(key, { set: { keep: 1 }, add: { 'rows#2026-11-01': 4, 'rows#2026-11-02': 5 } });
+    await table.update(key, { set: { keep: 2 }, remove: ['rows#2026-11-01', 'never-there'] });
+    expect(await table.get(key)).toEqual({ ...key, keep: 2, 'rows#2026-11-02': 5 });
+  });
+
+  it('streams a partition page by page: the pages hold the query, in order, by prefix and limit', async () => {
+    const table = makeTable({ pageSize: 2 });
+    const p = pk('p');
+    await table.batchPut(['b#2', 'a#1', 'b#1', 'c#1', 'b#3'].map((sk) => ({ pk: p, sk })));
+    const pages = async (options?: { skPrefix?: string; limit?: number }) => {
+      const out: string[][] = [];
+      for await (const page of table.queryPages(p, options)) if (page.length > 0) out.push(page.map((i) => i.sk));
+      return out;
+    };
+    expect(await pages()).toEqual([['a#1', 'b#1'], ['b#2', 'b#3'], ['c#1']]);
+    expect(await pages({ skPrefix: 'b#' })).toEqual([['b#1', 'b#2'], ['b#3']]);
+    expect((await pages({ limit: 3 })).flat()).toEqual(['a#1', 'b#1', 'b#2']);
+    expect((await table.query(p)).map((i) => i.sk)).toEqual(['a#1', 'b#1', 'b#2', 'b#3', 'c#1']);
+    const empty: Item[][] = [];
+    for await (const page of table.queryPages(pk('none'))) empty.push(page);
+    expect(empty.flat()).toEqual([]);
   });
 
   it('batch-puts, batch-gets and batch-deletes more items than one request holds', async () => {
