@@ -25,6 +25,9 @@ export interface RebaselineWorkflowProps {
   readonly maxConcurrency: number;
 }
 
+/** What a work item calls: a streamed query of its day, batch reads and batch writes. */
+export const ITEM_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'] as const;
+
 /** The job name of the rebaseline's claims: `RUN#rebaseline` / `<scheduled time>`. */
 const RUN_CLAIMS = keys.scheduledRuns('rebaseline');
 
@@ -101,10 +104,13 @@ export class RebaselineWorkflow extends Construct {
       timeout: Duration.minutes(15),
       environment,
     });
-    for (const fn of [this.plan, this.item, this.finish]) {
-      props.state.table.grant(fn, ...TABLE_ACTIONS);
-      props.threatLists.grantRead(fn);
-    }
+    // Each step the store actions it calls (test/infra/bundle.integration.test.ts holds the
+    // bundles' calls to these): Plan all of them (a decided group of waiting edges is deleted);
+    // an item streams its day and reads and writes in batches; Finish deletes nothing one by one.
+    props.state.table.grant(this.plan, ...TABLE_ACTIONS);
+    props.state.table.grant(this.item, ...ITEM_TABLE_ACTIONS);
+    props.state.table.grant(this.finish, ...TABLE_ACTIONS.filter((a) => a !== 'dynamodb:DeleteItem'));
+    for (const fn of [this.plan, this.item, this.finish]) props.threatLists.grantRead(fn);
     props.alerts.grantPublish(this.plan);
     props.alerts.grantPublish(this.finish);
 
@@ -220,7 +226,7 @@ export class RebaselineWorkflow extends Construct {
     return claim;
   }
 
-  /** Plan: `{ time }` in, the plan out: `{ run, now, items, scopes }`. */
+  /** Plan: `{ time }` in, the plan out: `{ run, now, items, scopes, late }` (late: counts of the waiting edges decided). */
   private planStep(): tasks.LambdaInvoke {
     const plan = new tasks.LambdaInvoke(this, 'Plan', {
       lambdaFunction: this.plan,
@@ -269,7 +275,7 @@ export class RebaselineWorkflow extends Construct {
     }).itemProcessor(item);
   }
 
-  /** Finish: the plan and the items' reports in, the run's counts out. */
+  /** Finish: the plan, the late edges' counts and the items' reports in, the run's counts out. */
   private finishStep(): tasks.LambdaInvoke {
     const finish = new tasks.LambdaInvoke(this, 'Finish', {
       lambdaFunction: this.finish,
@@ -280,6 +286,7 @@ export class RebaselineWorkflow extends Construct {
           items: sfn.JsonPath.listAt('$.items'),
           scopes: sfn.JsonPath.listAt('$.scopes'),
         },
+        late: sfn.JsonPath.objectAt('$.late'),
         reports: sfn.JsonPath.listAt('$.reports'),
       }),
       outputPath: '$.Payload',

@@ -503,13 +503,21 @@ describe('DriftwatchStack with the default config', () => {
   });
 
   describe('least privilege', () => {
-    it('gives the processors exactly the store actions on the table, never Scan or table admin', () => {
+    it('gives the processors and the rebaseline steps exactly the store actions they call, never Scan or table admin', () => {
       const table = logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulStateTable');
-      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', ...REBASELINE_ROLES]) {
+      // The rebaseline's steps: Plan all of them, an item its streamed reads and batches, Finish no single delete.
+      const expected: Record<string, readonly string[]> = {
+        ProcessorsAuditProcessorRole: TABLE_ACTIONS,
+        ProcessorsFlowProcessorRole: TABLE_ACTIONS,
+        RebaselinePlanFunctionRole: TABLE_ACTIONS,
+        RebaselineItemFunctionRole: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+        RebaselineFinishFunctionRole: TABLE_ACTIONS.filter((a) => a !== 'dynamodb:DeleteItem'),
+      };
+      for (const [role, actions] of Object.entries(expected)) {
         const statements = roleStatements(synth.template, role);
         const dynamo = [...allowedActions(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
-        expect(dynamo).toEqual([...TABLE_ACTIONS].sort());
-        for (const action of TABLE_ACTIONS) expect(allowedResources(statements, action)).toEqual([`<${table}.Arn>`]);
+        expect(dynamo).toEqual([...actions].sort());
+        for (const action of actions) expect(allowedResources(statements, action)).toEqual([`<${table}.Arn>`]);
         for (const forbidden of ['dynamodb:Scan', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:*']) {
           expect(allowedActions(statements).has(forbidden)).toBe(false);
         }

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AlertTopic } from '../../infra/alert-topic';
-import { RebaselineWorkflow } from '../../infra/rebaseline-workflow';
+import { ITEM_TABLE_ACTIONS, RebaselineWorkflow } from '../../infra/rebaseline-workflow';
 import { StateTable } from '../../infra/state-table';
 import { ThreatLists } from '../../infra/threat-lists';
 import { flatten, logicalId, roleStatements } from './synth';
@@ -122,6 +122,7 @@ describe('RebaselineWorkflow', () => {
           FunctionName: fn('Finish'),
           Payload: {
             plan: { 'run.$': '$.run', 'now.$': '$.now', 'items.$': '$.items', 'scopes.$': '$.scopes' },
+            'late.$': '$.late',
             'reports.$': '$.reports',
           },
         },
@@ -207,6 +208,7 @@ describe('RebaselineWorkflow', () => {
       expect(publishes('Item')).toBe(false);
       const itemActions = roleStatements(template, 'RebaselineItemFunctionRole').flatMap((s) => s.actions);
       expect(itemActions.filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual([]);
+      expect(itemActions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...ITEM_TABLE_ACTIONS].sort());
     });
 
     it('are invoked by Step Functions only: no asynchronous retries, no failure queue', () => {
