@@ -50,6 +50,10 @@ const EVERY_FUNCTION: Allowance[] = [
     why: 'Active tracing: the Lambda service sends the trace segments with the role.',
   },
   { action: 'xray:PutTelemetryRecords', why: 'Active tracing: the Lambda service sends telemetry with the role.' },
+];
+
+/** Every function that publishes to the alert topic (all but the rebaseline's work items). */
+const PUBLISHER: Allowance[] = [
   {
     action: 'kms:GenerateDataKey',
     why: "SNS encrypts each message with the topic's key, with the publisher's rights.",
@@ -72,6 +76,7 @@ const QUEUE_CONSUMER: Allowance[] = [
 }));
 
 const PROCESSOR: Allowance[] = [
+  ...PUBLISHER,
   ...QUEUE_CONSUMER,
   {
     action: 'dynamodb:DeleteItem',
@@ -102,11 +107,13 @@ const failureQueue = (actions: readonly string[]): Allowance[] =>
 const ALLOWANCES: Record<FunctionName, Allowance[]> = {
   audit: PROCESSOR,
   flow: PROCESSOR,
-  plan: [],
+  plan: PUBLISHER,
+  // The work item publishes nothing and its role has no key to publish with: nothing to explain.
   item: [],
-  finish: [],
+  finish: PUBLISHER,
   // The digest reads its failure queue's depth itself, with the DLQs': GetQueueAttributes is used.
   digest: [
+    ...PUBLISHER,
     ...failureQueue(['sqs:SendMessage', 'sqs:GetQueueUrl']),
     {
       action: 'dynamodb:UpdateItem',
