@@ -97,9 +97,10 @@ export async function foldObservations(
       entriesWritten += merged.length;
     });
     for (const [lastSeenDay, list] of lastSeenDays) {
+      // Sorted: chunks finish in any order, and a rerun must write the same bytes.
       await store.putDayIndex(
         { scope, kind, lastSeenDay, foldDay: day, part: `${item.part}-${item.parts}` },
-        list,
+        list.sort(),
         options.retentionDays,
       );
     }

@@ -5,6 +5,8 @@ import type { Table } from './types';
 
 /** How long a processed-object marker is kept: S3 redelivers within hours, not months. */
 const MARKER_DAYS = 30;
+/** Done objects remembered per process: a few days of objects, a few megabytes. */
+const KNOWN_DONE = 100_000;
 
 /**
  * Which objects are done. S3 delivers at least once: an object whose marker is present is
@@ -13,6 +15,12 @@ const MARKER_DAYS = 30;
  * edges) counts only once its marker is there: {@link ObjectLedger.doneAmong}.
  */
 export class ObjectLedger {
+  /**
+   * Objects found done. Done stays done (the marker outlives the rows it vouches for), so the
+   * rebaseline's items, which each ask about the objects of their shard or day, ask once per process.
+   */
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly table: Table,
     private readonly clock: () => number = Date.now,
@@ -24,10 +32,18 @@ export class ObjectLedger {
 
   /** Of these objects, the ones that are done: one batch read. */
   async doneAmong(objectIds: Iterable<string>): Promise<Set<string>> {
-    const ids = [...new Set(objectIds)];
-    if (ids.length === 0) return new Set();
-    const items = await this.table.batchGet(ids.map((id) => keys.object(id)));
-    return new Set(items.map((item) => item.pk.slice(keys.object('').pk.length)));
+    const ids = new Set(objectIds);
+    const found = new Set<string>();
+    for (const id of ids) if (this.known.has(id)) found.add(id);
+    const ask = [...ids].filter((id) => !found.has(id));
+    if (ask.length === 0) return found;
+    if (this.known.size + ask.length > KNOWN_DONE) this.known.clear();
+    for (const item of await this.table.batchGet(ask.map((id) => keys.object(id)))) {
+      const id = item.pk.slice(keys.object('').pk.length);
+      found.add(id);
+      this.known.add(id);
+    }
+    return found;
   }
 
   /**
