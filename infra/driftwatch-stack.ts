@@ -8,6 +8,7 @@ import { IngestionQueue } from './ingestion-queue';
 import type { LogBuckets, LogLocation } from './log-buckets';
 import { Monitoring } from './monitoring';
 import { Processors } from './processors';
+import { RebaselineWorkflow } from './rebaseline-workflow';
 import { ScheduledRun } from './scheduled-run';
 import { StatefulResources } from './stateful-resources';
 import { ThreatListFetch } from './threat-list-fetch';
@@ -34,6 +35,8 @@ export interface DriftwatchStackProps extends StackProps {
 export class DriftwatchStack extends Stack {
   public readonly stateful: StatefulResources;
   public readonly processors: Processors;
+  /** The rebaseline: a state machine over work items, started by {@link DriftwatchStack.schedule}. */
+  public readonly rebaseline: RebaselineWorkflow;
   public readonly auditIngestion: IngestionQueue;
   public readonly flowIngestion: IngestionQueue;
   public readonly schedule: ScheduledRun;
@@ -115,9 +118,16 @@ export class DriftwatchStack extends Stack {
       });
     }
 
+    this.rebaseline = new RebaselineWorkflow(this, 'Rebaseline', {
+      environment: this.processors.environment,
+      state,
+      alerts,
+      threatLists,
+      maxConcurrency: config.rebaseline.maxConcurrency,
+    });
     this.schedule = new ScheduledRun(this, 'RebaselineSchedule', {
       schedule: config.rebaseline.schedule,
-      target: this.processors.rebaseline,
+      target: this.rebaseline.stateMachine,
       description: 'Driftwatch rebaseline',
     });
 
@@ -138,12 +148,10 @@ export class DriftwatchStack extends Stack {
         ? new VpcFlowLogs(this, 'VpcFlowLogs', { vpcIds: config.plumbing.vpcIds, destination: flowDestination })
         : undefined;
 
-    const rebaselineFailures = this.processors.rebaseline.failureQueue;
     const deadLetterQueues = [
       { name: 'AuditIngestion', resource: this.auditIngestion.deadLetterQueue },
       { name: 'FlowIngestion', resource: this.flowIngestion.deadLetterQueue },
       { name: 'RebaselineSchedule', resource: this.schedule.deadLetterQueue },
-      ...(rebaselineFailures ? [{ name: 'RebaselineFailures', resource: rebaselineFailures }] : []),
       ...(this.threatListFetch?.deadLetterQueues ?? []),
     ];
     this.digest = new Digest(this, 'Digest', { config, state, alerts, deadLetterQueues });
@@ -154,10 +162,14 @@ export class DriftwatchStack extends Stack {
       functions: [
         { name: 'AuditProcessor', resource: this.processors.auditProcessor },
         { name: 'FlowProcessor', resource: this.processors.flowProcessor },
-        { name: 'Rebaseline', resource: this.processors.rebaseline },
+        // Not the work items: an item that fails is retried (items are idempotent), and throttling
+        // under load would page for nothing; one that fails past its retries fails the execution.
+        { name: 'RebaselinePlan', resource: this.rebaseline.plan },
+        { name: 'RebaselineFinish', resource: this.rebaseline.finish },
         { name: 'Digest', resource: this.digest.function },
         ...(this.threatListFetch ? [{ name: 'ThreatListFetch', resource: this.threatListFetch.function }] : []),
       ],
+      stateMachines: [{ name: 'Rebaseline', resource: this.rebaseline.stateMachine }],
       workQueues: [
         { name: 'AuditIngestion', resource: this.auditIngestion.queue },
         { name: 'FlowIngestion', resource: this.flowIngestion.queue },

@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /** Something to watch, with the name alarms and widgets call it by. */
@@ -19,13 +20,16 @@ export interface MonitoringProps {
   readonly deadLetterQueues: readonly Watched<sqs.IQueue>[];
   /** Functions whose errors are alarmed on. */
   readonly functions: readonly Watched<lambda.IFunction>[];
+  /** State machines whose failed, timed-out or aborted executions are alarmed on. */
+  readonly stateMachines?: readonly Watched<sfn.IStateMachine>[];
   /** Work queues shown on the dashboard (backlog and age). */
   readonly workQueues?: readonly Watched<sqs.IQueue>[];
 }
 
 /**
  * Alarms that say the pipeline is losing or failing work, sent to the alert topic: any message in
- * a dead-letter queue, any function error in five minutes. Plus a one-screen dashboard.
+ * a dead-letter queue, any function error, any execution of a state machine that failed, timed
+ * out or was aborted, in five minutes. Plus a one-screen dashboard.
  */
 export class Monitoring extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
@@ -33,7 +37,7 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const names = [...props.deadLetterQueues, ...props.functions].map((w) => w.name);
+    const names = [...props.deadLetterQueues, ...props.functions, ...(props.stateMachines ?? [])].map((w) => w.name);
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated) throw new Error(`${id}: "${repeated}" is watched twice`);
 
@@ -55,6 +59,28 @@ export class Monitoring extends Construct {
       const alarm = new cloudwatch.Alarm(this, `${name}Errors`, {
         alarmDescription: `Driftwatch: the ${name} function failed. Its log group has the error.`,
         metric: resource.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      this.alarms.push(alarm);
+    }
+    for (const { name, resource } of props.stateMachines ?? []) {
+      // A step's own retries are not failures; an execution that ended without success is.
+      const alarm = new cloudwatch.Alarm(this, `${name}Executions`, {
+        alarmDescription: `Driftwatch: a ${name} execution failed, timed out or was aborted. Its execution history names the state and the error.`,
+        metric: new cloudwatch.MathExpression({
+          label: `${name} executions not succeeded`,
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: {
+            failed: resource.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
+            timedOut: resource.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
+            aborted: resource.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
+          },
+          period,
+        }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

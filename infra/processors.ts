@@ -30,18 +30,20 @@ export interface ProcessorsProps {
 }
 
 /**
- * The three functions and exactly the access each needs: the processors read objects under their
- * own prefix, read and write the table with the store's actions only, and publish to the topic;
- * rebaseline touches the table, the threat lists (the engine loads them on start) and the alert topic
- * (it reports flow logs that stopped arriving), but no log object.
+ * The two processors and exactly the access each needs: they read objects under their own prefix,
+ * read and write the table with the store's actions only, and publish to the topic. The rebaseline's
+ * functions (`RebaselineWorkflow`) get {@link Processors.environment}, the same config.
  */
 export class Processors extends Construct {
   /** SQS (audit-prefix notifications) → EKS audit objects → findings. */
   public readonly auditProcessor: DriftwatchFunction;
   /** SQS (flow-prefix notifications) → VPC flow-log objects → findings. */
   public readonly flowProcessor: DriftwatchFunction;
-  /** Schedule → fold observations into baselines, prune old entries. */
-  public readonly rebaseline: DriftwatchFunction;
+  /**
+   * What every function that runs the engine gets: the table, the topic and the config with the
+   * threat lists at their S3 locations.
+   */
+  public readonly environment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: ProcessorsProps) {
     super(scope, id);
@@ -51,7 +53,7 @@ export class Processors extends Construct {
     };
     const environment = {
       TABLE_NAME: props.state.table.tableName,
-      // Rebaseline publishes nothing, but the shared runtime validates TOPIC_ARN at cold start.
+      // Some rebaseline steps publish nothing, but the shared runtime validates TOPIC_ARN at cold start.
       TOPIC_ARN: props.alerts.topic.topicArn,
       [CONFIG_ENV]: runtimeConfigJson(this, runtimeConfig),
       ...PROCESSOR_TUNING,
@@ -60,6 +62,7 @@ export class Processors extends Construct {
     // receive is the last. The DLQ's URL (DEAD_LETTER_QUEUE_URL) and the right to send to it come
     // from the IngestionQueue that feeds each processor.
     const processorEnvironment = { ...environment, MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) };
+    this.environment = environment;
 
     // Memory and timeouts come from `npm run bench` (docs/PERFORMANCE.md). Both processors are
     // CPU-bound and single-threaded; up to 1,769 MB Lambda gives CPU in proportion to memory, so
@@ -83,17 +86,6 @@ export class Processors extends Construct {
       memorySize: 1769,
       timeout: Duration.minutes(5),
       environment: processorEnvironment,
-    });
-    // Rebaseline walks every scope's observations in one run; Lambda's 15-minute maximum gives it
-    // the most room. No reserved concurrency: accounts with the default quota of 10 reject any
-    // reservation, and a second run at once is harmless because a fold recomputes each day whole.
-    this.rebaseline = new DriftwatchFunction(this, 'Rebaseline', {
-      entry: 'functions/rebaseline/index.ts',
-      description: 'Runs on a schedule: folds observations into baselines and prunes stale entries',
-      memorySize: 1024,
-      timeout: Duration.minutes(15),
-      asyncRetryAttempts: 2,
-      environment,
     });
 
     const readObjects = (fn: DriftwatchFunction, location: LogLocation) => {
@@ -127,10 +119,6 @@ export class Processors extends Construct {
       for (const location of locations) readObjects(fn, location);
       decryptObjects(fn, locations);
     }
-    props.state.table.grant(this.rebaseline, ...TABLE_ACTIONS);
-    props.threatLists.grantRead(this.rebaseline);
-    // Rebaseline raises the findings only a schedule can: a flow log that stopped arriving.
-    props.alerts.grantPublish(this.rebaseline);
   }
 }
 

@@ -1,24 +1,28 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SecureQueue } from './secure-queue';
 
 export interface ScheduledRunProps {
   /** An EventBridge schedule expression, `cron(...)` or `rate(...)` (from the config, e.g. `rebaseline.schedule`). */
   readonly schedule: string;
-  /** The function the schedule runs. */
-  readonly target: lambda.IFunction;
+  /**
+   * What the schedule runs: a function gets the scheduled event; a state machine is started with
+   * `{ "time": <the scheduled time> }` as its input.
+   */
+  readonly target: lambda.IFunction | sfn.IStateMachine;
   /** The rule's description: what runs. */
   readonly description: string;
 }
 
 /**
- * Runs a function on a schedule (the rebaseline, the daily digest). Events EventBridge cannot
- * deliver (the function throttled or unavailable through every retry) land in a DLQ instead of
- * vanishing. The event's `time` is the scheduled time, the same on every retry: the functions
- * name their run by it.
+ * Runs a function or a state machine on a schedule (the digest, the rebaseline). Events EventBridge
+ * cannot deliver (the target throttled or unavailable through every retry) land in a DLQ instead of
+ * vanishing. The event's `time` is the scheduled time, the same on every retry: the targets name
+ * their run by it.
  */
 export class ScheduledRun extends Construct {
   public readonly rule: events.Rule;
@@ -39,13 +43,19 @@ export class ScheduledRun extends Construct {
       description: props.description,
       schedule: events.Schedule.expression(props.schedule),
     });
+    const delivery = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 3,
+      // A run that could not start within two hours is stale; the next scheduled one takes over.
+      maxEventAge: Duration.hours(2),
+    };
     this.rule.addTarget(
-      new LambdaFunction(props.target, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 3,
-        // A run that could not start within two hours is stale; the next scheduled one takes over.
-        maxEventAge: Duration.hours(2),
-      }),
+      'stateMachineArn' in props.target
+        ? new SfnStateMachine(props.target, {
+            ...delivery,
+            input: events.RuleTargetInput.fromObject({ time: events.EventField.time }),
+          })
+        : new LambdaFunction(props.target, delivery),
     );
   }
 }

@@ -561,9 +561,20 @@ export const ConfigSchema = z
         schedule: ScheduleSchema.default('cron(0 0 * * ? *)'),
         /** A baseline entry not seen for this many days is pruned. */
         retentionDays: z.number().int().min(1).max(3650).default(90),
+        /**
+         * Deployed only: how many work items the rebaseline's state machine folds at once (its
+         * Distributed Map's MaxConcurrency). Each item reads and writes the table on demand, so this
+         * bounds the rebaseline's burst of DynamoDB units as well as its Lambda concurrency.
+         */
+        maxConcurrency: z
+          .number({ error: 'must be a whole number of work items run at once, e.g. 10' })
+          .int('must be a whole number of work items run at once, e.g. 10')
+          .min(1, 'must be at least 1 (work items run at once)')
+          .max(1000, 'must be at most 1000; raise the account Lambda concurrency first if you need more')
+          .default(10),
       })
       .strict()
-      .default({ schedule: 'cron(0 0 * * ? *)', retentionDays: 90 }),
+      .default({ schedule: 'cron(0 0 * * ? *)', retentionDays: 90, maxConcurrency: 10 }),
     alerts: z
       .object({
         /** Findings below this severity are recorded in the run summary but not published. */

@@ -38,6 +38,7 @@ import { shardOf, stableHash } from '../util';
  * | `DAILY#<day>`                   | cluster                     | a day's counters for the digest (objects, rejects, below threshold, muted) |
  * | `WORKLOAD#<cluster>`            | `<ns>/<name>`               | a workload's introduction and first flow (new-workload grace) |
  * | `THREATLIST`                    | list name                   | a fetched threat list's refresh status (the fetcher writes it) |
+ * | `RUN#<job>`                     | scheduled time              | a scheduled run claimed by its state machine (the rebaseline's) |
  */
 export const OBSERVATION_SHARDS = 8;
 
@@ -112,6 +113,8 @@ export const keys = {
   /** The only partition the threat-list fetcher writes: the stack grants it no other (`dynamodb:LeadingKeys`). */
   threatLists: () => 'THREATLIST',
   threatListStatus: (name: string) => ({ pk: keys.threatLists(), sk: name }),
+  /** Written by the deployed state machine itself (infra/rebaseline-workflow.ts), never by the engine. */
+  scheduledRuns: (job: string) => `RUN#${job}`,
 };
 
 /** The row counters of a pending-days meta item ({@link keys.pendingRows}), by day. */

@@ -3,7 +3,11 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { objectHandler } from '../../functions/object-handler';
-import { rebaselineHandler } from '../../functions/rebaseline-handler';
+import {
+  rebaselineFinishHandler,
+  rebaselineItemHandler,
+  rebaselinePlanHandler,
+} from '../../functions/rebaseline-handler';
 import { createRuntime } from '../../functions/runtime';
 import { DynamoTable } from '../../shared/aws/dynamo-table';
 import { CONFIG_ENV } from '../../shared/config/load';
@@ -302,11 +306,57 @@ describe('flow-processor and rebaseline', () => {
       threatList: 'test-threats',
     });
 
-    const rebaseline = rebaselineHandler(runtime('rebaseline'), () => Date.parse('2026-11-02T00:00:00Z'));
-    const report = await rebaseline({} as never, lambdaContext());
-    expect(report.daysFolded).toBeGreaterThanOrEqual(1);
+    // The rebaseline as its state machine runs it: each step in its own container, every payload
+    // through JSON as Step Functions passes it, the Map's items one by one.
+    snsMock.resetHistory();
+    const json = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+    const plan = json(
+      await rebaselinePlanHandler(runtime('rebaseline-plan'), () => Date.parse('2026-11-02T00:05:00Z'))(
+        { time: '2026-11-02T00:00:00Z' },
+        lambdaContext(),
+      ),
+    );
+    expect(plan).toMatchObject({ run: '2026-11-02T00:00:00Z', now: Date.parse('2026-11-02T00:05:00Z') });
+    expect(plan.scopes).toContain('vpc-0int');
+    expect(plan.items.length).toBeGreaterThan(0);
+    expect(Object.keys(plan.late).sort()).toEqual(['decided', 'failed', 'findings', 'messages']);
+    const fold = rebaselineItemHandler(runtime('rebaseline-item'));
+    const reports = [];
+    for (const item of plan.items) {
+      reports.push(
+        json(await fold(json({ run: plan.run, now: plan.now, scopes: plan.scopes, item }), lambdaContext())),
+      );
+    }
+    expect(reports.map((r) => r.item)).toEqual(plan.items);
+    expect(reports.some((r) => r.rowsRead > 0)).toBe(true);
+    // A work item cannot publish (its role has no sns:Publish): none tried.
+    const publishedByItems = published().length;
+    const finish = rebaselineFinishHandler(runtime('rebaseline-finish'));
+    const summary = json(await finish(json({ plan: json(plan), late: plan.late, reports }), lambdaContext()));
+    expect(summary.daysFolded).toBeGreaterThanOrEqual(1);
+    // Counts only: the execution's state never carries a finding.
+    expect(summary).toMatchObject({ findings: expect.any(Number), messages: expect.any(Number) });
+    expect(JSON.stringify(summary)).not.toContain('"ruleId"');
+    // The flow log fl-0a has been silent since 10:00 the day before: Finish reports it.
+    expect(summary.network?.silentLogs).toBe(1);
+    expect(publishedByItems).toBe(plan.late.messages);
+    expect(published().flatMap((e) => ruleIdsOf(e))).toContain('net.log-health');
     const table = new DynamoTable({ tableName: dynamo.tableName, client: dynamo.client });
     const entries2 = await table.query('BL#vpc-0int#external-destination');
     expect(entries2.map((e) => e.value).sort()).toEqual(['140.82.112.0/24', '203.0.113.0/24']);
+  });
+});
+
+describe('rebaseline steps', () => {
+  it('Plan refuses an input whose time is not an ISO date-time, before touching the table', async () => {
+    const plan = rebaselinePlanHandler(runtime('rebaseline-plan'));
+    await expect(plan({ time: 'yesterday' }, lambdaContext())).rejects.toThrow(/"time" must be an ISO date-time/);
+  });
+
+  it('Plan names a manual run (no time) by the clock', async () => {
+    const now = Date.parse('2026-11-03T00:00:00Z');
+    const plan = await rebaselinePlanHandler(runtime('rebaseline-plan'), () => now)({}, lambdaContext());
+    expect(plan.run).toBe('2026-11-03T00:00:00.000Z');
+    expect(plan.now).toBe(now);
   });
 });

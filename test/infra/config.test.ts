@@ -34,6 +34,7 @@ describe('loadDeployConfig', () => {
     const loaded = loadDeployConfig(undefined, tempDir());
     expect(loaded.file).toBeUndefined();
     expect(loaded.config.sources).toEqual({ audit: { prefix: 'audit/' }, flow: { prefix: 'flow/' } });
+    expect(loaded.config.rebaseline).toEqual({ schedule: 'cron(0 0 * * ? *)', retentionDays: 90, maxConcurrency: 10 });
   });
 
   it('reads driftwatch.config.json from the working directory when no file is named', () => {
@@ -120,6 +121,21 @@ describe('loadDeployConfig', () => {
       'a fetched list over plain HTTP',
       { threatIntel: { fetch: { lists: [{ name: 'mining-pools', url: 'http://example.com/pools.txt' }] } } },
       /threatIntel\.fetch\.lists\[0\]\.url: must be an https:\/\/ URL/,
+    ],
+    [
+      'a rebaseline concurrency of zero',
+      { rebaseline: { maxConcurrency: 0 } },
+      /rebaseline\.maxConcurrency: must be at least 1/,
+    ],
+    [
+      'a rebaseline concurrency that is not a whole number',
+      { rebaseline: { maxConcurrency: 2.5 } },
+      /rebaseline\.maxConcurrency: must be a whole number of work items run at once/,
+    ],
+    [
+      'a rebaseline concurrency given as text',
+      { rebaseline: { maxConcurrency: '10' } },
+      /rebaseline\.maxConcurrency: must be a whole number of work items run at once/,
     ],
     [
       'a fetch schedule that is not an EventBridge expression',

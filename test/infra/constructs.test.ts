@@ -155,7 +155,7 @@ describe('DriftwatchFunction', () => {
     expect(
       () =>
         new DriftwatchFunction(stack(), 'Fn', {
-          entry: 'functions/rebaseline/index.ts',
+          entry: 'functions/rebaseline-item/index.ts',
           description: 'too much config',
           memorySize: 128,
           timeout: Duration.seconds(10),
@@ -167,7 +167,7 @@ describe('DriftwatchFunction', () => {
   it('holds a variable added after construction (a queue URL) to the same limit', () => {
     // Prepare: a function whose environment fits.
     const fn = new DriftwatchFunction(stack(), 'Fn', {
-      entry: 'functions/rebaseline/index.ts',
+      entry: 'functions/rebaseline-item/index.ts',
       description: 'grows later',
       memorySize: 128,
       timeout: Duration.seconds(10),
@@ -182,7 +182,7 @@ describe('DriftwatchFunction', () => {
     expect(
       () =>
         new DriftwatchFunction(stack(), 'Fn', {
-          entry: 'functions/rebaseline/index.ts',
+          entry: 'functions/rebaseline-item/index.ts',
           description: 'retries',
           memorySize: 128,
           timeout: Duration.seconds(10),

@@ -29,10 +29,12 @@ const DEAD_LETTER_QUEUES = [
   'AuditIngestionDeadLetterQueue',
   'FlowIngestionDeadLetterQueue',
   'RebaselineScheduleDeadLetterQueue',
-  'ProcessorsRebaselineFailureQueue',
   'DigestScheduleDeadLetterQueue',
   'DigestFunctionFailureQueue',
 ];
+
+/** The roles of the rebaseline's three steps. */
+const REBASELINE_ROLES = ['RebaselinePlanFunctionRole', 'RebaselineItemFunctionRole', 'RebaselineFinishFunctionRole'];
 
 const denyInsecureTransport = expect.arrayContaining([
   expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -148,8 +150,8 @@ describe('DriftwatchStack with the default config', () => {
 
     it('lets S3 send only from the log bucket, and nobody without TLS, on every queue', () => {
       const policies = Object.values(synth.template.findResources('AWS::SQS::QueuePolicy'));
-      // Two ingestion queues, their DLQs, the two schedule DLQs and the scheduled functions' failure queues.
-      expect(policies).toHaveLength(8);
+      // Two ingestion queues, their DLQs, the two schedule DLQs and the digest's failure queue.
+      expect(policies).toHaveLength(7);
       for (const policy of policies) expect(policy.Properties.PolicyDocument.Statement).toEqual(denyInsecureTransport);
       const bucket = logicalId(synth.template, 'AWS::S3::Bucket', 'StatefulLogsLogBucket');
       synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -190,7 +192,9 @@ describe('DriftwatchStack with the default config', () => {
     it.each([
       ['ProcessorsAuditProcessor', 1024, 300],
       ['ProcessorsFlowProcessor', 1769, 300],
-      ['ProcessorsRebaseline', 1024, 900],
+      ['RebaselinePlanFunction', 1024, 900],
+      ['RebaselineItemFunction', 1024, 600],
+      ['RebaselineFinishFunction', 1024, 900],
     ])('%s: Node.js 24 on arm64, %i MB, %i s, traced, JSON logs to its own group', (prefix, memory, timeout) => {
       const { template } = synth;
       const fn = template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)];
@@ -207,7 +211,7 @@ describe('DriftwatchStack with the default config', () => {
         },
       });
       const env = fn?.Properties.Environment.Variables;
-      const processor = prefix !== 'ProcessorsRebaseline';
+      const processor = prefix.startsWith('Processors');
       expect(Object.keys(env).sort()).toEqual([
         ...(processor ? ['DEAD_LETTER_QUEUE_URL'] : []),
         'DRIFTWATCH_CONFIG',
@@ -244,34 +248,28 @@ describe('DriftwatchStack with the default config', () => {
 
     it('keeps one month of logs per function', () => {
       const groups = synth.template.findResources('AWS::Logs::LogGroup');
-      expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([30, 30, 30, 30]);
+      // Two processors, the rebaseline's three steps and its state machine, the digest.
+      expect(Object.values(groups).map((g) => g.Properties.RetentionInDays)).toEqual([30, 30, 30, 30, 30, 30, 30]);
     });
 
-    it('reserves no concurrency (new accounts reject it) and sends failed rebaseline invocations to a queue', () => {
+    it('reserves no concurrency (new accounts reject it); the state machine, not Lambda, retries the rebaseline', () => {
       const { template } = synth;
-      const rebaseline = logicalId(template, 'AWS::Lambda::Function', 'ProcessorsRebaseline');
       const functions = template.findResources('AWS::Lambda::Function');
       const reserved = Object.values(functions).filter(
         (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
       );
       expect(reserved).toHaveLength(0);
-      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: rebaseline },
-        MaximumRetryAttempts: 2,
-        DestinationConfig: {
-          OnFailure: {
-            Destination: {
-              'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'ProcessorsRebaselineFailureQueue'), 'Arn'],
-            },
-          },
-        },
-      });
+      // Only the digest is invoked asynchronously; the rebaseline's steps are invoked by Step Functions.
+      const invokeConfigs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+      expect(invokeConfigs.map((c) => c.Properties.FunctionName)).toEqual([
+        { Ref: logicalId(template, 'AWS::Lambda::Function', 'DigestFunction') },
+      ]);
     });
 
     it('bundled every handler with the local esbuild as minified ESM with the require banner', () => {
       const functions = synth.template.findResources('AWS::Lambda::Function');
-      const ours = Object.entries(functions).filter(([id]) => id.startsWith('Processors'));
-      expect(ours).toHaveLength(3);
+      const ours = Object.entries(functions).filter(([id]) => /^(Processors|Rebaseline)/.test(id));
+      expect(ours).toHaveLength(5);
       for (const [, fn] of ours) {
         const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
         const bundle = join(synth.outdir, `asset.${hash}`, 'index.mjs');
@@ -347,13 +345,15 @@ describe('DriftwatchStack with the default config', () => {
   });
 
   describe('rebaseline schedule', () => {
-    it('runs the default cron with retries and a DLQ on the target', () => {
+    it('starts the state machine on the default cron with the scheduled time, with retries and a DLQ on the target', () => {
       const { template } = synth;
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(0 0 * * ? *)',
         Targets: [
           Match.objectLike({
-            Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', 'ProcessorsRebaseline'), 'Arn'] },
+            Arn: { Ref: logicalId(template, 'AWS::StepFunctions::StateMachine', 'RebaselineStateMachine') },
+            RoleArn: Match.anyValue(),
+            InputTransformer: { InputPathsMap: { time: '$.time' }, InputTemplate: '{"time":<time>}' },
             DeadLetterConfig: {
               Arn: {
                 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'RebaselineScheduleDeadLetterQueue'), 'Arn'],
@@ -424,7 +424,6 @@ describe('DriftwatchStack with the default config', () => {
         AuditIngestion: `<${logicalId(template, 'AWS::SQS::Queue', 'AuditIngestionDeadLetterQueue')}>`,
         FlowIngestion: `<${logicalId(template, 'AWS::SQS::Queue', 'FlowIngestionDeadLetterQueue')}>`,
         RebaselineSchedule: `<${logicalId(template, 'AWS::SQS::Queue', 'RebaselineScheduleDeadLetterQueue')}>`,
-        RebaselineFailures: `<${logicalId(template, 'AWS::SQS::Queue', 'ProcessorsRebaselineFailureQueue')}>`,
         DigestSchedule: `<${logicalId(template, 'AWS::SQS::Queue', 'DigestScheduleDeadLetterQueue')}>`,
         DigestFailures: `<${logicalId(template, 'AWS::SQS::Queue', 'DigestFunctionFailureQueue')}>`,
       });
@@ -435,24 +434,63 @@ describe('DriftwatchStack with the default config', () => {
   });
 
   describe('monitoring', () => {
-    it('alarms on every DLQ and every function error, notifying the operations topic', () => {
+    it('alarms on every DLQ, every function error and every rebaseline execution not succeeded, notifying the operations topic', () => {
       const { template } = synth;
       const topic = logicalId(template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(10);
+      expect(alarms).toHaveLength(11);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({
           AlarmActions: [{ Ref: topic }],
           Threshold: 1,
           ComparisonOperator: 'GreaterThanOrEqualToThreshold',
           EvaluationPeriods: 1,
-          Period: 300,
           TreatMissingData: 'notBreaching',
         });
       }
       const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
-      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(6);
-      expect(byMetric('Errors')).toHaveLength(4);
+      for (const alarm of [...byMetric('ApproximateNumberOfMessagesVisible'), ...byMetric('Errors')]) {
+        expect(alarm.Properties.Period).toBe(300);
+      }
+      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(5);
+      // Not the rebaseline's work items: they are retried, and a failure past the retries fails the execution.
+      expect(
+        byMetric('Errors')
+          .map((a) => flatten(a.Properties.Dimensions[0].Value))
+          .sort(),
+      ).toEqual(
+        [
+          'DigestFunction',
+          'ProcessorsAuditProcessor',
+          'ProcessorsFlowProcessor',
+          'RebaselineFinishFunction',
+          'RebaselinePlanFunction',
+        ]
+          .map((prefix) => `<${logicalId(template, 'AWS::Lambda::Function', prefix)}>`)
+          .sort(),
+      );
+      // The execution alarm: failed, timed out and aborted, summed over five minutes.
+      const executions = alarms.filter((a) => a.Properties.Metrics !== undefined);
+      expect(executions).toHaveLength(1);
+      const metrics = executions[0]?.Properties.Metrics as {
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: unknown }[] }; Period: number; Stat: string };
+      }[];
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+        'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+      );
+      const stateMachine = `<${logicalId(template, 'AWS::StepFunctions::StateMachine', 'RebaselineStateMachine')}>`;
+      const stats = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
+      expect(stats.map((m) => m.Metric.MetricName).sort()).toEqual([
+        'ExecutionsAborted',
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+      ]);
+      for (const stat of stats) {
+        expect(stat).toMatchObject({ Period: 300, Stat: 'Sum' });
+        expect(flatten(stat.Metric.Dimensions[0]?.Value)).toBe(stateMachine);
+      }
       const dlqs = byMetric('ApproximateNumberOfMessagesVisible').map((a) => flatten(a.Properties.Dimensions[0].Value));
       expect(dlqs.sort()).toEqual(
         DEAD_LETTER_QUEUES.map((prefix) => `<${logicalId(template, 'AWS::SQS::Queue', prefix)}.QueueName>`).sort(),
@@ -465,13 +503,21 @@ describe('DriftwatchStack with the default config', () => {
   });
 
   describe('least privilege', () => {
-    it('gives the processors exactly the store actions on the table, never Scan or table admin', () => {
+    it('gives the processors and the rebaseline steps exactly the store actions they call, never Scan or table admin', () => {
       const table = logicalId(synth.template, 'AWS::DynamoDB::Table', 'StatefulStateTable');
-      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+      // The rebaseline's steps: Plan all of them, an item its streamed reads and batches, Finish no single delete.
+      const expected: Record<string, readonly string[]> = {
+        ProcessorsAuditProcessorRole: TABLE_ACTIONS,
+        ProcessorsFlowProcessorRole: TABLE_ACTIONS,
+        RebaselinePlanFunctionRole: TABLE_ACTIONS,
+        RebaselineItemFunctionRole: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+        RebaselineFinishFunctionRole: TABLE_ACTIONS.filter((a) => a !== 'dynamodb:DeleteItem'),
+      };
+      for (const [role, actions] of Object.entries(expected)) {
         const statements = roleStatements(synth.template, role);
         const dynamo = [...allowedActions(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
-        expect(dynamo).toEqual([...TABLE_ACTIONS].sort());
-        for (const action of TABLE_ACTIONS) expect(allowedResources(statements, action)).toEqual([`<${table}.Arn>`]);
+        expect(dynamo).toEqual([...actions].sort());
+        for (const action of actions) expect(allowedResources(statements, action)).toEqual([`<${table}.Arn>`]);
         for (const forbidden of ['dynamodb:Scan', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:*']) {
           expect(allowedActions(statements).has(forbidden)).toBe(false);
         }
@@ -519,13 +565,21 @@ describe('DriftwatchStack with the default config', () => {
       }
     });
 
-    it('gives rebaseline no S3 access, and only publish on the alert topic (silent flow logs are its findings)', () => {
-      const statements = roleStatements(synth.template, 'ProcessorsRebaselineRole');
-      const actions = allowedActions(statements);
-      expect([...actions].filter((a) => a.startsWith('s3:'))).toEqual([]);
-      expect([...actions].filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
+    it('gives the rebaseline no S3 access; Plan and Finish publish on the alert topic, a work item cannot', () => {
       const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsTopic');
-      expect(allowedResources(statements, 'sns:Publish')).toEqual([`<${topic}>`]);
+      for (const role of REBASELINE_ROLES) {
+        const statements = roleStatements(synth.template, role);
+        const actions = allowedActions(statements);
+        expect([...actions].filter((a) => a.startsWith('s3:'))).toEqual([]);
+        if (role === 'RebaselineItemFunctionRole') {
+          // Prepare / Assess: the item's role has no SNS action at all, nor the topic key.
+          expect([...actions].filter((a) => /^(sns|kms):/.test(a))).toEqual([]);
+        } else {
+          // Plan: edges that waited for the audit log; Finish: flow logs that stopped arriving.
+          expect([...actions].filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
+          expect(allowedResources(statements, 'sns:Publish')).toEqual([`<${topic}>`]);
+        }
+      }
     });
 
     it('lets the digest read the table, write only its outbox items, publish, and read the depth of exactly the DLQs', () => {
@@ -577,7 +631,7 @@ describe('DriftwatchStack with the default config', () => {
       for (const role of [
         'ProcessorsAuditProcessorRole',
         'ProcessorsFlowProcessorRole',
-        'ProcessorsRebaselineRole',
+        ...REBASELINE_ROLES,
         'DigestFunctionRole',
       ]) {
         const wildcard = roleStatements(synth.template, role).filter((s) => s.resources.includes('*'));
@@ -592,7 +646,7 @@ describe('DriftwatchStack with the default config', () => {
       for (const role of [
         'ProcessorsAuditProcessorRole',
         'ProcessorsFlowProcessorRole',
-        'ProcessorsRebaselineRole',
+        ...REBASELINE_ROLES,
         'DigestFunctionRole',
       ]) {
         const id = logicalId(synth.template, 'AWS::IAM::Role', role);

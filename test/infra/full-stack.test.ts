@@ -154,8 +154,21 @@ describe('DriftwatchStack with a full config', () => {
   });
 
   describe('rebaseline schedule', () => {
-    it('uses the configured expression', () => {
-      synth.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 2 * * ? *)' });
+    it('uses the configured expression, and starts the state machine', () => {
+      synth.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(30 2 * * ? *)',
+        Targets: [
+          Match.objectLike({
+            Arn: { Ref: logicalId(synth.template, 'AWS::StepFunctions::StateMachine', 'RebaselineStateMachine') },
+          }),
+        ],
+      });
+    });
+
+    it('folds the configured number of work items at once', () => {
+      const machine = Object.values(synth.template.findResources('AWS::StepFunctions::StateMachine'))[0];
+      const definition = JSON.parse(flatten(machine?.Properties.DefinitionString));
+      expect(definition.States.Fold.MaxConcurrency).toBe(25);
     });
   });
 
@@ -209,7 +222,13 @@ describe('DriftwatchStack with a full config', () => {
 
     it('lets every function read exactly the two lists', () => {
       const { bucket, key } = threatListAsset();
-      for (const role of ['ProcessorsAuditProcessorRole', 'ProcessorsFlowProcessorRole', 'ProcessorsRebaselineRole']) {
+      for (const role of [
+        'ProcessorsAuditProcessorRole',
+        'ProcessorsFlowProcessorRole',
+        'RebaselinePlanFunctionRole',
+        'RebaselineItemFunctionRole',
+        'RebaselineFinishFunctionRole',
+      ]) {
         const statements = roleStatements(synth.template, role);
         expect(allowedResources(statements, 's3:GetObject')).toEqual(
           expect.arrayContaining([`arn:<AWS::Partition>:s3:::${bucket}/${key}`, S3_THREAT_LIST]),
@@ -222,17 +241,19 @@ describe('DriftwatchStack with a full config', () => {
     it('reads the audit and flow prefixes of the imported buckets only from their processors', () => {
       const audit = roleStatements(synth.template, 'ProcessorsAuditProcessorRole');
       const flow = roleStatements(synth.template, 'ProcessorsFlowProcessorRole');
-      const rebaseline = roleStatements(synth.template, 'ProcessorsRebaselineRole');
       expect(allowedResources(audit, 's3:GetObject')).toContain(AUDIT_OBJECTS);
       expect(allowedResources(audit, 's3:GetObject')).not.toContain(FLOW_OBJECTS);
       expect(allowedResources(flow, 's3:GetObject')).toContain(FLOW_OBJECTS);
       expect(allowedResources(flow, 's3:GetObject')).not.toContain(AUDIT_OBJECTS);
-      const rebaselineObjects = allowedResources(rebaseline, 's3:GetObject');
-      expect(rebaselineObjects).not.toContain(AUDIT_OBJECTS);
-      expect(rebaselineObjects).not.toContain(FLOW_OBJECTS);
-      // It publishes findings (a flow log that went silent), so it may publish, but read no log object.
-      expect(allowedActions(rebaseline).has('sns:Publish')).toBe(true);
-      expect(allowedActions(rebaseline).has('s3:GetObjectVersion')).toBe(false);
+      for (const step of ['Plan', 'Item', 'Finish']) {
+        const rebaseline = roleStatements(synth.template, `Rebaseline${step}FunctionRole`);
+        const rebaselineObjects = allowedResources(rebaseline, 's3:GetObject');
+        expect(rebaselineObjects).not.toContain(AUDIT_OBJECTS);
+        expect(rebaselineObjects).not.toContain(FLOW_OBJECTS);
+        // Plan and Finish publish findings (edges that waited, a flow log that went silent); no step reads a log object.
+        expect(allowedActions(rebaseline).has('sns:Publish')).toBe(step !== 'Item');
+        expect(allowedActions(rebaseline).has('s3:GetObjectVersion')).toBe(false);
+      }
     });
   });
 
@@ -302,9 +323,10 @@ describe('DriftwatchStack with a full config', () => {
   });
 
   describe('monitoring', () => {
-    it('still alarms on every DLQ and function through the topic', () => {
+    it('still alarms on every DLQ, function and rebaseline execution through the topic', () => {
       const alarms = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(10);
+      // Five DLQs, five functions (not the rebaseline's work items), the rebaseline's executions.
+      expect(alarms).toHaveLength(11);
       const topic = logicalId(synth.template, 'AWS::SNS::Topic', 'StatefulAlertsOperationsTopic');
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     });

@@ -135,7 +135,13 @@ describe('ThreatListFetch on', () => {
   });
 
   it('hands the processors the fetched lists as optional sources beside the config’s own, and lets them read them', () => {
-    for (const fn of ['ProcessorsAuditProcessor', 'ProcessorsFlowProcessor', 'ProcessorsRebaseline']) {
+    for (const fn of [
+      'ProcessorsAuditProcessor',
+      'ProcessorsFlowProcessor',
+      'RebaselinePlanFunction',
+      'RebaselineItemFunction',
+      'RebaselineFinishFunction',
+    ]) {
       const sources = functionConfig(synth, fn).threatIntel.sources;
       expect(sources.map((s) => s.name)).toEqual(['fixture-threats', ...FETCHED]);
       expect(sources.slice(1)).toEqual(
