@@ -86,6 +86,22 @@ function tableHash(items: Iterable<Record<string, unknown>>): { hash: string; co
 }
 
 /**
+ * The table without the rebaseline's own bookkeeping (the prune's day index `BLDAY#`, the row
+ * counters `rows#<day>` and the prune cursor on the pending-days items): what the detectors read.
+ * Equal across a change of how the rebaseline is planned, when the baselines it builds are equal.
+ */
+function stateHash(items: Iterable<Record<string, unknown>>): string {
+  const kept = [...items]
+    .filter((item) => !String(item.pk).startsWith('BLDAY#'))
+    .map((item) =>
+      Object.fromEntries(
+        Object.entries(item).filter(([name]) => !name.startsWith('rows#') && name !== 'prunedThrough'),
+      ),
+    );
+  return tableHash(kept).hash;
+}
+
+/**
  * The sample scenario, generated into a folder of fixed name with fixed file times: object ids
  * hash the path and the file's size and time, so both must be the same in every run and checkout.
  */
@@ -168,6 +184,7 @@ async function scenario(descriptions: Map<string, string>): Promise<Fingerprint>
         findings: sha(findings.join('\n')),
         incidents: sha(incidents.join('\n')),
         table: table.hash,
+        state: stateHash(state),
         summary: sha(canonical(summary)),
         report: sha(canonical(data)),
       },
@@ -193,6 +210,7 @@ async function benchObject(path: string, descriptions: Map<string, string>): Pro
     parts: {
       findings: sha(findings.join('\n')),
       table: items.hash,
+      state: stateHash(table.items() as Iterable<Record<string, unknown>>),
       outcome: sha(canonical({ ...rest, belowThreshold: below, findings: findings.length })),
       messages: sha(
         canonical(messages.map((m) => ({ ...m, incident: m.incident?.id, findings: m.findings.map((f) => f.id) }))),

@@ -10,7 +10,7 @@
  * after another in this process instead (faster, less exact). The state folder is not changed.
  */
 import { execFileSync } from 'node:child_process';
-import { type ItemReport, itemWaves, planItems, ROWS_PER_ITEM, type WorkItem } from '../shared/baseline';
+import { type ItemReport, planItems, ROWS_PER_ITEM, type WorkItem } from '../shared/baseline';
 import { type Config, defaultConfig, loadConfigFile } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
 import { Engine, type EngineRebaselinePlan } from '../shared/engine';
@@ -113,7 +113,7 @@ if (childItem) {
   );
   const lean = { run: plan.run, now: plan.now, items: [], scopes: plan.scopes };
   // In the order a parallel run keeps: day by day.
-  for (const item of itemWaves(plan.items).flat()) {
+  for (const item of plan.items) {
     const report: ItemReport & { peakHeapMb: number } = args.includes('--in-process')
       ? await measured(() => engine.runWorkItem(plan, item))
       : JSON.parse(
@@ -141,7 +141,7 @@ if (childItem) {
       [
         item.type.padEnd(13),
         item.scope.slice(0, 26).padEnd(26),
-        item.day,
+        item.days.join(','),
         shard.padStart(5),
         `${item.part}/${item.parts}`.padStart(5),
         String(report.rowsRead).padStart(6),

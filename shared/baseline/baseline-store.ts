@@ -220,9 +220,10 @@ export class BaselineStore {
   }
 
   /**
-   * Writes the prune's index: `values` of `kind`, folded from `foldDay` (`part` of the fold), whose
-   * entries were last seen on `lastSeenDay`. Kept for the retention and a week (the prune reads it
-   * once the day leaves the retention window). A rerun of the fold overwrites its own items.
+   * Writes the prune's index: `values` of `kind` that may have been last seen on `lastSeenDay`,
+   * written by the fold of `foldDay` (the same day; `part` of the fold) or by the one-time scan
+   * (`scan`). Kept for the retention and a week (the prune reads it once the day leaves the
+   * retention window). A rerun of the fold overwrites its own items.
    */
   async putDayIndex(
     index: { scope: string; kind: string; lastSeenDay: string; foldDay: string; part: string },

@@ -4,7 +4,7 @@ import type { Item, Table } from '../store';
 import { keys, valueKey } from '../store';
 import { chunksOf, DAY_MS, dayOf, epochSeconds, mapLimit } from '../util';
 import { FOLD_CHUNK, FOLD_CONCURRENCY } from './rebaseline';
-import { partOf, type WorkItem } from './rebaseline-plan';
+import { type DayOf, partOf, type WorkItem } from './rebaseline-plan';
 
 /** The baseline kind of per-edge hourly statistics: `BL#<scope>#edge-hourly`. */
 export const EDGE_STATS_KIND = 'edge-hourly';
@@ -76,7 +76,7 @@ export interface EdgeStatsFoldReport {
   edgesUpdated: number;
 }
 
-type EdgesItem = Extract<WorkItem, { type: 'edges' }>;
+type EdgesItem = DayOf<Extract<WorkItem, { type: 'edges' }>>;
 
 export interface EdgeStatsOptions {
   /** Days of hourly values kept per edge. */
@@ -114,7 +114,7 @@ export class EdgeStatsStore {
   }
 
   /**
-   * Folds one edges item: the edges of its part in one shard of a scope's day, streamed page by
+   * Folds one day of an edges item: the edges of its part in one shard of a scope's day, streamed page by
    * page, into their histories and statistics, 100 edges at a time. Folding a day replaces that
    * day's values, so a retry or a rerun leaves the same table. A day before the window is read
    * (its rows are counted) but changes nothing.

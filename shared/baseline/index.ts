@@ -6,7 +6,7 @@ export { learningStatus } from './learning-status';
 export { finishObservations, foldObservations, type RebaselineReport } from './rebaseline';
 export {
   type ItemReport,
-  itemWaves,
+  itemDays,
   planItems,
   type RebaselinePlan,
   ROWS_PER_ITEM,

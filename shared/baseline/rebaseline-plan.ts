@@ -15,18 +15,31 @@ import type { BaselineStore } from './baseline-store';
 export const ROWS_PER_ITEM = 100_000;
 
 /**
- * One unit of rebaseline work, small and JSON-serialisable (a Step Functions map passes it):
- * the observations of a scope's day (all of its shards) or the hourly edges of one shard of a
- * scope's day, restricted to the values or edges of `part` of `parts` (by {@link partOf}).
+ * One unit of rebaseline work, small and JSON-serialisable (a Step Functions map passes it): the
+ * observations of a scope (all of its shards) or the hourly edges of one shard of a scope,
+ * restricted to the values or edges of `part` of `parts` (by {@link partOf}), for each of its
+ * pending `days`, folded oldest first. Items never touch the same entries: parts split the values,
+ * shards the edges, and every day of a scope's values is in the one item of its part. So the items
+ * of a plan run in any order and all at once. (Items of two days of a scope would read and rewrite
+ * the same entries and histories, and the last writer would drop the other's day.)
  */
 export type WorkItem =
-  | { type: 'observations'; scope: string; day: string; part: number; parts: number }
-  | { type: 'edges'; scope: string; day: string; shard: number; part: number; parts: number };
+  | { type: 'observations'; scope: string; days: string[]; part: number; parts: number }
+  | { type: 'edges'; scope: string; days: string[]; shard: number; part: number; parts: number };
+
+/** One day of an item, as the folds take it. */
+export type DayOf<T extends WorkItem> = T extends WorkItem ? Omit<T, 'days'> & { day: string } : never;
+
+/** An item's days, oldest first, each as the folds take it: each day's fold reads what the one before wrote. */
+export function itemDays<T extends WorkItem>(item: T): DayOf<T>[] {
+  const { days, ...rest } = item;
+  return [...days].sort().map((day) => ({ ...rest, day }) as DayOf<T>);
+}
 
 /**
- * A run's work: every item (in parallel by {@link itemWaves}, or one after another), then the finish, once. `now` is the
- * run's time (event time in a replay, wall clock in Lambda); `run` names it for exactly-once
- * delivery of its findings.
+ * A run's work: every item (in any order, in parallel or one after another), then the finish,
+ * once. `now` is the run's time (event time in a replay, wall clock in Lambda); `run` names it for
+ * exactly-once delivery of its findings.
  */
 export interface RebaselinePlan {
   run: string;
@@ -34,19 +47,6 @@ export interface RebaselinePlan {
   items: WorkItem[];
   /** Every scope, each finished (its settled days marked folded, its entries pruned). */
   scopes: string[];
-}
-
-/**
- * The items in the order a parallel run must keep: one wave per day, oldest first; the items of a
- * wave may run in any order and all at once, the waves one after another. Items of one day touch
- * disjoint entries (parts split the values, shards the edges), but items of two days of a scope
- * read and rewrite the same entries and histories (a day's count or hours each), and run at once
- * the last writer would drop the other's day.
- */
-export function itemWaves(items: readonly WorkItem[]): WorkItem[][] {
-  const byDay = new Map<string, WorkItem[]>();
-  for (const item of items) byDay.set(item.day, [...(byDay.get(item.day) ?? []), item]);
-  return [...byDay.keys()].sort().map((day) => byDay.get(day) as WorkItem[]);
 }
 
 /** What one item did, for the run's report and the cost model. */
@@ -76,7 +76,8 @@ function partsFor(rows: number | undefined, rowsPerItem: number): number {
 
 /**
  * The items of every scope's due days (up to `now`'s day; a later day is the future in a replay).
- * A day without a row counter (written before the counters) is one part, as it was one fold.
+ * A scope's parts are those of its largest due day, so every day of a value is in one item. A day
+ * without a row counter (written before the counters) counts as one part, as it was one fold.
  */
 export async function planItems(
   stores: { baselines: BaselineStore; hourly: HourlyEdgeStore },
@@ -88,17 +89,22 @@ export async function planItems(
   const items: WorkItem[] = [];
   for (const scope of scopes) {
     const edges = await stores.hourly.pending(scope);
-    for (const day of edges.days.filter((d) => d <= today)) {
+    const edgeDays = edges.days.filter((d) => d <= today).sort();
+    if (edgeDays.length > 0) {
       // Edges spread evenly over the shards, and each shard is an item of its own.
-      const parts = partsFor((edges.rows[day] ?? 0) / OBSERVATION_SHARDS, rowsPerItem);
+      const parts = Math.max(
+        ...edgeDays.map((day) => partsFor((edges.rows[day] ?? 0) / OBSERVATION_SHARDS, rowsPerItem)),
+      );
       for (let shard = 0; shard < OBSERVATION_SHARDS; shard++) {
-        for (let part = 0; part < parts; part++) items.push({ type: 'edges', scope, day, shard, part, parts });
+        for (let part = 0; part < parts; part++)
+          items.push({ type: 'edges', scope, days: edgeDays, shard, part, parts });
       }
     }
     const meta = await stores.baselines.meta(scope);
-    for (const day of meta.pendingDays.filter((d) => d <= today)) {
-      const parts = partsFor(meta.pendingRows[day], rowsPerItem);
-      for (let part = 0; part < parts; part++) items.push({ type: 'observations', scope, day, part, parts });
+    const days = meta.pendingDays.filter((d) => d <= today).sort();
+    if (days.length > 0) {
+      const parts = Math.max(...days.map((day) => partsFor(meta.pendingRows[day], rowsPerItem)));
+      for (let part = 0; part < parts; part++) items.push({ type: 'observations', scope, days, part, parts });
     }
   }
   return items;

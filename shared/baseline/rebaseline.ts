@@ -1,6 +1,6 @@
 import { chunksOf, DAY_MS, dayOf, dayStart, mapLimit } from '../util';
 import type { BaselineStore } from './baseline-store';
-import { partOf, type WorkItem } from './rebaseline-plan';
+import { type DayOf, partOf, type WorkItem } from './rebaseline-plan';
 import type { BaselineEntry } from './types';
 
 /** Values looked up and written per request (a BatchGetItem holds 100 keys). */
@@ -26,14 +26,15 @@ export interface FoldOptions {
   retentionDays: number;
 }
 
-type ObservationsItem = Extract<WorkItem, { type: 'observations' }>;
+type ObservationsItem = DayOf<Extract<WorkItem, { type: 'observations' }>>;
 
 /**
- * Folds one observations item: the values of its part seen on its scope-day, streamed page by
+ * Folds one day of an observations item: the values of its part seen on its scope-day, streamed page by
  * page from every shard, aggregated per value, merged into their entries 100 at a time.
  * Idempotent: the day's count is recomputed from all of that day's observations and replaces the
  * previous one, so a retry, a rerun or a late object never double counts. Each written entry is
- * listed in the prune's index under the day it was last seen.
+ * listed in the prune's index under the day folded (an entry's last sighting is on a day it was
+ * folded from, so the index of that day names it when the day leaves the window).
  */
 export async function foldObservations(
   store: BaselineStore,
@@ -64,7 +65,7 @@ export async function foldObservations(
   }
   let entriesWritten = 0;
   for (const [kind, values] of perKind) {
-    const lastSeenDays = new Map<string, string[]>();
+    const folded: string[] = [];
     await mapLimit(chunksOf([...values], FOLD_CHUNK), FOLD_CONCURRENCY, async (chunk) => {
       const existing = await store.lookup(
         scope,
@@ -88,22 +89,18 @@ export async function foldObservations(
         return withTotals(entry, retentionStart);
       });
       await store.putEntries(merged, options.retentionDays);
-      for (const entry of merged) {
-        const lastSeenDay = dayOf(entry.lastSeen);
-        const list = lastSeenDays.get(lastSeenDay) ?? [];
-        list.push(entry.value);
-        lastSeenDays.set(lastSeenDay, list);
-      }
+      for (const entry of merged) folded.push(entry.value);
       entriesWritten += merged.length;
     });
-    for (const [lastSeenDay, list] of lastSeenDays) {
-      // Sorted: chunks finish in any order, and a rerun must write the same bytes.
-      await store.putDayIndex(
-        { scope, kind, lastSeenDay, foldDay: day, part: `${item.part}-${item.parts}` },
-        list.sort(),
-        options.retentionDays,
-      );
-    }
+    // Listed under the day folded, whatever the entry's last sighting: an entry is last seen on a
+    // day it was observed, so when that day leaves the window its index names it. The list does
+    // not depend on the order days are folded in, so a repeated item writes the same bytes.
+    // Sorted: chunks finish in any order.
+    await store.putDayIndex(
+      { scope, kind, lastSeenDay: day, foldDay: day, part: `${item.part}-${item.parts}` },
+      folded.sort(),
+      options.retentionDays,
+    );
   }
   return { rowsRead, entriesWritten };
 }

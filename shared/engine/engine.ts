@@ -6,6 +6,7 @@ import {
   finishObservations,
   foldObservations,
   type ItemReport,
+  itemDays,
   planItems,
   type RebaselinePlan,
   ThreatListStatusStore,
@@ -458,19 +459,24 @@ export class Engine {
   async runWorkItem(plan: RebaselinePlan, item: WorkItem): Promise<ItemReport> {
     const started = performance.now();
     const before = { ...this.table.counters };
-    let folded: { rowsRead: number; entriesWritten?: number; edgesUpdated?: number };
-    if (item.type === 'edges') folded = await this.edgeStats.foldItem(this.map, item, plan.now);
-    else {
-      folded = await foldObservations(this.baselines, item, {
-        now: plan.now,
-        retentionDays: this.config.rebaseline.retentionDays,
-      });
+    const folded = { rowsRead: 0, entriesWritten: 0, edgesUpdated: 0 };
+    for (const day of itemDays(item)) {
+      if (day.type === 'edges') {
+        const done = await this.edgeStats.foldItem(this.map, day, plan.now);
+        folded.rowsRead += done.rowsRead;
+        folded.edgesUpdated += done.edgesUpdated;
+      } else {
+        const retentionDays = this.config.rebaseline.retentionDays;
+        const done = await foldObservations(this.baselines, day, { now: plan.now, retentionDays });
+        folded.rowsRead += done.rowsRead;
+        folded.entriesWritten += done.entriesWritten;
+      }
     }
     return {
       item,
       rowsRead: folded.rowsRead,
-      entriesWritten: folded.entriesWritten ?? 0,
-      edgesUpdated: folded.edgesUpdated ?? 0,
+      entriesWritten: folded.entriesWritten,
+      edgesUpdated: folded.edgesUpdated,
       readUnits: this.table.counters.readUnits - before.readUnits,
       writeUnits: this.table.counters.writeUnits - before.writeUnits,
       durationMs: performance.now() - started,
@@ -486,7 +492,7 @@ export class Engine {
     const { now } = plan;
     const keepPendingFrom = dayOf(now - DAY_MS);
     const daysOf = (type: WorkItem['type'], scope: string) => [
-      ...new Set(plan.items.filter((i) => i.type === type && i.scope === scope).map((i) => i.day)),
+      ...new Set(plan.items.filter((i) => i.type === type && i.scope === scope).flatMap((i) => i.days)),
     ];
     let edgeDays = 0;
     let obsDays = 0;

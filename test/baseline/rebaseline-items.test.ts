@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BaselineStore } from '../../shared/baseline/baseline-store';
 import { EdgeStatsStore } from '../../shared/baseline/edge-stats';
 import { finishObservations, foldObservations } from '../../shared/baseline/rebaseline';
-import { planItems, type WorkItem } from '../../shared/baseline/rebaseline-plan';
+import { itemDays, planItems, type WorkItem } from '../../shared/baseline/rebaseline-plan';
 import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { keys } from '../../shared/store/keys';
@@ -49,10 +49,11 @@ async function rebaseline(table: MemoryTable, now: number, rowsPerItem?: number,
   ).filter((item): item is Extract<WorkItem, { type: 'observations' }> => item.type === 'observations');
   let rowsRead = 0;
   for (const item of items) {
-    rowsRead += (await foldObservations(store, item, { now, ...OPTIONS })).rowsRead;
-    if (twice) await foldObservations(store, item, { now, ...OPTIONS });
+    for (const day of itemDays(item)) rowsRead += (await foldObservations(store, day, { now, ...OPTIONS })).rowsRead;
+    // A repeated item: every day again, after the later ones.
+    if (twice) for (const day of itemDays(item)) await foldObservations(store, day, { now, ...OPTIONS });
   }
-  const folded = [...new Set(items.map((i) => i.day))];
+  const folded = [...new Set(items.flatMap((i) => i.days))];
   const { entriesPruned } = await finishObservations(store, SCOPE, folded, { now, ...OPTIONS });
   return { items, rowsRead, entriesPruned };
 }
@@ -215,8 +216,8 @@ describe('edge work items', () => {
     let rows = 0;
     for (const item of items) {
       if (item.type !== 'edges') continue;
-      rows += (await stats.foldItem(hourly, item, now)).rowsRead;
-      if (twice) await stats.foldItem(hourly, item, now);
+      for (const day of itemDays(item)) rows += (await stats.foldItem(hourly, day, now)).rowsRead;
+      if (twice) for (const day of itemDays(item)) await stats.foldItem(hourly, day, now);
     }
     return { items, rows };
   }
@@ -226,7 +227,9 @@ describe('edge work items', () => {
     const split = new MemoryTable();
     const a = await run(one);
     const b = await run(split, 10, true);
-    expect(a.items).toHaveLength(2 * 8);
+    // One item per shard, each folding both days in turn.
+    expect(a.items).toHaveLength(8);
+    expect(a.items.every((item) => item.days.length === 2)).toBe(true);
     expect(b.items.length).toBeGreaterThan(a.items.length);
     expect(b.rows).toBe(a.rows);
     expect(a.rows).toBe(30 * 12);

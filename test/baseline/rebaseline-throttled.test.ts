@@ -5,7 +5,7 @@ import { DYNAMO_CLIENT_CONFIG, DynamoTable } from '../../shared/aws/dynamo-table
 import { BaselineStore } from '../../shared/baseline/baseline-store';
 import { EdgeStatsStore } from '../../shared/baseline/edge-stats';
 import { finishObservations, foldObservations } from '../../shared/baseline/rebaseline';
-import { planItems } from '../../shared/baseline/rebaseline-plan';
+import { itemDays, planItems } from '../../shared/baseline/rebaseline-plan';
 import type { HourlyEdge } from '../../shared/network/hourly-edge';
 import { HourlyEdgeStore } from '../../shared/network/hourly-edge-store';
 import { ObjectLedger } from '../../shared/store/ledger';
@@ -89,9 +89,9 @@ async function rebaseline(table: DynamoTable): Promise<void> {
   const hourly = new HourlyEdgeStore(table);
   const stats = new EdgeStatsStore(table, { windowDays: 14 });
   const items = await planItems({ baselines, hourly }, ['eks', 'vpc-0a'], NOW, 300);
-  for (const item of items) {
-    if (item.type === 'edges') await stats.foldItem(hourly, item, NOW);
-    else await foldObservations(baselines, item, OPTIONS);
+  for (const day of items.flatMap((item) => itemDays(item))) {
+    if (day.type === 'edges') await stats.foldItem(hourly, day, NOW);
+    else await foldObservations(baselines, day, OPTIONS);
   }
   await finishObservations(baselines, 'eks', ['2026-11-01', '2026-11-02'], OPTIONS);
 }
