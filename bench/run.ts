@@ -3,8 +3,9 @@
  * become constants and small functions inline as they do in the function), then run. The readers
  * against the floor (gunzip + line split) and against the tools a user would reach for
  * (zcat | mawk, DuckDB), then peak memory on a 75 MB object and on an internet-wide scan (4M
- * distinct public sources, 95 MB), and the cost of a day. Writes
- * bench/results.json. A warm-up round runs first and is not counted. Options: `--rounds N`
+ * distinct public sources, 95 MB), and the cost of a day; then the rebaseline, measured on the
+ * sample scenario (bench/rebaseline-cost.ts) and, with processing, projected to a 1,000-node
+ * cluster beside GuardDuty's price (~15 s, in `--quick` too). Writes bench/results.json. A warm-up round runs first and is not counted. Options: `--rounds N`
  * (default 3), `--quick` (1 round, no warm-up, no 75 MB object, no scan).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildSync } from 'esbuild';
 import { fileSource } from '../cli/local-files';
 import { PROCESSOR_TUNING } from '../infra/runtime-tuning';
+import { ROWS_PER_ITEM } from '../shared/baseline';
 import type { Config } from '../shared/config';
 import { defaultConfig } from '../shared/config';
 import { buildDetectContext } from '../shared/detect';
@@ -24,7 +26,17 @@ import type { ObjectSource } from '../shared/ingest';
 import { GUNZIP_AHEAD, newReadStats, readAuditObject, readFlowLines } from '../shared/ingest';
 import { AddressClassifier, EdgeAggregator } from '../shared/network';
 import { MemoryTable } from '../shared/store';
-import { type DayCost, dayCost, type ObjectWork, PRICES, PRICES_AS_OF } from './cost';
+import {
+  type DayCost,
+  dayCost,
+  guardDutyDay,
+  type ObjectWork,
+  PRICES,
+  PRICES_AS_OF,
+  projectRebaseline,
+  type RebaselineScale,
+  rebaselineDayCost,
+} from './cost';
 import {
   auditDocuments,
   ensure,
@@ -34,6 +46,7 @@ import {
   scanLines,
   writeGzip,
 } from './generate';
+import { addWork, measureRebaseline, per } from './rebaseline-cost';
 
 const DATA = 'bench/data';
 const FLOW = `${DATA}/flow-1200k.log.gz`;
@@ -51,6 +64,18 @@ const SCAN_RECORDS = 4_000_000;
 const CHILD = `${DATA}/memory-child.mjs`;
 const FLOW_RECORDS = 1_200_000;
 const AUDIT_EVENTS = 200_000;
+/** The rebaseline's Plan, Item and Finish functions' memory (infra/rebaseline-workflow.ts). */
+const REBASELINE_MEMORY_MB = 1024;
+/**
+ * The large cluster the cost is projected to (issue 15): 1,000 nodes, 20,000 pods, 50 M flow
+ * records and 20 M audit events a day.
+ */
+const LARGE = { nodes: 1000, pods: 20_000, flowRecords: 50e6, auditEvents: 20e6 };
+/**
+ * Assumed time a rebaseline step waits per table round trip (a batch read of 100, a batch write of
+ * 25, a query page): DynamoDB answers in single-digit milliseconds; the in-memory table in none.
+ */
+const ROUND_TRIP_MS = 10;
 /** The flow processor's Lambda memory (infra/processors.ts): one full vCPU. At or below 1,769 MB the GB-seconds are the same. */
 const MEMORY_MB = 1769;
 
@@ -534,6 +559,8 @@ async function main() {
   };
   for (const [target, met] of Object.entries(costTargets)) console.log(`  ${met ? 'met    ' : 'NOT MET'}  ${target}`);
 
+  const { rebaseline, largeCluster } = await rebaselineCost(flowWork, auditWork);
+
   const results = {
     generatedAt: new Date().toISOString(),
     command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
@@ -556,11 +583,153 @@ async function main() {
       flow: { work: flowWork, steadyState: flowSteady, day: flowDay },
       audit: { work: auditWork, steadyState: auditSteady, day: auditDay },
       targets: costTargets,
+      rebaseline,
+      largeCluster,
     },
     durationSeconds: (Date.now() - started) / 1000,
   };
   writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote bench/results.json in ${fmt(results.durationSeconds)} s`);
+}
+
+/**
+ * The rebaseline's cost, measured on the sample scenario and projected to {@link LARGE}, with the
+ * processing of its day (the bench objects' measured work, scaled to its records) and GuardDuty's
+ * first-tier list price for the same volume beside it. Prints the arithmetic.
+ */
+async function rebaselineCost(flowWork: ObjectWork, auditWork: ObjectWork) {
+  const config = defaultConfig();
+  const historyHours = config.network.stats.windowDays * 24;
+  // The sample (3 nodes, 14 days): the day-15 run folds days 13 and 14 into full-length histories.
+  const sample = await measureRebaseline(`${DATA}/rebaseline-sample`, 1, 14);
+  // The scenario at 5x (15 nodes, 2 days): how many edges, entries and rows a node's day brings.
+  const scaled = await measureRebaseline(`${DATA}/rebaseline-5x`, 5, 2);
+  const nodeDays = scaled.nodes * scaled.daysFolded;
+  const unit = {
+    edge: per(sample.edge.work, sample.edge.folds),
+    entry: per(sample.entry.work, sample.entry.written),
+    stepsPerEntry: per(addWork(sample.plan, sample.finish), sample.entry.written),
+  };
+  const scale: RebaselineScale = {
+    nodes: LARGE.nodes,
+    edgesPerNodeDay: scaled.edge.folds / nodeDays,
+    entriesPerNodeDay: scaled.entry.written / nodeDays,
+    // Each daily run folds the day before it and, again, the day before that (it stays pending).
+    daysPerRun: sample.daysFolded,
+    runsPerDay: 1,
+    itemRowsPerNodeDay: scaled.items.map((i) => i.report.rowsRead / nodeDays),
+    rowsPerItem: ROWS_PER_ITEM,
+  };
+  const work = projectRebaseline(unit, scale);
+  const cost = rebaselineDayCost(work, { memoryMb: REBASELINE_MEMORY_MB, roundTripMs: ROUND_TRIP_MS });
+  const measuredCost = rebaselineDayCost(
+    {
+      runs: 1,
+      items: sample.items.length,
+      itemCpuSeconds: sample.edge.work.cpuSeconds + sample.entry.work.cpuSeconds,
+      stepCpuSeconds: sample.plan.cpuSeconds + sample.finish.cpuSeconds,
+      roundTrips:
+        sample.edge.work.roundTrips + sample.entry.work.roundTrips + sample.plan.roundTrips + sample.finish.roundTrips,
+      readUnits:
+        sample.edge.work.readUnits + sample.entry.work.readUnits + sample.plan.readUnits + sample.finish.readUnits,
+      writeUnits:
+        sample.edge.work.writeUnits + sample.entry.work.writeUnits + sample.plan.writeUnits + sample.finish.writeUnits,
+    },
+    { memoryMb: REBASELINE_MEMORY_MB, roundTripMs: ROUND_TRIP_MS },
+  );
+  // Processing at the large size: objects like the bench's, as many as its records make.
+  const flowLarge = dayCost(flowWork, LARGE.flowRecords / flowWork.records, { memoryMb: MEMORY_MB });
+  const auditLarge = dayCost(auditWork, LARGE.auditEvents / auditWork.records, { memoryMb: MEMORY_MB });
+  const processing = flowLarge.dollars.total + auditLarge.dollars.total;
+  const total = processing + cost.dollars.total;
+  const bytesPerFlowRecord = flowWork.uncompressedBytes / flowWork.records;
+  const flowGb = (LARGE.flowRecords * bytesPerFlowRecord) / 1e9;
+  const guardDuty = guardDutyDay(flowGb, LARGE.auditEvents);
+
+  const perUnit = (u: typeof unit.edge) =>
+    `${fmt(u.readUnits, 2)} RU, ${fmt(u.writeUnits, 2)} WU, ${fmt(u.cpuSeconds * 1e3, 3)} CPU ms, ${fmt(u.roundTrips, 3)} round trips`;
+  console.log(
+    `\nrebaseline, measured: the sample scenario's day-15 run (${sample.nodes} nodes, ${sample.scopes} scopes, days folded: ${sample.daysFolded}, ` +
+      `histories full: ${config.network.stats.windowDays} days = ${historyHours} hours kept per edge): ${sample.items.length} items, ` +
+      `${fmt(sample.edge.folds)} edge-days folded from ${fmt(sample.edge.rows)} hourly rows, ${fmt(sample.entry.written)} baseline entries written from ${fmt(sample.entry.rows)} observation rows; ` +
+      `${money(measuredCost.dollars.total)} a run`,
+  );
+  console.log(`  per edge-day folded:          ${perUnit(unit.edge)}`);
+  console.log(`  per baseline entry written:   ${perUnit(unit.entry)}`);
+  console.log(`  Plan + Finish, per entry:     ${perUnit(unit.stepsPerEntry)}`);
+  console.log(
+    `  CPU per item: ${sample.items.map((i) => fmt(i.cpuSeconds * 1e3, 1)).join(', ')} ms (max ${fmt(Math.max(...sample.items.map((i) => i.cpuSeconds)) * 1e3, 1)} ms)`,
+  );
+  console.log(
+    `rebaseline, at scale: the scenario at 5x (${scaled.nodes} nodes, ${scaled.daysFolded} days): ${fmt(scaled.edge.folds)} edge-days, ${fmt(scaled.entry.written)} entries, ` +
+      `${fmt(scaled.edge.rows + scaled.entry.rows)} rows in ${scaled.items.length} items: per node and day ${fmt(scale.edgesPerNodeDay, 2)} edges, ${fmt(scale.entriesPerNodeDay, 2)} baseline entries ` +
+      `(the sample's 3 nodes: ${fmt(sample.edge.folds / (sample.nodes * sample.daysFolded), 2)} and ${fmt(sample.entry.written / (sample.nodes * sample.daysFolded), 2)}; edges and entries are per workload, so they grow slower than nodes)`,
+  );
+  console.log(
+    `projected to ${fmt(LARGE.nodes)} nodes (${fmt(LARGE.pods)} pods; assumed: edges and entries grow with nodes at the 5x rate, each run folds ${scale.daysPerRun} days, one run a day):`,
+  );
+  console.log(
+    `  ${fmt(scale.edgesPerNodeDay, 2)} edges x ${fmt(LARGE.nodes)} nodes x ${scale.daysPerRun} days = ${fmt(work.edgeFolds)} edge-days; ` +
+      `${fmt(scale.entriesPerNodeDay, 2)} entries x ${fmt(LARGE.nodes)} x ${scale.daysPerRun} = ${fmt(work.entries)} entries; ` +
+      `${fmt(work.items)} items (${fmt(ROWS_PER_ITEM)} rows each at most)`,
+  );
+  console.log(
+    `  ${fmt(work.readUnits)} RU + ${fmt(work.writeUnits)} WU; ${fmt(work.itemCpuSeconds + work.stepCpuSeconds, 1)} CPU s + ${fmt(work.roundTrips)} round trips x ${ROUND_TRIP_MS} ms ` +
+      `at ${REBASELINE_MEMORY_MB} MB = ${fmt(cost.lambdaGbSeconds, 1)} GB-s; ${fmt(cost.invocations)} invocations; ${fmt(cost.transitions)} state transitions (4 a run + 2 an item)`,
+  );
+  console.log(
+    `\ncost of one day at ${fmt(LARGE.nodes)} nodes, ${fmt(LARGE.pods)} pods, ${fmt(LARGE.flowRecords / 1e6)} M flow records, ${fmt(LARGE.auditEvents / 1e6)} M audit events (list prices, ${PRICES_AS_OF}):`,
+  );
+  const line = (label: string, dollars: number, detail: string) =>
+    console.log(`  ${label.padEnd(18)} ${money(dollars).padStart(9)}  ${detail}`);
+  line('flow processing', flowLarge.dollars.total, `${fmt(flowLarge.objects, 1)} objects like the bench's`);
+  line('audit processing', auditLarge.dollars.total, `${fmt(auditLarge.objects, 1)} objects like the bench's`);
+  line(
+    'rebaseline',
+    cost.dollars.total,
+    `Lambda ${money(cost.dollars.lambda)}, DynamoDB ${money(cost.dollars.dynamodb)}, Step Functions ${money(cost.dollars.stepFunctions)}; ${((100 * cost.dollars.total) / total).toFixed(1)}% of the total`,
+  );
+  line('total', total, `${money(total * 30)} a 30-day month`);
+  line(
+    'GuardDuty',
+    guardDuty.total,
+    `first tier only (larger volumes pay less per unit): ${fmt(flowGb, 1)} GB of flow logs (${fmt(bytesPerFlowRecord)} bytes a record, the bench object's text) x $${PRICES.guardDutyFlowGb.toFixed(2)} + ${fmt(LARGE.auditEvents / 1e6)} M audit events x $${PRICES.guardDutyAuditMillionEvents.toFixed(2)}`,
+  );
+  console.log(`  ours / GuardDuty: ${((100 * total) / guardDuty.total).toFixed(2)}%`);
+  // How much the projection's main assumption matters: ten times the edges and entries per node.
+  const tenfold = rebaselineDayCost(
+    projectRebaseline(unit, {
+      ...scale,
+      edgesPerNodeDay: 10 * scale.edgesPerNodeDay,
+      entriesPerNodeDay: 10 * scale.entriesPerNodeDay,
+      itemRowsPerNodeDay: scale.itemRowsPerNodeDay.map((rows) => 10 * rows),
+    }),
+    { memoryMb: REBASELINE_MEMORY_MB, roundTripMs: ROUND_TRIP_MS },
+  );
+  console.log(
+    `  if edges and entries per node were 10x the projection: rebaseline ${money(tenfold.dollars.total)} a day, total ${money(processing + tenfold.dollars.total)}`,
+  );
+  return {
+    rebaseline: {
+      memoryMb: REBASELINE_MEMORY_MB,
+      roundTripMs: ROUND_TRIP_MS,
+      historyHours,
+      measured: { ...sample, cost: measuredCost },
+      scaled: { ...scaled, items: scaled.items.length },
+      perUnit: unit,
+      scale,
+      projected: { work, cost },
+    },
+    largeCluster: {
+      ...LARGE,
+      processing: { flow: flowLarge, audit: auditLarge },
+      rebaseline: cost.dollars.total,
+      total,
+      rebaselineShare: cost.dollars.total / total,
+      guardDuty: { ...guardDuty, flowGb, bytesPerFlowRecord, tier: 'first tier' },
+      oursOverGuardDuty: total / guardDuty.total,
+    },
+  };
 }
 
 /**
