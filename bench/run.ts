@@ -5,8 +5,9 @@
  * (zcat | mawk, DuckDB), then peak memory on a 75 MB object and on an internet-wide scan (4M
  * distinct public sources, 95 MB), and the cost of a day; then the rebaseline, measured on the
  * sample scenario (bench/rebaseline-cost.ts) and, with processing, projected to a 1,000-node
- * cluster beside GuardDuty's price (~15 s, in `--quick` too). Writes bench/results.json. A warm-up round runs first and is not counted. Options: `--rounds N`
- * (default 3), `--quick` (1 round, no warm-up, no 75 MB object, no scan).
+ * cluster beside GuardDuty's price (~15 s, in `--quick` too). Writes bench/results.json. A
+ * warm-up round runs first and is not counted. Options: `--rounds N` (default 3), `--quick` (1
+ * round, no warm-up, no 75 MB object, no scan).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, rmSync, statSync, writeFileSync } from 'node:fs';
