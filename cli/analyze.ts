@@ -58,7 +58,7 @@ export interface AnalyzeOptions {
 export const DEFAULT_THREAT_LIST_DIR = join('.driftwatch', 'threat-lists');
 
 /** The threat lists of the folder, as config sources: none when it does not exist. */
-function threatListsIn(dir: string): ThreatIntelSource[] {
+export function threatListsIn(dir: string): ThreatIntelSource[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
   return readdirSync(dir)
     .filter((name) => !name.startsWith('.') && statSync(join(dir, name)).isFile())

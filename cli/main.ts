@@ -11,6 +11,7 @@ import { UsageError } from './errors';
 import { registerIncidents } from './incidents';
 import { registerLearned } from './learned';
 import { registerRbacHistory } from './rbac-history';
+import { registerRebaseline } from './rebaseline';
 import {
   addScaleOptions,
   hasScaleFlags,
@@ -147,6 +148,7 @@ export function program(): Command {
   registerSuppress(cli);
   registerIncidents(cli);
   registerLearned(cli);
+  registerRebaseline(cli);
   return cli;
 }
 

@@ -3,13 +3,16 @@ import { type Config, defaultConfig, loadConfigFile } from '../shared/config';
 import { loadStateDir, saveStateDir, type Table } from '../shared/store';
 import { UsageError } from './errors';
 
-/** The deployed stack's state table, with the caller's AWS credentials; the SDK is loaded only when asked for. */
-export async function dynamoTable(tableName: string): Promise<Table> {
+/**
+ * The deployed stack's state table, with the caller's AWS credentials; the SDK is loaded only when
+ * asked for. Without `region`, the SDK's own (AWS_REGION, the profile).
+ */
+export async function dynamoTable(tableName: string, region?: string): Promise<Table> {
   const [{ DynamoDBClient }, { DynamoTable }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
     import('../shared/aws'),
   ]);
-  return new DynamoTable({ tableName, client: new DynamoDBClient({}) });
+  return new DynamoTable({ tableName, client: new DynamoDBClient(region ? { region } : {}) });
 }
 
 /** Where a command that reads or changes the state finds it. */
@@ -18,6 +21,8 @@ export interface StoreTarget {
   stateDir?: string;
   /** The deployed stack's DynamoDB state table, used with the caller's AWS credentials. */
   tableName?: string;
+  /** The deployed table's region; the SDK's default without it. */
+  region?: string;
   configPath?: string;
 }
 
@@ -41,7 +46,9 @@ export async function openStore(command: string, target: StoreTarget, mustExist 
     );
   }
   const config: Config = target.configPath ? loadConfigFile(target.configPath) : defaultConfig();
-  if (target.tableName) return { table: await dynamoTable(target.tableName), config, save: async () => {} };
+  if (target.tableName) {
+    return { table: await dynamoTable(target.tableName, target.region), config, save: async () => {} };
+  }
   const dir = target.stateDir as string;
   if (mustExist && (!existsSync(dir) || !statSync(dir).isDirectory())) {
     throw new UsageError(`--state ${dir} is not a folder; give the folder given to driftwatch analyze --state`);
