@@ -43,10 +43,11 @@ export class Monitoring extends Construct {
 
     const action = new SnsAction(props.alarmTopic);
     const period = Duration.minutes(5);
-    for (const { name, resource } of props.deadLetterQueues) {
-      const alarm = new cloudwatch.Alarm(this, `${name}DeadLetters`, {
-        alarmDescription: `Driftwatch: messages in the ${name} dead-letter queue. Find out why they failed, then redrive them.`,
-        metric: resource.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
+    // Any one in five minutes is worth a look: each alarm names where to look.
+    const alarmOn = (alarmId: string, alarmDescription: string, metric: cloudwatch.IMetric) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription,
+        metric,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -54,24 +55,27 @@ export class Monitoring extends Construct {
       });
       alarm.addAlarmAction(action);
       this.alarms.push(alarm);
+    };
+    for (const { name, resource } of props.deadLetterQueues) {
+      alarmOn(
+        `${name}DeadLetters`,
+        `Driftwatch: messages in the ${name} dead-letter queue. Find out why they failed, then redrive them.`,
+        resource.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
+      );
     }
     for (const { name, resource } of props.functions) {
-      const alarm = new cloudwatch.Alarm(this, `${name}Errors`, {
-        alarmDescription: `Driftwatch: the ${name} function failed. Its log group has the error.`,
-        metric: resource.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
-      this.alarms.push(alarm);
+      alarmOn(
+        `${name}Errors`,
+        `Driftwatch: the ${name} function failed. Its log group has the error.`,
+        resource.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+      );
     }
     for (const { name, resource } of props.stateMachines ?? []) {
       // A step's own retries are not failures; an execution that ended without success is.
-      const alarm = new cloudwatch.Alarm(this, `${name}Executions`, {
-        alarmDescription: `Driftwatch: a ${name} execution failed, timed out or was aborted. Its execution history names the state and the error.`,
-        metric: new cloudwatch.MathExpression({
+      alarmOn(
+        `${name}Executions`,
+        `Driftwatch: a ${name} execution failed, timed out or was aborted. Its execution history names the state and the error.`,
+        new cloudwatch.MathExpression({
           label: `${name} executions not succeeded`,
           expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
           usingMetrics: {
@@ -81,13 +85,7 @@ export class Monitoring extends Construct {
           },
           period,
         }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
-      this.alarms.push(alarm);
+      );
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
