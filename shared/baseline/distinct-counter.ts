@@ -1,5 +1,5 @@
-import type { Table } from '../store';
-import { keys } from '../store';
+import type { Item, Table } from '../store';
+import { keys, packRows, unpackRows } from '../store';
 import { epochSeconds } from '../util';
 
 export interface DistinctSet {
@@ -17,28 +17,72 @@ export interface DistinctSet {
 
 /**
  * Counts distinct values towards a threshold across objects, like {@link WindowCounter} counts
- * events: each object writes its own values for a window (keyed by the object, so a redelivered
- * object overwrites), and the union over this window and the previous one is read back. Each
- * object keeps at most `cap` values, enough to decide.
+ * events: each object writes its values for a detector's window as packed rows of (key, value),
+ * keyed by the object (`DISTINCT#<scope>#<ruleId>#<window>` / `<objectId>#<n>`), so a redelivered
+ * object overwrites; the union over this window and the previous one is read back with one query
+ * per window, whatever the number of keys (an object of 50,000 identities reading secrets reads
+ * two partitions, not 100,000). Each object keeps at most `cap` values a key, enough to decide.
  */
 export class DistinctCounter {
   constructor(private readonly table: Table) {}
 
-  /** Records one object's values and returns the distinct values over this window and the previous one. */
-  async add(objectId: string, set: DistinctSet, cap: number): Promise<string[]> {
-    const pk = keys.distinctCount(set.scope, set.ruleId, set.key, set.windowStart);
-    await this.table.put({
-      pk,
-      sk: objectId,
-      values: set.values.slice(0, cap),
-      expiresAt: epochSeconds(set.windowStart + 2 * set.windowMs) + 86_400,
-    });
-    const union = new Set<string>();
-    for (const start of [set.windowStart - set.windowMs, set.windowStart]) {
-      for (const item of await this.table.query(keys.distinctCount(set.scope, set.ruleId, set.key, start))) {
-        if (Array.isArray(item.values)) for (const v of item.values) union.add(String(v));
+  /**
+   * Records one object's values and returns, for each set in order, the distinct values stored
+   * over its window and the previous one.
+   */
+  async addAll(objectId: string, sets: readonly DistinctSet[], cap: number): Promise<string[][]> {
+    const groups = new Map<string, { pk: string; rows: [string, string][]; expiresAt: number }>();
+    for (const set of sets) {
+      const pk = keys.distinctValues(set.scope, set.ruleId, set.windowStart);
+      let group = groups.get(pk);
+      if (!group) {
+        group = { pk, rows: [], expiresAt: epochSeconds(set.windowStart + 2 * set.windowMs) + 86_400 };
+        groups.set(pk, group);
+      }
+      for (const value of set.values.slice(0, cap)) group.rows.push([set.key, value]);
+    }
+    const items: Item[] = [];
+    for (const group of groups.values()) {
+      packRows(group.rows).forEach((packed, n) => {
+        items.push({
+          pk: group.pk,
+          sk: `${objectId}#${n}`,
+          packed,
+          rows: group.rows.length,
+          expiresAt: group.expiresAt,
+        });
+      });
+    }
+    await this.table.batchPut(items);
+    const windows = new Map<string, Map<string, Set<string>>>();
+    const unions: string[][] = [];
+    for (const set of sets) {
+      const union = new Set<string>();
+      for (const start of [set.windowStart - set.windowMs, set.windowStart]) {
+        const window = await this.window(keys.distinctValues(set.scope, set.ruleId, start), windows);
+        for (const value of window.get(set.key) ?? []) union.add(value);
+      }
+      unions.push([...union]);
+    }
+    return unions;
+  }
+
+  /** Every object's values in one window, by key: one query, kept for the rest of the call. */
+  private async window(pk: string, windows: Map<string, Map<string, Set<string>>>): Promise<Map<string, Set<string>>> {
+    let byKey = windows.get(pk);
+    if (byKey) return byKey;
+    byKey = new Map();
+    for (const item of await this.table.query(pk)) {
+      for (const [key, value] of unpackRows(item.packed)) {
+        let values = byKey.get(String(key));
+        if (!values) {
+          values = new Set();
+          byKey.set(String(key), values);
+        }
+        values.add(String(value));
       }
     }
-    return [...union];
+    windows.set(pk, byKey);
+    return byKey;
   }
 }

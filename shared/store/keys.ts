@@ -21,7 +21,7 @@ import { shardOf, stableHash } from '../util';
  * | `SCOPE#<scope>`                 | `NETMAP`                    | hourly-edge days not yet folded into edge stats, and their rows |
  * | `EDGEHIST#<scope>#<shard>`      | edge key                    | an edge's hourly values, the stats' input |
  * | `BL#<scope>#edge-hourly`        | edge key                    | an edge's hourly statistics           |
- * | `DISTINCT#<scope>#<ruleId>#<hash>#<window>` | objectId        | one object's distinct values in a window |
+ * | `DISTINCT#<scope>#<ruleId>#<window>` | `<objectId>#<n>`       | one object's distinct values in a window, packed (key, value) |
  * | `CORRFIRST#<scope>#<ruleId>`    | `<keyHash>#<valueHash>`     | first sides of a correlation (public-facing workloads) |
  * | `CORR#<scope>#<ruleId>#<hash>`  | `second#<valueHash>`        | second sides of one key (what a workload reaches) |
  * | `FLOWSRC`                       | flow log id                 | when each flow log last delivered     |
@@ -90,8 +90,7 @@ export const keys = {
     pk: `EDGEHIST#${scope}#${shardOf(edgeKey, OBSERVATION_SHARDS)}`,
     sk: valueKey(edgeKey),
   }),
-  distinctCount: (scope: string, ruleId: string, key: string, windowStart: number) =>
-    `DISTINCT#${scope}#${ruleId}#${stableHash(key)}#${windowStart}`,
+  distinctValues: (scope: string, ruleId: string, windowStart: number) => `DISTINCT#${scope}#${ruleId}#${windowStart}`,
   correlationFirsts: (scope: string, ruleId: string) => `CORRFIRST#${scope}#${ruleId}`,
   correlationPartition: (scope: string, ruleId: string, key: string) => `CORR#${scope}#${ruleId}#${stableHash(key)}`,
   flowSources: () => 'FLOWSRC',

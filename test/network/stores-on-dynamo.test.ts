@@ -82,12 +82,21 @@ describe('network stores on dynalite', () => {
   it('counts distinct values, remembers correlation sightings and flow log deliveries', async () => {
     const counter = new DistinctCounter(table);
     const set = { scope: 'vpc-dyn', ruleId: 'net.port-scan', key: 'a|b', windowStart: T0, windowMs: 600_000 };
-    await counter.add('o1', { ...set, values: ['1/tcp', '2/tcp'] }, 40);
-    expect((await counter.add('o2', { ...set, values: ['2/tcp', '3/tcp'] }, 40)).sort()).toEqual([
-      '1/tcp',
-      '2/tcp',
-      '3/tcp',
-    ]);
+    await counter.addAll('o1', [{ ...set, values: ['1/tcp', '2/tcp'] }], 40);
+    // Two keys in one object: one write and one query per window, each key its own union.
+    const [same, other] = await counter.addAll(
+      'o2',
+      [
+        { ...set, values: ['2/tcp', '3/tcp'] },
+        { ...set, key: 'a|c', values: ['9/tcp'] },
+      ],
+      40,
+    );
+    expect(same?.sort()).toEqual(['1/tcp', '2/tcp', '3/tcp']);
+    expect(other).toEqual(['9/tcp']);
+    // A redelivered object overwrites its own values instead of adding to them.
+    const [again] = await counter.addAll('o2', [{ ...set, values: ['2/tcp'] }], 40);
+    expect(again?.sort()).toEqual(['1/tcp', '2/tcp']);
 
     const correlations = new CorrelationStore(table);
     const first = {

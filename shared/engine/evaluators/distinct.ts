@@ -68,10 +68,25 @@ class DistinctSession<E extends Located> implements EvaluatorSession<E> {
     const events = this.relevant.length > 0 ? [...kept, ...this.relevant] : kept;
     const drafts: Draft[] = [];
     for (const counted of this.evaluator.counting) {
-      for (const group of this.groups(counted, events).values()) {
-        const draft = await this.complete(counted, group);
+      const groups = [...this.groups(counted, events).values()];
+      if (groups.length === 0) continue;
+      // One batch write and one query per window for all of the detector's keys.
+      const stored = await this.evaluator.store.addAll(
+        this.run.objectId,
+        groups.map((group) => ({
+          scope: group.scope,
+          ruleId: counted.detector.id,
+          key: group.key,
+          windowStart: group.windowStart,
+          windowMs: counted.windowMs,
+          values: [...group.values],
+        })),
+        counted.threshold * 2,
+      );
+      groups.forEach((group, i) => {
+        const draft = this.complete(counted, group, stored[i] ?? []);
         if (draft) drafts.push(draft);
-      }
+      });
     }
     return drafts;
   }
@@ -99,24 +114,13 @@ class DistinctSession<E extends Located> implements EvaluatorSession<E> {
     return groups;
   }
 
-  /** Adds the group's values to the window's in the table; a draft when the window has enough. */
-  private async complete(
-    { detector, threshold, windowMs }: Windowed<DistinctDetector<E>>,
+  /** A draft when the group's values and those stored for its window reach the threshold. */
+  private complete(
+    { detector, threshold }: Windowed<DistinctDetector<E>>,
     group: Group<E>,
-  ): Promise<Draft | undefined> {
-    const { context, shape, store } = this.evaluator;
-    const stored = await store.add(
-      this.run.objectId,
-      {
-        scope: group.scope,
-        ruleId: detector.id,
-        key: group.key,
-        windowStart: group.windowStart,
-        windowMs,
-        values: [...group.values],
-      },
-      threshold * 2,
-    );
+    stored: readonly string[],
+  ): Draft | undefined {
+    const { context, shape } = this.evaluator;
     // Other objects' values are stored capped; this object's count in full.
     const values = [...new Set([...group.values, ...stored])];
     if (values.length < threshold) return undefined;
