@@ -1,5 +1,14 @@
 import type { Item, Table } from '../store';
-import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows, pendingRowsOf, unpackRows } from '../store';
+import {
+  keys,
+  OBSERVATION_SHARDS,
+  ObjectLedger,
+  type PackedRow,
+  packedItems,
+  packRows,
+  pendingRowsOf,
+  unpackRows,
+} from '../store';
 import { dayStart, epochSeconds, shardOf } from '../util';
 import type { BaselineEntry, Observation } from './types';
 
@@ -118,15 +127,14 @@ export class BaselineStore {
     const pending = new Map<string, Map<string, number>>();
     for (const group of groups.values()) {
       const shard = shardOf(objectId, OBSERVATION_SHARDS);
-      packRows(group.rows).forEach((packed, n) => {
-        items.push({
-          pk: keys.observationPartition(group.scope, group.day, shard),
-          sk: `${objectId}#${n}`,
-          packed,
-          rows: group.rows.length,
-          expiresAt: epochSeconds(group.last) + this.observationTtlDays * 86_400,
-        });
-      });
+      items.push(
+        ...packedItems(
+          keys.observationPartition(group.scope, group.day, shard),
+          `${objectId}#`,
+          group.rows,
+          epochSeconds(group.last) + this.observationTtlDays * 86_400,
+        ),
+      );
       const days = pending.get(group.scope) ?? new Map<string, number>();
       days.set(group.day, (days.get(group.day) ?? 0) + group.rows.length);
       pending.set(group.scope, days);

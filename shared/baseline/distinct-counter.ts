@@ -1,5 +1,5 @@
-import type { Item, Table } from '../store';
-import { keys, packRows, unpackRows } from '../store';
+import type { Table } from '../store';
+import { keys, packedItems, packedRowsIn } from '../store';
 import { epochSeconds } from '../util';
 
 export interface DistinctSet {
@@ -41,18 +41,7 @@ export class DistinctCounter {
       }
       for (const value of set.values.slice(0, cap)) group.rows.push([set.key, value]);
     }
-    const items: Item[] = [];
-    for (const group of groups.values()) {
-      packRows(group.rows).forEach((packed, n) => {
-        items.push({
-          pk: group.pk,
-          sk: `${objectId}#${n}`,
-          packed,
-          rows: group.rows.length,
-          expiresAt: group.expiresAt,
-        });
-      });
-    }
+    const items = [...groups.values()].flatMap((g) => packedItems(g.pk, `${objectId}#`, g.rows, g.expiresAt));
     await this.table.batchPut(items);
     const windows = new Map<string, Map<string, Set<string>>>();
     const unions: string[][] = [];
@@ -72,15 +61,13 @@ export class DistinctCounter {
     let byKey = windows.get(pk);
     if (byKey) return byKey;
     byKey = new Map();
-    for (const item of await this.table.query(pk)) {
-      for (const [key, value] of unpackRows(item.packed)) {
-        let values = byKey.get(String(key));
-        if (!values) {
-          values = new Set();
-          byKey.set(String(key), values);
-        }
-        values.add(String(value));
+    for (const [key, value] of await packedRowsIn(this.table, pk)) {
+      let values = byKey.get(String(key));
+      if (!values) {
+        values = new Set();
+        byKey.set(String(key), values);
       }
+      values.add(String(value));
     }
     windows.set(pk, byKey);
     return byKey;

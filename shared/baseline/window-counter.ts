@@ -1,5 +1,5 @@
-import type { Item, Table } from '../store';
-import { keys, packRows, unpackRows } from '../store';
+import type { Table } from '../store';
+import { keys, packedItems, packedRowsIn } from '../store';
 import { epochSeconds } from '../util';
 
 export interface WindowCount {
@@ -42,18 +42,7 @@ export class WindowCounter {
       }
       group.rows.push([c.key, c.count]);
     }
-    const items: Item[] = [];
-    for (const group of groups.values()) {
-      packRows(group.rows).forEach((packed, n) => {
-        items.push({
-          pk: group.pk,
-          sk: `${objectId}#${n}`,
-          packed,
-          rows: group.rows.length,
-          expiresAt: group.expiresAt,
-        });
-      });
-    }
+    const items = [...groups.values()].flatMap((g) => packedItems(g.pk, `${objectId}#`, g.rows, g.expiresAt));
     await this.table.batchPut(items);
     const windows = new Map<string, Map<string, number>>();
     const totals: number[] = [];
@@ -72,10 +61,8 @@ export class WindowCounter {
     let sums = windows.get(pk);
     if (sums) return sums;
     sums = new Map();
-    for (const item of await this.table.query(pk)) {
-      for (const [key, count] of unpackRows(item.packed)) {
-        sums.set(String(key), (sums.get(String(key)) ?? 0) + Number(count));
-      }
+    for (const [key, count] of await packedRowsIn(this.table, pk)) {
+      sums.set(String(key), (sums.get(String(key)) ?? 0) + Number(count));
     }
     windows.set(pk, sums);
     return sums;

@@ -1,6 +1,14 @@
 import type { Config } from '../config';
 import type { Item, Table } from '../store';
-import { keys, OBSERVATION_SHARDS, ObjectLedger, type PackedRow, packRows, pendingRowsOf, unpackRows } from '../store';
+import {
+  keys,
+  OBSERVATION_SHARDS,
+  ObjectLedger,
+  type PackedRow,
+  packedItems,
+  pendingRowsOf,
+  unpackRows,
+} from '../store';
 import { dayOf, epochSeconds, shardOf } from '../util';
 import type { HourlyEdge } from './hourly-edge';
 import { addTraffic, emptyTraffic, type Traffic } from './traffic';
@@ -100,15 +108,14 @@ export class HourlyEdgeStore {
     }
     const items: Item[] = [];
     for (const group of groups.values()) {
-      packRows(group.rows).forEach((packed, n) => {
-        items.push({
-          pk: keys.hourlyEdgePartition(group.scope, dayOf(group.hour), group.shard),
-          sk: `${hourOfDay(group.hour)}#${objectId}#${n}`,
-          packed,
-          rows: group.rows.length,
-          expiresAt: epochSeconds(group.hour) + this.ttlDays * 86_400,
-        });
-      });
+      items.push(
+        ...packedItems(
+          keys.hourlyEdgePartition(group.scope, dayOf(group.hour), group.shard),
+          `${hourOfDay(group.hour)}#${objectId}#`,
+          group.rows,
+          epochSeconds(group.hour) + this.ttlDays * 86_400,
+        ),
+      );
     }
     await this.table.batchPut(items);
     for (const [scope, days] of pending) {

@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Item, Table } from './types';
 
 /**
  * Many small rows in few items. DynamoDB bills writes per kilobyte of item, with one unit at the
@@ -53,4 +54,19 @@ export function unpackRows(packed: unknown): PackedRow[] {
   const text = gunzipSync(packed).toString('utf8');
   if (text.length === 0) return [];
   return text.split('\n').map((line) => JSON.parse(line) as PackedRow);
+}
+
+/**
+ * One writer's rows in one partition as items: `<skPrefix><n>` each (the prefix names the object,
+ * so a redelivered object overwrites its own items instead of adding to them), with the row count.
+ */
+export function packedItems(pk: string, skPrefix: string, rows: readonly PackedRow[], expiresAt: number): Item[] {
+  return packRows(rows).map((packed, n) => ({ pk, sk: `${skPrefix}${n}`, packed, rows: rows.length, expiresAt }));
+}
+
+/** Every row packed in a partition, whoever wrote it: one query. */
+export async function packedRowsIn(table: Table, pk: string): Promise<PackedRow[]> {
+  const rows: PackedRow[] = [];
+  for (const item of await table.query(pk)) rows.push(...unpackRows(item.packed));
+  return rows;
 }
